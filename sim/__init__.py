@@ -1,0 +1,33 @@
+"""dtsim: a discrete-event simulator of detainee transfers under escalation.
+
+``sim.run(scenario, seed) -> Result`` is the one entry point everything else
+calls; ``sim.load_scenario(path)`` reads and validates a scenario file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from sim.results import Result
+    from sim.schema import Scenario
+
+
+def run(scenario: Scenario, seed: int = 1) -> Result:
+    """Run ``scenario`` once with ``seed``; see ``sim.results.Result``."""
+    from sim.model import run as _run
+
+    result: Result = _run(scenario, seed)
+    return result
+
+
+def load_scenario(path: Any, overrides: Any = None, warn: list[str] | None = None) -> Scenario:
+    """Load and validate a scenario file (``extends`` and ``--set`` overrides applied)."""
+    from sim.scenario import load_scenario as _load
+
+    return _load(path, overrides, warn)
+
+
+__all__ = ["__version__", "load_scenario", "run"]

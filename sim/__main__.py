@@ -1,0 +1,5 @@
+"""``python -m sim`` does what ``dtsim`` does."""
+
+from sim.cli import main
+
+main()

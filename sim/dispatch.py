@@ -1,0 +1,101 @@
+"""Dispatch policies: which waiting node an idle vehicle serves next.
+
+A policy sees only a list of candidates (one per node that the vehicle can
+serve now) and returns one. Policies are small, deterministic and pure apart
+from ``round_robin``'s pointer; ties break on the site's order in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A node an idle vehicle could serve now."""
+
+    site: str
+    index: int  # the site's position in the scenario (stable tie-break)
+    waiting: int  # detainees queued there for this vehicle's mode, not yet claimed
+    top_risk_rank: int  # best (lowest) risk rank among them: 0 = most dangerous
+    top_risk_count: int  # how many of them have that rank
+    status_level: int  # 0 safe, 1 threatened
+    front_km: float  # distance to the nearest front, km (inf: no front)
+    positioning_km: float  # empty distance from the vehicle to the node, km
+
+
+class Policy(Protocol):
+    name: str
+
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate: ...
+
+
+class LargestQueue:
+    """Serve the node with the most detainees waiting."""
+
+    name = "largest_queue"
+
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        return min(candidates, key=lambda c: (-c.waiting, c.index))
+
+
+class NearestFirst:
+    """Serve the node closest to the vehicle (least empty flying)."""
+
+    name = "nearest_first"
+
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        return min(candidates, key=lambda c: (c.positioning_km, -c.waiting, c.index))
+
+
+class HighestThreat:
+    """Serve threatened nodes first, then the node nearest a front."""
+
+    name = "highest_threat"
+
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        return min(candidates, key=lambda c: (-c.status_level, c.front_km, -c.waiting, c.index))
+
+
+class HighestRiskFirst:
+    """Serve the node holding the most dangerous category first (then the most of them)."""
+
+    name = "highest_risk_first"
+
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        return min(
+            candidates, key=lambda c: (c.top_risk_rank, -c.top_risk_count, -c.waiting, c.index)
+        )
+
+
+class RoundRobin:
+    """Serve nodes in turn, in file order, one dispatch each."""
+
+    name = "round_robin"
+
+    def __init__(self) -> None:
+        self.last_index = -1
+
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        ordered = sorted(candidates, key=lambda c: c.index)
+        pick = next((c for c in ordered if c.index > self.last_index), ordered[0])
+        self.last_index = pick.index
+        return pick
+
+
+def make_policy(name: str) -> Policy:
+    """A fresh policy object by its scenario name."""
+    table: dict[str, type] = {
+        "largest_queue": LargestQueue,
+        "round_robin": RoundRobin,
+        "nearest_first": NearestFirst,
+        "highest_threat": HighestThreat,
+        "highest_risk_first": HighestRiskFirst,
+    }
+    try:
+        policy: Policy = table[name]()
+    except KeyError:
+        raise ValueError(f"unknown dispatch policy {name!r}; known: {sorted(table)}") from None
+    return policy

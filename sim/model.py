@@ -1,0 +1,452 @@
+"""The SimPy model: builds the environment from a scenario and runs it.
+
+``Model`` owns the shared state (detainee arrays, queues by node, site
+status, reception counters) and the small operations on it that vehicles,
+escalation and triggers call. Vehicles live in ``aircraft.py``, rules in
+``triggers.py``, fronts in ``escalation.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.aircraft import Aircraft, Mission
+from sim.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
+from sim.dispatch import Candidate, make_policy
+from sim.dist import sample
+from sim.escalation import FrontTrack, min_distance_to_fronts, segment_distance_to_fronts
+from sim.geo import Projection
+from sim.network import Network, mode_specs
+from sim.params import RuntimeParams
+from sim.registration import RegistrationQueue
+from sim.rng import Streams
+from sim.schema import Scenario
+from sim.validate import fleet_types
+
+STATUS_NAMES = ("safe", "threatened", "overrun")
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes (an explicit hook)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self) -> None:
+        self.events_processed += 1
+        super().step()
+
+
+class Model:
+    """One run of one scenario with one seed."""
+
+    def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence) -> None:
+        from sim.triggers import TriggerEngine
+
+        self.scenario = scenario
+        self.env = CountingEnvironment()
+        self.streams = Streams(seed)
+        self.params = RuntimeParams(scenario)
+        self.horizon = scenario.horizon_days * 24.0
+        self.site_ids = [s.id for s in scenario.sites]
+        self.site_index = {sid: i for i, sid in enumerate(self.site_ids)}
+        self.sites = {s.id: s for s in scenario.sites}
+        self.kind = {s.id: s.kind for s in scenario.sites}
+        self.d = Detainees(scenario, self.site_index)
+        self.total = self.d.n
+        self.pads = {s.id: simpy.Resource(self.env, capacity=s.pads) for s in scenario.sites}
+        self.queue: dict[str, np.ndarray] = {
+            sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
+        }
+        self.present = {sid: len(q) for sid, q in self.queue.items()}
+        self.inbound = dict.fromkeys(self.site_ids, 0)
+        self.cleared: dict[tuple[str, int], int] = {}
+        self.occupancy = dict.fromkeys(self.site_ids, 0)
+        self.peak_occupancy = 0
+        self.delivered_count = 0
+        self.status = dict.fromkeys(self.site_ids, 0)
+        self.status_log: list[tuple[float, str, str]] = []
+        self.site_open = {s.id: s.open for s in scenario.sites}
+        self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
+        self.trigger_closed_legs: dict[str, frozenset[str]] = {}
+        self.front_closed_legs: dict[str, frozenset[str]] = {}
+        self.grounded_until: dict[str, float] = {}
+        self.changed = self.env.event()
+        self.events: list[tuple[float, str, str, str, int]] = []
+        self.sorties: list[tuple[Any, ...]] = []
+        self.triggers_fired: list[dict[str, Any]] = []
+        self.daily_fleet: list[dict[str, int]] = []
+        self.policy = make_policy(scenario.dispatch)
+        self.specs = mode_specs(scenario, fleet_types(scenario))
+        self.proj = Projection(float(np.mean([s.lat for s in scenario.sites])))
+        self.xy = {s.id: self.proj.to_xy(s.lat, s.lon) for s in scenario.sites}
+        self.fronts = [
+            FrontTrack(f, scenario, self.proj, self.streams["front"], self.horizon)
+            for f in scenario.escalation.fronts
+        ]
+        self.network = self._build_network()
+        self.registration: dict[str, RegistrationQueue] = {}
+        for s in scenario.sites:
+            if s.kind == "reception" and s.registration is not None:
+                r = s.registration
+                self.registration[s.id] = RegistrationQueue(
+                    r.stations, r.minutes, self.streams["registration"], r.hours_per_day,
+                    r.start_hour,
+                )
+        self.aircraft: list[Aircraft] = []
+        self._type_counts: dict[str, int] = {}
+        for entry in scenario.fleet:
+            self.add_aircraft(entry.type, entry.count, entry.base, entry.available_from_day * 24)
+        self.triggers = TriggerEngine(self)
+        self.env.process(self._status_changes())
+        self.env.process(self._days())
+        self.env.process(self._ticks())
+        if scenario.escalation.weather is not None:
+            self.env.process(self._weather())
+
+    # ----- bookkeeping -------------------------------------------------------------
+    def log(self, event: str, who: str, site: str, n: int) -> None:
+        self.events.append((self.env.now, event, who, site, n))
+
+    def log_sortie(
+        self, ac: Aircraft, origin: str, dest: str, n: int, km: float, hours: float, kind: str
+    ) -> None:
+        self.sorties.append(
+            (ac.name, ac.type_name, ac.mode, kind, origin, dest, self.env.now,
+             self.env.now + hours, n, km, hours)
+        )
+
+    def notify(self) -> None:
+        """Wake every idle vehicle: something they may act on has changed."""
+        old = self.changed
+        self.changed = self.env.event()
+        old.succeed()
+
+    def _build_network(self) -> Network:
+        closed_sites = frozenset(
+            sid for sid in self.site_ids if not self.site_open[sid] and self.kind[sid] != "reception"
+        ) | frozenset(sid for sid, st in self.status.items() if st == 2)
+        legs: dict[str, frozenset[str]] = {}
+        for src in (self.trigger_closed_legs, self.front_closed_legs):
+            for leg, modes in src.items():
+                legs[leg] = legs.get(leg, frozenset()) | modes
+        return Network(self.scenario, self.specs, closed_sites, legs)
+
+    def reroute(self) -> None:
+        self.network = self._build_network()
+        self.notify()
+
+    def add_aircraft(self, type_name: str, count: int, base: str, at_hour: float) -> None:
+        for _ in range(count):
+            i = self._type_counts.get(type_name, 0) + 1
+            self._type_counts[type_name] = i
+            self.aircraft.append(Aircraft(self, type_name, i, base, at_hour))
+
+    def withdraw_aircraft(self, type_name: str, count: int, at_hour: float) -> None:
+        pool = [a for a in reversed(self.aircraft)
+                if a.type_name == type_name and math.isinf(a.withdraw_at)]
+        pool.sort(key=lambda a: a.state != 0)  # idle ones first, newest first among equals
+        for a in pool[:count]:
+            a.withdraw_at = at_hour
+        self.env.process(self._notify_at(at_hour))
+
+    def _notify_at(self, t: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(max(0.0, t - self.env.now))
+        self.notify()
+
+    # ----- capacity ----------------------------------------------------------------
+    def capacity(self, site: str) -> float:
+        """Detainees that may be sent to ``site`` now (claims included)."""
+        if not self.site_open[site] or self.status[site] == 2:
+            return 0
+        p = self.params.site[site]
+        if self.kind[site] == "reception":
+            cap: float = math.inf
+            if p["beds"] is not None:
+                cap = p["beds"] - self.occupancy[site] - self.inbound[site]
+            if p["daily_intake_limit"] is not None:
+                day = int(self.env.now // 24)
+                cap = min(cap, p["daily_intake_limit"] - self.cleared.get((site, day), 0))
+            return cap
+        if p["holding_capacity"] is not None:
+            return p["holding_capacity"] - self.present[site] - self.inbound[site]
+        return math.inf
+
+    def can_unload(self, site: str, n: int, mission: Mission) -> bool:
+        """Beds may have shrunk (a trigger) since the claim: never overfill."""
+        if self.kind[site] != "reception":
+            return True
+        beds = self.params.site[site]["beds"]
+        return beds is None or self.occupancy[site] + n <= beds
+
+    # ----- dispatch ----------------------------------------------------------------
+    def dispatch(self, ac: Aircraft) -> Mission | None:
+        """Choose and claim a batch for ``ac``, or None if nothing it can do now."""
+        if self.env.now >= self.horizon:
+            return None
+        seats = int(ac.p["seats"])
+        rng_km = self.scenario.aircraft[ac.type_name].range_km
+        cands: list[Candidate] = []
+        hops = {}
+        policy = self.policy
+        need_threat = policy.name == "highest_threat"
+        need_risk = policy.name == "highest_risk_first"
+        for site, per_mode in self.network.next_hops.items():
+            hop = per_mode.get(ac.mode)
+            if hop is None or hop.max_segment_km > rng_km:
+                continue
+            q = self.queue[site]
+            if len(q) == 0 or not self.site_open[site] or self.status[site] == 2:
+                continue
+            if self.capacity(hop.dest) <= 0:
+                continue
+            pos = self.network.positioning_km(ac.mode, ac.location, site)
+            if pos is None:
+                continue
+            top_rank, top_count = 0, 0
+            if need_risk:
+                cats = self.d.category[q]
+                top_rank = int(cats.min())
+                top_count = int(np.count_nonzero(cats == top_rank))
+            front_km = (
+                min_distance_to_fronts(self.fronts, self.xy[site], self.env.now)
+                if need_threat else math.inf
+            )
+            cands.append(Candidate(site, self.site_index[site], len(q), top_rank, top_count,
+                                   min(self.status[site], 1), front_km, pos))
+            hops[site] = hop
+        if not cands:
+            return None
+        choice = policy.choose(cands)
+        hop = hops[choice.site]
+        est = (choice.positioning_km + hop.distance_km) / ac.p["cruise_kmh"]
+        if not ac.crew_allows(est):
+            return None
+        cap = self.capacity(hop.dest)
+        n = int(min(seats, choice.waiting, cap))
+        q = self.queue[choice.site]
+        if need_risk:
+            order = np.argsort(self.d.category[q], kind="stable")
+            ids = q[order[:n]]
+            self.queue[choice.site] = q[np.sort(order[n:])]
+        else:
+            ids, self.queue[choice.site] = q[:n], q[n:]
+        self.inbound[hop.dest] += n
+        if self.kind[hop.dest] == "reception":
+            key = (hop.dest, int(self.env.now // 24))
+            self.cleared[key] = self.cleared.get(key, 0) + n
+        self.log("dispatch", ac.name, choice.site, n)
+        return Mission(hop, ids, n)
+
+    def release_claim(self, mission: Mission) -> None:
+        """Give back a mission's claims (an abort): ids still held go back to the queue."""
+        d = self.d
+        origin = mission.hop.origin
+        back = mission.ids[np.isin(d.state[mission.ids], (HELD, WAITING))]
+        if len(back):
+            self.queue[origin] = np.concatenate([back, self.queue[origin]])
+        self.inbound[mission.hop.dest] -= mission.reserved
+        mission.reserved = 0
+        self.notify()
+
+    def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
+        d = self.d
+        now = self.env.now
+        d.state[ids] = IN_FLIGHT
+        first = ids[np.isnan(d.t_pickup[ids])]
+        d.t_pickup[first] = now
+        self.present[site] -= len(ids)
+        unused = mission.reserved - len(ids)
+        if unused > 0:
+            self.inbound[mission.hop.dest] -= unused
+            mission.reserved = len(ids)
+        if self.kind[site] == "airfield" and unused >= 0:
+            self.notify()  # holding space freed
+
+    def drop_off(self, ids: np.ndarray, site: str, mission: Mission) -> None:
+        d = self.d
+        now = self.env.now
+        n = len(ids)
+        self.inbound[site] -= mission.reserved
+        mission.reserved = 0
+        d.location[ids] = self.site_index[site]
+        d.hops[ids] += 1
+        if self.kind[site] == "reception":
+            d.state[ids] = DELIVERED
+            d.t_delivered[ids] = now
+            self.occupancy[site] += n
+            self.delivered_count += n
+            self.peak_occupancy = max(self.peak_occupancy, sum(self.occupancy.values()))
+            reg = self.registration.get(site)
+            if reg is not None:
+                d.t_reg_start[ids], d.t_registered[ids] = reg.admit(now, n)
+            else:
+                d.t_reg_start[ids] = now
+                d.t_registered[ids] = now
+        else:
+            d.state[ids] = WAITING
+            self.queue[site] = np.concatenate([self.queue[site], ids])
+            self.present[site] += n
+        self.notify()
+
+    def escape(self, ids: np.ndarray, site: str, cause: str) -> None:
+        if len(ids) == 0:
+            return
+        d = self.d
+        d.state[ids] = ESCAPED
+        d.t_escaped[ids] = self.env.now
+        q = self.queue[site]
+        self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
+        self.present[site] -= len(ids)
+        self.log(cause, "-", site, len(ids))
+
+    # ----- escalation --------------------------------------------------------------
+    def _status_changes(self) -> Generator[simpy.Event, Any, None]:
+        changes: list[tuple[float, int, int, str]] = []
+        for i, sid in enumerate(self.site_ids):
+            for level, attr in ((1, "threat_radius_km"), (2, "overrun_radius_km")):
+                t = min(
+                    (tr.first_time_within(self.xy[sid], getattr(tr.front, attr))
+                     for tr in self.fronts),
+                    default=math.inf,
+                )
+                if t < self.horizon:
+                    changes.append((max(t, 0.0), level, i, sid))
+        for t, level, _, sid in sorted(changes):
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            self.set_status(sid, level)
+
+    def set_status(self, sid: str, level: int) -> None:
+        if level <= self.status[sid]:
+            return
+        self.status[sid] = level
+        self.status_log.append((self.env.now, sid, STATUS_NAMES[level]))
+        self.log(STATUS_NAMES[level], "-", sid, self.present[sid])
+        if level == 2:
+            self.escape(self.d.ids_at(self.site_index[sid]), sid, "overrun_escape")
+            self.overrun_event[sid].succeed()
+            self.reroute()
+        elif self.scenario.escalation.breakout is not None and self.kind[sid] == "prison":
+            self.env.process(self._breakouts(sid))
+        self.triggers.evaluate()
+
+    def _breakouts(self, sid: str) -> Generator[simpy.Event, Any, None]:
+        breakout = self.scenario.escalation.breakout
+        assert breakout is not None
+        rng = self.streams["breakouts"]
+        while True:
+            hazard = self.params.breakout_hazard_per_day
+            if hazard <= 0:
+                return
+            yield self.env.timeout(float(rng.exponential(24.0 / hazard)))
+            if self.status[sid] != 1 or self.env.now >= self.horizon:
+                return
+            held = self.d.ids_at(self.site_index[sid])
+            if len(held) == 0:
+                return
+            frac = min(1.0, max(0.0, sample(breakout.fraction, rng)))
+            k = int(round(frac * len(held)))
+            chosen = np.sort(rng.choice(held, size=k, replace=False)) if k else held[:0]
+            self.escape(chosen, sid, "breakout")
+
+    def update_closures(self) -> None:
+        """Close legs near a front for the front's modes; reopen them when it has moved on."""
+        closed: dict[str, frozenset[str]] = {}
+        fronts = [tr for tr in self.fronts if tr.front.close_legs_within_km is not None]
+        if not fronts:
+            return
+        for leg in self.scenario.legs:
+            a, b = self.xy[leg.from_], self.xy[leg.to]
+            dists = segment_distance_to_fronts(fronts, a, b, self.env.now)
+            modes: frozenset[str] = frozenset()
+            for tr, dist in zip(fronts, dists, strict=True):
+                limit = tr.front.close_legs_within_km
+                if limit is not None and dist <= limit:
+                    modes |= frozenset(tr.front.close_modes) & frozenset(leg.modes)
+            if modes:
+                closed[leg.leg_id] = modes
+        if closed != self.front_closed_legs:
+            for leg_id in sorted(set(closed) | set(self.front_closed_legs)):
+                was, now = self.front_closed_legs.get(leg_id), closed.get(leg_id)
+                if was != now:
+                    self.log("leg_closed" if now else "leg_reopened", "-", leg_id, 0)
+            self.front_closed_legs = closed
+            self.reroute()
+
+    def _ticks(self) -> Generator[simpy.Event, Any, None]:
+        step = self.scenario.trigger_check_hours
+        while True:
+            self.update_closures()
+            self.triggers.evaluate()
+            yield self.env.timeout(step)
+
+    def _weather(self) -> Generator[simpy.Event, Any, None]:
+        w = self.scenario.escalation.weather
+        assert w is not None
+        rng = self.streams["weather"]
+        if w.storms_per_week <= 0:
+            return
+        while True:
+            yield self.env.timeout(float(rng.exponential(7 * 24.0 / w.storms_per_week)))
+            hours = sample(w.duration_hours, rng)
+            self.ground(list(w.modes), hours, "storm")
+
+    def ground(self, modes: list[str], hours: float, why: str) -> None:
+        until = self.env.now + hours
+        for mode in modes:
+            self.grounded_until[mode] = max(self.grounded_until.get(mode, 0.0), until)
+            self.log(f"grounded_{why}", "-", mode, int(round(hours)))
+        self.env.process(self._notify_at(until))
+
+    # ----- days --------------------------------------------------------------------
+    def _days(self) -> Generator[simpy.Event, Any, None]:
+        day = 0
+        while True:
+            yield self.env.timeout(day * 24.0 - self.env.now + 24.0)
+            day += 1
+            counts = [0] * 7
+            for a in self.aircraft:
+                counts[a.state] += 1
+            self.daily_fleet.append({"day": day - 1, **{str(i): c for i, c in enumerate(counts)}})
+            self._repatriate()
+            self.notify()  # a new day: new intake clearances, crews rested
+
+    def _repatriate(self) -> None:
+        d = self.d
+        now = self.env.now
+        for sid in self.site_ids:
+            rate = self.params.site[sid]["repatriation_per_day"]
+            if self.kind[sid] != "reception" or rate <= 0:
+                continue
+            here = np.flatnonzero(
+                (d.state == DELIVERED) & (d.location == self.site_index[sid])
+                & (d.t_registered <= now)
+            )
+            k = min(len(here), int(rate))
+            if k:
+                out = here[np.argsort(d.t_registered[here], kind="stable")[:k]]
+                d.state[out] = RELEASED
+                d.t_released[out] = now
+                self.occupancy[sid] -= k
+
+    # ----- run ---------------------------------------------------------------------
+    def run(self) -> None:
+        self.env.run(until=self.horizon)
+
+
+def run(scenario: Scenario, seed: int | np.random.SeedSequence = 1) -> Any:
+    """Run ``scenario`` once with ``seed`` and return its ``Result``."""
+    from sim.results import build_result
+
+    t0 = time.perf_counter()
+    model = Model(scenario, seed)
+    model.run()
+    return build_result(model, seed, time.perf_counter() - t0)
