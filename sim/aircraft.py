@@ -154,7 +154,7 @@ class Aircraft:
         with m.pads[origin].request() as pad:
             yield pad
             ids = mission.ids[np.isin(m.d.state[mission.ids], (HELD, WAITING))]
-            if len(ids) == 0:
+            if len(ids) == 0 or not m.site_open[origin]:
                 m.log("abort", self.name, origin, 0)
                 m.release_claim(mission)
                 return

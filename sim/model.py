@@ -102,14 +102,16 @@ class Model:
                 )
         self.aircraft: list[Aircraft] = []
         self._type_counts: dict[str, int] = {}
-        for entry in scenario.fleet:
-            self.add_aircraft(entry.type, entry.count, entry.base, entry.available_from_day * 24)
+        # Status changes and rules start first, so that what holds at a time (a site
+        # overrun before day 0, a rule for day 0) is in force before any vehicle acts.
         self.triggers = TriggerEngine(self)
         self.env.process(self._status_changes())
-        self.env.process(self._days())
         self.env.process(self._ticks())
+        self.env.process(self._days())
         if scenario.escalation.weather is not None:
             self.env.process(self._weather())
+        for entry in scenario.fleet:
+            self.add_aircraft(entry.type, entry.count, entry.base, entry.available_from_day * 24)
 
     # ----- bookkeeping -------------------------------------------------------------
     def log(self, event: str, who: str, site: str, n: int) -> None:
