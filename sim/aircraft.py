@@ -52,6 +52,7 @@ class Aircraft:
         self.available_at = available_at
         self.state = PENDING
         self.withdraw_at = math.inf
+        self.retired_at = math.inf  # when it actually left service (after its last mission)
         self.flight_hours = 0.0
         self.busy_hours = 0.0
         self.day_hours: dict[int, float] = {}
@@ -112,6 +113,7 @@ class Aircraft:
                 m.log("repaired", self.name, self.location, 0)
                 self.hours_to_failure = self.flight_hours + self._draw_failure()
         self.state = WITHDRAWN
+        self.retired_at = env.now
         m.log("withdrawn", self.name, self.location, 0)
 
     def crew_allows(self, hours: float) -> bool:

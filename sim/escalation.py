@@ -10,6 +10,8 @@ solved exactly (a quadratic per piece), not polled.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -64,6 +66,11 @@ class FrontTrack:
         # One draw per day from the front's start, so the trajectory depends only on the seed.
         self.daily_km = np.array([sample(front.speed_km_per_day, rng) for _ in range(n_days)])
         self.t_start = t_start
+        # Plain lists: these are read on every check tick, where numpy scalars are slow.
+        self._daily = [float(x) for x in self.daily_km]
+        self._done_by_day = [0.0, *itertools.accumulate(self._daily)]
+        self._cum = [float(x) for x in self.cum]
+        self._last: tuple[float, XY] = (math.nan, self.points[0])
         self.pieces = self._pieces()
 
     def distance_at(self, t: float) -> float:
@@ -71,19 +78,24 @@ class FrontTrack:
         if t <= self.t_start:
             return 0.0
         elapsed_days = (t - self.t_start) / 24.0
-        whole = min(int(elapsed_days), len(self.daily_km) - 1)
-        d = float(self.daily_km[:whole].sum())
-        d += (elapsed_days - whole) * float(self.daily_km[whole])
+        whole = min(int(elapsed_days), len(self._daily) - 1)
+        d = self._done_by_day[whole] + (elapsed_days - whole) * self._daily[whole]
         return min(d, self.length_km)
 
     def position_xy(self, t: float) -> XY:
+        """Planar position (km) at time ``t`` (hours); memoised for the last time asked."""
+        last_t, last_xy = self._last
+        if t == last_t:
+            return last_xy
         d = self.distance_at(t)
-        i = int(np.searchsorted(self.cum, d, side="right")) - 1
+        i = bisect.bisect_right(self._cum, d) - 1
         i = min(max(i, 0), len(self.points) - 2)
-        seg = self.cum[i + 1] - self.cum[i]
-        f = 0.0 if seg == 0 else (d - self.cum[i]) / seg
+        seg = self._cum[i + 1] - self._cum[i]
+        f = 0.0 if seg == 0 else (d - self._cum[i]) / seg
         (ax, ay), (bx, by) = self.points[i], self.points[i + 1]
-        return (ax + f * (bx - ax), ay + f * (by - ay))
+        xy = (ax + f * (bx - ax), ay + f * (by - ay))
+        self._last = (t, xy)
+        return xy
 
     def position_latlon(self, t: float) -> tuple[float, float]:
         return self.proj.to_latlon(*self.position_xy(t))

@@ -75,6 +75,9 @@ class Model:
         self.status_log: list[tuple[float, str, str]] = []
         self.site_open = {s.id: s.open for s in scenario.sites}
         self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
+        self._closure_key: tuple[object, ...] = ()
+        self.cut_off: dict[str, float] = {}
+        self.cut_off_log: list[tuple[float, str, str]] = []
         self.trigger_closed_legs: dict[str, frozenset[str]] = {}
         self.front_closed_legs: dict[str, frozenset[str]] = {}
         self.grounded_until: dict[str, float] = {}
@@ -142,7 +145,20 @@ class Model:
         return Network(self.scenario, self.specs, closed_sites, legs)
 
     def reroute(self) -> None:
+        """Recompute routes after a closure or reopening; report nodes left without one."""
         self.network = self._build_network()
+        for sid in self.site_ids:
+            if self.kind[sid] not in ("prison", "airfield") or self.status[sid] == 2:
+                continue
+            cut = self.present[sid] > 0 and not self.network.has_route(sid)
+            if cut and sid not in self.cut_off:
+                self.cut_off[sid] = self.env.now
+                self.cut_off_log.append((self.env.now, sid, "cut_off"))
+                self.log("no_route", "-", sid, self.present[sid])
+            elif not cut and sid in self.cut_off:
+                del self.cut_off[sid]
+                self.cut_off_log.append((self.env.now, sid, "route_restored"))
+                self.log("route_restored", "-", sid, self.present[sid])
         self.notify()
 
     def add_aircraft(self, type_name: str, count: int, base: str, at_hour: float) -> None:
@@ -365,6 +381,11 @@ class Model:
         fronts = [tr for tr in self.fronts if tr.front.close_legs_within_km is not None]
         if not fronts:
             return
+        where = tuple(tr.position_xy(self.env.now) if self.env.now >= tr.t_start else None
+                      for tr in fronts)
+        if where == self._closure_key:
+            return  # no front has moved since the last check
+        self._closure_key = where
         for leg in self.scenario.legs:
             a, b = self.xy[leg.from_], self.xy[leg.to]
             dists = segment_distance_to_fronts(fronts, a, b, self.env.now)

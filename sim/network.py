@@ -12,6 +12,7 @@ the nearest reception; a hop is used only if it makes progress
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Iterable, Mapping
@@ -47,11 +48,11 @@ class Hop:
     segment_km: tuple[float, ...]
     route_hours: float  # at the mode's reference speed, refuel stops included
 
-    @property
+    @functools.cached_property
     def distance_km(self) -> float:
         return sum(self.segment_km)
 
-    @property
+    @functools.cached_property
     def max_segment_km(self) -> float:
         return max(self.segment_km)
 

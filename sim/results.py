@@ -187,7 +187,7 @@ def build_result(model: Model, seed: int, wall_seconds: float) -> Result:
     busy_hours = 0.0
     for a in model.aircraft:
         start = max(a.available_at, 0.0)
-        end = min(a.withdraw_at, horizon)
+        end = min(a.retired_at, horizon)  # a withdrawn vehicle finishes its mission first
         if end > start:
             avail_hours += end - start
             busy_hours += a.busy_hours
@@ -207,6 +207,10 @@ def build_result(model: Model, seed: int, wall_seconds: float) -> Result:
             "overrun_day": _day(overrun_time[p]) if math.isfinite(overrun_time[p]) else None,
             "emptied_day": _day(float(lv[-1])) if len(lv) and math.isfinite(lv[-1]) else None,
             "escaped": int(np.count_nonzero(mine & ~np.isnan(d.t_escaped))),
+            "cut_off_day": next(
+                (_day(t) for t, sid, what in model.cut_off_log if sid == p and what == "cut_off"),
+                None,
+            ),
             "delivered": int(np.count_nonzero(mine & picked)),
         }
 

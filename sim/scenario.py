@@ -219,7 +219,7 @@ def _is_union_tag(seg: str) -> bool:
     return (
         seg in ("float", "int", "str", "bool", "date", "none")
         or "[" in seg
-        or seg.startswith(("function-", "tagged-union"))
+        or seg.startswith(("function-", "tagged-union", "constrained-"))
         or seg in ("constant", "exponential", "lognormal", "triangular", "uniform", "normal")
     )
 
@@ -239,10 +239,14 @@ def validation_problems(exc: ValidationError, data: Any) -> list[str]:
         where, path = locate(data, loc)
         value = _value_at(data, path)
         tags = [s for s in loc if isinstance(s, str) and _is_union_tag(s)]
-        if isinstance(value, dict) and "float" in tags:
-            continue  # a distribution mapping: the number branch's complaint is noise
-        if not isinstance(value, dict) and any(t.startswith("tagged-union") for t in tags):
-            continue
+        if tags:
+            # A number-or-distribution field: keep only the branch that fits the input.
+            _, union_path = locate(data, loc[: loc.index(tags[0])])
+            union_value = _value_at(data, union_path)
+            if isinstance(union_value, dict) and tags[0].endswith("float"):
+                continue
+            if not isinstance(union_value, dict) and tags[0].startswith("tagged-union"):
+                continue
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field" + _field_hint(data, path)
@@ -409,7 +413,9 @@ def build(data: Any, warn: list[str] | None = None) -> Scenario:
     try:
         scenario = Scenario.model_validate(data, context={"defer_cross_check": True})
     except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, data)) from None
+        raise ScenarioError(
+            validation_problems(exc, data) or [f"{base_where(data)[0]}: {exc}"]
+        ) from None
     problems = cross_check(scenario)
     if problems:
         raise ScenarioError([_format(*locate(data, p), m) for p, m in problems])

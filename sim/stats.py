@@ -1,0 +1,305 @@
+"""Statistics for experiments: Student t quantiles, interval estimates, KPI tables.
+
+scipy is not a dependency, so the Student t distribution is computed here: its
+CDF through the regularised incomplete beta function (a continued fraction,
+accurate to about 1e-12) and its quantile by safeguarded Newton steps on that
+CDF. Summaries are pure functions of the per-replication values.
+
+Per-replication KPIs are kept in a compact column table (8 bytes per numeric
+value) so that thousands of replications cost a few megabytes, not a list of
+dicts per replication.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+Z_95 = NormalDist().inv_cdf(0.975)
+
+# ----- Student t ------------------------------------------------------------------------
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta function I_x(a, b) for a, b > 0 and 0 <= x <= 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    lbeta = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    front = math.exp(lbeta + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with ``df`` > 0 degrees of freedom (df may be fractional)."""
+    if df <= 0:
+        raise ValueError("degrees of freedom must be positive")
+    if math.isinf(df):
+        return NormalDist().cdf(t)
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def _t_pdf(t: float, df: float) -> float:
+    logc = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(logc - (df + 1) / 2 * math.log1p(t * t / df))
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom.
+
+    Exact closed forms for df = 1 and 2; otherwise Newton's method on ``t_cdf``
+    from a Cornish-Fisher start, kept inside a bracket (bisection fallback).
+    Accurate to about 1e-10 (checked against published tables in the tests).
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError("p must be strictly between 0 and 1")
+    if df <= 0:
+        raise ValueError("degrees of freedom must be positive")
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    if math.isinf(df) or df > 1e7:
+        return NormalDist().inv_cdf(p)
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2.0 * p - 1.0) / math.sqrt(2.0 * p * (1.0 - p))
+    z = NormalDist().inv_cdf(p)
+    g1 = (z**3 + z) / 4.0
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96.0
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384.0
+    t = z + g1 / df + g2 / df**2 + g3 / df**3
+    lo, hi = 0.0, max(2.0 * t, 1.0)
+    while t_cdf(hi, df) < p:
+        lo, hi = hi, hi * 2.0
+    t = min(max(t, lo), hi)
+    for _ in range(200):
+        f = t_cdf(t, df) - p
+        if f > 0:
+            hi = t
+        else:
+            lo = t
+        step = f / _t_pdf(t, df)
+        nxt = t - step
+        if not lo < nxt < hi:
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - t) <= 1e-13 * max(1.0, abs(t)):
+            return nxt
+        t = nxt
+    return t
+
+
+# ----- summaries --------------------------------------------------------------------------
+
+
+def summarize(values: Iterable[float | None], confidence: float = 0.95) -> dict[str, Any]:
+    """Mean, sd, t-based confidence interval, percentiles, min and max of the finite values.
+
+    Missing values (None or NaN, e.g. a completion day when the transfer did not
+    finish) are left out; ``n`` counts the values used and ``n_missing`` the rest.
+    The interval needs two values; with fewer its fields are None.
+    Percentiles use linear interpolation between order statistics.
+    """
+    x = np.array([math.nan if v is None else float(v) for v in values], dtype=float)
+    finite = x[~np.isnan(x)]
+    n = int(finite.size)
+    out: dict[str, Any] = {"n": n, "n_missing": int(x.size - n)}
+    keys = ("mean", "sd", "ci_low", "ci_high", "half_width", "p5", "p50", "p95", "min", "max")
+    if n == 0:
+        return out | dict.fromkeys(keys)
+    mean = float(np.mean(finite))
+    out["mean"] = mean
+    if n >= 2:
+        sd = float(np.std(finite, ddof=1))
+        hw = t_quantile(0.5 + confidence / 2.0, n - 1) * sd / math.sqrt(n)
+        out |= {"sd": sd, "ci_low": mean - hw, "ci_high": mean + hw, "half_width": hw}
+    else:
+        out |= {"sd": None, "ci_low": None, "ci_high": None, "half_width": None}
+    p5, p50, p95 = (float(v) for v in np.percentile(finite, [5, 50, 95]))
+    out |= {"p5": p5, "p50": p50, "p95": p95,
+            "min": float(finite.min()), "max": float(finite.max())}
+    return out
+
+
+def proportion(successes: int, n: int, confidence: float = 0.95) -> dict[str, Any]:
+    """A probability estimate with its Wilson score interval (sound near 0 and 1)."""
+    if n <= 0:
+        return {"n": 0, "successes": 0, "p": None, "ci_low": None, "ci_high": None}
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return {"n": n, "successes": successes, "p": p,
+            "ci_low": max(0.0, centre - half), "ci_high": min(1.0, centre + half)}
+
+
+# ----- flattening KPIs --------------------------------------------------------------------
+
+
+def flatten_kpis(kpis: Mapping[str, Any]) -> dict[str, Any]:
+    """One flat row of scalars from a run's KPIs.
+
+    Nested objects join their keys with ``:`` (``sorties:ch47``,
+    ``sites:hasakah:escaped``); ``triggers_fired`` becomes one column per
+    trigger, ``triggers_fired:<name>``, holding the day it first fired (empty if
+    it did not); other lists become JSON text; booleans become 0/1.
+    """
+    row: dict[str, Any] = {}
+
+    def put(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                put(f"{prefix}:{k}", v)
+        elif isinstance(value, bool):
+            row[prefix] = int(value)
+        elif isinstance(value, (list, tuple)):
+            row[prefix] = json.dumps(value, sort_keys=True)
+        elif isinstance(value, np.integer):
+            row[prefix] = int(value)
+        elif isinstance(value, np.floating):
+            row[prefix] = float(value)
+        else:
+            row[prefix] = value
+
+    for key, value in kpis.items():
+        if key == "triggers_fired" and isinstance(value, list):
+            for item in value:
+                col = f"triggers_fired:{item.get('name')}"
+                row.setdefault(col, item.get("day"))
+            continue
+        put(key, value)
+    return row
+
+
+class ColumnTable:
+    """Append-only table of flat rows stored by column.
+
+    Numeric columns are ``array('d')`` (NaN for missing) with a flag that
+    restores integers on the way out; other columns are plain lists. A column
+    first seen in a later row is back-filled with missing values. Memory is
+    about 8 bytes per numeric cell.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.names: list[str] = []
+        self._num: dict[str, array[float]] = {}
+        self._int: dict[str, bool] = {}
+        self._obj: dict[str, list[Any]] = {}
+
+    def _add_column(self, name: str, value: Any) -> None:
+        self.names.append(name)
+        if _is_number(value) or value is None:
+            self._num[name] = array("d", [math.nan]) * self.n
+            self._int[name] = True
+        else:
+            self._obj[name] = [None] * self.n
+
+    def _to_obj(self, name: str) -> None:
+        col = self._num.pop(name)
+        is_int = self._int.pop(name)
+        self._obj[name] = [_restore(v, is_int) for v in col]
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Add one row; columns it lacks get a missing value."""
+        for name, value in row.items():
+            if name not in self._num and name not in self._obj:
+                self._add_column(name, value)
+            if name in self._num and not (_is_number(value) or value is None):
+                self._to_obj(name)
+            if name in self._num:
+                if isinstance(value, (float, np.floating)):
+                    self._int[name] = False
+                self._num[name].append(math.nan if value is None else float(value))
+            else:
+                self._obj[name].append(value)
+        self.n += 1
+        for name in self.names:
+            if name in self._num:
+                if len(self._num[name]) < self.n:
+                    self._num[name].append(math.nan)
+            elif len(self._obj[name]) < self.n:
+                self._obj[name].append(None)
+
+    def numeric_columns(self) -> list[str]:
+        """Names of the numeric columns, in first-seen order."""
+        return [c for c in self.names if c in self._num]
+
+    def values(self, name: str) -> np.ndarray:
+        """A numeric column as a float array (NaN for missing)."""
+        if name in self._num:
+            return np.frombuffer(self._num[name], dtype=float).copy()
+        return np.array([_as_float(v) for v in self._obj[name]], dtype=float)
+
+    def column(self, name: str) -> list[Any]:
+        """A column as Python values (None for missing, ints restored)."""
+        if name in self._num:
+            is_int = self._int[name]
+            return [_restore(v, is_int) for v in self._num[name]]
+        return list(self._obj[name])
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """The rows as dicts (streamed, one at a time)."""
+        cols = [(name, self._num.get(name), self._int.get(name, False), self._obj.get(name))
+                for name in self.names]
+        for i in range(self.n):
+            row: dict[str, Any] = {}
+            for name, num, is_int, obj in cols:
+                row[name] = _restore(num[i], is_int) if num is not None else obj[i]  # type: ignore[index]
+            yield row
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _as_float(v: Any) -> float:
+    return float(v) if _is_number(v) else math.nan
+
+
+def _restore(v: float, is_int: bool) -> int | float | None:
+    if math.isnan(v):
+        return None
+    return int(v) if is_int else v
+
+
+def summarize_table(table: ColumnTable, skip: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """``summarize`` of every numeric column of ``table`` except those in ``skip``."""
+    return {c: summarize(table.values(c).tolist()) for c in table.numeric_columns() if c not in skip}
