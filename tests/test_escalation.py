@@ -166,6 +166,8 @@ def test_prison_cut_off_is_reported_not_crashed() -> None:
                                  "then": [{"close_leg": "p-r"}]}]))
     k = r.kpis
     assert k["remaining"] > 0 and k["completion_day"] is None
+    assert k["sites"]["p"]["cut_off_day"] == 1.0
+    assert any(e[1] == "no_route" and e[3] == "p" for e in r.events)
     assert k["delivered"] + k["remaining"] == 100
 
 
