@@ -47,7 +47,7 @@ class CountingEnvironment(simpy.Environment):
 class Model:
     """One run of one scenario with one seed."""
 
-    def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence) -> None:
+    def __init__(self, scenario: Scenario, seed: int) -> None:
         from sim.triggers import TriggerEngine
 
         self.scenario = scenario
@@ -465,7 +465,7 @@ class Model:
         self.env.run(until=self.horizon)
 
 
-def run(scenario: Scenario, seed: int | np.random.SeedSequence = 1) -> Any:
+def run(scenario: Scenario, seed: int = 1) -> Any:
     """Run ``scenario`` once with ``seed`` and return its ``Result``."""
     from sim.results import build_result
 

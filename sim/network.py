@@ -103,7 +103,7 @@ class Network:
             if not leg.open:
                 continue
             closed_modes = self.closed_legs.get(leg.leg_id, frozenset())
-            for mode in leg.modes:
+            for mode in map(str, leg.modes):
                 if mode in closed_modes:
                     continue
                 km = leg_length_km(self.scenario, leg, mode)

@@ -107,8 +107,8 @@ def build_result(model: Model, seed: int, wall_seconds: float) -> Result:
     hours_by_day: dict[tuple[int, str], float] = {}
     sorties_total: dict[str, int] = {t: 0 for t in s.aircraft if t in model._type_counts}
     hours_total: dict[str, float] = {t: 0.0 for t in sorties_total}
-    for row in model.sorties:
-        typ, kind, dep, n, hrs = row[1], row[3], row[6], row[8], row[10]
+    for leg in model.sorties:
+        typ, kind, dep, n, hrs = leg[1], leg[3], leg[6], leg[8], leg[10]
         day = int(dep // 24)
         hours_by_day[(day, typ)] = hours_by_day.get((day, typ), 0.0) + hrs
         hours_total[typ] = hours_total.get(typ, 0.0) + hrs

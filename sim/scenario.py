@@ -67,14 +67,23 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, fname: str, budget: list[
         )
     where = (fname, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         loader.flatten_mapping(node)
+        n_merged = len(node.value) - own  # merged ('<<') pairs come first
+        merged: set[str] = set()
         d = _ldict(where)
-        for knode, vnode in node.value:
+        for i, (knode, vnode) in enumerate(node.value):
             key = loader.construct_object(knode, deep=True)
             if not isinstance(key, (str, int, float, bool)):
                 raise ScenarioError([f"{fname}:{knode.start_mark.line + 1}: keys must be scalars"])
             skey = str(key)
-            if skey in d:
+            if i < n_merged:
+                if skey in d:
+                    continue  # YAML merge: the first merged mapping wins
+                merged.add(skey)
+            elif skey in merged:
+                merged.discard(skey)  # a key written here overrides a merged one
+            elif skey in d:
                 raise ScenarioError([f"{fname}:{knode.start_mark.line + 1}: duplicate key {skey!r}"])
             d[skey] = _convert(vnode, loader, fname, budget)
             d.lines[skey] = (fname, knode.start_mark.line + 1)
@@ -134,8 +143,9 @@ def deep_merge(base: Any, over: Any) -> Any:
         out.lines.update(getattr(base, "lines", {}))
         for k, v in over.items():
             out[k] = deep_merge(base[k], v) if k in base else v
-            if k in getattr(over, "lines", {}):
-                out.lines[k] = over.lines[k]
+            over_lines = getattr(over, "lines", {})
+            if k in over_lines:
+                out.lines[k] = over_lines[k]
         return out
     if isinstance(base, list) and isinstance(over, list):
         key = _list_key(base)
@@ -181,7 +191,7 @@ def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> LDict:
     if len(_stack) > 20:
         raise ScenarioError([f"{path}: 'extends' chain deeper than 20 files"])
     data = read_yaml(path)
-    if not isinstance(data, dict):
+    if not isinstance(data, LDict):
         raise ScenarioError([f"{path}:1: expected a mapping of scenario fields at the top level"])
     parent = data.pop("extends", None)
     if parent is None:

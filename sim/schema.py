@@ -169,7 +169,7 @@ class Front(Frozen):
         default=None, ge=0, description="Legs passing this close to the front close."
     )
     close_modes: list[Mode] = Field(
-        default_factory=lambda: ["ground"], description="Modes whose legs close near the front."
+        default_factory=lambda: ["ground"],  # type: ignore[arg-type] description="Modes whose legs close near the front."
     )
 
     @model_validator(mode="after")
@@ -193,7 +193,7 @@ class Weather(Frozen):
 
     storms_per_week: float = Field(ge=0, le=100)
     duration_hours: Dist
-    modes: list[Mode] = Field(default_factory=lambda: ["rotary"])
+    modes: list[Mode] = Field(default_factory=lambda: ["rotary"])  # type: ignore[arg-type]
 
 
 class Escalation(Frozen):

@@ -42,7 +42,7 @@ class TriggerEngine:
         if c.front_within_km is not None and c.of is not None:
             lat, lon = resolve_point(m.scenario, c.of)
             xy = m.proj.to_xy(lat, lon)
-            return min_distance_to_fronts(m.fronts, xy, now) <= c.front_within_km
+            return bool(min_distance_to_fronts(m.fronts, xy, now) <= c.front_within_km)
         if c.fraction_delivered is not None:
             return m.total > 0 and m.delivered_count / m.total >= c.fraction_delivered
         if c.occupancy is not None:
@@ -50,7 +50,7 @@ class TriggerEngine:
         if c.registration_backlog is not None:
             d = m.d
             waiting = np.count_nonzero((d.state == DELIVERED) & ~(d.t_registered <= now))
-            return waiting >= c.registration_backlog
+            return bool(waiting >= c.registration_backlog)
         if c.all_ is not None:
             return all(self.holds(x) for x in c.all_)
         if c.any_ is not None:

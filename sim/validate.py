@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from sim.schema import Condition, Scenario
+from sim.schema import MAX_DETAINEES, Condition, Scenario
 
 if TYPE_CHECKING:
     from sim.schema import Action
@@ -62,6 +62,10 @@ def cross_check(s: Scenario) -> list[Problem]:
         problems.append((("sites",), "no site of kind 'reception': detainees have nowhere to go"))
     if s.total_detainees == 0:
         problems.append((("sites",), "no prison holds any detainees"))
+    if s.total_detainees > MAX_DETAINEES:
+        problems.append(
+            (("sites",), f"{s.total_detainees:,} detainees in all, over the limit {MAX_DETAINEES:,}")
+        )
     if len(set(leg_ids)) != len(leg_ids):
         dup = sorted({x for x in leg_ids if leg_ids.count(x) > 1})
         problems.append((("legs",), f"duplicate leg ids {dup}: give them distinct 'id's"))
@@ -161,6 +165,8 @@ def _route_problems(s: Scenario) -> list[Problem]:
     site_ids = {x.id for x in s.sites}
     if any(leg.from_ not in site_ids or leg.to not in site_ids for leg in s.legs):
         return []  # reported above; routing would only repeat it
+    if any(e.type not in s.aircraft for e in s.fleet):
+        return []  # an unknown type is reported above; routing without it would mislead
     types = fleet_types(s)
     if not types:
         return [(("fleet",), "no aircraft or vehicles: add at least one fleet entry")]
