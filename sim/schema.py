@@ -37,6 +37,14 @@ Waypoint = Ident | tuple[float, float]
 """A place name, a site id, or a ``[lat, lon]`` pair in decimal degrees."""
 
 
+def _ground_only() -> list[Mode]:
+    return ["ground"]
+
+
+def _rotary_only() -> list[Mode]:
+    return ["rotary"]
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -169,7 +177,7 @@ class Front(Frozen):
         default=None, ge=0, description="Legs passing this close to the front close."
     )
     close_modes: list[Mode] = Field(
-        default_factory=lambda: ["ground"],  # type: ignore[arg-type] description="Modes whose legs close near the front."
+        default_factory=_ground_only, description="Modes whose legs close near the front."
     )
 
     @model_validator(mode="after")
@@ -193,7 +201,7 @@ class Weather(Frozen):
 
     storms_per_week: float = Field(ge=0, le=100)
     duration_hours: Dist
-    modes: list[Mode] = Field(default_factory=lambda: ["rotary"])  # type: ignore[arg-type]
+    modes: list[Mode] = Field(default_factory=_rotary_only, description="Modes a storm grounds.")
 
 
 class Escalation(Frozen):
