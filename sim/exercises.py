@@ -51,10 +51,9 @@ def t95(df: int) -> float:
     """Two-sided 95% t quantile for ``df`` degrees of freedom (table; 1.96 beyond 120)."""
     if df <= 0:
         return math.inf
-    for k in sorted(T95):
-        if df <= k:
-            return T95[k] if df == k else T95[max(x for x in T95 if x <= df)]
-    return 1.96
+    if df > max(T95):
+        return 1.96
+    return T95[max(x for x in T95 if x <= df)]
 
 
 class _Frozen(BaseModel):
@@ -68,9 +67,11 @@ class Tolerance(_Frozen):
     rel: float = Field(default=0.0, ge=0, le=1, description="Relative tolerance (0.05 = 5 %).")
 
     def allows(self, key: float, answer: float) -> bool:
+        """Whether ``answer`` is within tolerance of ``key``."""
         return abs(answer - key) <= max(self.abs, self.rel * abs(key)) + 1e-9
 
     def describe(self, unit: str) -> str:
+        """The tolerance in words, as worksheets print it (e.g. ``± 0.1 days``)."""
         parts = []
         if self.abs:
             parts.append(f"± {self.abs:g} {unit}".rstrip())
@@ -121,6 +122,11 @@ class Question(_Frozen):
         if self.aggregate == "replications_for" and self.halfwidth is None:
             raise ValueError("aggregate replications_for needs 'halfwidth'")
         check_metric(self.metric)
+        names = "argmin_site" in self.metric or (
+            self.search is not None and any(isinstance(v, str) for v in self.search.values)
+        )
+        if names and self.answer != "choice":
+            raise ValueError("this question's answer is a name: set 'answer: choice'")
         return self
 
 
@@ -160,7 +166,12 @@ class Exercise:
     def worksheet_path(self) -> Path:
         return self.folder / self.spec.worksheet
 
+    @property
+    def spec_path(self) -> Path:
+        return self.folder / f"{self.number:02d}-{self.slug}{SPEC_SUFFIX}"
+
     def question(self, qid: str) -> Question:
+        """The question with id ``qid``."""
         return next(q for q in self.spec.questions if q.id == qid)
 
 
@@ -366,8 +377,6 @@ def _unloads(result: Any, sel: dict[str, Any]) -> int:
     unknown = set(sel) - {"mode", "type", "site"}
     if unknown:
         raise ValueError(f"unloads: unknown selectors {sorted(unknown)} (mode, type, site)")
-    from sim.scenario import load_scenario  # noqa: F401  (keeps import cost local)
-
     modes = result.meta.get("modes_by_type", {})
     total = 0
     for _t, event, who, site, n in result.events:
@@ -426,6 +435,7 @@ class Runner:
         self.scenarios: dict[tuple[str, str], Any] = {}
 
     def result(self, path: Path, overrides: dict[str, Any], seed: int) -> Any:
+        """The Result of ``path`` with ``overrides`` and ``seed`` (run once, then cached)."""
         import json
 
         import sim
@@ -443,7 +453,8 @@ class Runner:
         return self.cache[key]
 
 
-def _fmt(v: Value, unit: str = "") -> str:
+def format_value(v: Value, unit: str = "") -> str:
+    """A key or answer for people: integers plainly, others to 4 significant digits."""
     if v is None:
         return "never / none"
     if isinstance(v, str):
@@ -473,7 +484,7 @@ def compute_question(ex: Exercise, q: Question, runner: Runner) -> KeyEntry:
         if sr.pick == "first" and agg is not None and not isinstance(agg, str):
             if agg >= sr.at_least - 1e-12:
                 break
-    detail = "; ".join(f"{sr.set}={v}: {_fmt(a)}" for v, a in tried)
+    detail = "; ".join(f"{sr.set}={format_value(v)}: {format_value(a)}" for v, a in tried)
     chosen: Value = None
     if sr.pick == "first":
         ok = [v for v, a in tried if isinstance(a, float) and a >= sr.at_least - 1e-12]
@@ -489,9 +500,21 @@ def compute_question(ex: Exercise, q: Question, runner: Runner) -> KeyEntry:
 
 
 def answer_key(ex: Exercise, runner: Runner | None = None) -> list[KeyEntry]:
-    """The whole key of an exercise, computed by running the simulator."""
+    """The whole key of an exercise, computed by running the simulator.
+
+    A metric that does not fit the runs (an unknown KPI, a day past the
+    horizon, a mapping where a number was expected) is a ScenarioError naming
+    the spec file and the question, not an internal error.
+    """
     runner = runner or Runner()
-    return [compute_question(ex, q, runner) for q in ex.spec.questions]
+    out: list[KeyEntry] = []
+    for q in ex.spec.questions:
+        try:
+            out.append(compute_question(ex, q, runner))
+        except (KeyError, ValueError, TypeError) as exc:
+            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise ScenarioError([f"{ex.spec_path}: question {q.id}: {msg}"]) from None
+    return out
 
 
 # ----- grading ---------------------------------------------------------------------------
@@ -518,6 +541,10 @@ def read_answers(path: Path, ex: Exercise) -> dict[str, Value]:
     the answer is that something does not happen. Raises ScenarioError naming
     each bad entry and what was expected.
     """
+    if path.exists() and not path.is_dir() and path.stat().st_size < 10_000 and not (
+        path.read_text(encoding="utf-8", errors="replace").strip()
+    ):
+        raise ScenarioError([f"{path}: the answer file is empty; expected lines like 'q1: 5950'"])
     data = read_yaml(path)
     if isinstance(data, dict) and set(data) == {"answers"}:
         data = data["answers"]

@@ -226,6 +226,9 @@ class Network:
         if a == b:
             return 0.0
         if mode != "ground":
+            g = self.graphs[mode]
+            if g.has_edge(a, b):
+                return float(g[a][b]["km"])  # the corridor between them, as loaded flights fly it
             sa, sb = self.scenario.site(a), self.scenario.site(b)
             return great_circle_km(sa.lat, sa.lon, sb.lat, sb.lon)
         dists = self._ground_dist.get(a)

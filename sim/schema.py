@@ -295,6 +295,9 @@ class Action(Frozen):
     add_aircraft: AddAircraft | None = None
     withdraw_aircraft: WithdrawAircraft | None = None
     ground: Ground | None = None
+    release_modes: list[Mode] | None = Field(
+        default=None, description="Lift the groundings of these modes now."
+    )
     set_dispatch: Policy | None = None
     set_param: SetParam | None = None
 

@@ -112,6 +112,8 @@ class TriggerEngine:
             m.withdraw_aircraft(w.type, w.count, now + w.delay_hours)
         elif a.ground is not None:
             m.ground(list(a.ground.modes), a.ground.hours, "order")
+        elif a.release_modes is not None:
+            m.release(list(a.release_modes))
         elif a.set_dispatch is not None:
             m.policy = make_policy(a.set_dispatch)
             m.notify()

@@ -106,12 +106,12 @@ def cross_check(s: Scenario) -> list[Problem]:
             if cond.of is not None:
                 check_place(cond.of, (*path, "of"))
         for j, act in enumerate(trig.then):
-            problems.extend(_check_action(s, act, ("triggers", i, "then", j), site_ids, leg_ids))
+            problems.extend(check_action(s, act, ("triggers", i, "then", j), site_ids, leg_ids))
     problems.extend(_route_problems(s))
     return problems
 
 
-def _check_action(
+def check_action(
     s: Scenario, act: Action, path: Path, site_ids: list[str], leg_ids: list[str]
 ) -> list[Problem]:
     out: list[Problem] = []
@@ -146,7 +146,43 @@ def _check_action(
         msg = check_param_path(s, act.set_param.path)
         if msg:
             out.append(((*path, "set_param", "path"), msg))
+        else:
+            msg = _param_value_problem(s, act.set_param.path, act.set_param.value)
+            if msg:
+                out.append(((*path, "set_param", "value"), msg))
     return out
+
+
+def _param_value_problem(s: Scenario, path: str, value: float) -> str | None:
+    """None if ``value`` is valid for the field at ``path`` (a settable run-time parameter).
+
+    The field's own schema decides, so a rule cannot set what a file could not say
+    (e.g. zero seats, which would leave a vehicle flying empty sorties forever).
+    """
+    from pydantic import BaseModel, ValidationError
+
+    parts = path.split(".")
+    model: BaseModel
+    if parts[0] == "sites":
+        model = s.site(parts[1])
+    elif parts[0] == "aircraft":
+        model = s.aircraft[parts[1]]
+    elif parts[1] == "breakout":
+        if s.escalation.breakout is None:
+            return None  # no breakouts in this scenario: the value is never read
+        model = s.escalation.breakout
+    else:
+        model = s.escalation
+    field = parts[-1]
+    data = model.model_dump(by_alias=True)
+    data[field] = value
+    try:
+        type(model).model_validate(data)
+    except ValidationError as exc:
+        errs = [e for e in exc.errors(include_url=False) if e["loc"][:1] == (field,)]
+        if errs:
+            return f"{value:g} is not a valid {path}: {errs[0]['msg']}"
+    return None
 
 
 def fleet_types(s: Scenario) -> list[str]:

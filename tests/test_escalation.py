@@ -302,6 +302,19 @@ def test_ground_mode() -> None:
     assert min(t for t, _ in departures(r)) < 2.0
 
 
+def test_release_modes_lifts_a_grounding() -> None:
+    data = tiny()
+    data["triggers"] = [
+        {"name": "ground", "when": {"day": 0}, "then": [{"ground": {"modes": ["ground"], "hours": 48}}]},
+        {"name": "release", "when": {"day": 0.5}, "then": [{"release_modes": ["ground"]}]},
+    ]
+    r = run_data(data)
+    first = min(t for t, _ in departures(r))
+    assert 12.0 <= first < 14.0
+    data["triggers"][1]["when"] = {"day": 60}
+    assert min(t for t, _ in departures(run_data(data))) >= 48.0
+
+
 def test_set_dispatch_changes_the_policy() -> None:
     data = tiny()
     data["triggers"] = [{"name": "rule", "when": {"day": 1},

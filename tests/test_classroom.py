@@ -1,0 +1,409 @@
+"""The classroom: the exercise pack, answer keys, grading, and turn-by-turn play."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.exercises import (
+    Exercise,
+    KeyEntry,
+    answer_key,
+    discover,
+    find,
+    grade,
+    is_question_spec,
+    read_answers,
+)
+from sim.play import (
+    Context,
+    Game,
+    as_triggers,
+    compile_command,
+    interactive,
+    load_decisions,
+    replay,
+)
+from sim.scenario import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "scenarios" / "exercises"
+SCENARIO_FILES = sorted(p for p in EXERCISES.glob("*.yaml") if not is_question_spec(p))
+runner = CliRunner()
+
+
+def cli(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def drop_wall(kpis: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kpis.items() if k != "wall_seconds"}
+
+
+@pytest.fixture(scope="module")
+def pack() -> list[Exercise]:
+    return discover(EXERCISES)
+
+
+@pytest.fixture(scope="module")
+def keys(pack: list[Exercise]) -> dict[int, list[KeyEntry]]:
+    return {ex.number: answer_key(ex) for ex in pack}
+
+
+def key_answers(key: list[KeyEntry]) -> dict[str, Any]:
+    return {e.id: ("never" if e.value is None else e.value) for e in key}
+
+
+# ----- the pack --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
+def test_exercise_scenario_validates_and_runs(path: Path) -> None:
+    scenario = sim.load_scenario(path)
+    result = sim.run(scenario, 1)
+    assert result.kpis["detainees_total"] > 0
+    assert result.kpis["delivered"] > 0
+
+
+def test_pack_has_six_exercises_first_steps_to_advanced(pack: list[Exercise]) -> None:
+    assert [ex.number for ex in pack] == list(range(1, len(pack) + 1))
+    assert len(pack) >= 6
+    for ex in pack:
+        assert 3 <= len(ex.spec.questions) <= 5, ex.slug
+        assert ex.scenario_path.exists() and ex.worksheet_path.exists()
+        text = ex.worksheet_path.read_text(encoding="utf-8")
+        for heading in ("Learning goals", "Background", "Questions"):
+            assert heading in text, (ex.slug, heading)
+        for q in ex.spec.questions:
+            assert f"**{q.id}**" in text, (ex.slug, q.id)
+            assert q.hint, (ex.slug, q.id)
+            if q.answer == "number":
+                assert q.unit, (ex.slug, q.id)
+                assert q.tolerance.describe(q.unit) in text, (ex.slug, q.id)
+
+
+def test_question_specs_are_the_only_non_scenario_yaml() -> None:
+    specs = [p for p in EXERCISES.rglob("*.yaml") if is_question_spec(p)]
+    assert len(specs) >= 6
+    for p in EXERCISES.rglob("*.yaml"):
+        if not is_question_spec(p):
+            sim.load_scenario(p)  # every other YAML file is a scenario
+
+
+def test_every_key_is_reproducible(
+    pack: list[Exercise], keys: dict[int, list[KeyEntry]]
+) -> None:
+    for ex in pack:
+        again = answer_key(ex)
+        assert [(e.id, e.value) for e in again] == [(e.id, e.value) for e in keys[ex.number]]
+        for e in again:
+            assert e.value is None or isinstance(e.value, str) or math.isfinite(e.value)
+
+
+def test_cycle_time_key_matches_hand_arithmetic(keys: dict[int, list[KeyEntry]]) -> None:
+    key = {e.id: e.value for e in keys[2]}
+    # 1,200 detainees / 30 seats; cycle = 0.5 load + 1.5 fly + 0.25 unload + 0.5 turn + 1.5 back
+    assert key["q1"] == 40
+    assert key["q2"] == pytest.approx(1.75, abs=0.01)
+    assert key["q3"] == pytest.approx(2.25 + 9 * 4.25, abs=0.1)
+    assert key["q4"] == 4 * 6 * 30
+    assert key["q5"] == pytest.approx(2.25 + 6 * 4.25, abs=0.1)
+
+
+# ----- grading ---------------------------------------------------------------------------
+
+
+def test_correct_answers_pass_and_a_wrong_one_fails_that_question(
+    pack: list[Exercise], keys: dict[int, list[KeyEntry]], tmp_path: Path
+) -> None:
+    for ex in pack:
+        key = keys[ex.number]
+        path = tmp_path / f"{ex.slug}.yaml"
+        path.write_text(json.dumps(key_answers(key)))
+        grades = grade(ex, read_answers(path, ex), key)
+        assert all(g.correct for g in grades), [(g.id, g.feedback) for g in grades]
+        # Break one numeric answer well outside its tolerance.
+        target = next(e for e, q in zip(key, ex.spec.questions, strict=True)
+                      if q.answer == "number" and isinstance(e.value, float))
+        wrong = key_answers(key) | {target.id: float(target.value) * 1.5 + 10}  # type: ignore[arg-type]
+        path.write_text(json.dumps(wrong))
+        grades = grade(ex, read_answers(path, ex), key)
+        assert [g.id for g in grades if not g.correct] == [target.id]
+        bad = next(g for g in grades if g.id == target.id)
+        assert "too high" in bad.feedback and "Hint" in bad.feedback
+
+
+def test_check_command_grades_yaml_and_json(tmp_path: Path, keys: dict[int, list[KeyEntry]]) -> None:
+    key = key_answers(keys[2])
+    good = tmp_path / "good.yaml"
+    good.write_text("".join(f"{k}: {v}\n" for k, v in key.items()))
+    res = cli("exercises", "check", "2", str(good), "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["score"] == doc["out_of"] == 5
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(key | {"q3": 60.0}))
+    res = cli("exercises", "check", "02", str(wrong), "--json")
+    doc = json.loads(res.stdout)
+    assert [q["id"] for q in doc["questions"] if not q["correct"]] == ["q3"]
+    res = cli("exercises", "check", "cycle-time", str(wrong))
+    assert res.exit_code == 0 and "Score: 4 / 5" in res.stdout
+
+
+def test_unanswered_question_is_marked(tmp_path: Path, keys: dict[int, list[KeyEntry]]) -> None:
+    ex = find("2", EXERCISES)
+    path = tmp_path / "partial.yaml"
+    path.write_text("q1: 40\n")
+    grades = grade(ex, read_answers(path, ex), keys[2])
+    assert grades[0].correct and not grades[1].answered
+    assert "not answered" in grades[1].feedback
+
+
+def test_malformed_answer_file_names_question_and_expectation(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text("q1: 40\nq2: one and three quarters\nq9: 3\n")
+    res = cli("exercises", "check", "2", str(path))
+    assert res.exit_code == 2
+    assert f"{path}:2: q2: expected a number in hours" in res.stderr
+    assert f"{path}:3: unknown question 'q9'" in res.stderr
+    assert "Traceback" not in res.output
+    path.write_text("q1: [40\n")
+    res = cli("exercises", "check", "2", str(path))
+    assert res.exit_code == 2 and "YAML syntax error" in res.stderr
+    path.write_text("- 40\n- 1.75\n")
+    res = cli("exercises", "check", "2", str(path))
+    assert res.exit_code == 2 and "expected a mapping of question ids" in res.stderr
+
+
+def test_unknown_exercise_number() -> None:
+    for args in (("show", "99"), ("key", "0"), ("check", "7", "answers.yaml")):
+        res = cli("exercises", *args)
+        assert res.exit_code == 2, args
+        assert "unknown exercise" in res.stderr and "exercises are: 1 (read-a-run)" in res.stderr
+
+
+def test_list_show_and_key_json() -> None:
+    res = cli("exercises", "list", "--json")
+    assert res.exit_code == 0
+    assert len(json.loads(res.stdout)) >= 6
+    res = cli("exercises", "show", "2", "--json")
+    doc = json.loads(res.stdout)
+    assert doc["questions"][0]["id"] == "q1" and "Learning goals" in doc["markdown"]
+    res = cli("exercises", "show", "1")
+    assert res.exit_code == 0 and "Learning goals" in res.stdout
+    res = cli("exercises", "key", "2", "--json")
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["key"][0]["value"] == 40
+
+
+# ----- play ------------------------------------------------------------------------------
+
+DECISIONS = """\
+# a scripted game
+- {day: 1.25, command: request ch47 2}
+- {day: 2, command: prioritise hasakah}
+- day: 3.5
+  command: release all
+- {day: 4, action: {ground: {modes: [rotary], hours: 6}}}
+- {day: 5.25, command: policy largest_queue}
+- {day: 6, command: hold derik}
+"""
+
+
+def test_play_decision_file_equals_run_with_equivalent_triggers(tmp_path: Path) -> None:
+    scen = EXERCISES / "04-the-front.yaml"
+    dec = tmp_path / "decisions.yaml"
+    dec.write_text(DECISIONS)
+    res = cli("play", str(scen), "--seed", "3", "--decisions", str(dec), "--json")
+    assert res.exit_code == 0, res.output
+    played = json.loads(res.stdout)
+    names = [d["name"] for d in played["decisions"]]
+    # The same decisions written by hand as scenario triggers with {day: D} conditions.
+    actions = [
+        "[{add_aircraft: {type: ch47, count: 2, base: rmelan, delay_hours: 24}}]",
+        "[{close_site: qamishli}, {close_site: derik}, {close_site: shaddadi}, "
+        "{close_site: raqqa}]",
+        "[{open_site: qamishli}, {open_site: derik}, {open_site: shaddadi}, {open_site: raqqa}]",
+        "[{ground: {modes: [rotary], hours: 6}}]",
+        "[{set_dispatch: largest_queue}]",
+        "[{close_site: derik}]",
+    ]
+    days = [1.25, 2, 3.5, 4, 5.25, 6]
+    lines = [f"extends: {scen}", "triggers:"]
+    for name, day, then in zip(names, days, actions, strict=True):
+        lines.append(f"  - {{name: {json.dumps(name)}, when: {{day: {day}}}, then: {then}}}")
+    equiv = tmp_path / "equivalent.yaml"
+    equiv.write_text("\n".join(lines) + "\n")
+    res = cli("run", str(equiv), "--seed", "3", "--json")
+    assert res.exit_code == 0, res.output
+    ran = json.loads(res.stdout)
+    assert drop_wall(played["kpis"]) == drop_wall(ran)
+    assert any(t["name"].startswith("player: ") for t in ran["triggers_fired"])
+    # and the decisions changed something against the default plan
+    assert drop_wall(played["kpis"]) != drop_wall(played["default_kpis"])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_replay_equals_as_triggers_on_baseline(tmp_path: Path, seed: int) -> None:
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    dec = tmp_path / "d.yaml"
+    dec.write_text(DECISIONS)
+    decisions = load_decisions(dec, scenario)
+    played = replay(Game(scenario, seed), decisions, lambda _: None)
+    equiv = scenario.model_copy(update={"triggers": [*scenario.triggers, *as_triggers(decisions)]})
+    assert drop_wall(played.kpis) == drop_wall(sim.run(equiv, seed).kpis)
+
+
+def test_interactive_pauses_match_run_with_triggers() -> None:
+    scenario = sim.load_scenario(EXERCISES / "04-the-front.yaml")
+    inputs = iter(["", "policy nearest_first", "bogus", "", "request ch47 1", "", "hold derik"])
+
+    def ask(_: str) -> str:
+        try:
+            return next(inputs)
+        except StopIteration:
+            raise EOFError from None
+
+    said: list[str] = []
+    game = Game(scenario, 5, every_hours=12)
+    played = interactive(game, ask, said.append)
+    assert any("cannot do that: unknown command 'bogus'" in s for s in said)
+    assert [d.day for d in game.decisions] == [0.75, 1.25, 1.75]
+    equiv = scenario.model_copy(
+        update={"triggers": [*scenario.triggers, *as_triggers(game.decisions)]})
+    assert drop_wall(played.kpis) == drop_wall(sim.run(equiv, 5).kpis)
+    assert game.situation()["held_by_you"] == ["derik"]
+
+
+def test_record_then_replay_gives_the_same_game(tmp_path: Path) -> None:
+    scen = EXERCISES / "04-the-front.yaml"
+    dec = tmp_path / "decisions.yaml"
+    dec.write_text(DECISIONS)
+    rec = tmp_path / "out" / "recorded.yaml"
+    first = cli("play", str(scen), "--decisions", str(dec), "--record", str(rec), "--json")
+    assert first.exit_code == 0, first.output
+    second = cli("play", str(scen), "--decisions", str(rec), "--json")
+    assert second.exit_code == 0, second.output
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert drop_wall(a["kpis"]) == drop_wall(b["kpis"])
+    assert [d["name"] for d in a["decisions"]] == [d["name"] for d in b["decisions"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("- {day: 1, command: policy largest_queue}\n- {day: 2, command: hold nowhere}\n",
+         2, "unknown site 'nowhere'"),
+        ("- {day: 1, command: request chinook 2}\n", 1, "unknown vehicle type 'chinook'"),
+        ("- day: 1\n  action: {add_aircraft: {type: c17, count: 1, base: rmelan}}\n",
+         2, "unknown aircraft type 'c17'"),
+        ("- day: 1\n  action: {close_site: atlantis}\n", 2, "unknown site 'atlantis'"),
+        ("- {day: 1.01, command: policy largest_queue}\n", 1, "not a trigger check tick"),
+        ("- {day: 1, command: request ch47 50}\n", 1, "only 6 more ch47"),
+    ],
+)
+def test_bad_decision_file_exits_2_with_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    dec = tmp_path / "bad.yaml"
+    dec.write_text(text)
+    res = cli("play", str(ROOT / "scenarios" / "baseline.yaml"), "--decisions", str(dec))
+    assert res.exit_code == 2, res.output
+    assert f"{dec}:{line}:" in res.stderr and message in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_invalid_decisions_explain() -> None:
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    ctx = Context(scenario)
+    from sim.play import DecisionError
+
+    for text, message in [
+        ("policy fastest", "unknown policy"),
+        ("hold bgw", "is a reception"),
+        ("release hasakah", "not held by you"),
+        ("request ch47 two", "whole number"),
+        ("ground boats 4", "unknown mode"),
+        ("fly to the moon", "unknown command"),
+    ]:
+        with pytest.raises(DecisionError, match=message):
+            compile_command(text, 1.0, ctx)
+    assert ctx.held == [] and not ctx.requested
+
+
+def test_pty_session_reaches_the_debrief(tmp_path: Path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    rec = tmp_path / "rec.yaml"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "sim", "play", str(EXERCISES / "02-cycle-time.yaml"), "--seed", "1",
+         "--record", str(rec)],
+        cwd=str(ROOT), encoding="utf-8", timeout=60,
+    )
+    child.expect(r"=== day 0 .*\] > ")
+    child.sendline("policy fastest_please")
+    child.expect("cannot do that: unknown policy")
+    child.expect(r"\] > ")
+    child.sendline("request helo 2")
+    child.expect("ok: request helo 2: 2 helo will be available at camp_a in 48 h")
+    child.expect(r"\] > ")
+    child.sendline("")
+    child.expect(r"=== day 1 .*\] > ")
+    child.sendline("finish")
+    child.expect("Debrief")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "request helo 2" in rec.read_text()
+
+
+def test_pty_end_of_input_plays_out_and_debriefs() -> None:
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "sim", "play", str(EXERCISES / "02-cycle-time.yaml")],
+        cwd=str(ROOT), encoding="utf-8", timeout=60,
+    )
+    child.expect(r"\] > ")
+    child.sendeof()
+    child.expect("end of input")
+    child.expect("Debrief")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_play_json_needs_decisions() -> None:
+    res = cli("play", str(EXERCISES / "02-cycle-time.yaml"), "--json")
+    assert res.exit_code == 2 and "--json needs --decisions" in res.stderr
+
+
+def test_bad_spec_is_reported_with_line(tmp_path: Path) -> None:
+    (tmp_path / "01-x.yaml").write_text((EXERCISES / "02-cycle-time.yaml").read_text())
+    (tmp_path / "01-x.md").write_text("# x\n")
+    (tmp_path / "01-x.questions.yaml").write_text(
+        "title: x\nscenario: 01-x.yaml\nworksheet: 01-x.md\nquestions:\n"
+        "  - id: q1\n    text: t\n    metric: {kpi: delivered}\n    aggregate: average\n"
+    )
+    with pytest.raises(ScenarioError) as err:
+        discover(tmp_path)
+    assert "01-x.questions.yaml:8: questions.0.aggregate" in err.value.problems[0]
+
+
+def test_spec_metric_that_does_not_fit_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "01-x.yaml").write_text((EXERCISES / "02-cycle-time.yaml").read_text())
+    (tmp_path / "01-x.md").write_text("# x\n")
+    (tmp_path / "01-x.questions.yaml").write_text(
+        "title: x\nscenario: 01-x.yaml\nworksheet: 01-x.md\nquestions:\n"
+        "  - id: q1\n    text: t\n    metric: {kpi: no_such_kpi}\n"
+    )
+    res = cli("exercises", "key", "1", "--dir", str(tmp_path))
+    assert res.exit_code == 2
+    assert "01-x.questions.yaml: question q1: no KPI 'no_such_kpi'" in res.stderr
