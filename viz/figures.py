@@ -1,58 +1,171 @@
-"""Figures drawn from a results folder (pure functions of the saved files)."""
+"""The figure catalogue and drawing a results folder's figures to files.
+
+``draw_run(folder)`` is what ``dtsim run --out`` calls; ``draw_folder`` is what
+``dtsim plot`` calls. A figure whose data is absent is skipped with one line
+saying why; nothing writes an empty image.
+"""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from viz import experiments, fleet, geomap, timeseries
+from viz.results import (
+    COMPARE_KIND,
+    REPLICATIONS_KIND,
+    RUN_KIND,
+    SWEEP_KIND,
+    Results,
+    Skip,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+FORMATS = ("png", "svg")
 
 
-def _read_daily(folder: Path) -> list[dict[str, str]]:
-    with open(folder / "daily.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: file stem, caption, the kinds of folders it applies to, and its function."""
+
+    name: str
+    caption: str
+    kinds: tuple[str, ...]
+    draw: Callable[[Results], Figure]
 
 
-def throughput(folder: Path) -> Any:
-    """Cumulative delivered and registered against calendar dates, with observed points."""
-    import matplotlib
+CATALOGUE: tuple[FigureSpec, ...] = (
+    FigureSpec("throughput", "Cumulative detainees delivered, registered and escaped.",
+               (RUN_KIND, REPLICATIONS_KIND), timeseries.throughput),
+    FigureSpec("sorties", "Sorties and flight hours per day, stacked by aircraft type.",
+               (RUN_KIND,), timeseries.sorties_per_day),
+    FigureSpec("prisons", "Detainees still held per prison, with threatened and overrun times.",
+               (RUN_KIND,), timeseries.held_per_prison),
+    FigureSpec("reception", "Reception occupancy against beds, registration backlog, daily "
+               "intake against its limit.", (RUN_KIND,), timeseries.reception),
+    FigureSpec("fleet", "Aircraft and vehicles by state at the end of each day.",
+               (RUN_KIND,), fleet.availability),
+    FigureSpec("gantt", "Sorties per aircraft over time.", (RUN_KIND,), fleet.gantt),
+    FigureSpec("map", "Sites, legs, detainees carried and front positions.", (RUN_KIND,),
+               geomap.map_figure),
+    FigureSpec("kpi_histograms", "KPI distributions over replications.", (REPLICATIONS_KIND,),
+               experiments.kpi_histograms),
+    FigureSpec("sweep_heatmap", "Mean KPI over two sweep dimensions.", (SWEEP_KIND,),
+               experiments.sweep_heatmap),
+    FigureSpec("compare", "Paired differences between two scenarios with 95% CI.",
+               (COMPARE_KIND, REPLICATIONS_KIND, SWEEP_KIND), experiments.compare_plot),
+)
 
-    matplotlib.use("Agg")
+
+def specs_for(res: Results) -> list[FigureSpec]:
+    """The figures that apply to this folder's kind (compare also wherever compare.json is)."""
+    out = []
+    for spec in CATALOGUE:
+        if res.kind in spec.kinds or (spec.name == "compare" and res.has("compare.json")):
+            out.append(spec)
+    return out
+
+
+@dataclass
+class Rendered:
+    """A drawn figure (or the reason it was skipped)."""
+
+    spec: FigureSpec
+    figure: Figure | None
+    skipped: str | None = None
+
+
+def render(res: Results) -> list[Rendered]:
+    """Draw every applicable figure in memory; skipped ones carry a one-line reason."""
+    from viz import style
+
+    out = []
+    with style.use_style():
+        for spec in specs_for(res):
+            try:
+                out.append(Rendered(spec, spec.draw(res)))
+            except Skip as exc:
+                out.append(Rendered(spec, None, str(exc)))
+    return out
+
+
+def to_bytes(fig: Figure, fmt: str, dpi: float | None = None) -> bytes:
+    """Encode a figure as PNG or SVG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi or "figure", metadata=_metadata(fmt))
+    return buf.getvalue()
+
+
+def _metadata(fmt: str) -> dict[str, str | None]:
+    # No creation date: the same results redraw to the same bytes.
+    if fmt == "svg":
+        return {"Date": None, "Creator": "dtsim"}
+    if fmt == "png":
+        return {"Software": "dtsim"}
+    return {}
+
+
+#: Figures a forked worker draws while this process draws the others (about half the work).
+WORKER_SHARE = frozenset({"reception", "gantt", "map", "kpi_histograms"})
+
+
+def _draw_files(folder: Path, names: list[str], fmt: str) -> list[tuple[str, Path | str]]:
+    """Draw the named figures of ``folder`` to files: (name, path written or skip reason)."""
     import matplotlib.pyplot as plt
 
-    rows = _read_daily(folder)
-    dates = [dt.date.fromisoformat(r["date"]) for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    ax.plot(dates, [int(r["delivered_cum"]) for r in rows], label="delivered", color="#0072B2")
-    ax.plot(dates, [int(r["registered_cum"]) for r in rows], label="registered", color="#E69F00")
-    ax.plot(dates, [int(r["escaped_cum"]) for r in rows], label="escaped", color="#D55E00",
-            linestyle="--")
-    meta = json.loads((folder / "meta.json").read_text())
-    import yaml
+    from sim.export import atomic_write_bytes
+    from viz import style
 
-    resolved = yaml.safe_load((folder / "scenario.resolved.yaml").read_text())
-    start = dt.date.fromisoformat(meta["start"])
-    obs = resolved.get("observed") or []
-    if obs:
-        ax.scatter([start + dt.timedelta(days=float(o["day"])) for o in obs],
-                   [o["delivered_cum"] for o in obs], color="black", marker="o", zorder=3,
-                   label="reported (cumulative moved)")
-    ax.set_xlabel("date")
-    ax.set_ylabel("detainees (cumulative)")
-    ax.set_title(f"Throughput: {meta['scenario']} (seed {meta['seed']})")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
+    res = Results(folder)
+    out: list[tuple[str, Path | str]] = []
+    with style.use_style():
+        for spec in specs_for(res):
+            if spec.name not in names:
+                continue
+            try:
+                fig = spec.draw(res)
+            except Skip as exc:
+                out.append((spec.name, str(exc)))
+                continue
+            path = res.folder / f"{spec.name}.{fmt}"
+            atomic_write_bytes(path, to_bytes(fig, fmt))
+            plt.close(fig)
+            out.append((spec.name, path))
+    return out
+
+
+def draw_folder(folder: Path, fmt: str = "png") -> tuple[list[Path], list[str]]:
+    """Draw every figure the folder supports as ``<name>.<fmt>``; returns (written, notes)."""
+    import matplotlib.pyplot  # noqa: F401 - imported once, before the worker forks
+
+    from viz.parallel import Background
+
+    if fmt not in FORMATS:
+        raise ValueError(f"--format {fmt}: expected one of {', '.join(FORMATS)}")
+    folder = Path(folder)
+    names = [spec.name for spec in specs_for(Results(folder))]
+    share = [n for n in names if n in WORKER_SHARE]
+    worker = Background(_draw_files, folder, share, fmt) if share else None
+    done = dict(_draw_files(folder, [n for n in names if n not in share], fmt))
+    if worker is not None:
+        done.update(worker.result())
+    written: list[Path] = []
+    notes: list[str] = []
+    for name in names:
+        item = done[name]
+        if isinstance(item, Path):
+            written.append(item)
+        else:
+            notes.append(f"skipped {name}: {item}")
+    return written, notes
 
 
 def draw_run(folder: Path) -> list[str]:
-    """Draw the figures one run supports into ``folder``; returns notes for the user."""
-    fig = throughput(folder)
-    fig.savefig(folder / "throughput.png")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return []
+    """Draw the figures one run supports into ``folder`` (PNG); returns notes for the user."""
+    _written, notes = draw_folder(Path(folder), "png")
+    return notes

@@ -1,0 +1,457 @@
+"""The map: sites by kind, legs by mode, flows by detainees carried, fronts and statuses.
+
+Coordinates are drawn in an equirectangular projection scaled by the cosine
+of the mid latitude (distances look right at this scale). Country outlines
+come from ``viz/data/borders.json`` shipped with the package: coarse, for
+orientation only; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from viz import style
+from viz.results import Results, Skip
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+BORDERS = Path(__file__).with_name("data") / "borders.json"
+KM_PER_DEG = 111.2
+#: Widest flow line, points.
+MAX_FLOW_WIDTH = 10.0
+MAP_SIZE = (10.5, 6.8)
+
+
+@lru_cache(maxsize=1)
+def borders() -> dict[str, Any]:
+    """The shipped coarse outlines (countries and rivers, [lon, lat] points)."""
+    data: dict[str, Any] = json.loads(BORDERS.read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass
+class Flow:
+    """Detainees carried on one (origin, destination, mode) over time."""
+
+    origin: str
+    dest: str
+    mode: str
+    hours: list[float] = field(default_factory=list)
+    counts: list[float] = field(default_factory=list)
+
+    def carried_by(self, hour: float) -> float:
+        """Detainees delivered along this flow by ``hour``."""
+        return float(sum(c for h, c in zip(self.hours, self.counts, strict=True) if h <= hour))
+
+
+class MapModel:
+    """Everything the map needs, read once from a run folder."""
+
+    def __init__(self, res: Results) -> None:
+        sites = [s for s in res.scenario.get("sites") or [] if isinstance(s, dict)]
+        if not sites:
+            raise Skip("no scenario.resolved.yaml with site coordinates in the folder")
+        self.res = res
+        self.sites: dict[str, dict[str, Any]] = {str(s["id"]): s for s in sites}
+        self.legs: list[tuple[str, str, list[str]]] = []
+        for leg in res.scenario.get("legs") or []:
+            a, b = str(leg.get("from")), str(leg.get("to"))
+            if a in self.sites and b in self.sites:
+                self.legs.append((a, b, [str(m) for m in leg.get("modes") or []]))
+        flows: dict[tuple[str, str, str], Flow] = {}
+        if res.has("sorties.csv"):
+            for r in res.sorties:
+                if r.get("kind") != "transfer" or r.get("origin") not in self.sites or \
+                        r.get("dest") not in self.sites:
+                    continue
+                key = (r["origin"], r["dest"], r.get("mode", ""))
+                f = flows.setdefault(key, Flow(*key))
+                f.hours.append(float(r["arrive_hour"]))
+                f.counts.append(float(r.get("detainees") or 0))
+        self.flows = list(flows.values())
+        self.max_flow = max((sum(f.counts) for f in self.flows), default=0.0) or 1.0
+        self.daily = res.daily if res.has("daily.csv") else None
+        self.n_days = len(self.daily) if self.daily is not None else int(
+            res.meta.get("horizon_days") or 1)
+        self.fronts = res.fronts
+        lats = [float(s["lat"]) for s in sites]
+        lons = [float(s["lon"]) for s in sites]
+        for fr in self.fronts:
+            for lat, lon in fr.get("path_latlon") or []:
+                lats.append(float(lat))
+                lons.append(float(lon))
+        pad = 0.8
+        self.extent = (min(lons) - pad, max(lons) + pad, min(lats) - pad, max(lats) + pad)
+        self.mid_lat = (self.extent[2] + self.extent[3]) / 2.0
+
+    # --- state on a day -----------------------------------------------------------
+    def front_at(self, day: int) -> list[tuple[float, float] | None]:
+        """(lat, lon) of each front at the end of ``day`` (None before it starts)."""
+        out: list[tuple[float, float] | None] = []
+        if self.daily is None:
+            return [None for _ in self.fronts]
+        d = min(max(day, 0), len(self.daily) - 1)
+        for i in range(len(self.fronts)):
+            if f"front_lat:{i}" not in self.daily:
+                out.append(None)
+                continue
+            lat, lon = self.daily.col(f"front_lat:{i}")[d], self.daily.col(f"front_lon:{i}")[d]
+            out.append(None if np.isnan(lat) or np.isnan(lon) else (float(lat), float(lon)))
+        return out
+
+    def front_trail(self, i: int, day: int) -> list[tuple[float, float]]:
+        """Positions of front ``i`` from its start to the end of ``day``."""
+        pts: list[tuple[float, float]] = []
+        path = self.fronts[i].get("path_latlon") or []
+        if path:
+            pts.append((float(path[0][0]), float(path[0][1])))
+        if self.daily is not None and f"front_lat:{i}" in self.daily:
+            lat, lon = self.daily.col(f"front_lat:{i}"), self.daily.col(f"front_lon:{i}")
+            for d in range(min(day, len(self.daily) - 1) + 1):
+                if not (np.isnan(lat[d]) or np.isnan(lon[d])):
+                    pts.append((float(lat[d]), float(lon[d])))
+        return pts
+
+    def status_at(self, day: int) -> dict[str, str]:
+        """Status of each prison and airfield at the end of ``day``."""
+        if self.daily is None:
+            return {}
+        d = min(max(day, 0), len(self.daily) - 1)
+        return {s: self.daily.rows[d].get(f"status:{s}") or "safe"
+                for s in self.daily.prefixed("status:")}
+
+    def operation_days(self) -> int:
+        """Last day with a sortie, a status change or a front move (at least 1)."""
+        last = 0.0
+        for f in self.flows:
+            if f.hours:
+                last = max(last, max(f.hours) / 24.0)
+        if self.res.has("sorties.csv"):
+            for r in self.res.sorties:
+                last = max(last, float(r.get("arrive_hour") or 0) / 24.0)
+        if self.res.has("status.csv"):
+            for r in self.res.status:
+                last = max(last, float(r.get("hour") or 0) / 24.0)
+        return max(1, min(self.n_days - 1, int(math.ceil(last))))
+
+    def width(self, carried: float) -> float:
+        """Line width (points) for ``carried`` detainees: area-like square-root scale."""
+        return 0.0 if carried <= 0 else 1.0 + (MAX_FLOW_WIDTH - 1.0) * math.sqrt(
+            carried / self.max_flow)
+
+
+def _offset(a: tuple[float, float], b: tuple[float, float], k: int) -> list[tuple[float, float]]:
+    """Segment a-b (lon, lat) shifted sideways by ``k`` small steps (parallel modes)."""
+    if k == 0:
+        return [a, b]
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    n = math.hypot(dx, dy) or 1.0
+    ox, oy = -dy / n * 0.05 * k, dx / n * 0.05 * k
+    return [(a[0] + ox, a[1] + oy), (b[0] + ox, b[1] + oy)]
+
+
+MODE_ORDER = ("rotary", "fixed_wing", "ground")
+
+
+class MapDrawer:
+    """A map figure whose day-dependent artists can be updated (for frames and GIFs)."""
+
+    def __init__(self, model: MapModel, *, figsize: tuple[float, float] = MAP_SIZE,
+                 dpi: int = style.DPI, animated: bool = False) -> None:
+        import matplotlib.pyplot as plt
+        from matplotlib.collections import LineCollection
+
+        self.m = model
+        self.animated = animated
+        self.fig, self.ax = plt.subplots(figsize=figsize, dpi=dpi)
+        ax = self.ax
+        x0, x1, y0, y1 = model.extent
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect(1.0 / math.cos(math.radians(model.mid_lat)))
+        ax.set_facecolor("#F4F8FB")
+        ax.set_xlabel("longitude (degrees east)")
+        ax.set_ylabel("latitude (degrees north)")
+        self.top_artists_base: list[Any] = []
+        self._draw_base(ax)
+        self.flow_lines: dict[str, LineCollection] = {}
+        for mode in MODE_ORDER:
+            colour, _ls = style.MODE_STYLE[mode]
+            segs = [_offset(self._xy(f.origin), self._xy(f.dest), MODE_ORDER.index(mode))
+                    for f in model.flows if f.mode == mode]
+            if segs:
+                lc = LineCollection(segs, colors=colour, alpha=0.55, capstyle="round", zorder=3)
+                ax.add_collection(lc)
+                self.flow_lines[mode] = lc
+        self.front_artists: list[Any] = []
+        self.top_artists: list[Any] = []
+        self.status_artist = ax.scatter([], [], s=260, facecolors="none", linewidths=2.5,
+                                        zorder=6)
+        self.day_text = ax.text(0.99, 0.02, "", transform=ax.transAxes, ha="right", va="bottom",
+                                fontsize=14, fontweight="bold",
+                                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+                                zorder=8)
+        self._legend()
+
+    def _xy(self, site: str) -> tuple[float, float]:
+        s = self.m.sites[site]
+        return float(s["lon"]), float(s["lat"])
+
+    def _draw_base(self, ax: Axes) -> None:
+        x0, x1, y0, y1 = self.m.extent
+        data = borders()
+        for c in data["countries"]:
+            xs = [p[0] for p in c["coords"]]
+            ys = [p[1] for p in c["coords"]]
+            if not c.get("open"):
+                ax.fill(xs, ys, color="#FFFFFF", zorder=0.5, lw=0)
+            ax.plot(xs, ys, color="#555555", lw=1.0, zorder=1)
+            inside = [(lx, ly) for lx, ly in [c["label"], *c.get("label_alt", [])]
+                      if x0 + 0.4 < lx < x1 - 0.4 and y0 + 0.3 < ly < y1 - 0.3]
+            if inside:
+                lx, ly = inside[0]
+                ax.text(lx, ly, c["name"].upper(), color="#888888", fontsize=c.get("label_size", 11),
+                        ha="center", va="center", zorder=1, fontweight="bold", alpha=0.8)
+        for r in data["rivers"]:
+            ax.plot([p[0] for p in r["coords"]], [p[1] for p in r["coords"]], color="#56B4E9",
+                    lw=0.9, alpha=0.6, zorder=1)
+        for a, b, modes in self.m.legs:
+            for mode in modes:
+                colour, ls = style.MODE_STYLE.get(mode, ("#777777", "-"))
+                k = MODE_ORDER.index(mode) if mode in MODE_ORDER else 0
+                seg = _offset(self._xy(a), self._xy(b), k)
+                ax.plot([p[0] for p in seg], [p[1] for p in seg], color=colour, ls=ls, lw=1.0,
+                        alpha=0.9, zorder=2)
+        for fr in self.m.fronts:
+            path = fr.get("path_latlon") or []
+            if path:
+                ax.plot([p[1] for p in path], [p[0] for p in path], color=style.OKABE_ITO["black"],
+                        ls=(0, (1, 2)), lw=1.0, alpha=0.6, zorder=2)
+        for kind, (colour, marker) in style.KIND_STYLE.items():
+            pts = [self._xy(sid) for sid, s in self.m.sites.items() if s.get("kind") == kind]
+            if pts:
+                self.top_artists_base.append(ax.scatter(
+                    [p[0] for p in pts], [p[1] for p in pts], c=colour, marker=marker,
+                    s=150 if marker == "*" else 70, edgecolors="black", linewidths=0.6, zorder=7))
+        for sid in self.m.sites:
+            x, y = self._xy(sid)
+            self.top_artists_base.append(ax.annotate(
+                sid, (x, y), xytext=(6, 5), textcoords="offset points", fontsize=9, zorder=8,
+                bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5}))
+
+    def _legend(self) -> None:
+        from matplotlib.lines import Line2D
+
+        kinds = {s.get("kind") for s in self.m.sites.values()}
+        handles: list[Any] = []
+        labels: list[str] = []
+        for kind, (colour, marker) in style.KIND_STYLE.items():
+            if kind in kinds:
+                handles.append(Line2D([], [], color=colour, marker=marker, ls="",
+                                      markeredgecolor="black", markersize=9))
+                labels.append(kind)
+        modes = {m for _a, _b, ms in self.m.legs for m in ms}
+        for mode in MODE_ORDER:
+            if mode in modes:
+                colour, ls = style.MODE_STYLE[mode]
+                handles.append(Line2D([], [], color=colour, ls=ls))
+                labels.append(f"{mode.replace('_', '-')} leg")
+        for n in (0.1, 1.0):
+            carried = self.m.max_flow * n
+            handles.append(Line2D([], [], color="#777777", lw=self.m.width(carried), alpha=0.55))
+            labels.append(f"{carried:,.0f} detainees carried")
+        handles += [Line2D([], [], color="none", marker="o", markersize=12, markerfacecolor="none",
+                           markeredgecolor=style.STATUS_COLOURS[s], markeredgewidth=2.5, ls="")
+                    for s in ("threatened", "overrun")]
+        labels += ["threatened", "overrun"]
+        if self.m.fronts:
+            handles.append(Line2D([], [], color=style.OKABE_ITO["vermillion"], lw=2.5,
+                                  marker="X", markersize=9))
+            labels.append("front (threat radius shaded)")
+        self.legend = self.ax.legend(handles, labels, loc="upper left", fontsize=8,
+                                     bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                                     title="legend", title_fontsize=9)
+
+    def dynamic_artists(self) -> list[Any]:
+        """Artists drawn over the flows, redrawn on every animation frame (in z order)."""
+        arts: list[Any] = list(self.flow_lines.values()) + self.front_artists
+        arts += [self.status_artist, *self.top_artists_base, self.day_text]
+        return sorted(arts, key=lambda a: a.get_zorder())
+
+    def update(self, day: int, chosen_days: list[int] | None = None) -> None:
+        """Show the situation at the end of ``day`` (flows up to then, fronts, statuses)."""
+        from matplotlib.patches import Ellipse
+
+        m = self.m
+        hour = (day + 1) * 24.0
+        for mode, lc in self.flow_lines.items():
+            widths = [m.width(f.carried_by(hour)) for f in m.flows if f.mode == mode]
+            lc.set_linewidth(widths)
+        for a in self.front_artists:
+            a.remove()
+        self.front_artists = []
+        ax = self.ax
+        kx = 1.0 / (KM_PER_DEG * math.cos(math.radians(m.mid_lat)))
+        ky = 1.0 / KM_PER_DEG
+        for i, pos in enumerate(m.front_at(day)):
+            trail = m.front_trail(i, day)
+            if len(trail) > 1:
+                (ln,) = ax.plot([p[1] for p in trail], [p[0] for p in trail],
+                                color=style.OKABE_ITO["vermillion"], lw=2.5, zorder=4)
+                self.front_artists.append(ln)
+            if pos is None:
+                continue
+            fr = m.fronts[i]
+            for radius, alpha in ((float(fr.get("threat_radius_km") or 0), 0.15),
+                                  (float(fr.get("overrun_radius_km") or 0), 0.35)):
+                if radius > 0:
+                    e = Ellipse((pos[1], pos[0]), 2 * radius * kx, 2 * radius * ky,
+                                color=style.OKABE_ITO["vermillion"], alpha=alpha, lw=0, zorder=4)
+                    ax.add_patch(e)
+                    self.front_artists.append(e)
+            (mk,) = ax.plot([pos[1]], [pos[0]], marker="X", color=style.OKABE_ITO["vermillion"],
+                            markersize=12, markeredgecolor="black", zorder=7)
+            self.front_artists.append(mk)
+        for d in chosen_days or []:
+            for pos in m.front_at(d):
+                if pos is None:
+                    continue
+                (mk,) = ax.plot([pos[1]], [pos[0]], marker="o", markersize=5,
+                                color=style.OKABE_ITO["vermillion"], zorder=5)
+                when = style.dates(m.res.start, [d])[0]
+                tx = ax.annotate(f"{when:%d %b}", (pos[1], pos[0]), xytext=(0, -11),
+                                 textcoords="offset points", fontsize=7, ha="center",
+                                 color=style.OKABE_ITO["vermillion"], zorder=5)
+                self.front_artists += [mk, tx]
+        status = m.status_at(day)
+        pts, cols = [], []
+        for sid, st in status.items():
+            if st != "safe" and sid in m.sites:
+                pts.append(self._xy(sid))
+                cols.append(style.STATUS_COLOURS.get(st, "black"))
+        self.status_artist.set_offsets(np.array(pts) if pts else np.empty((0, 2)))
+        self.status_artist.set_edgecolor(cols if cols else "none")
+        when = style.dates(m.res.start, [day])[0]
+        self.day_text.set_text(f"day {day}: {when:%d %b %Y}")
+        if self.animated:
+            ax.set_title(f"Transfer network, fronts and detainees carried, day by day: "
+                         f"{m.res.title}", fontsize=11)
+        else:
+            ax.set_title(f"Transfer network, fronts and detainees carried by the end of "
+                         f"{when:%d %b %Y}: {m.res.title}", fontsize=11)
+
+    def finish(self) -> Figure:
+        """Lay out and return the figure."""
+        self.fig.tight_layout()
+        return self.fig
+
+
+def chosen_days(model: MapModel, n: int = 4) -> list[int]:
+    """``n`` days spread evenly over the operation (for front-position markers)."""
+    last = model.operation_days()
+    return sorted({int(round(x)) for x in np.linspace(0, last, n)})
+
+
+def map_figure(res: Results, day: int | None = None) -> Figure:
+    """The map at the end of ``day``; by default the whole operation with fronts on chosen days."""
+    model = MapModel(res)
+    drawer = MapDrawer(model)
+    if day is None:
+        last = model.operation_days()
+        drawer.update(last, chosen_days(model))
+    else:
+        if not 0 <= day < model.n_days:
+            raise ValueError(f"--day {day} is outside the run (0..{model.n_days - 1})")
+        drawer.update(day)
+    return drawer.finish()
+
+
+def frame_days(model: MapModel, max_frames: int) -> list[int]:
+    """Days to show in an animation: every day, or evenly spaced when over ``max_frames``."""
+    last = model.operation_days()
+    if last + 1 <= max_frames:
+        return list(range(last + 1))
+    return sorted({int(round(x)) for x in np.linspace(0, last, max_frames)})
+
+
+def map_frames_png(res: Results, max_frames: int = 31, dpi: int = 90) -> list[tuple[int, bytes]]:
+    """Pre-rendered PNG frames of the map, one per shown day (for the HTML day slider).
+
+    The static background (borders, legs) is rendered once and each frame redraws
+    only the artists that change (blitting), so a frame costs milliseconds.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    model = MapModel(res)
+    drawer = MapDrawer(model, dpi=dpi, animated=True)
+    days = frame_days(model, max_frames)
+    out = []
+    try:
+        drawer.update(days[0])
+        drawer.fig.tight_layout()
+        for a in drawer.dynamic_artists():
+            a.set_animated(True)
+        canvas = drawer.fig.canvas
+        canvas.draw()
+        background = canvas.copy_from_bbox(drawer.fig.bbox)  # type: ignore[attr-defined]
+        for d in days:
+            drawer.update(d)
+            canvas.restore_region(background)  # type: ignore[attr-defined]
+            for a in drawer.dynamic_artists():
+                a.set_animated(True)
+                drawer.ax.draw_artist(a)
+            img = Image.frombuffer("RGBA", canvas.get_width_height(),
+                                   bytes(canvas.buffer_rgba()),  # type: ignore[attr-defined]
+                                   "raw", "RGBA", 0, 1)
+            buf = io.BytesIO()
+            img.convert("RGB").save(buf, format="PNG", compress_level=3)
+            out.append((d, buf.getvalue()))
+    finally:
+        plt.close(drawer.fig)
+    return out
+
+
+def map_gif(res: Results, path: Path, max_frames: int = 60, fps: int = 2, dpi: int = 80) -> Path:
+    """An animated GIF of the map over the operation, one frame per day (classrooms)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import PillowWriter
+
+    model = MapModel(res)
+    drawer = MapDrawer(model, dpi=dpi, animated=True)
+    days = frame_days(model, max_frames)
+    drawer.update(days[0])
+    drawer.fig.tight_layout()
+    writer = PillowWriter(fps=fps)
+    tmp = path.with_name(f".{path.name}.tmp.gif")
+    try:
+        with writer.saving(drawer.fig, str(tmp), dpi):
+            for d in days:
+                drawer.update(d)
+                writer.grab_frame()
+        tmp.replace(path)
+    finally:
+        plt.close(drawer.fig)
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def flows_by_site(model: MapModel) -> dict[str, float]:
+    """Detainees carried out of each site over the run (a check used by tests)."""
+    out: dict[str, float] = defaultdict(float)
+    for f in model.flows:
+        out[f.origin] += sum(f.counts)
+    return dict(out)

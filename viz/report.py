@@ -1,0 +1,460 @@
+"""``report.html``: one self-contained page with the summary, KPIs, timeline and figures.
+
+The page embeds every figure as a base64 PNG, carries its CSS and its one
+small script inline, and references nothing outside itself, so it works
+offline and can be e-mailed as one file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from viz.embed import png_base64
+from viz.parallel import Background
+from viz.results import (
+    COMPARE_KIND,
+    REPLICATIONS_KIND,
+    RUN_KIND,
+    SWEEP_KIND,
+    Results,
+    Skip,
+)
+
+#: Events worth a line in the timeline (the rest are routine: loads, flights, repairs).
+TIMELINE_EVENTS = {
+    "trigger": "trigger fired",
+    "leg_closed": "leg closed",
+    "leg_opened": "leg opened",
+    "site_closed": "site closed",
+    "site_opened": "site opened",
+    "breakout": "breakout",
+    "overrun_escape": "detainees escaped (overrun)",
+    "grounded": "grounded",
+    "withdrawn": "aircraft withdrawn",
+    "added": "aircraft added",
+}
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
+ color:#1a1a1a;background:#fafafa;line-height:1.45}
+main{max-width:1180px;margin:0 auto;padding:1.2rem 1.5rem 3rem}
+h1{font-size:1.7rem;margin:.2rem 0}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;
+ margin-top:2.2rem}h3{margin-bottom:.3rem}
+.sub{color:#555}.grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}
+table{border-collapse:collapse;font-size:.9rem;margin:.4rem 0 1rem;background:#fff}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:left;vertical-align:top}
+th{background:#eef4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1.2rem 0;background:#fff;border:1px solid #e3e3e3;padding:.6rem}
+figure img{max-width:100%;height:auto;display:block;margin:0 auto}
+figcaption{color:#444;font-size:.9rem;margin-top:.3rem}
+.skip{color:#8a5a00;background:#fff6e0;border-left:4px solid #E69F00;padding:.3rem .6rem}
+.slider{display:flex;align-items:center;gap:1rem;margin:.5rem 0}
+.slider input{flex:1}.tag{display:inline-block;padding:0 .4rem;border-radius:3px;color:#fff}
+.threatened{background:#E69F00}.overrun{background:#D55E00}.safe{background:#009E73}
+details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#0072B2}
+footer{color:#777;font-size:.8rem;margin-top:3rem}
+"""
+
+SLIDER_JS = """
+(function(){
+  var data = JSON.parse(document.getElementById('map-frames').textContent);
+  var img = document.getElementById('map-frame');
+  var label = document.getElementById('map-day');
+  var slider = document.getElementById('map-slider');
+  function show(i){
+    var f = data[i];
+    img.src = 'data:image/png;base64,' + f.png;
+    label.textContent = 'day ' + f.day + ': ' + f.date;
+  }
+  slider.addEventListener('input', function(){ show(parseInt(slider.value, 10)); });
+})();
+"""
+
+
+def esc(v: Any) -> str:
+    """HTML-escaped text of a value (None as a dash, floats compact)."""
+    if v is None or v == "":
+        return "-"
+    if isinstance(v, float):
+        return html.escape(f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}")
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return html.escape(str(v))
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    """An HTML table; numeric cells right-aligned."""
+    out = ["<table><thead><tr>", *(f"<th>{esc(h)}</th>" for h in header), "</tr></thead><tbody>"]
+    for row in rows:
+        out.append("<tr>")
+        for v in row:
+            num = isinstance(v, (int, float)) and not isinstance(v, bool)
+            cls = ' class="n"' if num else ""
+            out.append(f"<td{cls}>{v if isinstance(v, Raw) else esc(v)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+class Raw(str):
+    """Already-safe HTML inside a table cell."""
+
+    __slots__ = ()
+
+
+def _kv_table(d: dict[str, Any]) -> str:
+    rows: list[list[Any]] = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{a}: {b:,.4g}" if isinstance(b, float) else f"{a}: {b}"
+                          for a, b in v.items()) or "-"
+        elif isinstance(v, list):
+            v = ", ".join(f"{x.get('name')} (day {x.get('day')})" if isinstance(x, dict)
+                          else str(x) for x in v) or "-"
+        rows.append([k, v])
+    return table(["KPI", "value"], rows)
+
+
+def when(res: Results, hour: float) -> str:
+    """Calendar date and clock time of a simulation hour."""
+    t = dt.datetime(res.start.year, res.start.month, res.start.day) + dt.timedelta(hours=hour)
+    return f"{t:%d %b %Y %H:%M}"
+
+
+def timeline(res: Results) -> list[tuple[float, str, str]]:
+    """(hour, what, detail) for triggers fired, status changes and other notable events."""
+    items: list[tuple[float, str, str]] = []
+    have_triggers = False
+    if res.has("events.csv"):
+        for e in res.events:
+            kind = e.get("event", "")
+            if kind not in TIMELINE_EVENTS or kind in ("threatened", "overrun"):
+                continue
+            try:
+                hour = float(e["hour"])
+            except (KeyError, ValueError):
+                continue
+            who, where, n = e.get("who", "-"), e.get("where", "-"), e.get("n", "0")
+            if kind == "trigger":
+                have_triggers = True
+                detail = who
+            else:
+                parts = [p for p in (who, where) if p and p != "-"]
+                detail = " at ".join(parts)
+                if n not in ("", "0"):
+                    detail += f" ({n})"
+            items.append((hour, TIMELINE_EVENTS[kind], detail))
+    if not have_triggers:
+        try:
+            for f in res.kpis.get("triggers_fired") or []:
+                items.append((float(f["day"]) * 24.0, "trigger fired", str(f["name"])))
+        except Skip:
+            pass
+    if res.has("status.csv"):
+        for r in res.status:
+            try:
+                items.append((float(r["hour"]), f"status: {r['status']}", r["site"]))
+            except (KeyError, ValueError):
+                continue
+    items.sort(key=lambda x: x[0])
+    return items
+
+
+def _scenario_section(res: Results) -> str:
+    sc = res.scenario
+    if not sc:
+        return "<p class='skip'>No scenario.resolved.yaml in the folder.</p>"
+    parts = []
+    sites = [s for s in sc.get("sites") or [] if isinstance(s, dict)]
+    rows = []
+    for s in sites:
+        pop = sum((s.get("detainees") or {}).values())
+        rows.append([s.get("id"), s.get("name") or "", s.get("kind"), float(s.get("lat", 0)),
+                     float(s.get("lon", 0)), pop or None, s.get("pads"), s.get("beds"),
+                     s.get("daily_intake_limit")])
+    parts.append("<h3>Sites</h3>" + table(
+        ["id", "name", "kind", "lat (deg)", "lon (deg)", "detainees", "pads", "beds",
+         "intake limit (per day)"], rows))
+    fleet = [[f.get("type"), f.get("count"), f.get("base"), f.get("available_from_day")]
+             for f in sc.get("fleet") or [] if isinstance(f, dict)]
+    types = [[k, v.get("mode"), v.get("seats"), v.get("cruise_kmh"), v.get("range_km"),
+              v.get("crew_hours_per_day")]
+             for k, v in (sc.get("aircraft") or {}).items() if isinstance(v, dict)]
+    parts.append("<div class='grid'><div><h3>Fleet</h3>" + table(
+        ["type", "count", "base", "available from day"], fleet) + "</div><div><h3>Types</h3>" +
+        table(["type", "mode", "seats", "cruise (km/h)", "range (km)", "crew hours/day"], types)
+        + "</div></div>")
+    fronts = (sc.get("escalation") or {}).get("fronts") or []
+    if fronts:
+        frows = [[f.get("name"), f.get("start_day"), " - ".join(map(str, f.get("path") or [])),
+                  f.get("threat_radius_km"), f.get("overrun_radius_km")] for f in fronts]
+        parts.append("<h3>Fronts</h3>" + table(
+            ["name", "start day", "path", "threat radius (km)", "overrun radius (km)"], frows))
+    trig = [[t.get("name"), json.dumps(t.get("when"), sort_keys=True),
+             "; ".join(json.dumps(a, sort_keys=True) for a in t.get("then") or [])]
+            for t in sc.get("triggers") or [] if isinstance(t, dict)]
+    if trig:
+        parts.append("<h3>Triggers</h3>" + table(["name", "when", "then"], trig))
+    return "".join(parts)
+
+
+def _kpi_section(res: Results) -> str:
+    if res.kind == RUN_KIND:
+        try:
+            kpis = dict(res.kpis)
+        except Skip as exc:
+            return f"<p class='skip'>{esc(str(exc))}</p>"
+        sites = kpis.pop("sites", None) or {}
+        kpis.pop("final_states", None)
+        out = _kv_table(kpis)
+        if sites:
+            cols = ["detainees", "delivered", "escaped", "threatened_day", "overrun_day",
+                    "emptied_day"]
+            rows = [[sid, *(row.get(c) for c in cols)] for sid, row in sites.items()]
+            out += "<h3>Prisons</h3>" + table(["prison", *[c.replace("_", " ") for c in cols]],
+                                              rows)
+        return out
+    if res.kind == REPLICATIONS_KIND:
+        return _summary_tables(res.summary) or "<p class='skip'>No summary.json.</p>"
+    if res.kind == SWEEP_KIND:
+        try:
+            t = res.sweep_table
+        except Skip as exc:
+            return f"<p class='skip'>{esc(str(exc))}</p>"
+        cols = t.columns[:14]
+        rows = [[_maybe_num(r.get(c, "")) for c in cols] for r in t.rows[:60]]
+        note = "" if len(t) <= 60 else f"<p class='sub'>First 60 of {len(t)} rows.</p>"
+        return table(cols, rows) + note
+    if res.kind == COMPARE_KIND:
+        return _compare_table(res)
+    return ""
+
+
+def _compare_table(res: Results) -> str:
+    try:
+        data = res.compare
+    except Skip as exc:
+        return f"<p class='skip'>{esc(str(exc))}</p>"
+    kpis = data.get("kpis") if isinstance(data, dict) else None
+    if not isinstance(kpis, dict):
+        return "<p class='skip'>compare.json has no 'kpis' object.</p>"
+    rows = []
+    for name, d in kpis.items():
+        if not isinstance(d, dict):
+            continue
+        paired = (f"{esc(d.get('ci_low'))} .. {esc(d.get('ci_high'))}"
+                  if d.get("ci_low") is not None else "-")
+        unpaired = (f"{esc(d.get('unpaired_ci_low'))} .. {esc(d.get('unpaired_ci_high'))}"
+                    if d.get("unpaired_ci_low") is not None else "-")
+        rows.append([name, d.get("mean_a"), d.get("mean_b"), d.get("mean_diff"), Raw(paired),
+                     Raw(unpaired), d.get("variance_ratio")])
+    head = ""
+    if isinstance(data, dict) and data.get("a") and data.get("b"):
+        head = (f"<p>B = {esc(data.get('b'))}, A = {esc(data.get('a'))}, "
+                f"{esc(data.get('n'))} paired replications (common random numbers).</p>")
+    return head + split_table(["KPI", "mean A", "mean B", "B - A", "95% CI (paired)",
+                               "95% CI (unpaired)", "variance ratio"], rows)
+
+
+def _maybe_num(v: str) -> Any:
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    return int(f) if f.is_integer() and "." not in v else f
+
+
+def _summary_tables(summary: dict[str, Any]) -> str:
+    stats = {k: v for k, v in summary.items() if isinstance(v, dict)
+             and any(isinstance(x, (int, float)) for x in v.values())}
+    nested = summary.get("kpis")
+    if isinstance(nested, dict):
+        stats.update({k: v for k, v in nested.items() if isinstance(v, dict)})
+        stats.pop("kpis", None)
+    scalars = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
+    out = _kv_table(scalars) if scalars else ""
+    if stats:
+        keys: list[str] = []
+        for v in stats.values():
+            keys += [k for k in v if k not in keys and not isinstance(v[k], (dict, list))]
+        rows = [[name, *(_flat_val(v.get(k)) for k in keys)] for name, v in stats.items()]
+        out += split_table(["KPI", *keys], rows)
+    return out
+
+
+def split_table(header: list[str], rows: list[list[Any]]) -> str:
+    """Main KPIs in a table; per-site and other detailed rows (``a:b`` names) folded away."""
+    main = [r for r in rows if ":" not in str(r[0])]
+    detail = [r for r in rows if ":" in str(r[0])]
+    out = table(header, main or detail)
+    if main and detail:
+        out += (f"<details><summary>{len(detail)} more: per aircraft type, per site, triggers "
+                f"and final states</summary>{table(header, detail)}</details>")
+    return out
+
+
+def _flat_val(v: Any) -> Any:
+    return "-" if v is None else v
+
+
+def _img(data: bytes, alt: str, ident: str = "") -> str:
+    b64 = png_base64(data)
+    idattr = f' id="{ident}"' if ident else ""
+    return f'<img{idattr} alt="{esc(alt)}" src="data:image/png;base64,{b64}">'
+
+
+def _cached(res: Results) -> dict[str, Path]:
+    """Figures already drawn (``dtsim run``/``plot``) and newer than every data file."""
+    from viz import figures
+
+    data_mtime = max((p.stat().st_mtime for p in res.folder.iterdir() if p.suffix in
+                      (".csv", ".json", ".yaml", ".sqlite")), default=0.0)
+    out = {}
+    for spec in figures.specs_for(res):
+        path = res.folder / f"{spec.name}.png"
+        if path.is_file() and path.stat().st_mtime >= data_mtime:
+            out[spec.name] = path
+    return out
+
+
+#: Figures the worker process draws while the main process draws the others
+#: (balanced with the map slider frames the worker also draws).
+WORKER_SHARE = ("reception", "gantt", "kpi_histograms")
+
+
+def _draw_png(res: Results, name: str) -> bytes | str:
+    """One catalogue figure as PNG bytes, or the reason it was skipped."""
+    import matplotlib.pyplot as plt
+
+    from viz import figures, style
+
+    spec = next(s for s in figures.CATALOGUE if s.name == name)
+    with style.use_style():
+        try:
+            fig = spec.draw(res)
+        except Skip as exc:
+            return str(exc)
+        png = figures.to_bytes(fig, "png")
+        plt.close(fig)
+    return png
+
+
+def _worker(folder: Path, names: list[str], frames: bool
+            ) -> tuple[dict[str, bytes | str], list[tuple[int, bytes]] | str | None]:
+    """Draw ``names`` and (if asked) the map slider frames; runs in a forked process."""
+    from viz import geomap, style
+
+    res = Results(folder)
+    drawn = {n: _draw_png(res, n) for n in names}
+    slider: list[tuple[int, bytes]] | str | None = None
+    if frames:
+        try:
+            with style.use_style():
+                slider = geomap.map_frames_png(res)
+        except Skip as exc:
+            slider = str(exc)
+    return drawn, slider
+
+
+def _figures_section(res: Results, pngs: dict[str, bytes | str]) -> str:
+    from viz import figures
+
+    parts = []
+    for spec in figures.specs_for(res):
+        png = pngs[spec.name]
+        if isinstance(png, str):
+            parts.append(f"<p class='skip'>{esc(spec.name)} not shown: {esc(png)}</p>")
+            continue
+        parts.append(f"<figure>{_img(png, spec.caption)}<figcaption>{esc(spec.caption)}"
+                     "</figcaption></figure>")
+    return "".join(parts)
+
+
+def _map_slider(res: Results, frames: list[tuple[int, bytes]] | str) -> str:
+    if isinstance(frames, str):
+        return f"<p class='skip'>No map slider: {esc(frames)}</p>"
+    if not frames:
+        return ""
+    data = [{"day": d, "date": f"{res.start + dt.timedelta(days=d):%d %b %Y}",
+             "png": png_base64(png)} for d, png in frames]
+    first = data[0]
+    payload = json.dumps(data).replace("</", "<\\/")
+    return (
+        "<h2 id='map-by-day'>Map by day</h2>"
+        "<p class='sub'>Drag the slider to see where the fronts were and how many detainees "
+        "had been carried on each leg by the end of each day.</p>"
+        f"<div class='slider'><input type='range' id='map-slider' min='0' max='{len(data) - 1}'"
+        f" value='0' aria-label='day'><span id='map-day'>day {first['day']}: {first['date']}"
+        "</span></div>"
+        f"<figure>{_img(frames[0][1], 'map on the chosen day', 'map-frame')}</figure>"
+        f"<script type='application/json' id='map-frames'>{payload}</script>"
+        f"<script>{SLIDER_JS}</script>"
+    )
+
+
+def build_html(folder: Path) -> str:
+    """The report page for a results folder as one HTML string."""
+    res = Results(Path(folder))
+    sc = res.scenario
+    name = (res.meta.get("scenario") or res.summary.get("scenario") or sc.get("name")
+            or res.folder.name)
+    if res.kind == COMPARE_KIND:
+        try:
+            cmp = res.compare
+        except Skip:
+            cmp = {}
+        if isinstance(cmp, dict) and cmp.get("a") and cmp.get("b"):
+            name = f"{cmp['b']} (B) vs {cmp['a']} (A)"
+    meta_rows = [[k, res.meta.get(k)] for k in ("scenario", "scenario_hash", "seed", "version",
+                                                "start", "horizon_days", "kind")
+                 if res.meta.get(k) is not None]
+    body = [f"<main><h1>dtsim report: {esc(name)}</h1>"]
+    if sc.get("description"):
+        body.append(f"<p class='sub'>{esc(sc['description'])}</p>")
+    body.append(table(["run", "value"], meta_rows) if meta_rows else "")
+    body.append("<h2 id='kpis'>Key results</h2>" + _kpi_section(res))
+    if res.kind == RUN_KIND:
+        items = timeline(res)
+        rows = [[when(res, h), round(h / 24.0, 2),
+                 Raw(f"<span class='tag {html.escape(w.split(': ')[-1])}'>{esc(w)}</span>")
+                 if w.startswith("status") else w, d] for h, w, d in items]
+        body.append("<h2 id='timeline'>Timeline: triggers fired and status changes</h2>" +
+                    (table(["date and time", "day", "what", "detail"], rows) if rows else
+                     "<p>Nothing happened beyond routine transfers.</p>"))
+    from viz import figures
+
+    cached = _cached(res)
+    todo = [spec.name for spec in figures.specs_for(res) if spec.name not in cached]
+    if todo:
+        import matplotlib.pyplot  # noqa: F401 - loaded once, before the worker forks
+    share = [n for n in todo if n in WORKER_SHARE]
+    worker = Background(_worker, res.folder, share, res.kind == RUN_KIND)
+    pngs: dict[str, bytes | str] = {n: p.read_bytes() for n, p in cached.items()}
+    pngs.update({n: _draw_png(res, n) for n in todo if n not in share})
+    drawn, slider = worker.result()
+    pngs.update(drawn)
+    body.append("<h2 id='figures'>Figures</h2>" + _figures_section(res, pngs))
+    if slider is not None:
+        body.append(_map_slider(res, slider))
+    if sc:
+        body.append("<h2 id='scenario'>Scenario</h2>" + _scenario_section(res))
+    body.append("<footer>Generated by dtsim from the results in this folder; all figures are "
+                "embedded, the page needs no network.</footer></main>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>dtsim report: {esc(name)}</title><style>{CSS}</style></head><body>"
+            + "".join(body) + "</body></html>\n")
+
+
+def write_report(folder: Path) -> Path:
+    """Write ``folder/report.html`` atomically; returns its path."""
+    from sim.export import atomic_write_text
+
+    text = build_html(Path(folder))
+    path = Path(folder) / "report.html"
+    atomic_write_text(path, text)
+    return path

@@ -1,0 +1,160 @@
+"""One look for every figure: the Okabe-Ito palette, sizes, date axes, saving.
+
+The Okabe-Ito palette stays distinguishable for the common forms of colour
+blindness; every figure takes its colours from here so a series keeps one
+colour across figures (delivered is always blue, escaped always vermillion).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Okabe-Ito colours by name.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+#: Cycle used for categories without a fixed colour (prisons, aircraft types).
+CYCLE: list[str] = [
+    OKABE_ITO[k]
+    for k in ("blue", "orange", "green", "purple", "sky_blue", "vermillion", "yellow", "black",
+              "grey")
+]
+
+#: Fixed colours for the quantities that appear in several figures.
+SERIES: dict[str, str] = {
+    "delivered": OKABE_ITO["blue"],
+    "registered": OKABE_ITO["orange"],
+    "escaped": OKABE_ITO["vermillion"],
+    "released": OKABE_ITO["purple"],
+    "observed": OKABE_ITO["black"],
+    "occupancy": OKABE_ITO["blue"],
+    "beds": OKABE_ITO["black"],
+    "backlog": OKABE_ITO["orange"],
+    "intake": OKABE_ITO["green"],
+    "limit": OKABE_ITO["vermillion"],
+    "transfer": OKABE_ITO["blue"],
+    "positioning": OKABE_ITO["grey"],
+    "maintenance": OKABE_ITO["vermillion"],
+}
+
+#: Aircraft states in stacking order, with colours.
+STATE_COLOURS: dict[str, str] = {
+    "busy": OKABE_ITO["blue"],
+    "idle": OKABE_ITO["green"],
+    "resting": OKABE_ITO["sky_blue"],
+    "maintenance": OKABE_ITO["vermillion"],
+    "grounded": OKABE_ITO["orange"],
+    "pending": OKABE_ITO["grey"],
+    "withdrawn": OKABE_ITO["black"],
+}
+
+#: Site statuses.
+STATUS_COLOURS: dict[str, str] = {
+    "safe": OKABE_ITO["green"],
+    "threatened": OKABE_ITO["orange"],
+    "overrun": OKABE_ITO["vermillion"],
+}
+
+#: Site kinds on the map: (colour, marker).
+KIND_STYLE: dict[str, tuple[str, str]] = {
+    "prison": (OKABE_ITO["vermillion"], "s"),
+    "airfield": (OKABE_ITO["blue"], "^"),
+    "refuel": (OKABE_ITO["sky_blue"], "D"),
+    "reception": (OKABE_ITO["green"], "*"),
+    "camp": (OKABE_ITO["purple"], "o"),
+}
+
+#: Transport modes on the map: (colour, line style).
+MODE_STYLE: dict[str, tuple[str, str]] = {
+    "rotary": (OKABE_ITO["orange"], "-"),
+    "fixed_wing": (OKABE_ITO["blue"], "--"),
+    "ground": (OKABE_ITO["purple"], ":"),
+}
+
+#: Default figure size (inches) and resolution (dots per inch): 1100 x 605 pixels,
+#: legible at 100% on a laptop and on a projector.
+FIGSIZE: tuple[float, float] = (10.0, 5.5)
+DPI = 110
+
+RC: dict[str, Any] = {
+    "font.size": 11,
+    "axes.titlesize": 13,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.85,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": None,  # filled in by use_style
+    "svg.fonttype": "path",
+    "svg.hashsalt": "dtsim",
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+}
+
+
+def colour(i: int) -> str:
+    """The ``i``-th colour of the categorical cycle (wraps around)."""
+    return CYCLE[i % len(CYCLE)]
+
+
+@contextmanager
+def use_style() -> Iterator[None]:
+    """Apply the dtsim style (Agg backend, palette, fonts) for the duration of a block."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cycler import cycler
+
+    rc: Any = dict(RC, **{"axes.prop_cycle": cycler(color=CYCLE)})
+    with matplotlib.rc_context(rc):
+        yield
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = FIGSIZE,
+               **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure of the standard size with its axes (``plt.subplots`` semantics)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=DPI, **kwargs)
+    return fig, axes
+
+
+def date_axis(ax: Axes, label: str = "date (end of day)") -> None:
+    """Calendar dates on the x axis, concise labels, with a unit-bearing label."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel(label)
+
+
+def dates(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
+    """Calendar datetimes for day numbers counted from ``start`` (day 0)."""
+    base = dt.datetime(start.year, start.month, start.day)
+    return [base + dt.timedelta(days=float(d)) for d in days]
+
+
+def finish(fig: Figure) -> Figure:
+    """Lay out a finished figure."""
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,290 @@
+"""Run and replication time-series figures: throughput, sorties, prisons, reception.
+
+Each function takes a :class:`viz.results.Results` and returns a matplotlib
+figure, or raises :class:`viz.results.Skip` when its data is absent. Daily
+values are end-of-day counts (day ``d`` is the 24 hours after ``start + d``).
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from viz import style
+from viz.results import REPLICATIONS_KIND, Results, Skip
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+THROUGHPUT_SERIES = (("delivered_cum", "delivered"), ("registered_cum", "registered"),
+                     ("escaped_cum", "escaped"))
+
+
+def active_days(res: Results, margin: int = 3) -> int:
+    """Days worth showing: up to a few days after the last change of any daily series."""
+    try:
+        t = res.daily if res.kind != REPLICATIONS_KIND else res.bands
+    except Skip:
+        return 0
+    n = len(t)
+    last = 0
+    for c in t.columns:
+        if c in ("day", "date") or c.startswith(("status:", "front_", "aircraft_")):
+            continue
+        v = t.col(c)
+        if not np.isfinite(v).any():
+            continue
+        changed = np.nonzero(np.diff(np.nan_to_num(v)))[0]
+        if len(changed):
+            last = max(last, int(changed[-1]) + 1)
+    if res.kind != REPLICATIONS_KIND and res.has("status.csv"):
+        for h, _s, _st in status_changes(res):
+            last = max(last, int(h // 24))
+    return min(n, last + 1 + margin)
+
+
+def crop(ax: Any, res: Results) -> None:
+    """Limit a date axis to the active part of the run (the rest is flat)."""
+    n = active_days(res)
+    if n:
+        lo, hi = style.dates(res.start, [-0.7, n - 0.3])
+        ax.set_xlim(lo, hi)
+
+
+def observed_points(res: Results) -> list[tuple[float, float]]:
+    """Reported (day, delivered_cum) points: the scenario's ``observed`` or observed.csv."""
+    pts: list[tuple[float, float]] = []
+    for o in res.scenario.get("observed") or []:
+        if isinstance(o, dict) and "day" in o and "delivered_cum" in o:
+            pts.append((float(o["day"]), float(o["delivered_cum"])))
+    path = res.folder / "observed.csv"
+    if not pts and path.is_file():
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    pts.append((float(row["day"]), float(row["delivered_cum"])))
+                except (KeyError, ValueError):
+                    continue
+    return pts
+
+
+def throughput(res: Results) -> Figure:
+    """Cumulative delivered, registered and escaped against dates; bands for replications."""
+    fig, ax = style.new_figure()
+    if res.kind == REPLICATIONS_KIND:
+        t = res.bands
+        x = style.dates(res.start, t.col("day"))
+        n = res.summary.get("n") or (
+            len(res.replications) if res.has("replications.csv") else None)
+        for key, label in THROUGHPUT_SERIES:
+            if f"{key}_mean" not in t:
+                continue
+            c = style.SERIES[label]
+            ax.plot(x, t.col(f"{key}_mean"), color=c, label=f"{label} (mean)", lw=2)
+            if f"{key}_p5" in t and f"{key}_p95" in t:
+                ax.fill_between(x, t.col(f"{key}_p5"), t.col(f"{key}_p95"), color=c, alpha=0.2,
+                                lw=0, label=f"{label} (p5-p95)")
+        what = f"mean and p5-p95 band over {n} replications" if n else "mean and p5-p95 band"
+    else:
+        t = res.daily
+        x = style.dates(res.start, t.col("day"))
+        for key, label in THROUGHPUT_SERIES:
+            ls = "--" if label == "escaped" else "-"
+            ax.plot(x, t.col(key), color=style.SERIES[label], label=label, lw=2, linestyle=ls)
+        if "released_cum" in t and np.nansum(t.col("released_cum")) > 0:
+            ax.plot(x, t.col("released_cum"), color=style.SERIES["released"], label="released",
+                    lw=1.5, linestyle="-.")
+        what = "one run"
+    obs = observed_points(res)
+    if obs:
+        ax.scatter(style.dates(res.start, [d for d, _ in obs]), [v for _, v in obs],
+                   color=style.SERIES["observed"], marker="o", s=36, zorder=4,
+                   label="reported (cumulative moved)")
+    style.date_axis(ax)
+    crop(ax, res)
+    ax.set_ylabel("detainees (cumulative count)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Detainees moved and registered over time: {res.title}, {what}")
+    ax.legend(loc="upper left")
+    return style.finish(fig)
+
+
+def sorties_per_day(res: Results) -> Figure:
+    """Sorties and flight hours per day, stacked by aircraft type."""
+    t = res.daily
+    types = [ty for ty in t.prefixed("sorties:") if f"flight_hours:{ty}" in t]
+    if not types:
+        raise Skip("no aircraft types in daily.csv (no sorties:<type> columns)")
+    x = style.dates(res.start, t.col("day"))
+    fig, (ax1, ax2) = style.new_figure(2, 1, sharex=True, figsize=(10.0, 6.5))
+    for ax, prefix, unit in ((ax1, "sorties:", "sorties per day (count)"),
+                             (ax2, "flight_hours:", "flight hours per day (h)")):
+        bottom = np.zeros(len(x))
+        for i, ty in enumerate(types):
+            v = np.nan_to_num(t.col(prefix + ty))
+            ax.bar(x, v, bottom=bottom, width=0.85, color=style.colour(i), label=ty,
+                   edgecolor="none")
+            bottom += v
+        ax.set_ylabel(unit)
+    ax1.legend(title="type", loc="upper right", ncols=min(4, len(types)))
+    ax1.set_title(f"Loaded sorties and flight hours per day by aircraft type: {res.title}")
+    style.date_axis(ax2)
+    crop(ax2, res)
+    ax1.set_xlabel("")
+    return style.finish(fig)
+
+
+def status_changes(res: Results) -> list[tuple[float, str, str]]:
+    """(hour, site, status) of every status change, from status.csv or daily.csv."""
+    if res.has("status.csv"):
+        out = []
+        for r in res.status:
+            try:
+                out.append((float(r["hour"]), r["site"], r["status"]))
+            except (KeyError, ValueError):
+                continue
+        return out
+    t = res.daily
+    out = []
+    for site in t.prefixed("status:"):
+        prev = "safe"
+        for day, s in zip(t.col("day"), t.text(f"status:{site}"), strict=True):
+            if s and s != prev:
+                out.append((float(day) * 24.0, site, s))
+                prev = s
+    return out
+
+
+def held_per_prison(res: Results) -> Figure:
+    """Detainees held per prison (stacked area) with threatened/overrun days marked."""
+    t = res.daily
+    prisons = t.prefixed("held:")
+    if not prisons:
+        raise Skip("no prisons in daily.csv (no held:<prison> columns)")
+    x = style.dates(res.start, t.col("day"))
+    fig, ax = style.new_figure()
+    ys = [np.nan_to_num(t.col(f"held:{p}")) for p in prisons]
+    colours = {p: style.colour(i) for i, p in enumerate(prisons)}
+    ax.stackplot(x, ys, labels=prisons, colors=[colours[p] for p in prisons], alpha=0.85)
+    top = float(np.max(np.sum(ys, axis=0))) if ys else 1.0
+    changes = [(h, s, st) for h, s, st in status_changes(res) if s in colours]
+    overrun_at = {(s, h) for h, s, st in changes if st == "overrun"}
+    # A prison overrun the moment it was threatened gets one mark, not two.
+    marks = [(h, s, st) for h, s, st in changes
+             if not (st == "threatened" and (s, h) in overrun_at)]
+    for k, (hour, site, st) in enumerate(marks):
+        when = style.dates(res.start, [hour / 24.0])[0]
+        ls = ":" if st == "threatened" else "-"
+        ax.axvline(when, color=style.STATUS_COLOURS.get(st, "black"), linestyle=ls, lw=1.5)
+        ax.annotate(f"{site} {st}", (when, top * (0.97 - 0.07 * (k % 6))), fontsize=8,
+                    rotation=0, ha="left", va="top", xytext=(3, 0), textcoords="offset points",
+                    color=style.STATUS_COLOURS.get(st, "black"), fontweight="bold",
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    if marks:
+        handles += [Line2D([], [], color=style.STATUS_COLOURS["threatened"], ls=":"),
+                    Line2D([], [], color=style.STATUS_COLOURS["overrun"], ls="-")]
+        labels += ["threatened (time)", "overrun (time)"]
+    ax.legend(handles, labels, loc="upper right", title="prison")
+    style.date_axis(ax)
+    crop(ax, res)
+    ax.set_ylabel("detainees held (count)")
+    ax.set_ylim(0, max(top * 1.05, 1.0))
+    ax.set_title(f"Detainees still held per prison: {res.title}")
+    return style.finish(fig)
+
+
+def _receptions(res: Results) -> list[dict[str, Any]]:
+    return [s for s in res.scenario.get("sites") or []
+            if isinstance(s, dict) and s.get("kind") == "reception"]
+
+
+def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
+    """Daily intake limit as a step function by day (NaN: no limit); None if never set.
+
+    Starts from the receptions' ``daily_intake_limit`` and applies each trigger's
+    ``set_intake_limit`` from the day it fired (kpis.json) or, when it did not
+    report, the day in its condition (``day`` conditions only).
+    """
+    recs = _receptions(res)
+    ids = {str(r.get("id")) for r in recs}
+    base: dict[str, float] = {str(r.get("id")): float(r["daily_intake_limit"])
+                              if r.get("daily_intake_limit") is not None else np.nan
+                              for r in recs}
+    fired: dict[str, float] = {}
+    try:
+        for f in res.kpis.get("triggers_fired") or []:
+            fired.setdefault(str(f.get("name")), float(f.get("day")))
+    except Skip:
+        pass
+    changes: list[tuple[float, str, float]] = []
+    for trig in res.scenario.get("triggers") or []:
+        if not isinstance(trig, dict):
+            continue
+        day = fired.get(str(trig.get("name")))
+        if day is None and not fired:
+            when = trig.get("when") or {}
+            day = float(when["day"]) if isinstance(when, dict) and "day" in when else None
+        if day is None:
+            continue
+        for act in trig.get("then") or []:
+            lim = act.get("set_intake_limit") if isinstance(act, dict) else None
+            if isinstance(lim, dict) and str(lim.get("site")) in ids:
+                per = lim.get("per_day")
+                changes.append((day, str(lim["site"]), np.nan if per is None else float(per)))
+    if not changes and all(np.isnan(v) for v in base.values()):
+        return None
+    out = np.empty(len(days))
+    changes.sort()
+    for i, d in enumerate(days):
+        cur = dict(base)
+        for day, site, v in changes:
+            if day <= d:
+                cur[site] = v
+        vals = list(cur.values())
+        out[i] = np.nan if any(np.isnan(v) for v in vals) else sum(vals)
+    return out
+
+
+def reception(res: Results) -> Figure:
+    """Reception occupancy vs beds, registration backlog, daily intake vs its limit."""
+    t = res.daily
+    for c in ("facility_occupancy", "registration_backlog", "delivered_cum"):
+        if c not in t:
+            raise Skip(f"daily.csv has no {c} column")
+    days = t.col("day")
+    x = style.dates(res.start, days)
+    fig, (ax1, ax2, ax3) = style.new_figure(3, 1, sharex=True, figsize=(10.0, 8.0))
+    ax1.plot(x, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
+             label="occupancy")
+    beds = [r.get("beds") for r in _receptions(res)]
+    if beds and all(b is not None for b in beds):
+        ax1.axhline(sum(float(b) for b in beds if b is not None), color=style.SERIES["beds"],
+                    ls="--", lw=1.5, label="beds")
+    ax1.set_ylabel("detainees (count)")
+    ax1.legend(loc="upper left")
+    ax1.set_title(f"Reception facility: occupancy, registration backlog and intake: {res.title}",
+                  fontsize=12)
+    ax2.fill_between(x, t.col("registration_backlog"), color=style.SERIES["backlog"], alpha=0.6,
+                     lw=0, step=None, label="awaiting registration")
+    ax2.set_ylabel("backlog (detainees)")
+    ax2.legend(loc="upper left")
+    cum = np.nan_to_num(t.col("delivered_cum"))
+    intake = np.diff(cum, prepend=0.0)
+    ax3.bar(x, intake, width=0.85, color=style.SERIES["intake"], label="daily intake",
+            edgecolor="none")
+    limit = intake_limit_by_day(res, days)
+    if limit is not None:
+        ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
+                 label="intake limit (no line: unlimited)")
+    ax3.set_ylabel("intake (detainees/day)")
+    ax3.legend(loc="upper right")
+    for ax in (ax1, ax2, ax3):
+        ax.set_ylim(bottom=0)
+    style.date_axis(ax3)
+    crop(ax3, res)
+    return style.finish(fig)
