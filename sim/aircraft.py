@@ -47,6 +47,7 @@ class Aircraft:
         self.model = model
         self.type_name = type_name
         self.mode = model.scenario.aircraft[type_name].mode
+        self.range_km = model.scenario.aircraft[type_name].range_km  # not settable in a run
         self.name = f"{type_name}-{index:02d}"
         self.location = base
         self.available_at = available_at
@@ -85,20 +86,25 @@ class Aircraft:
         if self.available_at > env.now:
             yield env.timeout(self.available_at - env.now)
         m.log("available", self.name, self.location, 0)
-        while env.now < self.withdraw_at:
+        while (now := env.now) < self.withdraw_at:
             grounded = m.grounded_until.get(self.mode, 0.0)
-            if grounded > env.now:
+            if grounded > now:
                 self.state = GROUNDED
-                yield env.timeout(grounded - env.now)
+                yield env.timeout(grounded - now) | m.changed  # a release may end it early
                 continue
-            if self.rest_until > env.now:
+            if self.rest_until > now:
                 self.state = RESTING
-                yield env.timeout(self.rest_until - env.now)
+                yield env.timeout(self.rest_until - now)
                 continue
-            mission = m.dispatch(self)
-            if mission is None and self.rest_until > env.now:
-                continue  # the crew is out of hours: rest first
+            if m._no_work_stamp == (m._version, now) and (
+                self.mode, self.range_km, self.location if self.mode == "ground" else None
+            ) in m._no_work:
+                mission = None  # the answer ``dispatch`` would give (its fast path, inlined)
+            else:
+                mission = m.dispatch(self)
             if mission is None:
+                if self.rest_until > now:
+                    continue  # the crew is out of hours: rest first
                 self.state = IDLE
                 yield m.changed
                 continue
@@ -155,7 +161,8 @@ class Aircraft:
             self.location = origin
         with m.pads[origin].request() as pad:
             yield pad
-            ids = mission.ids[np.isin(m.d.state[mission.ids], (HELD, WAITING))]
+            st = m.d.state[mission.ids]
+            ids = mission.ids[(st == HELD) | (st == WAITING)]
             if len(ids) == 0 or not m.site_open[origin]:
                 m.log("abort", self.name, origin, 0)
                 m.release_claim(mission)
@@ -165,7 +172,8 @@ class Aircraft:
                 minutes *= m.params.threatened_load_factor
             m.log("load", self.name, origin, len(ids))
             yield env.timeout(minutes * len(ids) / 60.0)
-            ids = ids[np.isin(m.d.state[ids], (HELD, WAITING))]
+            st = m.d.state[ids]
+            ids = ids[(st == HELD) | (st == WAITING)]
             m.pick_up(ids, origin, mission)
         m.log("depart", self.name, origin, len(ids))
         for i, km in enumerate(hop.segment_km):

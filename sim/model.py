@@ -82,6 +82,11 @@ class Model:
         self.front_closed_legs: dict[str, frozenset[str]] = {}
         self.grounded_until: dict[str, float] = {}
         self.changed = self.env.event()
+        # Dispatch's "nothing to do" answers, valid while neither the clock nor the state
+        # moves (see ``dispatch``): a wake-up of many idle vehicles stays linear.
+        self._version = 0
+        self._no_work: set[tuple[str, float, str | None]] = set()
+        self._no_work_stamp: tuple[int, float] = (-1, -1.0)
         self.events: list[tuple[float, str, str, str, int]] = []
         self.sorties: list[tuple[Any, ...]] = []
         self.triggers_fired: list[dict[str, Any]] = []
@@ -130,6 +135,7 @@ class Model:
 
     def notify(self) -> None:
         """Wake every idle vehicle: something they may act on has changed."""
+        self._version += 1
         old = self.changed
         self.changed = self.env.event()
         old.succeed()
@@ -207,10 +213,21 @@ class Model:
     # ----- dispatch ----------------------------------------------------------------
     def dispatch(self, ac: Aircraft) -> Mission | None:
         """Choose and claim a batch for ``ac``, or None if nothing it can do now."""
-        if self.env.now >= self.horizon:
+        now = self.env.now
+        if now >= self.horizon:
+            return None
+        # Whether any node can be served depends only on the vehicle's mode, range and (by
+        # road) location, and on the shared state. Claims only remove work, and every
+        # change that can add work bumps ``_version`` (``notify``, ``pick_up``), so a "no
+        # candidates" answer holds for all such vehicles until the clock or version moves.
+        rng_km = ac.range_km
+        no_work_key = (ac.mode, rng_km, ac.location if ac.mode == "ground" else None)
+        if self._no_work_stamp != (self._version, now):
+            self._no_work.clear()
+            self._no_work_stamp = (self._version, now)
+        elif no_work_key in self._no_work:
             return None
         seats = int(ac.p["seats"])
-        rng_km = self.scenario.aircraft[ac.type_name].range_km
         cands: list[Candidate] = []
         hops = {}
         policy = self.policy
@@ -241,6 +258,7 @@ class Model:
                                    min(self.status[site], 1), front_km, pos))
             hops[site] = hop
         if not cands:
+            self._no_work.add(no_work_key)
             return None
         choice = policy.choose(cands)
         hop = hops[choice.site]
@@ -249,6 +267,8 @@ class Model:
             return None
         cap = self.capacity(hop.dest)
         n = int(min(seats, choice.waiting, cap))
+        if n <= 0:
+            return None  # e.g. seats set below one: an empty sortie would loop forever
         q = self.queue[choice.site]
         if need_risk:
             order = np.argsort(self.d.category[q], kind="stable")
@@ -285,6 +305,7 @@ class Model:
         if unused > 0:
             self.inbound[mission.hop.dest] -= unused
             mission.reserved = len(ids)
+            self._version += 1  # capacity freed at the destination
         if self.kind[site] == "airfield" and unused >= 0:
             self.notify()  # holding space freed
 
@@ -429,6 +450,14 @@ class Model:
             self.log(f"grounded_{why}", "-", mode, int(round(hours)))
         self.env.process(self._notify_at(until))
 
+    def release(self, modes: list[str]) -> None:
+        """End the groundings of ``modes`` now (grounded vehicles wake and fly)."""
+        for mode in modes:
+            if self.grounded_until.get(mode, 0.0) > self.env.now:
+                self.grounded_until[mode] = self.env.now
+                self.log("released", "-", mode, 0)
+        self.notify()
+
     # ----- days --------------------------------------------------------------------
     def _days(self) -> Generator[simpy.Event, Any, None]:
         day = 0
@@ -453,7 +482,11 @@ class Model:
                 (d.state == DELIVERED) & (d.location == self.site_index[sid])
                 & (d.t_registered <= now)
             )
-            k = min(len(here), int(rate))
+            # A fractional rate releases whole detainees on the right days (0.5: one every
+            # second day); a whole rate releases exactly that many each day.
+            day = round(now / 24.0)
+            quota = math.floor(rate * day + 1e-9) - math.floor(rate * (day - 1) + 1e-9)
+            k = min(len(here), quota)
             if k:
                 out = here[np.argsort(d.t_registered[here], kind="stable")[:k]]
                 d.state[out] = RELEASED

@@ -377,6 +377,8 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
                 )
             if last:
                 node[idx] = value
+                if isinstance(node, LList):
+                    node.lines[idx] = (f"{origin} {dotted}", 0)  # errors name the override
                 return
             node = node[idx]
         elif isinstance(node, dict):
@@ -393,6 +395,8 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
                 )
             if last:
                 node[seg] = value
+                if isinstance(node, LDict):
+                    node.lines[seg] = (f"{origin} {dotted}", 0)  # errors name the override
                 return
             if seg not in node or not isinstance(node[seg], (dict, list)):
                 node[seg] = _ldict(("(" + origin + ")", 0))

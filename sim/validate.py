@@ -15,6 +15,7 @@ from sim.schema import MAX_DETAINEES, Condition, Scenario
 if TYPE_CHECKING:
     from sim.schema import Action
 
+MAX_VEHICLES = 100_000  # in all: each is a process, and a hostile file must not hang a run
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
 
@@ -90,6 +91,14 @@ def cross_check(s: Scenario) -> list[Problem]:
         if isinstance(ref, tuple) and not (-90 <= ref[0] <= 90 and -180 <= ref[1] <= 180):
             problems.append((path, f"[lat, lon] out of range: {list(ref)}"))
 
+    vehicles = sum(e.count for e in s.fleet) + sum(
+        a.add_aircraft.count for t in s.triggers for a in t.then if a.add_aircraft is not None
+    )
+    if vehicles > MAX_VEHICLES:
+        problems.append(
+            (("fleet",), f"{vehicles:,} vehicles in all (fleet and rules), over the limit "
+                         f"{MAX_VEHICLES:,}")
+        )
     for i, entry in enumerate(s.fleet):
         check_type(entry.type, ("fleet", i, "type"))
         check_site(entry.base, ("fleet", i, "base"))

@@ -1,0 +1,126 @@
+"""Speed benchmark: prints one JSON object of timings and ratios measured in this process.
+
+- ``baseline_seconds``: one baseline replication in process, no plots (best of 3).
+- ``bare_simpy_seconds``: 100,000 bare ``env.timeout`` events (best of 3), the yardstick.
+- ``baseline_ratio``: the first over the second (target <= 1.0).
+- ``scale10_seconds``: the baseline with 10x detainees, 10x fleet (including aircraft added
+  by triggers) and 10x pads; beds, holding capacities, intake limits and registration
+  stations are scaled too so the run does ten times the work instead of stalling at
+  the facility gate (best of 3). ``scale10_ratio`` is over ``baseline_seconds``
+  (target <= 12).
+- ``peak_rss_mb``: peak resident memory after the scale10 run (target < 300 MB).
+- ``cli_json_seconds``: wall time of ``dtsim run --json --no-plots`` in a subprocess
+  (best of 3; target < 1.5 s).
+
+Run from the repository root: ``python bench/run.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+import sim
+from sim.scenario import build
+from sim.schema import Scenario, dump_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SCALE = 10
+
+
+def best_of(n: int, fn: Any) -> float:
+    best = float("inf")
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bare_simpy(events: int = 100_000) -> None:
+    env = simpy.Environment()
+
+    def proc(env: simpy.Environment) -> Any:
+        for _ in range(events):
+            yield env.timeout(1.0)
+
+    env.process(proc(env))
+    env.run()
+
+
+def scaled(s: Scenario, k: int = SCALE) -> Scenario:
+    """``s`` with k times the detainees, vehicles and pads (and matching facility capacity)."""
+    data = dump_scenario(s)
+    for site in data["sites"]:
+        site["pads"] = site["pads"] * k
+        site["detainees"] = {c: n * k for c, n in site.get("detainees", {}).items()}
+        for key in ("beds", "holding_capacity", "daily_intake_limit"):
+            if site.get(key) is not None:
+                site[key] = site[key] * k
+        if site.get("registration"):
+            site["registration"]["stations"] *= k
+        site["repatriation_per_day"] = site.get("repatriation_per_day", 0.0) * k
+    for entry in data["fleet"]:
+        entry["count"] *= k
+    for trig in data.get("triggers", []):
+        for act in trig["then"]:
+            for key in ("add_aircraft", "withdraw_aircraft"):
+                if key in act:
+                    act[key]["count"] *= k
+            if act.get("set_intake_limit", {}).get("per_day") is not None:
+                act["set_intake_limit"]["per_day"] *= k
+    return build(data)
+
+
+def cli_command() -> list[str]:
+    exe = Path(sys.executable).with_name("dtsim")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("dtsim")
+    return [found] if found else [sys.executable, "-m", "sim"]
+
+
+def main() -> None:
+    s = sim.load_scenario(BASELINE)
+    warm = sim.run(s, 1)  # warm up imports and caches
+    baseline = best_of(3, lambda: sim.run(s, 1))
+    bare = best_of(3, bare_simpy)
+    big = scaled(s)
+    big_result = sim.run(big, 1)
+    scale10 = best_of(3, lambda: sim.run(big, 1))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    cmd = [*cli_command(), "run", "--json", "--no-plots"]
+
+    def cli() -> None:
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+
+    cli_seconds = best_of(3, cli)
+    out = {
+        "baseline_seconds": round(baseline, 4),
+        "bare_simpy_seconds": round(bare, 4),
+        "baseline_ratio": round(baseline / bare, 3),
+        "scale10_seconds": round(scale10, 4),
+        "scale10_ratio": round(scale10 / baseline, 3),
+        "peak_rss_mb": round(rss_mb, 1),
+        "cli_json_seconds": round(cli_seconds, 4),
+        "baseline_sim_events": warm.kpis["sim_events"],
+        "scale10_detainees": big_result.kpis["detainees_total"],
+        "scale10_delivered": big_result.kpis["delivered"],
+        "scale10_sim_events": big_result.kpis["sim_events"],
+        "targets": {"baseline_ratio": 1.0, "scale10_ratio": 12, "cli_json_seconds": 1.5,
+                    "peak_rss_mb": 300},
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Every scenario file loads and runs; the baseline reproduces the reported endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tiny_scenarios import check_conservation
+
+import sim
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted(
+    p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
+)
+
+
+def test_there_are_scenarios() -> None:
+    assert ROOT / "scenarios" / "baseline.yaml" in SCENARIOS
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT)) for p in SCENARIOS])
+def test_scenario_loads_and_runs(path: Path) -> None:
+    s = sim.load_scenario(path)
+    res = sim.run(s, 1)
+    check_conservation(res)
+    assert res.kpis["detainees_total"] == s.total_detainees > 0
+    assert len(res.daily) == s.horizon_days
+
+
+@pytest.fixture(scope="module")
+def baseline_runs() -> list[sim.results.Result]:
+    s = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    return [sim.run(s, seed) for seed in range(1, 11)]
+
+
+def test_baseline_endpoint(baseline_runs: list[sim.results.Result]) -> None:
+    for res in baseline_runs:
+        k = res.kpis
+        assert k["delivered"] >= 5700, (k["seed"], k["delivered"])
+        assert k["completion_day"] is not None, k["seed"]
+        assert 18 <= k["completion_day"] <= 28, (k["seed"], k["completion_day"])
+        check_conservation(res)
+
+
+def test_baseline_seeds_differ(baseline_runs: list[sim.results.Result]) -> None:
+    assert len({r.kpis["completion_day"] for r in baseline_runs}) > 1
