@@ -36,6 +36,7 @@ class Mission:
     hop: Hop
     ids: np.ndarray
     reserved: int  # capacity claimed at the destination
+    cleared_day: int | None = None  # the reception's intake day the claim counts against
 
 
 class Aircraft:
@@ -181,7 +182,16 @@ class Aircraft:
             yield self._fly(km, a, b, len(ids), "transfer")
             if b != dest:
                 m.log("refuel", self.name, b, len(ids))
-                yield env.timeout(self.p["refuel_min"] / 60.0)
+                stop_min = max(self.p["refuel_min"], m.params.site[b]["refuel_min"])
+                yield env.timeout(stop_min / 60.0)
+        if m.status[dest] == 2:
+            # The destination was overrun while in the air: fly the detainees back.
+            m.log("divert", self.name, dest, len(ids))
+            for i in reversed(range(len(hop.segment_km))):
+                yield self._fly(hop.segment_km[i], hop.nodes[i + 1], hop.nodes[i], len(ids), "transfer")
+            self.location = origin
+            m.return_to(ids, origin, mission)
+            return
         self.location = dest
         m.log("arrive", self.name, dest, len(ids))
         with m.pads[dest].request() as pad:

@@ -277,11 +277,23 @@ class Model:
         else:
             ids, self.queue[choice.site] = q[:n], q[n:]
         self.inbound[hop.dest] += n
+        cleared_day = None
         if self.kind[hop.dest] == "reception":
-            key = (hop.dest, int(self.env.now // 24))
+            cleared_day = int(self.env.now // 24)
+            key = (hop.dest, cleared_day)
             self.cleared[key] = self.cleared.get(key, 0) + n
         self.log("dispatch", ac.name, choice.site, n)
-        return Mission(hop, ids, n)
+        return Mission(hop, ids, n, cleared_day)
+
+    def _unclaim(self, mission: Mission, n: int) -> None:
+        """Give back ``n`` of a mission's places at its destination (and intake clearances)."""
+        if n <= 0:
+            return
+        self.inbound[mission.hop.dest] -= n
+        if mission.cleared_day is not None:
+            self.cleared[(mission.hop.dest, mission.cleared_day)] -= n
+        mission.reserved -= n
+        self._version += 1  # capacity freed at the destination
 
     def release_claim(self, mission: Mission) -> None:
         """Give back a mission's claims (an abort): ids still held go back to the queue."""
@@ -290,8 +302,19 @@ class Model:
         back = mission.ids[np.isin(d.state[mission.ids], (HELD, WAITING))]
         if len(back):
             self.queue[origin] = np.concatenate([back, self.queue[origin]])
-        self.inbound[mission.hop.dest] -= mission.reserved
-        mission.reserved = 0
+        self._unclaim(mission, mission.reserved)
+        self.notify()
+
+    def return_to(self, ids: np.ndarray, site: str, mission: Mission) -> None:
+        """Detainees flown back to where they were picked up (the destination was lost)."""
+        self._unclaim(mission, mission.reserved)
+        d = self.d
+        d.location[ids] = self.site_index[site]
+        d.state[ids] = HELD if self.kind[site] in ("prison", "camp") else WAITING
+        self.queue[site] = np.concatenate([ids, self.queue[site]])
+        self.present[site] += len(ids)
+        if self.status[site] == 2:
+            self.escape(ids, site, "overrun_escape")
         self.notify()
 
     def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
@@ -302,10 +325,7 @@ class Model:
         d.t_pickup[first] = now
         self.present[site] -= len(ids)
         unused = mission.reserved - len(ids)
-        if unused > 0:
-            self.inbound[mission.hop.dest] -= unused
-            mission.reserved = len(ids)
-            self._version += 1  # capacity freed at the destination
+        self._unclaim(mission, unused)
         if self.kind[site] == "airfield" and unused >= 0:
             self.notify()  # holding space freed
 

@@ -429,3 +429,30 @@ def test_baseline_follows_the_reported_curve() -> None:
     for d, value in reported.items():
         m = float(np.mean(series[d]))
         assert abs(m - value) <= 0.25 * value, f"day {d}: mean {m:.0f} vs reported {value}"
+
+
+def test_destination_overrun_in_flight_flies_detainees_back() -> None:
+    """A hub overrun while a helicopter is on its way: the detainees are flown back, not lost."""
+    data = tiny(
+        sites=[
+            {"id": "p", "kind": "prison", "lat": 36.0, "lon": 40.0, "pads": 1,
+             "detainees": {"high": 20}, "load_min_per_detainee": 1.0},
+            {"id": "hub", "kind": "airfield", "lat": 36.0, "lon": 41.0, "pads": 1},
+            {"id": "r", "kind": "reception", "lat": 36.0, "lon": 43.0, "pads": 1},
+        ],
+        legs=[{"id": "p-hub", "from": "p", "to": "hub", "modes": ["rotary"], "distance_km": 90},
+              {"id": "hub-r", "from": "hub", "to": "r", "modes": ["fixed_wing"], "distance_km": 180},
+              {"id": "p-r", "from": "p", "to": "r", "modes": ["rotary"], "distance_km": 270}],
+        aircraft={"heli": {"mode": "rotary", "seats": 20, "cruise_kmh": 90, "turnaround_min": 30},
+                  "plane": {"mode": "fixed_wing", "seats": 20, "cruise_kmh": 360,
+                            "turnaround_min": 30}},
+        fleet=[{"type": "heli", "count": 1, "base": "p"},
+               {"type": "plane", "count": 1, "base": "hub"}],
+        escalation={"fronts": [constant_front(path=[[36.0, 41.2], [36.0, 41.0]],
+                                              speed_km_per_day=1000.0, start_day=0.03,
+                                              threat_radius_km=1.0, overrun_radius_km=0.5)]},
+    )
+    r = run_data(data)
+    assert any(e[1] == "divert" for e in r.events)
+    k = r.kpis
+    assert k["escaped"] == 0 and k["delivered"] == 20 and k["remaining"] == 0
