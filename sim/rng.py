@@ -59,11 +59,17 @@ class Streams:
         return gen
 
 
-def replication_seed(master_seed: int, index: int) -> np.random.SeedSequence:
-    """Seed sequence of replication ``index`` under ``master_seed``.
+def replication_seed(master_seed: int, index: int) -> int:
+    """The plain integer run seed of replication ``index`` under ``master_seed``.
 
-    Equivalent to ``SeedSequence(master_seed).spawn(index + 1)[index]`` but computed
-    directly, so a worker needs only (master_seed, index) and the result does not
-    depend on how replications are split between workers.
+    ``SeedSequence(master_seed, spawn_key=(index,))`` is the ``index``-th child of
+    ``SeedSequence(master_seed).spawn``, computed directly so that a worker needs
+    only (master_seed, index) and results do not depend on how replications are
+    split between workers. Its first 64-bit state word, shifted right by 11 bits
+    (53 bits: exact in JSON and float64 tools), is the seed passed to ``run``, so
+    ``dtsim run --seed <that int>`` reproduces the replication exactly.
     """
-    return np.random.SeedSequence(master_seed, spawn_key=(index,))
+    if master_seed < 0 or index < 0:
+        raise ValueError("seeds and replication indices must be non-negative")
+    state = np.random.SeedSequence(master_seed, spawn_key=(index,)).generate_state(1, np.uint64)
+    return int(state[0]) >> 11

@@ -302,4 +302,5 @@ def _restore(v: float, is_int: bool) -> int | float | None:
 
 def summarize_table(table: ColumnTable, skip: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
     """``summarize`` of every numeric column of ``table`` except those in ``skip``."""
-    return {c: summarize(table.values(c).tolist()) for c in table.numeric_columns() if c not in skip}
+    return {c: summarize(table.values(c).tolist())
+            for c in table.numeric_columns() if c not in skip}
