@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from sim.experiment import ComparisonResult, ReplicationResult, SweepResult
     from sim.results import Result
     from sim.schema import Scenario
 
@@ -30,4 +31,25 @@ def load_scenario(path: Any, overrides: Any = None, warn: list[str] | None = Non
     return _load(path, overrides, warn)
 
 
-__all__ = ["__version__", "load_scenario", "run"]
+def replicate(scenario: Any, n: int, **options: Any) -> ReplicationResult:
+    """``n`` replications with confidence intervals; see ``sim.experiment.replicate``."""
+    from sim.experiment import replicate as _replicate
+
+    return _replicate(scenario, n, **options)
+
+
+def compare(a: Any, b: Any, n: int, **options: Any) -> ComparisonResult:
+    """Paired comparison on common random numbers; see ``sim.experiment.compare``."""
+    from sim.experiment import compare as _compare
+
+    return _compare(a, b, n, **options)
+
+
+def sweep(scenario: Any, **options: Any) -> SweepResult:
+    """A resumable sweep stored in SQLite; see ``sim.experiment.sweep``."""
+    from sim.experiment import sweep as _sweep
+
+    return _sweep(scenario, **options)
+
+
+__all__ = ["__version__", "compare", "load_scenario", "replicate", "run", "sweep"]

@@ -66,8 +66,8 @@ def map_(
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
 ) -> None:
     """Draw the map: sites, legs, detainees carried, fronts and site statuses."""
+    from sim.atomic import atomic_write_bytes
     from sim.cli import BadInput
-    from sim.export import atomic_write_bytes
 
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):

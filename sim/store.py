@@ -29,13 +29,12 @@ import csv
 import itertools
 import json
 import math
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.atomic import atomic_path, atomic_write_text
 from sim.stats import flatten_kpis
 
 FORMAT_VERSION = 1
@@ -360,43 +359,19 @@ def plan_rows(path: Path, scenario_hash: str, points: list[dict[str, Any]],
         con.close()
 
 
-def _default_mode(fd: int) -> None:
-    """Give a temporary file the permissions a plain ``open`` would (mkstemp uses 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.fchmod(fd, 0o666 & ~mask)
-
-
 def atomic_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (temporary file beside it, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        _default_mode(fd)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, text)
 
 
 def atomic_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
     """Stream rows into a temporary file beside ``path``, then rename it into place
     (a reader never sees half a file; memory does not grow with the rows)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        _default_mode(fd)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(columns)
-            for row in rows:
-                w.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(columns)
+        for row in rows:
+            w.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
 
 
 def export_rows(path: Path, scenario_hash: str, points: list[dict[str, Any]], seeds: list[int],
@@ -411,14 +386,6 @@ def export_rows(path: Path, scenario_hash: str, points: list[dict[str, Any]], se
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pylist(list(plan_rows(path, scenario_hash, points, seeds)))
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    _default_mode(fd)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(dest) as tmp:
+        pq.write_table(table, str(tmp))
     return dest
