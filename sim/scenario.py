@@ -236,8 +236,8 @@ def _is_union_tag(seg: str) -> bool:
 
 def _format(where: Loc, path: list[str], msg: str) -> str:
     fname, line = where
-    pos = f"{fname}:{line}" if line else fname
-    return f"{pos}: {'.'.join(path) or '(top level)'}: {msg}"
+    pos = f"{fname}:{line}: " if line else "" if fname == "?" else f"{fname}: "
+    return f"{pos}{'.'.join(path) or '(top level)'}: {msg}"
 
 
 def validation_problems(exc: ValidationError, data: Any) -> list[str]:
@@ -456,7 +456,11 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], origin: str = 
     data = dump_scenario(scenario)
     for key, value in overrides.items():
         set_path(data, key, value, origin)
-    return build(data)
+    try:
+        return build(data)
+    except ScenarioError as exc:
+        what = " ".join(f"{k}={v}" for k, v in overrides.items())
+        raise ScenarioError([f"{origin} {what}: {p}" for p in exc.problems]) from None
 
 
 def scenario_hash(s: Scenario) -> str:
