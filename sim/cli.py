@@ -86,13 +86,19 @@ def check_out_dir(out: Path | None) -> None:
         raise BadInput(f"--out {out}: exists and is not a directory")
 
 
-def print_kpis(kpis: dict[str, Any], title: str) -> None:
+def console() -> Any:
+    """A rich console; piped output gets a fixed, roomy width instead of 80 columns."""
     from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def print_kpis(kpis: dict[str, Any], title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("KPI")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="left")
     for key, value in kpis.items():
         if key in ("sites", "final_states"):
             continue
@@ -104,7 +110,7 @@ def print_kpis(kpis: dict[str, Any], title: str) -> None:
         elif value is None:
             value = "-"
         table.add_row(key, str(value))
-    Console().print(table)
+    console().print(table)
     sites = kpis.get("sites") or {}
     if sites:
         st = Table(title="Prisons", header_style="bold")
@@ -115,7 +121,7 @@ def print_kpis(kpis: dict[str, Any], title: str) -> None:
             st.add_row(sid, *(str(row[k]) if row[k] is not None else "-" for k in (
                 "detainees", "delivered", "escaped", "threatened_day", "overrun_day",
                 "emptied_day")))
-        Console().print(st)
+        console().print(st)
 
 
 @app.command()

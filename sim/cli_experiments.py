@@ -9,6 +9,7 @@ everything heavy (and ``sim.cli`` itself) is imported inside the commands.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,10 +62,18 @@ def _bad(exc: Exception) -> None:
 
 
 def _fmt(v: Any, digits: int = 4) -> str:
+    """About ``digits`` significant digits, never in exponent form (tables stay narrow)."""
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:.{digits}g}"
+        a = abs(v)
+        if a == 0 or a != a:
+            return "0" if a == 0 else "nan"
+        if a >= 10 ** (digits - 1):
+            return f"{v:,.0f}"
+        if a >= 1:
+            return f"{v:.{digits - 1 - int(math.log10(a))}f}"
+        return f"{v:.{digits}f}"
     return str(v)
 
 
@@ -75,7 +84,6 @@ def _kpi_names(names: list[str]) -> list[str]:
 
 
 def _print_replications(summary: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{summary['scenario']}: {summary['n']} replications "
@@ -86,7 +94,9 @@ def _print_replications(summary: dict[str, Any]) -> None:
     for k in _kpi_names(list(summary["kpis"])):
         st = summary["kpis"][k]
         table.add_row(k, *(_fmt(st[c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")))
-    console = Console()
+    from sim.cli import console as make_console
+
+    console = make_console()
     console.print(table)
     for name, pr in summary["probabilities"].items():
         label = name.replace("_", " ")
@@ -152,7 +162,6 @@ def compare_cmd(
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
-    from rich.console import Console
     from rich.table import Table
 
     from sim.experiment import ExperimentError, compare
@@ -183,7 +192,9 @@ def compare_cmd(
                     f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
         table.add_row(k, _fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]), paired,
                       unpaired, _fmt(d["variance_ratio"], 3))
-    Console().print(table)
+    from sim.cli import console
+
+    console().print(table)
     typer.echo("var. ratio: unpaired over paired variance of the difference "
                "(how many times more runs independent seeds would need)")
 
@@ -249,7 +260,6 @@ def sweep_cmd(
 
 
 def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{summary['scenario']}: sweep, {summary['n']} replications a point",
@@ -270,7 +280,9 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
                       str(pt["n"]), ci, _fmt(pr.get("p"), 3),
                       _fmt(k.get("escaped", {}).get("mean")),
                       _fmt(k.get("delivered", {}).get("mean")))
-    Console().print(table)
+    from sim.cli import console
+
+    console().print(table)
 
 
 def register(app: typer.Typer) -> None:
