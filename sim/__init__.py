@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from sim.experiment import ComparisonResult, ReplicationResult, SweepResult
+    from sim.experiment import ComparisonResult, ReplicationResult
     from sim.results import Result
     from sim.schema import Scenario
+    from sim.sweeps import SweepResult
 
 
 def run(scenario: Scenario, seed: int = 1) -> Result:
@@ -47,7 +48,7 @@ def compare(a: Any, b: Any, n: int, **options: Any) -> ComparisonResult:
 
 def sweep(scenario: Any, **options: Any) -> SweepResult:
     """A resumable sweep stored in SQLite; see ``sim.experiment.sweep``."""
-    from sim.experiment import sweep as _sweep
+    from sim.sweeps import sweep as _sweep
 
     return _sweep(scenario, **options)
 

@@ -45,7 +45,7 @@ def list_cmd(folder: DirOption = None, as_json: JsonOption = False) -> None:
 
     @guarded
     def body() -> None:
-        from sim.exercises import discover
+        from sim.exercise_spec import discover
 
         exs = discover(folder)
         if as_json:
@@ -75,7 +75,7 @@ def show_cmd(
 
     @guarded
     def body() -> None:
-        from sim.exercises import find
+        from sim.exercise_spec import find
 
         ex = find(number, folder)
         text = ex.worksheet_path.read_text(encoding="utf-8")
@@ -109,7 +109,8 @@ def key_cmd(
 
     @guarded
     def body() -> None:
-        from sim.exercises import answer_key, find, format_value
+        from sim.exercise_spec import find
+        from sim.exercises import answer_key, format_value
 
         ex = find(number, folder)
         entries = answer_key(ex)
@@ -140,7 +141,8 @@ def check_cmd(
 
     @guarded
     def body() -> None:
-        from sim.exercises import answer_key, find, format_value, grade, read_answers
+        from sim.exercise_spec import find
+        from sim.exercises import answer_key, format_value, grade, read_answers
 
         ex = find(number, folder)
         given = read_answers(answers, ex)
@@ -199,15 +201,8 @@ def play_cmd(
     @guarded
     def body() -> None:
         import sim
-        from sim.play import (
-            Game,
-            debrief_rows,
-            format_debrief,
-            interactive,
-            load_decisions,
-            replay,
-            write_decisions,
-        )
+        from sim.decisions import load_decisions, write_decisions
+        from sim.play import Game, debrief_rows, format_debrief, interactive, replay
 
         s = sim.load_scenario(scenario_path(scenario))
         if as_json and decisions is None:

@@ -78,7 +78,7 @@ def _fmt(v: Any, digits: int = 4) -> str:
 
 
 def _kpi_names(names: list[str]) -> list[str]:
-    from sim.experiment import MAIN_KPIS
+    from sim.experiment_common import MAIN_KPIS
 
     return [k for k in names if k in MAIN_KPIS or k.startswith(("sorties:", "flight_hours:"))]
 
@@ -218,7 +218,8 @@ def sweep_cmd(
 ) -> None:
     """Sweep a grid or design, N replications a point, into a resumable SQLite store."""
     from sim.cli import BadInput, check_out_dir
-    from sim.experiment import ExperimentError, parse_grid, sweep
+    from sim.experiment import ExperimentError, parse_grid
+    from sim.sweeps import sweep
 
     if out is None:
         raise BadInput("--out DIR is required (the folder of the results store)")

@@ -13,25 +13,10 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.exercises import (
-    Exercise,
-    KeyEntry,
-    answer_key,
-    discover,
-    find,
-    grade,
-    is_question_spec,
-    read_answers,
-)
-from sim.play import (
-    Context,
-    Game,
-    as_triggers,
-    compile_command,
-    interactive,
-    load_decisions,
-    replay,
-)
+from sim.decisions import Context, as_triggers, compile_command, load_decisions
+from sim.exercise_spec import Exercise, discover, find, is_question_spec
+from sim.exercises import KeyEntry, answer_key, grade, read_answers
+from sim.play import Game, interactive, replay
 from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -324,7 +309,7 @@ def test_bad_decision_file_exits_2_with_line(
 def test_invalid_decisions_explain() -> None:
     scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
     ctx = Context(scenario)
-    from sim.play import DecisionError
+    from sim.decisions import DecisionError
 
     for text, message in [
         ("policy fastest", "unknown policy"),

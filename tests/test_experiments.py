@@ -33,10 +33,10 @@ from sim.experiment import (
     replication_seed,
     replication_seeds,
     split_values,
-    sweep,
 )
 from sim.scenario import with_overrides
 from sim.stats import ColumnTable, flatten_kpis, proportion, summarize, t_cdf, t_quantile
+from sim.sweeps import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy_experiment.yaml"
