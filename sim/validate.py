@@ -243,6 +243,16 @@ def warnings(s: Scenario) -> list[Problem]:
                         f"({s.horizon_days} days): it can never fire",
                     )
                 )
+    opened = {a.open_site for t in s.triggers for a in t.then if a.open_site is not None}
+    for i, site in enumerate(s.sites):
+        if site.kind == "camp" and site.population > 0:
+            out.append((("sites", i, "detainees"),
+                        f"camp {site.id!r}: its {site.population:,} people are not part of the "
+                        "transfer (a camp is drawn, not emptied); make it a prison to move them"))
+        if site.kind == "reception" and not site.open and site.id not in opened:
+            out.append((("sites", i, "open"),
+                        f"reception {site.id!r} is closed and no trigger opens it: "
+                        "nobody can be delivered there"))
     for i, e in enumerate(s.fleet):
         if e.available_from_day > s.horizon_days:
             out.append((("fleet", i, "available_from_day"), "available after the horizon"))

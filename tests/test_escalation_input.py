@@ -83,3 +83,13 @@ def test_never_firing_trigger_is_a_warning(tmp_path: Path) -> None:
     proc = dtsim("validate", str(f))
     assert proc.returncode == 0
     assert "warning" in proc.stderr and "can never fire" in proc.stderr
+
+
+def test_closed_reception_and_camp_population_are_warned(tmp_path: Path) -> None:
+    f = write_case(tmp_path, "triggers:\n  - {name: iraqi-approval, remove: true}\n"
+                             "sites:\n  - {id: alhol, kind: camp, lat: 36.38, lon: 41.15,"
+                             " detainees: {standard: 24000}}\n")
+    proc = dtsim("validate", str(f))
+    assert proc.returncode == 0
+    assert "reception 'bgw' is closed and no trigger opens it" in proc.stderr
+    assert "camp 'alhol'" in proc.stderr and "make it a prison" in proc.stderr
