@@ -284,7 +284,7 @@ def debrief_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str
     rows = []
     for key, label, sign in DEBRIEF_KPIS:
         a, b = _debrief_value(mine, key), _debrief_value(default, key)
-        diff = None if a is None or b is None else round(a - b, 3)
+        diff = None if a is None or b is None else round(a - b, 2) + 0.0  # no "-0"
         verdict = "same"
         if a is None and b is not None:
             verdict = "worse" if sign < 0 else "n/a"
