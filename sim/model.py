@@ -233,14 +233,13 @@ class Model:
         policy = self.policy
         need_threat = policy.name == "highest_threat"
         need_risk = policy.name == "highest_risk_first"
-        for site, per_mode in self.network.next_hops.items():
-            hop = per_mode.get(ac.mode)
-            if hop is None or hop.max_segment_km > rng_km:
-                continue
+        for site, per_mode in self.network.options.items():
             q = self.queue[site]
             if len(q) == 0 or not self.site_open[site] or self.status[site] == 2:
                 continue
-            if self.capacity(hop.dest) <= 0:
+            hop = next((h for h in per_mode.get(ac.mode, ())
+                        if h.max_segment_km <= rng_km and self.capacity(h.dest) > 0), None)
+            if hop is None:
                 continue
             pos = self.network.positioning_km(ac.mode, ac.location, site)
             if pos is None:

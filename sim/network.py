@@ -119,6 +119,9 @@ class Network:
                     for hop in self._hops_from(s.id, mode, spec):
                         self.hops.setdefault(s.id, {})[f"{hop.dest}|{mode}"] = hop
         self.cost_to_go = self._cost_to_go()
+        # next_hops: the best hop per node and mode; options: every progress-making hop,
+        # best first, so a vehicle can go on to the next when the best one's destination
+        # is full or closed (another reception, another airfield).
         self.next_hops = self._next_hops()
         self._ground_dist: dict[str, dict[str, float]] = {}
 
@@ -186,21 +189,23 @@ class Network:
         return cost
 
     def _next_hops(self) -> dict[str, dict[str, Hop]]:
+        """Best progress-making hop per origin and mode; fills ``options`` on the way."""
         penalty = self.scenario.transfer_penalty_hours
-        result: dict[str, dict[str, Hop]] = {}
+        self.options: dict[str, dict[str, list[Hop]]] = {}
         for origin, hops in self.hops.items():
             j_origin = self.cost_to_go.get(origin, math.inf)
-            per_mode: dict[str, tuple[float, Hop]] = {}
+            per_mode: dict[str, list[tuple[float, str, Hop]]] = {}
             for hop in hops.values():
                 j_dest = self.cost_to_go.get(hop.dest, math.inf)
-                if not j_dest < j_origin:
-                    continue
-                total = hop.route_hours + penalty + j_dest
-                if hop.mode not in per_mode or total < per_mode[hop.mode][0]:
-                    per_mode[hop.mode] = (total, hop)
+                if j_dest < j_origin:
+                    total = hop.route_hours + penalty + j_dest
+                    per_mode.setdefault(hop.mode, []).append((total, hop.dest, hop))
             if per_mode:
-                result[origin] = {m: h for m, (_, h) in sorted(per_mode.items())}
-        return result
+                self.options[origin] = {
+                    m: [h for _, _, h in sorted(c, key=lambda x: (x[0], x[1]))]
+                    for m, c in sorted(per_mode.items())
+                }
+        return {o: {m: hs[0] for m, hs in per.items()} for o, per in self.options.items()}
 
     def has_route(self, site_id: str) -> bool:
         return math.isfinite(self.cost_to_go.get(site_id, math.inf))

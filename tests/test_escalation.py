@@ -456,3 +456,21 @@ def test_destination_overrun_in_flight_flies_detainees_back() -> None:
     assert any(e[1] == "divert" for e in r.events)
     k = r.kpis
     assert k["escaped"] == 0 and k["delivered"] == 20 and k["remaining"] == 0
+
+
+def test_full_reception_overflows_to_the_next_one() -> None:
+    """The nearest reception fills up: vehicles take the next best destination."""
+    sites = tiny()["sites"]
+    data = tiny(
+        sites=[sites[0], {**sites[1], "beds": 30},
+               {"id": "far", "kind": "reception", "lat": 36.0, "lon": 41.5, "pads": 1}],
+        legs=[{"id": "p-r", "from": "p", "to": "r", "modes": ["ground"], "distance_km": 81},
+              {"id": "p-far", "from": "p", "to": "far", "modes": ["ground"], "distance_km": 135}],
+        horizon_days=10,
+    )
+    r = run_data(data)
+    loc = r.detainees["location"]
+    ids = r.meta["site_ids"]
+    assert int((loc == ids.index("r")).sum()) == 30
+    assert int((loc == ids.index("far")).sum()) == 70
+    assert r.kpis["delivered"] == 100 and r.kpis["peak_facility_occupancy"] == 100
