@@ -8,6 +8,7 @@ colour across figures (delivered is always blue, escaped always vermillion).
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -155,6 +156,15 @@ def dates(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
 
 
 def finish(fig: Figure) -> Figure:
-    """Lay out a finished figure."""
+    """Lay out a finished figure; long titles wrap rather than run off the edge."""
+    width_chars = int(fig.get_figwidth() * 7.5)  # bold titles: about 7.5 characters an inch
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            text = ax.get_title(loc)
+            if len(text) > width_chars and "\n" not in text:
+                ax.set_title(textwrap.fill(text, width_chars), loc=loc)
+    sup = fig.get_suptitle()
+    if len(sup) > width_chars and "\n" not in sup:
+        fig.suptitle(textwrap.fill(sup, width_chars))
     fig.tight_layout()
     return fig
