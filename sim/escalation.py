@@ -71,7 +71,11 @@ class FrontTrack:
         self._done_by_day = [0.0, *itertools.accumulate(self._daily)]
         self._cum = [float(x) for x in self.cum]
         self._last: tuple[float, XY] = (math.nan, self.points[0])
+        self.stop_time = math.inf
         self.pieces = self._pieces()
+        # After its last piece starts the front no longer moves: answer from a constant.
+        self.final_xy = self.pieces[-1].p0
+        self.stop_time = self.pieces[-1].t0
 
     def distance_at(self, t: float) -> float:
         """Distance travelled along the path by time ``t`` (hours), km."""
@@ -87,6 +91,8 @@ class FrontTrack:
         last_t, last_xy = self._last
         if t == last_t:
             return last_xy
+        if t >= self.stop_time:
+            return self.final_xy
         d = self.distance_at(t)
         i = bisect.bisect_right(self._cum, d) - 1
         i = min(max(i, 0), len(self.points) - 2)

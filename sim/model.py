@@ -76,6 +76,8 @@ class Model:
         self.site_open = {s.id: s.open for s in scenario.sites}
         self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
         self._closure_key: tuple[object, ...] = ()
+        self._front_km_at = math.nan
+        self._front_km_cache: dict[str, float] = {}
         self.cut_off: dict[str, float] = {}
         self.cut_off_log: list[tuple[float, str, str]] = []
         self.trigger_closed_legs: dict[str, frozenset[str]] = {}
@@ -233,12 +235,19 @@ class Model:
         policy = self.policy
         need_threat = policy.name == "highest_threat"
         need_risk = policy.name == "highest_risk_first"
+        room: dict[str, float] = {}  # capacity by destination, for this call
+
+        def has_room(dest: str) -> bool:
+            if dest not in room:
+                room[dest] = self.capacity(dest)
+            return room[dest] > 0
+
         for site, per_mode in self.network.options.items():
             q = self.queue[site]
             if len(q) == 0 or not self.site_open[site] or self.status[site] == 2:
                 continue
             hop = next((h for h in per_mode.get(ac.mode, ())
-                        if h.max_segment_km <= rng_km and self.capacity(h.dest) > 0), None)
+                        if h.max_segment_km <= rng_km and has_room(h.dest)), None)
             if hop is None:
                 continue
             pos = self.network.positioning_km(ac.mode, ac.location, site)
@@ -249,10 +258,7 @@ class Model:
                 cats = self.d.category[q]
                 top_rank = int(cats.min())
                 top_count = int(np.count_nonzero(cats == top_rank))
-            front_km = (
-                min_distance_to_fronts(self.fronts, self.xy[site], self.env.now)
-                if need_threat else math.inf
-            )
+            front_km = self._front_km(site, now) if need_threat else math.inf
             cands.append(Candidate(site, self.site_index[site], len(q), top_rank, top_count,
                                    min(self.status[site], 1), front_km, pos))
             hops[site] = hop
@@ -293,6 +299,16 @@ class Model:
             self.cleared[(mission.hop.dest, mission.cleared_day)] -= n
         mission.reserved -= n
         self._version += 1  # capacity freed at the destination
+
+    def _front_km(self, site: str, now: float) -> float:
+        """Distance (km) from ``site`` to the nearest front at ``now``, cached per instant."""
+        if self._front_km_at != now:
+            self._front_km_at = now
+            self._front_km_cache.clear()
+        km = self._front_km_cache.get(site)
+        if km is None:
+            km = self._front_km_cache[site] = min_distance_to_fronts(self.fronts, self.xy[site], now)
+        return km
 
     def release_claim(self, mission: Mission) -> None:
         """Give back a mission's claims (an abort): ids still held go back to the queue."""
@@ -352,7 +368,7 @@ class Model:
             d.state[ids] = WAITING
             self.queue[site] = np.concatenate([self.queue[site], ids])
             self.present[site] += n
-        self.notify()
+            self.notify()  # new work at a transfer node (a reception delivery creates none)
 
     def escape(self, ids: np.ndarray, site: str, cause: str) -> None:
         if len(ids) == 0:
