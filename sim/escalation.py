@@ -86,6 +86,19 @@ class FrontTrack:
         d = self._done_by_day[whole] + (elapsed_days - whole) * self._daily[whole]
         return min(d, self.length_km)
 
+    def time_at(self, distance_km: float) -> float:
+        """Earliest time (hours) the front has travelled ``distance_km`` (inf if never)."""
+        if distance_km <= 0:
+            return self.t_start
+        if distance_km > self.length_km:
+            return math.inf
+        day = bisect.bisect_left(self._done_by_day, distance_km) - 1
+        if day >= len(self._daily):
+            return math.inf
+        rest = distance_km - self._done_by_day[day]
+        speed = self._daily[day]
+        return self.t_start + 24.0 * (day + (rest / speed if speed > 0 else 1.0))
+
     def position_xy(self, t: float) -> XY:
         """Planar position (km) at time ``t`` (hours); memoised for the last time asked."""
         last_t, last_xy = self._last

@@ -70,12 +70,14 @@ class Model:
         self.cleared: dict[tuple[str, int], int] = {}
         self.occupancy = dict.fromkeys(self.site_ids, 0)
         self.peak_occupancy = 0
+        self.registration_ends: list[np.ndarray] = []  # per delivered batch, for rules
         self.delivered_count = 0
         self.status = dict.fromkeys(self.site_ids, 0)
         self.status_log: list[tuple[float, str, str]] = []
         self.site_open = {s.id: s.open for s in scenario.sites}
         self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
         self._closure_key: tuple[object, ...] = ()
+        self._closure_next_check = -math.inf
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
         self.cut_off: dict[str, float] = {}
@@ -364,6 +366,7 @@ class Model:
             else:
                 d.t_reg_start[ids] = now
                 d.t_registered[ids] = now
+            self.registration_ends.append(d.t_registered[ids])
         else:
             d.state[ids] = WAITING
             self.queue[site] = np.concatenate([self.queue[site], ids])
@@ -437,26 +440,41 @@ class Model:
         fronts = [tr for tr in self.fronts if tr.front.close_legs_within_km is not None]
         if not fronts:
             return
-        where = tuple(tr.position_xy(self.env.now) if self.env.now >= tr.t_start else None
-                      for tr in fronts)
+        now = self.env.now
+        if not self.front_closed_legs and now < self._closure_next_check:
+            return  # no front can have come within reach of a leg since the last check
+        where = tuple(tr.position_xy(now) if now >= tr.t_start else None for tr in fronts)
         if where == self._closure_key:
             return  # no front has moved since the last check
         self._closure_key = where
+        slack = [math.inf] * len(fronts)
         for leg in self.scenario.legs:
             a, b = self.xy[leg.from_], self.xy[leg.to]
-            dists = segment_distance_to_fronts(fronts, a, b, self.env.now)
+            dists = segment_distance_to_fronts(fronts, a, b, now)
             modes: frozenset[str] = frozenset()
-            for tr, dist in zip(fronts, dists, strict=True):
+            for i, (tr, dist) in enumerate(zip(fronts, dists, strict=True)):
                 limit = tr.front.close_legs_within_km
-                if limit is not None and dist <= limit:
-                    modes |= frozenset(tr.front.close_modes) & frozenset(leg.modes)
+                if limit is None:
+                    continue
+                closes = frozenset(tr.front.close_modes) & frozenset(leg.modes)
+                if closes and dist <= limit:
+                    modes |= closes
+                elif closes and now >= tr.t_start:
+                    slack[i] = min(slack[i], dist - limit)
             if modes:
                 closed[leg.leg_id] = modes
+        # Until a front has travelled its slack, no leg can close (a front that has not
+        # started yet may appear anywhere on its path: check again when it starts).
+        self._closure_next_check = min(
+            (tr.time_at(tr.distance_at(now) + s) if now >= tr.t_start else tr.t_start
+             for s, tr in zip(slack, fronts, strict=True)),
+            default=math.inf,
+        )
         if closed != self.front_closed_legs:
             for leg_id in sorted(set(closed) | set(self.front_closed_legs)):
-                was, now = self.front_closed_legs.get(leg_id), closed.get(leg_id)
-                if was != now:
-                    self.log("leg_closed" if now else "leg_reopened", "-", leg_id, 0)
+                was, new = self.front_closed_legs.get(leg_id), closed.get(leg_id)
+                if was != new:
+                    self.log("leg_closed" if new else "leg_reopened", "-", leg_id, 0)
             self.front_closed_legs = closed
             self.reroute()
 

@@ -77,7 +77,23 @@ class RuntimeParams:
         b = s.escalation.breakout
         self.breakout_hazard_per_day = b.hazard_per_day if b else 0.0
 
-    def set(self, path: str, value: float) -> None:
+    def set(self, path: str, value: float) -> bool:
+        """Set a value by path; True if it changed (so vehicles need waking)."""
+        before = self.get(path)
+        self._set(path, value)
+        return self.get(path) != before
+
+    def get(self, path: str) -> Any:
+        parts = path.split(".")
+        if parts[0] == "sites":
+            return self.site[parts[1]][parts[2]]
+        if parts[0] == "aircraft":
+            return self.aircraft[parts[1]][parts[2]]
+        if parts[1] == "threatened_load_factor":
+            return self.threatened_load_factor
+        return self.breakout_hazard_per_day
+
+    def _set(self, path: str, value: float) -> None:
         parts = path.split(".")
         if parts[0] == "sites":
             v: Any = value

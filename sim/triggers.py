@@ -9,19 +9,47 @@ false-to-true edge).
 
 from __future__ import annotations
 
+import heapq
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from sim.detainees import DELIVERED
 from sim.dispatch import make_policy
 from sim.escalation import min_distance_to_fronts, resolve_point
-from sim.schema import Action, Condition
+from sim.schema import Action, Condition, Trigger
 
 if TYPE_CHECKING:
     from sim.model import Model
 
 LEVELS = {"safe": 0, "threatened": 1, "overrun": 2}
+
+
+class FrontWithin:
+    """Whether any front is within ``km`` of a point, checked cheaply every tick.
+
+    A front cannot close in faster than it travels along its path, so after a
+    full check that finds it ``d`` km away, nothing needs computing until it
+    has travelled ``d - km`` more.
+    """
+
+    def __init__(self, model: Model, xy: tuple[float, float], km: float) -> None:
+        self.model, self.xy, self.km = model, xy, km
+        self.next_check = -math.inf  # hours: before then no front can be within reach
+
+    def __call__(self) -> bool:
+        now = self.model.env.now
+        if now < self.next_check:
+            return False
+        fronts = self.model.fronts
+        if min_distance_to_fronts(fronts, self.xy, now) <= self.km:
+            self.next_check = -math.inf
+            return True
+        self.next_check = min(
+            (tr.time_at(tr.distance_at(now) + math.dist(tr.position_xy(now), self.xy) - self.km)
+             if now >= tr.t_start else tr.t_start for tr in fronts),
+            default=math.inf,
+        )
+        return False
 
 
 class TriggerEngine:
@@ -31,46 +59,89 @@ class TriggerEngine:
         self.fired: set[str] = set()
         self.was_true: dict[str, bool] = {}
         self._busy = False
+        self._compiled: dict[int, Callable[[], bool]] = {}
+        self._known = -1  # how many rules ``_active`` was built from
+        self._active: list[tuple[Trigger, Callable[[], bool]]] = []
+        self._reg_heap: list[float] = []  # registration end times not yet passed
+        self._reg_batches_seen = 0
+        self._registered = 0
 
     def holds(self, c: Condition) -> bool:
+        """Whether condition ``c`` holds now."""
+        pred = self._compiled.get(id(c))
+        if pred is None:
+            pred = self._compiled[id(c)] = self._compile(c)
+        return pred()
+
+    def _compile(self, c: Condition) -> Callable[[], bool]:
+        """A closure testing ``c``: conditions are checked every tick, so decide the kind once."""
         m = self.model
-        now = m.env.now
+        env = m.env
         if c.day is not None:
-            return now >= c.day * 24.0 - 1e-9
+            t = c.day * 24.0 - 1e-9
+            return lambda: env.now >= t
         if c.site is not None and c.status is not None:
-            return m.status[c.site] >= LEVELS[c.status]
+            site, level = c.site, LEVELS[c.status]
+            return lambda: m.status[site] >= level
         if c.front_within_km is not None and c.of is not None:
-            lat, lon = resolve_point(m.scenario, c.of)
-            xy = m.proj.to_xy(lat, lon)
-            return bool(min_distance_to_fronts(m.fronts, xy, now) <= c.front_within_km)
+            return FrontWithin(m, m.proj.to_xy(*resolve_point(m.scenario, c.of)), c.front_within_km)
         if c.fraction_delivered is not None:
-            return m.total > 0 and m.delivered_count / m.total >= c.fraction_delivered
+            frac = c.fraction_delivered
+            return lambda: m.total > 0 and m.delivered_count / m.total >= frac
         if c.occupancy is not None:
-            return sum(m.occupancy.values()) >= c.occupancy
+            occ = c.occupancy
+            return lambda: sum(m.occupancy.values()) >= occ
         if c.registration_backlog is not None:
-            d = m.d
-            waiting = np.count_nonzero((d.state == DELIVERED) & ~(d.t_registered <= now))
-            return bool(waiting >= c.registration_backlog)
+            backlog = c.registration_backlog
+            return lambda: self.registration_backlog() >= backlog
         if c.all_ is not None:
-            return all(self.holds(x) for x in c.all_)
+            parts = [self._compile(x) for x in c.all_]
+            return lambda: all(p() for p in parts)
         if c.any_ is not None:
-            return any(self.holds(x) for x in c.any_)
+            parts = [self._compile(x) for x in c.any_]
+            return lambda: any(p() for p in parts)
         assert c.not_ is not None
-        return not self.holds(c.not_)
+        inner = self._compile(c.not_)
+        return lambda: not inner()
+
+    def registration_backlog(self) -> int:
+        """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""
+        m = self.model
+        batches = m.registration_ends
+        while self._reg_batches_seen < len(batches):
+            for t in batches[self._reg_batches_seen].tolist():
+                heapq.heappush(self._reg_heap, t)
+            self._reg_batches_seen += 1
+        now = m.env.now
+        heap = self._reg_heap
+        while heap and heap[0] <= now:
+            heapq.heappop(heap)
+            self._registered += 1
+        return m.delivered_count - self._registered
 
     def evaluate(self) -> None:
         if self._busy:  # an action changed a status: the outer pass continues
             return
         self._busy = True
         try:
-            for rule in self.rules:
-                if rule.once and rule.name in self.fired:
-                    continue
-                now_true = self.holds(rule.when)
-                edge = now_true and not self.was_true.get(rule.name, False)
-                self.was_true[rule.name] = now_true
-                if edge:
-                    self.fire(rule.name, rule.then)
+            if len(self.rules) != self._known:  # rules may be added during a run (play)
+                self._known = len(self.rules)
+                self._active = [(r, self._compile(r.when)) for r in self.rules
+                                if not (r.once and r.name in self.fired)]
+            was_true = self.was_true
+            spent = False
+            for rule, pred in self._active:
+                if pred():
+                    if not was_true.get(rule.name, False):
+                        was_true[rule.name] = True
+                        if not (rule.once and rule.name in self.fired):
+                            self.fire(rule.name, rule.then)
+                            spent = spent or rule.once
+                else:
+                    was_true[rule.name] = False
+            if spent:  # drop rules that cannot fire again
+                self._active = [(r, p) for r, p in self._active
+                                if not (r.once and r.name in self.fired)]
         finally:
             self._busy = False
 
@@ -100,10 +171,10 @@ class TriggerEngine:
             m.trigger_closed_legs[a.close_leg] = frozenset(leg.modes)
             m.reroute()
         elif a.set_intake_limit is not None:
-            m.params.site[a.set_intake_limit.site]["daily_intake_limit"] = (
-                a.set_intake_limit.per_day
-            )
-            m.notify()
+            site_params = m.params.site[a.set_intake_limit.site]
+            if site_params["daily_intake_limit"] != a.set_intake_limit.per_day:
+                site_params["daily_intake_limit"] = a.set_intake_limit.per_day
+                m.notify()
         elif a.add_aircraft is not None:
             x = a.add_aircraft
             m.add_aircraft(x.type, x.count, x.base, now + x.delay_hours)
@@ -115,8 +186,9 @@ class TriggerEngine:
         elif a.release_modes is not None:
             m.release(list(a.release_modes))
         elif a.set_dispatch is not None:
-            m.policy = make_policy(a.set_dispatch)
-            m.notify()
+            if m.policy.name != a.set_dispatch:  # restating the policy keeps its state
+                m.policy = make_policy(a.set_dispatch)
+                m.notify()
         elif a.set_param is not None:
-            m.params.set(a.set_param.path, a.set_param.value)
-            m.notify()
+            if m.params.set(a.set_param.path, a.set_param.value):
+                m.notify()

@@ -79,6 +79,22 @@ def test_front_position_along_polyline() -> None:
     # it stops at the last waypoint
     assert track.position_xy(1e6) == pytest.approx(c)
     assert track.distance_at(-5.0) == 0.0
+    # time_at inverts distance_at while the front moves, and is inf beyond the path
+    for t in (0.0, 7.5, 30.0, ab + 3.0):
+        assert track.time_at(track.distance_at(t)) == pytest.approx(t)
+    assert track.time_at(track.length_km + 1.0) == math.inf
+
+
+def test_time_at_with_varying_daily_speeds() -> None:
+    s = build(tiny(escalation={"fronts": [constant_front(
+        speed_km_per_day={"dist": "uniform", "low": 0, "high": 60})]}))
+    track = FrontTrack(s.escalation.fronts[0], s, Projection(36.0), np.random.default_rng(3),
+                       6 * 24.0)
+    for t in np.linspace(0.5, 140.0, 37):
+        d = track.distance_at(float(t))
+        if 0 < d < track.length_km:
+            back = track.time_at(d)
+            assert back <= t + 1e-9 and track.distance_at(back) == pytest.approx(d)
 
 
 def test_status_changes_at_exact_crossing_times() -> None:
