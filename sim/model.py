@@ -78,6 +78,7 @@ class Model:
         self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
         self._closure_key: tuple[object, ...] = ()
         self._closure_next_check = -math.inf
+        self._closure_settled = math.inf
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
         self.cut_off: dict[str, float] = {}
@@ -103,6 +104,8 @@ class Model:
             FrontTrack(f, scenario, self.proj, self.streams["front"], self.horizon)
             for f in scenario.escalation.fronts
         ]
+        self._closure_fronts = [tr for tr in self.fronts
+                                if tr.front.close_legs_within_km is not None]
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
         for s in scenario.sites:
@@ -436,17 +439,19 @@ class Model:
 
     def update_closures(self) -> None:
         """Close legs near a front for the front's modes; reopen them when it has moved on."""
-        closed: dict[str, frozenset[str]] = {}
-        fronts = [tr for tr in self.fronts if tr.front.close_legs_within_km is not None]
-        if not fronts:
-            return
+        fronts = self._closure_fronts
         now = self.env.now
+        if not fronts or now > self._closure_settled:
+            return  # no front closes legs, or every such front stopped before the last check
         if not self.front_closed_legs and now < self._closure_next_check:
             return  # no front can have come within reach of a leg since the last check
+        if now >= max(tr.stop_time for tr in fronts):
+            self._closure_settled = now  # after this check nothing can change
         where = tuple(tr.position_xy(now) if now >= tr.t_start else None for tr in fronts)
         if where == self._closure_key:
             return  # no front has moved since the last check
         self._closure_key = where
+        closed: dict[str, frozenset[str]] = {}
         slack = [math.inf] * len(fronts)
         for leg in self.scenario.legs:
             a, b = self.xy[leg.from_], self.xy[leg.to]
