@@ -3,7 +3,8 @@
 ``Model`` owns the shared state (detainee arrays, queues by node, site
 status, reception counters) and the small operations on it that vehicles,
 escalation and triggers call. Vehicles live in ``aircraft.py``, rules in
-``triggers.py``, fronts in ``escalation.py``.
+``triggers.py``, fronts in ``escalation.py``, and status changes, breakouts,
+leg closures and storms in ``hazards.py``.
 """
 
 from __future__ import annotations
@@ -19,17 +20,15 @@ import simpy
 from sim.aircraft import Aircraft, Mission
 from sim.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
 from sim.dispatch import Candidate, make_policy
-from sim.dist import sample
-from sim.escalation import FrontTrack, min_distance_to_fronts, segment_distance_to_fronts
+from sim.escalation import FrontTrack, min_distance_to_fronts
 from sim.geo import Projection
+from sim.hazards import Hazards
 from sim.network import Network, mode_specs
 from sim.params import RuntimeParams
 from sim.registration import RegistrationQueue
 from sim.rng import Streams
 from sim.schema import Scenario
 from sim.validate import fleet_types
-
-STATUS_NAMES = ("safe", "threatened", "overrun")
 
 
 class CountingEnvironment(simpy.Environment):
@@ -76,9 +75,6 @@ class Model:
         self.status_log: list[tuple[float, str, str]] = []
         self.site_open = {s.id: s.open for s in scenario.sites}
         self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
-        self._closure_key: tuple[object, ...] = ()
-        self._closure_next_check = -math.inf
-        self._closure_settled = math.inf
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
         self.cut_off: dict[str, float] = {}
@@ -104,8 +100,7 @@ class Model:
             FrontTrack(f, scenario, self.proj, self.streams["front"], self.horizon)
             for f in scenario.escalation.fronts
         ]
-        self._closure_fronts = [tr for tr in self.fronts
-                                if tr.front.close_legs_within_km is not None]
+        self.hazards = Hazards(self)
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
         for s in scenario.sites:
@@ -120,11 +115,11 @@ class Model:
         # Status changes and rules start first, so that what holds at a time (a site
         # overrun before day 0, a rule for day 0) is in force before any vehicle acts.
         self.triggers = TriggerEngine(self)
-        self.env.process(self._status_changes())
+        self.env.process(self.hazards.status_changes())
         self.env.process(self._ticks())
         self.env.process(self._days())
         if scenario.escalation.weather is not None:
-            self.env.process(self._weather())
+            self.env.process(self.hazards.weather())
         for entry in scenario.fleet:
             self.add_aircraft(entry.type, entry.count, entry.base, entry.available_from_day * 24)
 
@@ -387,119 +382,12 @@ class Model:
         self.present[site] -= len(ids)
         self.log(cause, "-", site, len(ids))
 
-    # ----- escalation --------------------------------------------------------------
-    def _status_changes(self) -> Generator[simpy.Event, Any, None]:
-        changes: list[tuple[float, int, int, str]] = []
-        for i, sid in enumerate(self.site_ids):
-            for level, attr in ((1, "threat_radius_km"), (2, "overrun_radius_km")):
-                t = min(
-                    (tr.first_time_within(self.xy[sid], getattr(tr.front, attr))
-                     for tr in self.fronts),
-                    default=math.inf,
-                )
-                if t < self.horizon:
-                    changes.append((max(t, 0.0), level, i, sid))
-        for t, level, _, sid in sorted(changes):
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            self.set_status(sid, level)
-
-    def set_status(self, sid: str, level: int) -> None:
-        if level <= self.status[sid]:
-            return
-        self.status[sid] = level
-        self.status_log.append((self.env.now, sid, STATUS_NAMES[level]))
-        self.log(STATUS_NAMES[level], "-", sid, self.present[sid])
-        if level == 2:
-            self.escape(self.d.ids_at(self.site_index[sid]), sid, "overrun_escape")
-            self.overrun_event[sid].succeed()
-            self.reroute()
-        elif self.scenario.escalation.breakout is not None and self.kind[sid] == "prison":
-            self.env.process(self._breakouts(sid))
-        self.triggers.evaluate()
-
-    def _breakouts(self, sid: str) -> Generator[simpy.Event, Any, None]:
-        breakout = self.scenario.escalation.breakout
-        assert breakout is not None
-        rng = self.streams["breakouts"]
-        while True:
-            hazard = self.params.breakout_hazard_per_day
-            if hazard <= 0:
-                return
-            yield self.env.timeout(float(rng.exponential(24.0 / hazard)))
-            if self.status[sid] != 1 or self.env.now >= self.horizon:
-                return
-            held = self.d.ids_at(self.site_index[sid])
-            if len(held) == 0:
-                return
-            frac = min(1.0, max(0.0, sample(breakout.fraction, rng)))
-            k = int(round(frac * len(held)))
-            chosen = np.sort(rng.choice(held, size=k, replace=False)) if k else held[:0]
-            self.escape(chosen, sid, "breakout")
-
-    def update_closures(self) -> None:
-        """Close legs near a front for the front's modes; reopen them when it has moved on."""
-        fronts = self._closure_fronts
-        now = self.env.now
-        if not fronts or now > self._closure_settled:
-            return  # no front closes legs, or every such front stopped before the last check
-        if not self.front_closed_legs and now < self._closure_next_check:
-            return  # no front can have come within reach of a leg since the last check
-        if now >= max(tr.stop_time for tr in fronts):
-            self._closure_settled = now  # after this check nothing can change
-        where = tuple(tr.position_xy(now) if now >= tr.t_start else None for tr in fronts)
-        if where == self._closure_key:
-            return  # no front has moved since the last check
-        self._closure_key = where
-        closed: dict[str, frozenset[str]] = {}
-        slack = [math.inf] * len(fronts)
-        for leg in self.scenario.legs:
-            a, b = self.xy[leg.from_], self.xy[leg.to]
-            dists = segment_distance_to_fronts(fronts, a, b, now)
-            modes: frozenset[str] = frozenset()
-            for i, (tr, dist) in enumerate(zip(fronts, dists, strict=True)):
-                limit = tr.front.close_legs_within_km
-                if limit is None:
-                    continue
-                closes = frozenset(tr.front.close_modes) & frozenset(leg.modes)
-                if closes and dist <= limit:
-                    modes |= closes
-                elif closes and now >= tr.t_start:
-                    slack[i] = min(slack[i], dist - limit)
-            if modes:
-                closed[leg.leg_id] = modes
-        # Until a front has travelled its slack, no leg can close (a front that has not
-        # started yet may appear anywhere on its path: check again when it starts).
-        self._closure_next_check = min(
-            (tr.time_at(tr.distance_at(now) + s) if now >= tr.t_start else tr.t_start
-             for s, tr in zip(slack, fronts, strict=True)),
-            default=math.inf,
-        )
-        if closed != self.front_closed_legs:
-            for leg_id in sorted(set(closed) | set(self.front_closed_legs)):
-                was, new = self.front_closed_legs.get(leg_id), closed.get(leg_id)
-                if was != new:
-                    self.log("leg_closed" if new else "leg_reopened", "-", leg_id, 0)
-            self.front_closed_legs = closed
-            self.reroute()
-
     def _ticks(self) -> Generator[simpy.Event, Any, None]:
         step = self.scenario.trigger_check_hours
         while True:
-            self.update_closures()
+            self.hazards.update_closures()
             self.triggers.evaluate()
             yield self.env.timeout(step)
-
-    def _weather(self) -> Generator[simpy.Event, Any, None]:
-        w = self.scenario.escalation.weather
-        assert w is not None
-        rng = self.streams["weather"]
-        if w.storms_per_week <= 0:
-            return
-        while True:
-            yield self.env.timeout(float(rng.exponential(7 * 24.0 / w.storms_per_week)))
-            hours = sample(w.duration_hours, rng)
-            self.ground(list(w.modes), hours, "storm")
 
     def ground(self, modes: list[str], hours: float, why: str) -> None:
         until = self.env.now + hours
