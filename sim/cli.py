@@ -77,7 +77,8 @@ def main_options(
 def scenario_path(path: Path | None) -> Path:
     p = path or DEFAULT_SCENARIO
     if not p.exists():
-        raise ScenarioError([f"{p}: file not found"])
+        hint = "" if path else " (run from the project folder, or name a scenario file)"
+        raise ScenarioError([f"{p}: file not found{hint}"])
     return p
 
 
@@ -165,13 +166,24 @@ def run(
 @app.command()
 @guarded
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files, or folders to check recursively.")
+    ],
 ) -> None:
     """Check scenario files: exit 0, or exit 2 with one line per problem."""
     from sim.scenario import load_scenario
 
     problems: list[str] = []
+    files: list[Path] = []
     for path in scenarios:
+        if path.is_dir():  # every scenario below it; exercise question specs are not scenarios
+            found = sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".questions.yaml"))
+            if not found:
+                problems.append(f"{path}: no .yaml files in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    for path in files:
         warn: list[str] = []
         try:
             load_scenario(path, None, warn)
