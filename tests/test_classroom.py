@@ -392,3 +392,18 @@ def test_spec_metric_that_does_not_fit_is_bad_input(tmp_path: Path) -> None:
     res = cli("exercises", "key", "1", "--dir", str(tmp_path))
     assert res.exit_code == 2
     assert "01-x.questions.yaml: question q1: no KPI 'no_such_kpi'" in res.stderr
+
+
+def test_shipped_demo_decisions_replay() -> None:
+    """The example decision file in docs/ stays valid for the shipped baseline."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "play", "scenarios/baseline.yaml", "--seed", "1",
+         "--decisions", "docs/examples/demo-decisions.yaml"],
+        cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Debrief" in proc.stdout and "release rotary" in proc.stdout
