@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from sim.detainees import HELD, IN_FLIGHT, WAITING
+from sim.detainees import HELD, WAITING
 from sim.dist import sample
 from sim.network import Hop
 
@@ -205,4 +205,4 @@ class Aircraft:
             yield env.timeout(sample(self.p["turnaround_min"], m.streams["turnaround"]) / 60.0)
 
 
-__all__ = ["AIRCRAFT_STATES", "Aircraft", "Mission", "IN_FLIGHT"]
+__all__ = ["AIRCRAFT_STATES", "Aircraft", "Mission"]

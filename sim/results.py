@@ -103,29 +103,21 @@ def build_result(model: Model, seed: int, wall_seconds: float) -> Result:
             overrun_time[sid] = min(overrun_time[sid], t)
             threat_time[sid] = min(threat_time[sid], t)
 
-    sorties_by_day: dict[tuple[int, str], int] = {}
     hours_by_day: dict[tuple[int, str], float] = {}
-    sorties_total: dict[str, int] = {t: 0 for t in s.aircraft if t in model._type_counts}
-    hours_total: dict[str, float] = {t: 0.0 for t in sorties_total}
+    hours_total: dict[str, float] = {t: 0.0 for t in s.aircraft if t in model._type_counts}
     for leg in model.sorties:
-        typ, kind, dep, n, hrs = leg[1], leg[3], leg[6], leg[8], leg[10]
-        day = int(dep // 24)
-        hours_by_day[(day, typ)] = hours_by_day.get((day, typ), 0.0) + hrs
+        typ, dep, hrs = leg[1], leg[6], leg[10]
+        key = (int(dep // 24), typ)
+        hours_by_day[key] = hours_by_day.get(key, 0.0) + hrs
         hours_total[typ] = hours_total.get(typ, 0.0) + hrs
-        if kind == "transfer" and n > 0:
-            sorties_by_day[(day, typ)] = sorties_by_day.get((day, typ), 0) + 1
-    # A hop with refuel stops logs several segments: count one sortie per loaded hop.
-    hop_starts: dict[str, int] = {}
-    for ev in model.events:
-        if ev[1] == "depart" and ev[4] > 0:
-            typ = ev[2].rsplit("-", 1)[0]
-            hop_starts[typ] = hop_starts.get(typ, 0) + 1
-    for typ in sorties_total:
-        sorties_total[typ] = hop_starts.get(typ, 0)
+    # A sortie is a loaded hop (one "depart" event), however many refuel segments it flies.
+    sorties_total: dict[str, int] = dict.fromkeys(hours_total, 0)
     departs_by_day: dict[tuple[int, str], int] = {}
     for ev in model.events:
         if ev[1] == "depart" and ev[4] > 0:
-            key = (int(ev[0] // 24), ev[2].rsplit("-", 1)[0])
+            typ = ev[2].rsplit("-", 1)[0]  # vehicle names are "<type>-<nn>"
+            sorties_total[typ] = sorties_total.get(typ, 0) + 1
+            key = (int(ev[0] // 24), typ)
             departs_by_day[key] = departs_by_day.get(key, 0) + 1
 
     types = sorted(sorties_total)

@@ -37,23 +37,16 @@ class Streams:
     streams are requested.
     """
 
-    def __init__(self, seed: int | np.random.SeedSequence) -> None:
-        if isinstance(seed, np.random.SeedSequence):
-            self._entropy = seed.entropy
-            self._base_key = tuple(seed.spawn_key)
-        else:
-            if seed < 0:
-                raise ValueError("seed must be a non-negative integer")
-            self._entropy = seed
-            self._base_key = ()
+    def __init__(self, seed: int) -> None:
+        if seed < 0:
+            raise ValueError("seed must be a non-negative integer")
+        self._seed = seed
         self._generators: dict[str, np.random.Generator] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         gen = self._generators.get(name)
         if gen is None:
-            seq = np.random.SeedSequence(
-                self._entropy, spawn_key=(*self._base_key, _stream_key(name))
-            )
+            seq = np.random.SeedSequence(self._seed, spawn_key=(_stream_key(name),))
             gen = np.random.Generator(np.random.PCG64(seq))
             self._generators[name] = gen
         return gen

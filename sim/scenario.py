@@ -259,7 +259,7 @@ def validation_problems(exc: ValidationError, data: Any) -> list[str]:
                 continue
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown field" + _field_hint(data, path)
+            msg = "unknown field" + _field_hint(path)
         elif err["type"] == "missing":
             msg = "required field is missing"
         key = ".".join(path)
@@ -284,8 +284,8 @@ def _value_at(data: Any, path: list[str]) -> Any:
     return node
 
 
-def _field_hint(data: Any, path: list[str]) -> str:
-    ann = annotation_at(path[:-1], data)
+def _field_hint(path: list[str]) -> str:
+    ann = annotation_at(path[:-1])
     names = field_names(ann)
     if not names:
         return ""
@@ -335,7 +335,8 @@ def _child_annotation(ann: Any, seg: str) -> Any:
     return None
 
 
-def annotation_at(path: list[str], data: Any = None) -> Any:
+def annotation_at(path: list[str]) -> Any:
+    """The schema type at a dotted path of field names (None where the schema has none)."""
     ann: Any = Scenario
     for seg in path:
         ann = _child_annotation(ann, seg)
@@ -382,8 +383,8 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
                 return
             node = node[idx]
         elif isinstance(node, dict):
-            allowed = field_names(annotation_at(walked)) if walked or True else []
             schema_ann = annotation_at(walked)
+            allowed = field_names(schema_ann)
             is_free_dict = typing.get_origin(schema_ann) is dict
             if seg not in node and seg not in allowed and not is_free_dict:
                 options = sorted(set(node) | set(allowed))

@@ -27,6 +27,11 @@ def _hint(name: str, options: list[str]) -> str:
     return f" (known: {', '.join(options[:12])}{', ...' if len(options) > 12 else ''})"
 
 
+def unknown(ref: str, known: list[str], what: str, path: Path) -> list[Problem]:
+    """A problem if ``ref`` is not among ``known`` (with a did-you-mean hint), else none."""
+    return [] if ref in known else [(path, f"unknown {what} {ref!r}" + _hint(ref, known))]
+
+
 def _walk_conditions(cond: Condition, path: Path) -> Iterator[tuple[Condition, Path]]:
     yield cond, path
     for key, sub in (("all", cond.all_), ("any", cond.any_)):
@@ -72,18 +77,9 @@ def cross_check(s: Scenario) -> list[Problem]:
         problems.append((("legs",), f"duplicate leg ids {dup}: give them distinct 'id's"))
     for i, leg in enumerate(s.legs):
         for key, ref in (("from", leg.from_), ("to", leg.to)):
-            if ref not in site_set:
-                problems.append((("legs", i, key), f"unknown site {ref!r}" + _hint(ref, site_ids)))
+            problems += unknown(ref, site_ids, "site", ("legs", i, key))
         if leg.from_ == leg.to:
             problems.append((("legs", i), "a leg must join two different sites"))
-
-    def check_site(ref: str, path: Path) -> None:
-        if ref not in site_set:
-            problems.append((path, f"unknown site {ref!r}" + _hint(ref, site_ids)))
-
-    def check_type(ref: str, path: Path) -> None:
-        if ref not in s.aircraft:
-            problems.append((path, f"unknown aircraft type {ref!r}" + _hint(ref, types)))
 
     def check_place(ref: object, path: Path) -> None:
         if isinstance(ref, str) and ref not in places:
@@ -100,8 +96,8 @@ def cross_check(s: Scenario) -> list[Problem]:
                          f"{MAX_VEHICLES:,}")
         )
     for i, entry in enumerate(s.fleet):
-        check_type(entry.type, ("fleet", i, "type"))
-        check_site(entry.base, ("fleet", i, "base"))
+        problems += unknown(entry.type, types, "aircraft type", ("fleet", i, "type"))
+        problems += unknown(entry.base, site_ids, "site", ("fleet", i, "base"))
     for i, front in enumerate(s.escalation.fronts):
         for j, wp in enumerate(front.path):
             check_place(wp, ("escalation", "fronts", i, "path", j))
@@ -111,7 +107,7 @@ def cross_check(s: Scenario) -> list[Problem]:
             problems.append((("triggers", i, "name"), f"duplicate trigger name {trig.name!r}"))
         for cond, path in _walk_conditions(trig.when, ("triggers", i, "when")):
             if cond.site is not None:
-                check_site(cond.site, (*path, "site"))
+                problems += unknown(cond.site, site_ids, "site", (*path, "site"))
             if cond.of is not None:
                 check_place(cond.of, (*path, "of"))
         for j, act in enumerate(trig.then):
@@ -125,30 +121,22 @@ def check_action(
 ) -> list[Problem]:
     out: list[Problem] = []
     types = list(s.aircraft)
-
-    def site(ref: str, p: Path) -> None:
-        if ref not in site_ids:
-            out.append((p, f"unknown site {ref!r}" + _hint(ref, site_ids)))
-
-    def typ(ref: str, p: Path) -> None:
-        if ref not in s.aircraft:
-            out.append((p, f"unknown aircraft type {ref!r}" + _hint(ref, types)))
-
     for key in ("open_site", "close_site"):
         ref = getattr(act, key)
         if ref is not None:
-            site(ref, (*path, key))
+            out += unknown(ref, site_ids, "site", (*path, key))
     for key in ("open_leg", "close_leg"):
         ref = getattr(act, key)
-        if ref is not None and ref not in leg_ids:
-            out.append(((*path, key), f"unknown leg {ref!r}" + _hint(ref, leg_ids)))
+        if ref is not None:
+            out += unknown(ref, leg_ids, "leg", (*path, key))
     if act.set_intake_limit is not None:
-        site(act.set_intake_limit.site, (*path, "set_intake_limit", "site"))
+        out += unknown(act.set_intake_limit.site, site_ids, "site", (*path, "set_intake_limit", "site"))
     if act.add_aircraft is not None:
-        typ(act.add_aircraft.type, (*path, "add_aircraft", "type"))
-        site(act.add_aircraft.base, (*path, "add_aircraft", "base"))
+        out += unknown(act.add_aircraft.type, types, "aircraft type", (*path, "add_aircraft", "type"))
+        out += unknown(act.add_aircraft.base, site_ids, "site", (*path, "add_aircraft", "base"))
     if act.withdraw_aircraft is not None:
-        typ(act.withdraw_aircraft.type, (*path, "withdraw_aircraft", "type"))
+        out += unknown(act.withdraw_aircraft.type, types, "aircraft type",
+                       (*path, "withdraw_aircraft", "type"))
     if act.set_param is not None:
         from sim.params import check_param_path
 
