@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sim
-from sim.scenario import build, dump_scenario, load_scenario
+from sim.scenario.loader import build, dump_scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 RSS_CHILD = """
 import json, resource, sys
-from sim.experiment import replicate
+from sim.experiments.replication import replicate
 
 def peak_mb():
     # VmHWM: this process's own high-water mark (ru_maxrss would include the
@@ -83,7 +83,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import sim
-    from sim.experiment import replicate
+    from sim.experiments.replication import replicate
 
     s = sim.load_scenario(args.scenario)
     n1, n2, nd, small, large = (20, 40, 40, 20, 200) if args.quick else (60, 120, 200, 200, 2000)

@@ -29,8 +29,8 @@ from typing import Any
 import simpy
 
 import sim
-from sim.scenario import build
-from sim.schema import Scenario, dump_scenario
+from sim.scenario.loader import build
+from sim.scenario.schema import Scenario, dump_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

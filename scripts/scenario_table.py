@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import sim
-from sim.scenario import load_scenario
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- scenario-table:start -->"

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from sim.common.version import __version__
 
 if TYPE_CHECKING:
-    from sim.experiment import ComparisonResult, ReplicationResult
-    from sim.results import Result
-    from sim.schema import Scenario
-    from sim.sweeps import SweepResult
+    from sim.core.results import Result
+    from sim.experiments.replication import ComparisonResult, ReplicationResult
+    from sim.experiments.sweeps import SweepResult
+    from sim.scenario.schema import Scenario
 
 
 def run(scenario: Scenario, seed: int = 1) -> Result:
     """Run ``scenario`` once with ``seed``; see ``sim.results.Result``."""
-    from sim.model import run as _run
+    from sim.core.model import run as _run
 
     result: Result = _run(scenario, seed)
     return result
@@ -27,28 +27,28 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
 
 def load_scenario(path: Any, overrides: Any = None, warn: list[str] | None = None) -> Scenario:
     """Load and validate a scenario file (``extends`` and ``--set`` overrides applied)."""
-    from sim.scenario import load_scenario as _load
+    from sim.scenario.loader import load_scenario as _load
 
     return _load(path, overrides, warn)
 
 
 def replicate(scenario: Any, n: int, **options: Any) -> ReplicationResult:
     """``n`` replications with confidence intervals; see ``sim.experiment.replicate``."""
-    from sim.experiment import replicate as _replicate
+    from sim.experiments.replication import replicate as _replicate
 
     return _replicate(scenario, n, **options)
 
 
 def compare(a: Any, b: Any, n: int, **options: Any) -> ComparisonResult:
     """Paired comparison on common random numbers; see ``sim.experiment.compare``."""
-    from sim.experiment import compare as _compare
+    from sim.experiments.replication import compare as _compare
 
     return _compare(a, b, n, **options)
 
 
 def sweep(scenario: Any, **options: Any) -> SweepResult:
     """A resumable sweep stored in SQLite; see ``sim.experiment.sweep``."""
-    from sim.sweeps import sweep as _sweep
+    from sim.experiments.sweeps import sweep as _sweep
 
     return _sweep(scenario, **options)
 

@@ -9,8 +9,8 @@ import pytest
 from tiny_scenarios import check_conservation, one_leg, scenario
 
 import sim
-from sim.dist import Exponential, Lognormal
-from sim.registration import RegistrationQueue
+from sim.common.dist import Exponential, Lognormal
+from sim.core.registration import RegistrationQueue
 
 
 def erlang_c_wait(lam: float, mu: float, c: int) -> float:

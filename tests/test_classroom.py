@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
+from sim.classroom.decisions import Context, as_triggers, compile_command, load_decisions
+from sim.classroom.exercises import KeyEntry, answer_key, grade, read_answers
+from sim.classroom.play import Game, interactive, replay
+from sim.classroom.spec import Exercise, discover, find, is_question_spec
 from sim.cli import app
-from sim.decisions import Context, as_triggers, compile_command, load_decisions
-from sim.exercise_spec import Exercise, discover, find, is_question_spec
-from sim.exercises import KeyEntry, answer_key, grade, read_answers
-from sim.play import Game, interactive, replay
-from sim.scenario import ScenarioError
+from sim.scenario.loader import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "scenarios" / "exercises"
@@ -309,7 +309,7 @@ def test_bad_decision_file_exits_2_with_line(
 def test_invalid_decisions_explain() -> None:
     scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
     ctx = Context(scenario)
-    from sim.decisions import DecisionError
+    from sim.classroom.decisions import DecisionError
 
     for text, message in [
         ("policy fastest", "unknown policy"),

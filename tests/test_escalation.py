@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.escalation import FrontTrack
-from sim.geo import Projection
-from sim.model import Model
-from sim.scenario import build, load_scenario
+from sim.common.geo import Projection
+from sim.core.fronts import FrontTrack
+from sim.core.model import Model
+from sim.scenario.loader import build, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.experiment import (
+from sim.common.stats import ColumnTable, flatten_kpis, proportion, summarize, t_cdf, t_quantile
+from sim.experiments.replication import (
     compare,
     load_design,
     parse_grid,
@@ -34,9 +35,8 @@ from sim.experiment import (
     replication_seeds,
     split_values,
 )
-from sim.scenario import with_overrides
-from sim.stats import ColumnTable, flatten_kpis, proportion, summarize, t_cdf, t_quantile
-from sim.sweeps import sweep
+from sim.experiments.sweeps import sweep
+from sim.scenario.loader import with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy_experiment.yaml"

@@ -25,11 +25,11 @@ from tiny_scenarios import (
 )
 
 import sim
-from sim.dispatch import Candidate, make_policy
-from sim.model import Model
-from sim.network import Network, mode_specs
-from sim.scenario import ScenarioError, build
-from sim.validate import fleet_types
+from sim.core.dispatch import Candidate, make_policy
+from sim.core.model import Model
+from sim.scenario.checks import fleet_types
+from sim.scenario.loader import ScenarioError, build
+from sim.scenario.network import Network, mode_specs
 
 APPROX = 1e-9
 

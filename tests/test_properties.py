@@ -19,7 +19,7 @@ from tiny_scenarios import (
 )
 
 import sim
-from sim.schema import POLICIES
+from sim.scenario.schema import POLICIES
 
 MODE_SPEED = {"rotary": DEG_KM, "fixed_wing": 2 * DEG_KM, "ground": DEG_KM / 2}
 
@@ -226,7 +226,7 @@ def test_different_seeds_differ() -> None:
 def test_resolved_yaml_round_trips(data: dict[str, Any]) -> None:
     import yaml
 
-    from sim.scenario import build, resolved_yaml, scenario_hash
+    from sim.scenario.loader import build, resolved_yaml, scenario_hash
 
     s = scenario(data)
     again = build(yaml.safe_load(resolved_yaml(s)))

@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.export import write_run
-from sim.scenario import ScenarioError, resolved_yaml
+from sim.output.files import write_run
+from sim.scenario.loader import ScenarioError, resolved_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted(

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.detainees import STATE_NAMES
-from sim.results import Result
-from sim.scenario import build
-from sim.schema import Scenario
+from sim.core.detainees import STATE_NAMES
+from sim.core.results import Result
+from sim.scenario.loader import build
+from sim.scenario.schema import Scenario
 
 EARTH_RADIUS_KM = 6371.0088
 DEG_KM = EARTH_RADIUS_KM * math.radians(1.0)

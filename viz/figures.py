@@ -118,7 +118,7 @@ def _draw_files(folder: Path, names: list[str], fmt: str) -> list[tuple[str, Pat
     """Draw the named figures of ``folder`` to files: (name, path written or skip reason)."""
     import matplotlib.pyplot as plt
 
-    from sim.atomic import atomic_write_bytes
+    from sim.common.atomic import atomic_write_bytes
     from viz import style
 
     res = Results(folder)

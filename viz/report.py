@@ -452,7 +452,7 @@ def build_html(folder: Path) -> str:
 
 def write_report(folder: Path) -> Path:
     """Write ``folder/report.html`` atomically; returns its path."""
-    from sim.atomic import atomic_write_text
+    from sim.common.atomic import atomic_write_text
 
     text = build_html(Path(folder))
     path = Path(folder) / "report.html"

@@ -1,0 +1,70 @@
+"""Fingerprint what the model produces, to prove that a refactoring changed no behaviour.
+
+Runs every shipped scenario (``scenarios/**/*.yaml`` that is a scenario) for seeds 1-5
+through the command line (``python -m sim run --out DIR --no-plots``) and records, for
+each run, the KPIs without ``wall_seconds`` and a SHA-256 of every file written, with
+the wall-clock fields masked. Two snapshots taken before and after a change must be
+identical::
+
+    python scripts/behaviour_snapshot.py > before.json
+    ... change ...
+    python scripts/behaviour_snapshot.py > after.json
+    cmp before.json after.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = (1, 2, 3, 4, 5)
+WALL = re.compile(rb'"wall_seconds": [0-9.eE+-]+')
+VOLATILE = ("meta.json",)  # holds the version and wall time only besides what kpis.json has
+
+
+def scenarios() -> list[Path]:
+    out = []
+    for p in sorted((ROOT / "scenarios").rglob("*.yaml")):
+        if p.name.endswith(".questions.yaml"):
+            continue
+        out.append(p)
+    return out
+
+
+def fingerprint(path: Path, seed: int) -> tuple[str, dict[str, object]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", "run", str(path), "--seed", str(seed), "--out", str(out),
+             "--no-plots"],
+            capture_output=True, cwd=ROOT, check=False,
+        )
+        key = f"{path.relative_to(ROOT)}@{seed}"
+        if proc.returncode != 0:
+            return key, {"exit": proc.returncode, "stderr": proc.stderr.decode()[-400:]}
+        kpis = json.loads((out / "kpis.json").read_text())
+        kpis.pop("wall_seconds", None)
+        files = {}
+        for f in sorted(out.iterdir()):
+            if f.is_file() and f.suffix != ".png" and f.name not in VOLATILE:
+                files[f.name] = hashlib.sha256(WALL.sub(b"", f.read_bytes())).hexdigest()[:16]
+        return key, {"kpis": kpis, "files": files}
+
+
+def main() -> None:
+    jobs = [(p, s) for p in scenarios() for s in SEEDS]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(pool.map(lambda job: fingerprint(*job), jobs))
+    json.dump(results, sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

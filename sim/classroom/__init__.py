@@ -1,0 +1,1 @@
+"""The classroom: exercise packs with computed keys and grading, decisions and play."""

@@ -1,0 +1,388 @@
+"""Turn-by-turn play: the operation pauses each simulated morning and the player decides.
+
+The model is the ordinary ``sim.model.Model``; play only runs it in steps
+(``env.run(until=...)``) and adds the player's decisions as *rules* of the
+model's own trigger engine. A decision taken at the pause at hour ``T`` is a
+``Trigger`` named ``player: <command> [day D]`` with the condition
+``{day: D}`` (D = T / 24), appended to ``model.triggers.rules``. Pauses fall
+on trigger-check ticks (multiples of ``trigger_check_hours``), and the
+engine evaluates the new rule at that very tick, after the scenario's own
+rules, exactly as if it had been written at the end of the scenario's
+``triggers`` list. So a replayed decision file gives the same KPIs as
+``dtsim run`` of the scenario with the equivalent triggers (see
+``sim.decisions.as_triggers``) on the same seed.
+
+The commands, their checks and decision files are ``sim.classroom.decisions``; this
+module runs the game: ``Game`` (the model in steps, the morning report),
+``replay`` and ``interactive`` (the two ways of feeding it decisions) and
+the debrief against the default plan on the same seed. At the prompt,
+``continue`` (or an empty line) goes on to the next morning; ``HELP`` lists
+the prompt's commands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from sim.classroom.decisions import Context, Decision, DecisionError, compile_command
+from sim.core.detainees import DELIVERED
+from sim.core.fronts import min_distance_to_fronts
+from sim.core.vehicles import AIRCRAFT_STATES
+from sim.scenario.schema import MODES, POLICIES, Scenario
+
+HELP = """\
+Commands (one a line; an empty line continues to the next morning):
+  policy NAME           dispatch policy: {policies}
+  hold SITE             stop pickups at a prison or airfield
+  release SITE | all    resume pickups at sites you held
+  prioritise SITE       hold every other prison until you 'release all'
+  request TYPE N        ask for N more vehicles of a type (arrive after a delay)
+  withdraw TYPE N       send N vehicles of a type home
+  ground MODE HOURS     ground a mode ({modes}) for some hours
+  release MODE          lift a mode's grounding now
+  status                show the situation again
+  continue              go on to the next morning (also: an empty line, c)
+  finish                stop deciding and play out the rest of the operation
+  help                  this list"""
+
+
+class Game:
+    """One game: a model run in steps, with the player's decisions as extra trigger rules."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        every_hours: float = 24.0,
+        first_hour: float = 6.0,
+        request_factor: float = 1.0,
+    ) -> None:
+        from sim.core.model import Model
+
+        self.scenario = scenario
+        self.seed = seed
+        self.model = Model(scenario, seed)
+        self.ctx = Context(scenario, request_factor)
+        self.step = scenario.trigger_check_hours
+        self.every = max(self.step, math.ceil(every_hours / self.step - 1e-9) * self.step)
+        self.first = self._align(first_hour)
+        self.decisions: list[Decision] = []
+        self.cursor = 0  # index into model.events of the last report
+        self.t0 = time.perf_counter()
+        self.last_news: list[str] = []
+        self._stops = 0  # env.run(until=...) calls so far
+
+    def _align(self, hour: float) -> float:
+        return math.ceil(hour / self.step - 1e-9) * self.step
+
+    @property
+    def now(self) -> float:
+        """Simulation time, hours."""
+        return float(self.model.env.now)
+
+    @property
+    def horizon(self) -> float:
+        """End of the run, hours."""
+        return float(self.model.horizon)
+
+    def pauses(self) -> Iterator[float]:
+        """Pause hours: ``first_hour`` on day 0, then every ``every_hours``, before the horizon."""
+        t = self.first
+        while t < self.horizon - 1e-9:
+            yield t
+            t = self._align(t + self.every)
+
+    def advance_to(self, hour: float) -> None:
+        """Run the model up to ``hour`` (nothing scheduled at ``hour`` itself has happened yet)."""
+        if hour > self.now:
+            self.model.env.run(until=hour)
+            self._stops += 1
+
+    def decide(self, text: str) -> Decision:
+        """Take a command now (at the current pause); raises DecisionError."""
+        dec = compile_command(text, self.now / 24.0, self.ctx)
+        self.add(dec)
+        return dec
+
+    def add(self, dec: Decision) -> None:
+        """Add a decision as a rule of the model's trigger engine; it fires at its tick."""
+        if dec.hour < self.now - 1e-6:
+            raise DecisionError(f"day {dec.day:g} is already past")
+        self.model.triggers.rules.append(dec.as_trigger())
+        self.decisions.append(dec)
+
+    def finish(self) -> Any:
+        """Play out the rest of the horizon and return the Result."""
+        from sim.core.results import build_result
+
+        self.advance_to(self.horizon)
+        # Each pause's stop event is counted twice by SimPy (processed, then re-processed on
+        # resume); a straight run has one stop event. Count sim_events as a straight run does.
+        self.model.env.events_processed -= 2 * (self._stops - 1)
+        self._stops = 1
+        return build_result(self.model, self.seed, time.perf_counter() - self.t0)
+
+    # ----- the morning report ------------------------------------------------------
+    def clock(self, hour: float | None = None) -> str:
+        """``day D (date) HH:MM`` for ``hour`` (default: now)."""
+        h = self.now if hour is None else hour
+        day = int(h // 24)
+        date = self.scenario.start + dt.timedelta(days=day)
+        hh = h - 24 * day
+        return f"day {day} ({date:%a %d %b %Y}) {int(hh):02d}:{int(round((hh % 1) * 60)):02d}"
+
+    def news(self) -> list[str]:
+        """Events since the last report, in words."""
+        m = self.model
+        events = m.events[self.cursor:]
+        self.cursor = len(m.events)
+        out: list[str] = []
+        delivered = sum(e[4] for e in events if e[1] == "unload" and m.kind[e[3]] == "reception")
+        sorties = sum(1 for e in events if e[1] == "depart" and e[4] > 0)
+        failures: Counter[str] = Counter()
+        arrived: Counter[tuple[str, str]] = Counter()
+        for t, ev, who, site, n in events:
+            when = self.clock(t)
+            if ev == "trigger":
+                tag = "your order" if who.startswith("player: ") else "news"
+                out.append(f"{when}  {tag}: {who.removeprefix('player: ')}")
+            elif ev == "threatened":
+                out.append(f"{when}  {site} is THREATENED by the front ({n:,} still there)")
+            elif ev == "overrun":
+                out.append(f"{when}  {site} is OVERRUN")
+            elif ev in ("overrun_escape", "breakout"):
+                what = "escaped as it was overrun" if ev == "overrun_escape" else "escaped in a breakout"
+                out.append(f"{when}  {n:,} detainees at {site} {what}")
+            elif ev.startswith("grounded_"):
+                why = ev.removeprefix("grounded_")
+                out.append(f"{when}  {site} grounded for {n} h ({'storm' if why == 'storm' else why})")
+            elif ev == "leg_closed":
+                out.append(f"{when}  route {site} closed by the fighting")
+            elif ev == "leg_reopened":
+                out.append(f"{when}  route {site} reopened")
+            elif ev == "failure":
+                failures[who.rsplit("-", 1)[0]] += 1
+            elif ev == "available" and t > 0:
+                arrived[(who.rsplit("-", 1)[0], site)] += 1
+            elif ev == "withdrawn":
+                out.append(f"{when}  {who} withdrawn")
+        for (typ, site), n in sorted(arrived.items()):
+            out.append(f"{n} {typ} arrived at {site}")
+        if failures:
+            out.append("breakdowns: " + ", ".join(f"{typ} {n}" for typ, n in sorted(failures.items())))
+        out.append(f"{sorties} loaded sorties, {delivered:,} detainees delivered since the last report")
+        return out
+
+    def situation(self) -> dict[str, Any]:
+        """The state at the pause, as plain data (for the report and for tests)."""
+        m = self.model
+        now = self.now
+        prisons = []
+        for sid in m.site_ids:
+            if m.kind[sid] not in ("prison", "airfield"):
+                continue
+            if m.kind[sid] == "airfield" and m.present[sid] == 0:
+                continue
+            km = min_distance_to_fronts(m.fronts, m.xy[sid], now)
+            prisons.append({
+                "site": sid, "kind": m.kind[sid], "held": int(m.present[sid]),
+                "status": ("safe", "threatened", "overrun")[m.status[sid]],
+                "open": bool(m.site_open[sid]), "held_by_you": sid in self.ctx.held,
+                "front_km": None if math.isinf(km) else round(km, 1),
+            })
+        fleet: dict[str, Counter[str]] = {}
+        for a in m.aircraft:
+            fleet.setdefault(a.type_name, Counter())[AIRCRAFT_STATES[a.state]] += 1
+        d = m.d
+        backlog = int(np.count_nonzero((d.state == DELIVERED) & ~(d.t_registered <= now)))
+        receptions = []
+        for sid in m.site_ids:
+            if m.kind[sid] == "reception":
+                p = m.params.site[sid]
+                receptions.append({
+                    "site": sid, "open": bool(m.site_open[sid]), "occupancy": m.occupancy[sid],
+                    "beds": p["beds"], "intake_per_day": p["daily_intake_limit"],
+                })
+        escaped = int(np.count_nonzero(~np.isnan(d.t_escaped)))
+        return {
+            "hour": now, "day": now / 24.0, "prisons": prisons,
+            "fleet": {t: dict(c) for t, c in sorted(fleet.items())},
+            "receptions": receptions, "registration_backlog": backlog,
+            "delivered": m.delivered_count, "total": m.total, "escaped": escaped,
+            "policy": m.policy.name, "held_by_you": list(self.ctx.held),
+            "requests_left": {t: self.ctx.request_left(t) for t in self.ctx.types},
+        }
+
+    def report(self, fresh: bool = True) -> str:
+        """The morning report: news since the last report (``fresh``; else the same news
+        again), then the situation."""
+        s = self.situation()
+        if fresh:
+            self.last_news = self.news()
+        lines = [f"=== {self.clock()} ===", "News:"]
+        lines += [f"  - {x}" for x in self.last_news]
+        lines.append("Prisons and staging (held, status, nearest front):")
+        for p in s["prisons"]:
+            front = "-" if p["front_km"] is None else f"{p['front_km']:.0f} km"
+            flag = "  HELD by you" if p["held_by_you"] else ("  closed" if not p["open"] else "")
+            lines.append(f"  {p['site']:<14}{p['held']:>7,}  {p['status']:<11} front {front}{flag}")
+        lines.append("Vehicles by state:")
+        for typ, c in s["fleet"].items():
+            parts = ", ".join(f"{n} {st}" for st, n in sorted(c.items()))
+            lines.append(f"  {typ:<8}{sum(c.values()):>3}: {parts}")
+        for r in s["receptions"]:
+            beds = "no limit" if r["beds"] is None else f"{r['beds']:,}"
+            intake = "no limit" if r["intake_per_day"] is None else f"{r['intake_per_day']:,}/day"
+            state = "open" if r["open"] else "NOT OPEN"
+            lines.append(f"Facility {r['site']} ({state}): occupancy {r['occupancy']:,} of {beds} beds; "
+                         f"intake {intake}")
+        lines.append(f"Registration backlog: {s['registration_backlog']:,}")
+        pct = 100.0 * s["delivered"] / s["total"] if s["total"] else 0.0
+        lines.append(f"Delivered {s['delivered']:,} of {s['total']:,} ({pct:.0f}%); "
+                     f"escaped {s['escaped']:,}")
+        held = ", ".join(s["held_by_you"]) or "none"
+        left = ", ".join(f"{t} {n}" for t, n in s["requests_left"].items())
+        lines.append(f"Policy: {s['policy']}.  Held by you: {held}.  Requests left: {left}.")
+        return "\n".join(lines)
+
+
+# ----- the debrief ---------------------------------------------------------------------
+
+DEBRIEF_KPIS: tuple[tuple[str, str, int], ...] = (
+    # (KPI, label, +1 if more is better, -1 if less is better, 0 neutral)
+    ("delivered", "delivered", 1),
+    ("escaped", "escaped", -1),
+    ("remaining", "still held at the end", -1),
+    ("completion_day", "completion day", -1),
+    ("registration_complete_day", "registration complete day", -1),
+    ("at_risk_detainee_days", "at-risk detainee-days", -1),
+    ("mean_transfer_hours", "mean transfer hours", -1),
+    ("peak_registration_backlog", "peak registration backlog", -1),
+    ("sorties_total", "loaded sorties", 0),
+    ("flight_hours_total", "flight hours", -1),
+)
+
+
+def _debrief_value(kpis: dict[str, Any], key: str) -> float | None:
+    if key == "sorties_total":
+        return float(sum(kpis["sorties"].values()))
+    if key == "flight_hours_total":
+        return round(float(sum(kpis["flight_hours"].values())), 1)
+    v = kpis.get(key)
+    return None if v is None else float(v)
+
+
+def debrief_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str, Any]]:
+    """KPI rows: yours, the default plan's, the difference and whether yours is better."""
+    rows = []
+    for key, label, sign in DEBRIEF_KPIS:
+        a, b = _debrief_value(mine, key), _debrief_value(default, key)
+        diff = None if a is None or b is None else round(a - b, 2) + 0.0  # no "-0"
+        verdict = "same"
+        if a is None and b is not None:
+            verdict = "worse" if sign < 0 else "n/a"
+        elif b is None and a is not None:
+            verdict = "better" if sign < 0 else "n/a"
+        elif diff and sign:
+            verdict = "better" if diff * sign > 0 else "worse"
+        rows.append({"kpi": key, "label": label, "you": a, "default": b, "difference": diff,
+                     "verdict": verdict})
+    return rows
+
+
+def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision]) -> str:
+    """The debrief as text: a table and a few sentences."""
+
+    def f(v: float | None) -> str:
+        if v is None:
+            return "-"
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
+
+    lines = ["=== Debrief: your operation against the default plan (same seed, same random "
+             "numbers) ===", f"{'':<28}{'you':>12}{'default':>12}{'difference':>12}"]
+    for r in rows:
+        d = r["difference"]
+        diff = "" if d is None else "0" if d == 0 else f"{d:+,.2f}".rstrip("0").rstrip(".")
+        mark = {"better": "  better", "worse": "  worse"}.get(r["verdict"], "")
+        lines.append(f"{r['label']:<28}{f(r['you']):>12}{f(r['default']):>12}{diff:>12}{mark}")
+    by = {r["kpi"]: r for r in rows}
+    esc = by["escaped"]
+    if esc["difference"]:
+        n = abs(esc["difference"])
+        lines.append(f"You {'kept' if esc['difference'] < 0 else 'lost'} {n:,.0f} "
+                     f"{'more' if esc['difference'] < 0 else 'more'} detainees "
+                     f"{'from escaping' if esc['difference'] < 0 else 'to escapes'} than the default plan.")
+    comp = by["completion_day"]
+    if comp["difference"]:
+        lines.append(f"You finished {abs(comp['difference']):.2f} days "
+                     f"{'earlier' if comp['difference'] < 0 else 'later'} than the default plan.")
+    if decisions and all(r["difference"] in (0, None) and r["verdict"] == "same" for r in rows):
+        lines.append("Your decisions did not change the outcome with these random numbers: "
+                     "the default plan already did the same.")
+    lines.append(f"Decisions taken: {len(decisions)}")
+    for d in decisions:
+        lines.append(f"  day {d.day:g}: {d.label}")
+    return "\n".join(lines)
+
+
+# ----- driving a game -------------------------------------------------------------------
+
+
+def replay(game: Game, decisions: list[Decision], say: Callable[[str], None]) -> Any:
+    """Apply scripted decisions at their times, then play out; return the Result."""
+    for dec in sorted(decisions, key=lambda d: d.hour):
+        game.advance_to(dec.hour)
+        game.add(dec)
+        say(f"{game.clock(dec.hour)}  {dec.label}: {dec.explain()}")
+    return game.finish()
+
+
+def interactive(
+    game: Game, ask: Callable[[str], str], say: Callable[[str], None]
+) -> Any:
+    """Pause each morning, show the report, read commands; EOF or 'finish' plays out the rest."""
+    say(f"Operation {game.scenario.name} (seed {game.seed}): "
+        f"{' '.join(game.scenario.description.split()) or 'no description'}")
+    say(f"You decide every {game.every:g} h, from {game.clock(game.first)}; "
+        "type 'help' for the commands.")
+    done = False
+    for t in game.pauses():
+        game.advance_to(t)
+        say(game.report())
+        while True:
+            try:
+                line = ask(f"[{game.clock()}] > ")
+            except EOFError:
+                say("(end of input: playing out the rest of the operation)")
+                done = True
+                break
+            cmd = line.strip()
+            low = cmd.lower()
+            if low in ("", "c", "continue", "next", "n"):
+                break
+            if low in ("help", "h", "?"):
+                say(HELP.format(policies=", ".join(POLICIES), modes=", ".join(MODES)))
+                continue
+            if low in ("status", "s"):
+                say(game.report(fresh=False))
+                continue
+            if low in ("finish", "quit", "q", "exit", "end", "auto"):
+                say("(playing out the rest of the operation without you)")
+                done = True
+                break
+            try:
+                dec = game.decide(cmd)
+            except DecisionError as exc:
+                say(f"cannot do that: {exc}. Try again, or 'help'.")
+                continue
+            say(f"ok: {dec.label}: {dec.explain()}")
+        if done:
+            break
+    return game.finish()

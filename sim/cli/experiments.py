@@ -1,0 +1,295 @@
+"""CLI commands for experiments: ``replicate``, ``compare`` and ``sweep``.
+
+A thin layer over ``sim.experiments.replication``: parse options, show a progress bar on a
+terminal (never with ``--json`` or when stdout is not a terminal), print a
+table or one JSON document. ``sim.cli`` imports this module at start-up, so
+everything heavy (and ``sim.cli`` itself) is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
+JOBS_HELP = "Local worker processes (default: the number of cores)."
+DASK_HELP = "Run on Dask: 'local' (a LocalCluster of --jobs processes) or tcp://host:port."
+SET_HELP = "Override a scenario field: path=value (repeatable)."
+DEADLINE_HELP = "Report P(completion by this day), days from the scenario start."
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr while the block runs, or nothing."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _show_progress(as_json: bool) -> bool:
+    return not as_json and sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def _bad(exc: Exception) -> None:
+    from sim.cli.helpers import fail
+
+    fail([f"error: {exc}"])
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    """About ``digits`` significant digits, never in exponent form (tables stay narrow)."""
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        a = abs(v)
+        if a == 0 or a != a:
+            return "0" if a == 0 else "nan"
+        if a >= 10 ** (digits - 1):
+            return f"{v:,.0f}"
+        if a >= 1:
+            return f"{v:.{digits - 1 - int(math.log10(a))}f}"
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def _kpi_names(names: list[str]) -> list[str]:
+    from sim.experiments.common import MAIN_KPIS
+
+    return [k for k in names if k in MAIN_KPIS or k.startswith(("sorties:", "flight_hours:"))]
+
+
+def _print_replications(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{summary['scenario']}: {summary['n']} replications "
+                        f"(master seed {summary['seed']})", header_style="bold")
+    table.add_column("KPI", no_wrap=True)
+    for col in ("mean", "±95%", "sd", "p5", "p50", "p95"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for k in _kpi_names(list(summary["kpis"])):
+        st = summary["kpis"][k]
+        table.add_row(k, *(_fmt(st[c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")))
+    from sim.cli.helpers import console as make_console
+
+    console = make_console()
+    console.print(table)
+    for name, pr in summary["probabilities"].items():
+        label = name.replace("_", " ")
+        if "deadline_day" in pr:
+            label += f" (day {pr['deadline_day']:g})"
+        console.print(f"P({label}) = {_fmt(pr['p'], 3)}  "
+                      f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]")
+
+
+def _load(path: Path | None, sets: list[str] | None) -> Any:
+    import sim
+    from sim.cli.helpers import scenario_path
+
+    warn: list[str] = []
+    s = sim.load_scenario(scenario_path(path), sets or [], warn)
+    for w in warn:
+        typer.echo(w, err=True)
+    return s
+
+
+def replicate_cmd(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file.")] = None,
+    n: Annotated[int, typer.Option("-n", "--n", help="Replications.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write results to this folder.")] = None,
+    deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+) -> None:
+    """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
+    from sim.cli.helpers import check_out_dir
+    from sim.experiments.replication import ExperimentError, replicate
+
+    s = _load(scenario, set_)
+    check_out_dir(out)
+    try:
+        with _progress("replications", _show_progress(as_json)) as progress:
+            result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
+                               out=out, progress=progress)
+    except ExperimentError as exc:
+        _bad(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    _print_replications(result.to_dict())
+    if out is not None:
+        typer.echo(f"results written to {out}/")
+
+
+def compare_cmd(
+    a: Annotated[Path, typer.Argument(help="Scenario A (the reference).")],
+    b: Annotated[Path, typer.Argument(help="Scenario B (differences are B - A).")],
+    n: Annotated[int, typer.Option("-n", "--n", help="Replications of each.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP + " Both.")] = None,
+    set_b: Annotated[list[str] | None, typer.Option("--set-b", help="Override in B only.")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+) -> None:
+    """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
+    from rich.table import Table
+
+    from sim.experiments.replication import ExperimentError, compare
+
+    sa = _load(a, set_)
+    sb = _load(b, [*(set_ or []), *(set_b or [])])
+    try:
+        with _progress("runs", _show_progress(as_json)) as progress:
+            result = compare(sa, sb, n, seed=seed, jobs=jobs, deadline_day=deadline_day,
+                             dask=dask, progress=progress)
+    except ExperimentError as exc:
+        _bad(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    table = Table(title=f"B - A: {sb.name} - {sa.name}, {n} paired replications",
+                  header_style="bold")
+    table.add_column("KPI", no_wrap=True)
+    for col in ("mean A", "mean B", "B - A", "95% CI paired", "95% CI unpaired", "var. ratio"):
+        table.add_column(col, justify="right")
+    names = _kpi_names(list(result.differences)) + [
+        k for k in ("completed", "completed_by_deadline", "any_escape") if k in result.differences]
+    for k in names:
+        d = result.differences[k]
+        paired = "-" if d["ci_low"] is None else f"{_fmt(d['ci_low'], 3)}..{_fmt(d['ci_high'], 3)}"
+        unpaired = ("-" if d["unpaired_ci_low"] is None else
+                    f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
+        table.add_row(k, _fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]), paired,
+                      unpaired, _fmt(d["variance_ratio"], 3))
+    from sim.cli.helpers import console
+
+    console().print(table)
+    typer.echo("var. ratio: unpaired over paired variance of the difference "
+               "(how many times more runs independent seeds would need)")
+
+
+def sweep_cmd(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file.")] = None,
+    grid: Annotated[list[str] | None, typer.Option(
+        "--grid", help="path=v1,v2,... (repeatable; full factorial).")] = None,
+    design: Annotated[Path | None, typer.Option(
+        "--design", help="CSV or YAML file of override sets, one a point.")] = None,
+    n: Annotated[int, typer.Option("-n", "--n", help="Replications per point.")] = 10,
+    out: Annotated[Path | None, typer.Option("--out", help="Results folder (required).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
+    dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+    export: Annotated[str | None, typer.Option(
+        "--export", help="Also write DIR/results.csv or .parquet: csv or parquet.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+) -> None:
+    """Sweep a grid or design, N replications a point, into a resumable SQLite store."""
+    from sim.cli.helpers import BadInput, check_out_dir
+    from sim.experiments.replication import ExperimentError, parse_grid
+    from sim.experiments.sweeps import sweep
+
+    if out is None:
+        raise BadInput("--out DIR is required (the folder of the results store)")
+    check_out_dir(out)
+    s = _load(scenario, set_)
+    state = {"done": 0, "total": 0}
+
+    def note(msg: str) -> None:
+        typer.echo(msg, err=True)
+
+    try:
+        parsed = parse_grid(grid or [])
+        with _progress("sweep", _show_progress(as_json)) as bar:
+            def progress(done: int, total: int) -> None:
+                state.update(done=done, total=total)
+                if bar:
+                    bar(done, total)
+
+            result = sweep(s, n=n, out=out, grid=parsed, design=design, seed=seed, jobs=jobs,
+                           dask=dask, export=export, deadline_day=deadline_day,
+                           progress=progress, notice=note)
+    except ExperimentError as exc:
+        _bad(exc)
+        return
+    except KeyboardInterrupt:
+        from sim.cli.helpers import fail
+
+        fail([f"interrupted: {state['done']} of {state['total'] or '?'} replications are in "
+              f"{out}/results.sqlite; run the same command again to resume"], 130)
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    _print_sweep(result.to_dict(), list(result.points[0]) if result.points else [])
+    typer.echo(f"ran {result.ran}, reused {result.skipped}; results in {result.store_path}, "
+               f"summary in {out}/summary.csv")
+    if export:
+        typer.echo(f"exported {out}/results.{export}")
+
+
+def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{summary['scenario']}: sweep, {summary['n']} replications a point",
+                  header_style="bold")
+    params = list(dict.fromkeys(p for pt in summary["points"] for p in pt["params"]))
+    cols = ["#", *params, "n", "completion day (95% CI)", "P(complete)", "escaped", "delivered"]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for pt in summary["points"]:
+        k = pt["kpis"]
+        cd = k.get("completion_day", {})
+        ci = ("-" if cd.get("mean") is None else
+              f"{_fmt(cd['mean'])}" + ("" if cd.get("ci_low") is None else
+                                       f" ({_fmt(cd['ci_low'])} .. {_fmt(cd['ci_high'])})"))
+        pr = pt["probabilities"].get("complete_by_deadline") or pt["probabilities"].get(
+            "complete_within_horizon", {})
+        table.add_row(str(pt["point_index"]), *(_fmt(pt["params"].get(p)) for p in params),
+                      str(pt["n"]), ci, _fmt(pr.get("p"), 3),
+                      _fmt(k.get("escaped", {}).get("mean")),
+                      _fmt(k.get("delivered", {}).get("mean")))
+    from sim.cli.helpers import console
+
+    console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the experiment commands to ``app`` (errors handled by ``sim.cli.guarded``)."""
+    from sim.cli.helpers import guarded
+
+    app.command("replicate")(guarded(replicate_cmd))
+    app.command("compare")(guarded(compare_cmd))
+    app.command("sweep")(guarded(sweep_cmd))

@@ -1,0 +1,94 @@
+"""The run group: ``dtsim run``, ``dtsim validate`` and ``dtsim schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.helpers import check_out_dir, fail, guarded, print_kpis, scenario_path
+from sim.scenario.loader import ScenarioError
+
+
+def run(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file.")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 1,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a field: path=value (repeatable).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write results to this folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw figures.")] = False,
+) -> None:
+    """Run one scenario once and report its KPIs."""
+    import sim
+    from sim.output.files import write_run
+    from sim.scenario.loader import resolved_yaml
+
+    warn: list[str] = []
+    s = sim.load_scenario(scenario_path(scenario), set_ or [], warn)
+    check_out_dir(out)
+    for w in warn:
+        typer.echo(w, err=True)
+    result = sim.run(s, seed)
+    if out is not None:
+        write_run(result, out, resolved_yaml(s))
+        if not no_plots:
+            from viz.figures import draw_run
+
+            for line in draw_run(out):
+                typer.echo(line, err=True)
+    if as_json:
+        typer.echo(json.dumps(result.kpis))
+    else:
+        print_kpis(result.kpis, f"{s.name} (seed {seed})")
+        if out is not None:
+            typer.echo(f"results written to {out}/")
+
+
+def validate(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files, or folders to check recursively.")
+    ],
+) -> None:
+    """Check scenario files: exit 0, or exit 2 with one line per problem."""
+    from sim.scenario.loader import load_scenario
+
+    problems: list[str] = []
+    files: list[Path] = []
+    for path in scenarios:
+        if path.is_dir():  # every scenario below it; exercise question specs are not scenarios
+            found = sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".questions.yaml"))
+            if not found:
+                problems.append(f"{path}: no .yaml files in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    for path in files:
+        warn: list[str] = []
+        try:
+            load_scenario(path, None, warn)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        for w in warn:
+            typer.echo(w, err=True)
+        typer.echo(f"{path}: ok")
+    if problems:
+        fail(problems)
+
+
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    from sim.scenario.schema import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run``, ``validate`` and ``schema`` to ``app``."""
+    app.command("run")(guarded(run))
+    app.command("validate")(guarded(validate))
+    app.command("schema")(guarded(schema))

@@ -1,0 +1,76 @@
+"""Detainee state in numpy arrays: never one object or process per detainee.
+
+Every detainee is in exactly one state at any time; the sum over states is
+the total. Times are simulation hours (NaN: not yet).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario.schema import Scenario
+
+HELD, WAITING, IN_FLIGHT, DELIVERED, REGISTERED, ESCAPED, RELEASED = range(7)
+STATE_NAMES = ("held", "waiting", "in_flight", "delivered", "registered", "escaped", "released")
+
+
+class ConservationError(RuntimeError):
+    """A detainee was lost or counted twice: an internal error, never clipped."""
+
+
+class Detainees:
+    """Columns of the detainee table, one row per detainee id (0..n-1)."""
+
+    def __init__(self, scenario: Scenario, site_index: dict[str, int]) -> None:
+        rank = {c: i for i, c in enumerate(scenario.risk_categories)}
+        origins: list[np.ndarray] = []
+        cats: list[np.ndarray] = []
+        for site in scenario.sites:
+            if site.kind != "prison":
+                continue
+            # Highest risk first: the order a prison's queue is loaded in.
+            for cat in sorted(site.detainees, key=lambda c: rank[c]):
+                n = site.detainees[cat]
+                origins.append(np.full(n, site_index[site.id], dtype=np.int32))
+                cats.append(np.full(n, rank[cat], dtype=np.int8))
+        self.origin = np.concatenate(origins) if origins else np.zeros(0, np.int32)
+        self.category = np.concatenate(cats) if cats else np.zeros(0, np.int8)
+        n = self.n = len(self.origin)
+        self.state = np.full(n, HELD, dtype=np.int8)
+        self.location = self.origin.copy()
+        nan = np.full(n, np.nan)
+        self.t_pickup = nan.copy()
+        self.t_delivered = nan.copy()
+        self.t_reg_start = nan.copy()
+        self.t_registered = nan.copy()
+        self.t_escaped = nan.copy()
+        self.t_released = nan.copy()
+        self.hops = np.zeros(n, dtype=np.int16)
+
+    def ids_at(self, site: int, states: tuple[int, ...] = (HELD, WAITING)) -> np.ndarray:
+        mask = np.isin(self.state, states) & (self.location == site)
+        return np.flatnonzero(mask)
+
+    def counts(self) -> dict[str, int]:
+        c = np.bincount(self.state, minlength=len(STATE_NAMES))
+        return {name: int(c[i]) for i, name in enumerate(STATE_NAMES)}
+
+    def check_conservation(self, expected_total: int) -> None:
+        """Raise if the states do not add up or any timestamps contradict them."""
+        counts = self.counts()
+        total = sum(counts.values())
+        problems = []
+        if total != expected_total or self.n != expected_total:
+            problems.append(f"states add up to {total}, expected {expected_total}")
+        if np.any(self.state < 0) or np.any(self.state >= len(STATE_NAMES)):
+            problems.append("a detainee has an invalid state")
+        escaped = self.state == ESCAPED
+        if np.any(~np.isnan(self.t_delivered[escaped])):
+            problems.append("a detainee is both escaped and delivered")
+        done = np.isin(self.state, (DELIVERED, REGISTERED, RELEASED))
+        if np.any(np.isnan(self.t_delivered[done])):
+            problems.append("a delivered detainee has no delivery time")
+        if np.any(self.t_delivered[done] < self.t_pickup[done] - 1e-9):
+            problems.append("a detainee was delivered before being picked up")
+        if problems:
+            raise ConservationError("; ".join(problems))

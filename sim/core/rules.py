@@ -1,0 +1,194 @@
+"""Scenario rules ``when -> then``: conditions on the run's state, and actions.
+
+Rules are evaluated at every check tick (``trigger_check_hours``) and after
+each site status change, in file order, so firing order is deterministic. A
+rule with ``once: true`` fires the first time its condition holds; with
+``once: false`` it fires each time the condition becomes true again (on each
+false-to-true edge).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sim.core.dispatch import make_policy
+from sim.core.fronts import min_distance_to_fronts, resolve_point
+from sim.scenario.schema import Action, Condition, Trigger
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
+
+LEVELS = {"safe": 0, "threatened": 1, "overrun": 2}
+
+
+class FrontWithin:
+    """Whether any front is within ``km`` of a point, checked cheaply every tick.
+
+    A front cannot close in faster than it travels along its path, so after a
+    full check that finds it ``d`` km away, nothing needs computing until it
+    has travelled ``d - km`` more.
+    """
+
+    def __init__(self, model: Model, xy: tuple[float, float], km: float) -> None:
+        self.model, self.xy, self.km = model, xy, km
+        self.next_check = -math.inf  # hours: before then no front can be within reach
+
+    def __call__(self) -> bool:
+        now = self.model.env.now
+        if now < self.next_check:
+            return False
+        fronts = self.model.fronts
+        if min_distance_to_fronts(fronts, self.xy, now) <= self.km:
+            self.next_check = -math.inf
+            return True
+        self.next_check = min(
+            (tr.time_at(tr.distance_at(now) + math.dist(tr.position_xy(now), self.xy) - self.km)
+             if now >= tr.t_start else tr.t_start for tr in fronts),
+            default=math.inf,
+        )
+        return False
+
+
+class TriggerEngine:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.rules = list(model.scenario.triggers)
+        self.fired: set[str] = set()
+        self.was_true: dict[str, bool] = {}
+        self._busy = False
+        self._compiled: dict[int, Callable[[], bool]] = {}
+        self._known = -1  # how many rules ``_active`` was built from
+        self._active: list[tuple[Trigger, Callable[[], bool]]] = []
+        self._reg_heap: list[float] = []  # registration end times not yet passed
+        self._reg_batches_seen = 0
+        self._registered = 0
+
+    def holds(self, c: Condition) -> bool:
+        """Whether condition ``c`` holds now."""
+        pred = self._compiled.get(id(c))
+        if pred is None:
+            pred = self._compiled[id(c)] = self._compile(c)
+        return pred()
+
+    def _compile(self, c: Condition) -> Callable[[], bool]:
+        """A closure testing ``c``: conditions are checked every tick, so decide the kind once."""
+        m = self.model
+        env = m.env
+        if c.day is not None:
+            t = c.day * 24.0 - 1e-9
+            return lambda: env.now >= t
+        if c.site is not None and c.status is not None:
+            site, level = c.site, LEVELS[c.status]
+            return lambda: m.status[site] >= level
+        if c.front_within_km is not None and c.of is not None:
+            return FrontWithin(m, m.proj.to_xy(*resolve_point(m.scenario, c.of)), c.front_within_km)
+        if c.fraction_delivered is not None:
+            frac = c.fraction_delivered
+            return lambda: m.total > 0 and m.delivered_count / m.total >= frac
+        if c.occupancy is not None:
+            occ = c.occupancy
+            return lambda: sum(m.occupancy.values()) >= occ
+        if c.registration_backlog is not None:
+            backlog = c.registration_backlog
+            return lambda: self.registration_backlog() >= backlog
+        if c.all_ is not None:
+            parts = [self._compile(x) for x in c.all_]
+            return lambda: all(p() for p in parts)
+        if c.any_ is not None:
+            parts = [self._compile(x) for x in c.any_]
+            return lambda: any(p() for p in parts)
+        assert c.not_ is not None
+        inner = self._compile(c.not_)
+        return lambda: not inner()
+
+    def registration_backlog(self) -> int:
+        """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""
+        m = self.model
+        batches = m.registration_ends
+        while self._reg_batches_seen < len(batches):
+            for t in batches[self._reg_batches_seen].tolist():
+                heapq.heappush(self._reg_heap, t)
+            self._reg_batches_seen += 1
+        now = m.env.now
+        heap = self._reg_heap
+        while heap and heap[0] <= now:
+            heapq.heappop(heap)
+            self._registered += 1
+        return m.delivered_count - self._registered
+
+    def evaluate(self) -> None:
+        if self._busy:  # an action changed a status: the outer pass continues
+            return
+        self._busy = True
+        try:
+            if len(self.rules) != self._known:  # rules may be added during a run (play)
+                self._known = len(self.rules)
+                self._active = [(r, self._compile(r.when)) for r in self.rules
+                                if not (r.once and r.name in self.fired)]
+            was_true = self.was_true
+            spent = False
+            for rule, pred in self._active:
+                if pred():
+                    if not was_true.get(rule.name, False):
+                        was_true[rule.name] = True
+                        if not (rule.once and rule.name in self.fired):
+                            self.fire(rule.name, rule.then)
+                            spent = spent or rule.once
+                else:
+                    was_true[rule.name] = False
+            if spent:  # drop rules that cannot fire again
+                self._active = [(r, p) for r, p in self._active
+                                if not (r.once and r.name in self.fired)]
+        finally:
+            self._busy = False
+
+    def fire(self, name: str, actions: list[Action]) -> None:
+        m = self.model
+        now = m.env.now
+        self.fired.add(name)
+        m.triggers_fired.append({"name": name, "day": round(now / 24.0, 4)})
+        m.log("trigger", name, "-", 0)
+        for act in actions:
+            self.apply(act)
+
+    def apply(self, a: Action) -> None:
+        m = self.model
+        now = m.env.now
+        if a.open_site is not None or a.close_site is not None:
+            site = a.open_site or a.close_site
+            assert site is not None
+            m.site_open[site] = a.open_site is not None
+            m.reroute()
+        elif a.open_leg is not None:
+            m.trigger_closed_legs.pop(a.open_leg, None)
+            m.front_closed_legs.pop(a.open_leg, None)
+            m.reroute()
+        elif a.close_leg is not None:
+            leg = next(x for x in m.scenario.legs if x.leg_id == a.close_leg)
+            m.trigger_closed_legs[a.close_leg] = frozenset(leg.modes)
+            m.reroute()
+        elif a.set_intake_limit is not None:
+            site_params = m.params.site[a.set_intake_limit.site]
+            if site_params["daily_intake_limit"] != a.set_intake_limit.per_day:
+                site_params["daily_intake_limit"] = a.set_intake_limit.per_day
+                m.notify()
+        elif a.add_aircraft is not None:
+            x = a.add_aircraft
+            m.add_aircraft(x.type, x.count, x.base, now + x.delay_hours)
+        elif a.withdraw_aircraft is not None:
+            w = a.withdraw_aircraft
+            m.withdraw_aircraft(w.type, w.count, now + w.delay_hours)
+        elif a.ground is not None:
+            m.ground(list(a.ground.modes), a.ground.hours, "order")
+        elif a.release_modes is not None:
+            m.release(list(a.release_modes))
+        elif a.set_dispatch is not None:
+            if m.policy.name != a.set_dispatch:  # restating the policy keeps its state
+                m.policy = make_policy(a.set_dispatch)
+                m.notify()
+        elif a.set_param is not None:
+            if m.params.set(a.set_param.path, a.set_param.value):
+                m.notify()

@@ -1,0 +1,1 @@
+"""Experiments: replications, paired comparisons, sweeps, the result store, executors."""

@@ -1,0 +1,142 @@
+"""What replications, comparisons and sweeps (``sim.experiments``) share.
+
+Seeds. Replication ``i`` of master seed ``S`` runs with the plain integer seed
+``replication_seed(S, i)`` = ``SeedSequence(S, spawn_key=(i,)).generate_state(1,
+uint64)[0] >> 11`` (53 bits, exact in JSON and float64 tools). It depends only
+on (S, i), so results never depend on how work is split between processes
+or machines, and ``dtsim run --seed <that int>`` reproduces the replication
+exactly. Every point of a sweep and both sides of a comparison use the same
+seeds: common random numbers.
+
+Besides the seeds: argument checks, the indicators derived from each run's
+KPIs (completed, by the deadline, any escape) and their probabilities, and
+the JSON/DataFrame helpers of the result classes. They live here, not in
+``sim.experiments.replication``, so that ``sim.experiments.sweeps`` needs nothing from
+``sim.experiments.replication`` and ``sim.experiments.replication`` can re-export ``sweep`` without an
+import cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.common.stats import ColumnTable, proportion
+from sim.experiments.store import ExperimentError
+
+if TYPE_CHECKING:
+    import pandas
+
+    from sim.scenario.schema import Scenario
+
+Progress = Callable[[int, int], None]
+MAIN_KPIS = ("completion_day", "registration_complete_day", "delivered", "registered", "escaped",
+             "remaining", "fleet_utilization", "peak_facility_occupancy",
+             "peak_registration_backlog", "at_risk_detainee_days", "mean_transfer_hours",
+             "aborted_sorties")
+DERIVED = ("completed", "completed_by_deadline", "any_escape")
+SEED_RULE = "seed_i = SeedSequence(S, spawn_key=(i,)).generate_state(1, uint64)[0] >> 11"
+MAX_REPLICATIONS = 200_000  # per-replication KPIs stay in memory (about 1 kB each)
+
+
+# ----- seeds ---------------------------------------------------------------------------
+
+
+def replication_seed(master_seed: int, index: int) -> int:
+    """The integer run seed of replication ``index`` under ``master_seed`` (``sim.common.rng``)."""
+    from sim.common.rng import replication_seed as derive
+
+    if master_seed < 0 or index < 0:
+        raise ExperimentError("seeds and replication indices must be non-negative")
+    return derive(master_seed, index)
+
+
+def replication_seeds(master_seed: int, n: int) -> list[int]:
+    """Seeds of replications 0..n-1; distinct (a collision is checked, never silent)."""
+    seeds = [replication_seed(master_seed, i) for i in range(n)]
+    if len(set(seeds)) != n:
+        raise ExperimentError(f"master seed {master_seed}: two replications got the same seed; "
+                              "use another --seed")
+    return seeds
+
+
+# ----- arguments -----------------------------------------------------------------------
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """``scenario`` itself, or the scenario loaded from that file."""
+    if isinstance(scenario, (str, Path)):
+        from sim.scenario.loader import load_scenario
+
+        return load_scenario(scenario)
+    return scenario
+
+
+def check_n(n: int) -> int:
+    """``n`` if it is a valid number of replications, else an ExperimentError."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ExperimentError(f"-n must be at least 1 replication (got {n})")
+    if n > MAX_REPLICATIONS:
+        raise ExperimentError(f"-n {n:,}: at most {MAX_REPLICATIONS:,} replications at a time")
+    return n
+
+
+def check_out(out: Path) -> None:
+    """An ExperimentError if ``out`` exists and is not a directory."""
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out {out}: exists and is not a directory")
+
+
+# ----- derived indicators ----------------------------------------------------------------
+
+
+def derived_kpis(kpis: Mapping[str, Any], deadline_day: float | None) -> dict[str, Any]:
+    """The 0/1 indicators of one run (``DERIVED``) from its KPIs."""
+    done = kpis.get("completion_day")
+    row: dict[str, Any] = {"completed": int(done is not None)}
+    if deadline_day is not None:
+        row["completed_by_deadline"] = int(done is not None and done <= deadline_day)
+    row["any_escape"] = int((kpis.get("escaped") or 0) > 0)
+    return row
+
+
+def completion_probabilities(table: ColumnTable,
+                             deadline_day: float | None) -> dict[str, dict[str, Any]]:
+    """Each indicator's proportion over the runs in ``table``, with a Wilson 95% interval."""
+    out = {}
+    for name, col in (("complete_within_horizon", "completed"),
+                      ("complete_by_deadline", "completed_by_deadline"),
+                      ("any_escape", "any_escape")):
+        if col in table.names:
+            v = table.values(col)
+            out[name] = proportion(int(np.nansum(v)), int(np.count_nonzero(~np.isnan(v))))
+    if deadline_day is not None:
+        out["complete_by_deadline"]["deadline_day"] = deadline_day
+    return out
+
+
+# ----- output helpers --------------------------------------------------------------------
+
+
+def json_safe(obj: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def records_frame(records: list[dict[str, Any]]) -> pandas.DataFrame:
+    """``records`` as a pandas DataFrame (an ImportError saying how to get pandas)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_frame() needs pandas: pip install 'dtsim[pandas]'") from None
+    return pd.DataFrame.from_records(records)

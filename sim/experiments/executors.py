@@ -1,0 +1,338 @@
+"""Executors: where replications run, and the worker side of that.
+
+``make_runner(jobs, dask)`` picks one: ``jobs=1`` runs in this process;
+``jobs>1`` uses a process pool (forkserver start, safe with threads; as with
+any multiprocessing, a script calling the experiment functions needs an
+``if __name__ == "__main__":`` guard); ``dask="local"`` starts a
+dask.distributed LocalCluster and ``dask="tcp://host:port"`` uses an existing
+scheduler. ``execute`` feeds a runner tasks and yields their results, in task
+order or as they finish. Workers get the validated scenario as a plain dict
+(``payload``), check its hash, and send back only the KPIs (and, for
+replications, the daily series in ``BAND_SERIES``), never the run's logs. At
+most a few tasks per worker are in flight, so memory does not grow with the
+number of replications.
+
+Kept apart from ``sim.experiments.replication`` (what to run and how to summarise it) so
+that the process plumbing is one concern. The worker functions
+(``run_chunk``, ``worker_version``) must stay at module top level: the pool
+and Dask send them to workers by reference (module and name).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from sim.experiments.store import ExperimentError
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+
+BAND_SERIES = ("delivered_cum", "registered_cum", "escaped_cum", "facility_occupancy",
+               "registration_backlog")
+"""The daily series a replication sends back for the daily bands."""
+DASK_CONNECT_SECONDS = 10.0
+
+
+# ----- worker side ---------------------------------------------------------------------
+
+
+def payload(s: Scenario) -> tuple[str, dict[str, Any]]:
+    """What a worker gets for ``s``: its hash (the cache key) and its plain-dict form."""
+    from sim.scenario.loader import scenario_hash
+    from sim.scenario.schema import dump_scenario
+
+    return scenario_hash(s), dump_scenario(s)
+
+
+_CACHE: dict[str, Scenario] = {}
+
+
+def _scenario_for(key: str, data: Mapping[str, Any]) -> Scenario:
+    """The validated scenario for ``key``, rebuilt once per worker from its dict."""
+    s = _CACHE.get(key)
+    if s is None:
+        from sim.scenario.loader import build, scenario_hash
+
+        s = build(dict(data))
+        if scenario_hash(s) != key:
+            raise RuntimeError(f"scenario {key} changed in transit to the worker")
+        if len(_CACHE) >= 256:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = s
+    return s
+
+
+def run_replication(key: str, data: Mapping[str, Any], seed: int,
+                    want_daily: bool) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
+    """One run in a worker: the KPIs and, if asked, the daily series used for bands."""
+    from sim.core.model import run
+
+    result = run(_scenario_for(key, data), seed)
+    daily = None
+    if want_daily:
+        daily = {name: [row.get(name) for row in result.daily] for name in BAND_SERIES}
+    return result.kpis, daily
+
+
+def run_chunk(key: str, data: Mapping[str, Any], seeds: Sequence[int],
+              want_daily: bool) -> list[tuple[dict[str, Any], dict[str, list[Any]] | None]]:
+    """Several runs of one scenario in a worker (fewer, larger tasks for Dask)."""
+    return [run_replication(key, data, seed, want_daily) for seed in seeds]
+
+
+def worker_version() -> str:
+    """The dtsim version a (Dask) worker runs; checked before sending work."""
+    from sim.common.version import __version__
+
+    return __version__
+
+
+def _ignore_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+# ----- executors ------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    """Cores this process may use (the default of ``jobs``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Serial:
+    """Runs each task when submitted, in this process."""
+
+    workers = 1
+    chunk_limit = 1
+
+    def submit(self, *args: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(run_chunk(*args))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller via the future
+            fut.set_exception(exc)
+        return fut
+
+    def wait_first(self, futures: set[Any]) -> set[Any]:
+        return futures
+
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+
+class _Pool:
+    """A local process pool; workers ignore Ctrl-C and preload the model."""
+
+    def __init__(self, jobs: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        method = "forkserver" if "forkserver" in methods else "spawn"
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"])
+        self.workers = jobs
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
+                                        initializer=_ignore_sigint)
+
+    chunk_limit = 1  # a pool task costs well under a millisecond: one run a task
+
+    def submit(self, *args: Any) -> Future[Any]:
+        return self.pool.submit(run_chunk, *args)
+
+    def wait_first(self, futures: set[Any]) -> set[Any]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return set(wait(futures, return_when=FIRST_COMPLETED).done)
+
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
+    def close(self, cancel: bool = False) -> None:
+        self.pool.shutdown(wait=not cancel, cancel_futures=True)
+
+
+class _Dask:
+    """A dask.distributed client: a LocalCluster (``local``) or a scheduler address."""
+
+    def __init__(self, address: str, jobs: int) -> None:
+        import logging
+
+        try:
+            import distributed
+        except ImportError:
+            raise ExperimentError("--dask needs dask.distributed: pip install 'dtsim[dask]'") \
+                from None
+        self.distributed = distributed
+        self.cluster: Any = None
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)
+        try:
+            if address == "local":
+                self.cluster = distributed.LocalCluster(
+                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR)
+                self.client = distributed.Client(self.cluster)
+            else:
+                if "://" not in address or not address.split("://", 1)[1]:
+                    raise ExperimentError(f"--dask {address}: expected 'local' or a scheduler "
+                                          "address such as tcp://host:8786")
+                try:
+                    self.client = distributed.Client(address, timeout=DASK_CONNECT_SECONDS)
+                except (OSError, TimeoutError) as exc:
+                    raise ExperimentError(
+                        f"--dask {address}: no Dask scheduler answered within "
+                        f"{DASK_CONNECT_SECONDS:g} s ({type(exc).__name__})") from None
+                except Exception as exc:  # noqa: BLE001 - something answered, not Dask
+                    raise ExperimentError(
+                        f"--dask {address}: not a Dask scheduler, or it did not answer "
+                        f"properly ({type(exc).__name__})") from None
+                try:
+                    self.client.wait_for_workers(1, timeout=DASK_CONNECT_SECONDS)
+                except (OSError, TimeoutError) as exc:
+                    self.client.close()
+                    raise ExperimentError(f"--dask {address}: the scheduler has no workers "
+                                          f"({type(exc).__name__})") from None
+                self._check_versions(address)
+        finally:
+            quiet.setLevel(level)
+        info = self.client.scheduler_info()
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+        self._data: dict[str, Any] = {}
+        self._done = distributed.as_completed(with_results=True)
+        self._results: dict[Any, Any] = {}
+
+    def _check_versions(self, address: str) -> None:
+        from sim.common.version import __version__
+
+        try:
+            versions = set(self.client.run(worker_version).values())
+        except Exception as exc:  # noqa: BLE001 - any failure means workers lack dtsim
+            self.client.close()
+            raise ExperimentError(f"--dask {address}: the workers cannot run dtsim "
+                                  f"({type(exc).__name__}); install it on every worker") from None
+        if versions != {__version__}:
+            self.client.close()
+            raise ExperimentError(f"--dask {address}: workers run dtsim {sorted(versions)}, "
+                                  f"this is {__version__}")
+
+    chunk_limit = 8  # a Dask task costs milliseconds of scheduler time: group runs
+
+    def submit(self, key: str, data: Mapping[str, Any], seeds: list[int],
+               want_daily: bool) -> Any:
+        if key not in self._data:  # once per scenario; a list, since a scattered dict
+            # would become one Dask key per field, shared between scenarios
+            [self._data[key]] = self.client.scatter([dict(data)], broadcast=True, hash=False)
+        fut = self.client.submit(run_chunk, key, self._data[key], seeds, want_daily,
+                                 pure=False)
+        self._done.add(fut)
+        return fut
+
+    def wait_first(self, futures: set[Any]) -> set[Any]:
+        # Block for one, then take any others already finished; results arrive with
+        # them (gathered in the background), not by a round trip per future.
+        batch = [next(self._done), *self._done.next_batch(block=False)]
+        for fut, res in batch:
+            self._results[fut] = res
+        return {fut for fut, _ in batch}
+
+    def result(self, fut: Any) -> Any:
+        return self._results.pop(fut)
+
+    def close(self, cancel: bool = False) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+Runner = _Serial | _Pool | _Dask
+
+
+def make_runner(jobs: int | None, dask: str | None) -> Runner:
+    """The executor for ``jobs`` local processes, or Dask when ``dask`` is given."""
+    j = default_jobs() if jobs is None else jobs
+    if j < 1:
+        raise ExperimentError(f"--jobs must be at least 1 (got {j})")
+    if dask:
+        return _Dask(dask, j)
+    return _Serial() if j == 1 else _Pool(j)
+
+
+Task = tuple[Any, tuple[str, Mapping[str, Any], int, bool]]
+
+
+def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    """Consecutive tasks of the same scenario, ``size`` at most a group."""
+    buf: list[Task] = []
+    for task in tasks:
+        if buf and (len(buf) == size or buf[0][1][0] != task[1][0]):
+            yield buf
+            buf = []
+        buf.append(task)
+    if buf:
+        yield buf
+
+
+def execute(runner: Runner, tasks: Iterable[Task], ordered: bool,
+            total: int) -> Iterator[tuple[Any, Any]]:
+    """Run ``total`` tasks ``(tag, args)``; yield ``(tag, result)`` in task order or as
+    they finish.
+
+    Tasks go to the runner in groups (one run a group locally, up to eight on
+    Dask, keeping at least eight groups a worker). At most about four groups
+    per worker are outstanding, and in ordered mode at most that many finished
+    groups wait for an earlier one, so memory does not grow with ``total``.
+    """
+    size = max(1, min(runner.chunk_limit, total // (8 * runner.workers)))
+    window = max(2, 4 * runner.workers)
+    groups = _chunks(tasks, size)
+    pending: dict[Any, tuple[int, list[Task]]] = {}
+    ready: dict[int, list[tuple[Any, Any]]] = {}
+    submitted = next_out = 0
+    exhausted = False
+    while True:
+        while not exhausted and (submitted - next_out if ordered else len(pending)) < window:
+            group = next(groups, None)
+            if group is None:
+                exhausted = True
+                break
+            key, data, _, want_daily = group[0][1]
+            fut = runner.submit(key, data, [args[2] for _, args in group], want_daily)
+            pending[fut] = (submitted, group)
+            submitted += 1
+        if not pending:
+            break
+        try:
+            finished = runner.wait_first(set(pending))
+        except Exception as exc:
+            raise RuntimeError(f"a run failed: {type(exc).__name__}: {exc}") from exc
+        for fut in sorted(finished, key=lambda f: pending[f][0]):
+            seq, group = pending.pop(fut)
+            try:
+                results = runner.result(fut)
+            except Exception as exc:
+                seeds = ", ".join(str(args[2]) for _, args in group)
+                raise RuntimeError(f"a run with seed {seeds} failed: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+            pairs = [(tag, res) for (tag, _), res in zip(group, results, strict=True)]
+            if ordered:
+                ready[seq] = pairs
+            else:
+                yield from pairs
+        while ordered and next_out in ready:
+            yield from ready.pop(next_out)
+            next_out += 1
+

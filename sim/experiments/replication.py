@@ -1,0 +1,339 @@
+"""Experiments: replications with confidence intervals and paired comparisons.
+
+``replicate`` runs one scenario ``n`` times and summarises each KPI (mean, sd,
+95% t interval, percentiles), the completion and escape probabilities and
+daily bands; ``compare`` runs two scenarios on the same seeds and estimates
+the paired differences. Sweeps over parameter grids live in ``sim.experiments.sweeps``;
+``sweep`` and ``SweepResult`` are re-exported here, as are the seed functions
+(``sim.experiments.common``: replication ``i`` of master seed ``S`` runs with
+``replication_seed(S, i)``, the same for every scenario: common random
+numbers) and the store's errors and plan helpers (``sim.experiments.store``).
+
+Where the runs happen (this process, a process pool or Dask) is
+``sim.experiments.executors``; results never depend on it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.common.stats import ColumnTable, flatten_kpis, summarize, t_quantile
+from sim.experiments.common import (
+    DERIVED,
+    SEED_RULE,
+    Progress,
+    as_scenario,
+    check_n,
+    check_out,
+    completion_probabilities,
+    derived_kpis,
+    json_safe,
+    records_frame,
+    replication_seed,
+    replication_seeds,
+)
+from sim.experiments.executors import BAND_SERIES, execute, make_runner, payload
+from sim.experiments.store import (
+    ExperimentError,
+    StoreMismatch,
+    leaf_paths,
+    load_design,
+    parse_grid,
+    plan_points,
+    point_key,
+    split_values,
+)
+from sim.experiments.sweeps import SweepResult, sweep
+
+if TYPE_CHECKING:
+    import pandas
+
+    from sim.scenario.schema import Scenario
+
+NOT_SUMMARISED = ("replication", "seed", "wall_seconds", *DERIVED)
+BAND_CELLS = 2_000_000  # daily values kept per series for exact percentiles (4 bytes each)
+
+
+# ----- replications -----------------------------------------------------------------------
+
+
+class _Accumulator:
+    """Per-replication KPI rows (compact columns) and fixed-size daily arrays.
+
+    Daily means are exact running sums. Daily percentiles keep every value up
+    to ``BAND_CELLS`` values a series (4 bytes each); beyond that they use every
+    k-th replication (a deterministic subsample, reported in the summary).
+    """
+
+    def __init__(self, scenario: Scenario, n: int, deadline_day: float | None) -> None:
+        self.scenario = scenario
+        self.deadline_day = deadline_day
+        self.table = ColumnTable()
+        days = scenario.horizon_days
+        self.stride = max(1, math.ceil(n * days / BAND_CELLS))
+        kept = math.ceil(n / self.stride)
+        self.daily = {name: np.full((kept, days), np.nan, dtype=np.float32)
+                      for name in BAND_SERIES}
+        self.sums = {name: np.zeros(days) for name in BAND_SERIES}
+        self.counts = {name: np.zeros(days) for name in BAND_SERIES}
+
+    def add(self, index: int, kpis: Mapping[str, Any],
+            daily: Mapping[str, list[Any]] | None) -> None:
+        self.table.append({"replication": index, **flatten_kpis(kpis),
+                           **derived_kpis(kpis, self.deadline_day)})
+        for name, values in (daily or {}).items():
+            days = self.sums[name].size
+            row = np.array([math.nan if v is None else v for v in values[:days]], dtype=float)
+            ok = ~np.isnan(row)
+            self.sums[name][: row.size][ok] += row[ok]
+            self.counts[name][: row.size][ok] += 1
+            if index % self.stride == 0:
+                self.daily[name][index // self.stride, : row.size] = row
+
+
+@dataclass
+class ReplicationResult:
+    """N replications of one scenario: per-replication KPIs, summaries, daily bands.
+
+    ``kpis`` maps each numeric KPI to its summary (n, mean, sd, 95% t interval,
+    p5/p50/p95, min, max); ``probabilities`` gives completion within the
+    horizon, by the deadline (if one was given) and any escape, each with a
+    Wilson 95% interval. Days are days from the scenario start.
+    """
+
+    scenario: str
+    scenario_hash: str
+    n: int
+    seed: int
+    deadline_day: float | None
+    seeds: list[int]
+    table: ColumnTable
+    kpis: dict[str, dict[str, Any]]
+    probabilities: dict[str, dict[str, Any]]
+    bands: list[dict[str, Any]]
+    wall_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per replication (as in ``replications.csv``)."""
+        return list(self.table.rows())
+
+    def to_frame(self) -> pandas.DataFrame:
+        """``to_records()`` as a pandas DataFrame (needs pandas)."""
+        return records_frame(self.to_records())
+
+    def summary_records(self) -> list[dict[str, Any]]:
+        """One row per KPI with its summary statistics."""
+        return [{"kpi": k, **v} for k, v in self.kpis.items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary (``summary.json``, ``dtsim replicate --json``)."""
+        return json_safe({
+            "kind": "replications", "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash, "n": self.n, "seed": self.seed,
+            "seed_rule": SEED_RULE, "deadline_day": self.deadline_day,
+            "confidence": 0.95, "kpis": self.kpis, "probabilities": self.probabilities,
+            "daily_bands": self.bands, **self.extra,
+        })
+
+    def write(self, out: Path) -> list[Path]:
+        """Write replications.csv, summary.json and daily_bands.csv into ``out`` atomically."""
+        from sim.experiments.store import atomic_csv, atomic_text
+        from sim.output.files import csv_text, json_text
+
+        check_out(out)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [out / "replications.csv", out / "summary.json", out / "daily_bands.csv"]
+        atomic_csv(paths[0], self.table.names, self.table.rows())
+        atomic_text(paths[1], json_text(self.to_dict()))
+        cols = list(self.bands[0]) if self.bands else ["day"]
+        atomic_text(paths[2], csv_text(cols, ([r[c] for c in cols] for r in self.bands)))
+        return paths
+
+
+def _bands(scenario: Scenario, acc: _Accumulator) -> list[dict[str, Any]]:
+    import datetime as dt
+
+    rows = []
+    for day in range(scenario.horizon_days):
+        row: dict[str, Any] = {"day": day,
+                               "date": (scenario.start + dt.timedelta(days=day)).isoformat()}
+        for name, arr in acc.daily.items():
+            col = arr[:, day].astype(float)
+            col = col[~np.isnan(col)]
+            count = acc.counts[name][day]
+            row[f"{name}_mean"] = float(acc.sums[name][day] / count) if count else None
+            if col.size:
+                p5, p95 = np.percentile(col, [5, 95])
+                row |= {f"{name}_p5": float(p5), f"{name}_p95": float(p95)}
+            else:
+                row |= {f"{name}_p5": None, f"{name}_p95": None}
+        rows.append(row)
+    return rows
+
+
+def _finish(acc: _Accumulator, n: int, seed: int, seeds: list[int],
+            t0: float) -> ReplicationResult:
+    from sim.scenario.loader import scenario_hash
+
+    table = acc.table
+    kpis = {c: summarize(table.values(c).tolist())
+            for c in table.numeric_columns() if c not in NOT_SUMMARISED}
+    return ReplicationResult(
+        scenario=acc.scenario.name, scenario_hash=scenario_hash(acc.scenario), n=n, seed=seed,
+        deadline_day=acc.deadline_day, seeds=seeds, table=table, kpis=kpis,
+        probabilities=completion_probabilities(table, acc.deadline_day),
+        bands=_bands(acc.scenario, acc), wall_seconds=time.perf_counter() - t0,
+        extra={"daily_bands_percentiles_from": math.ceil(n / acc.stride)})
+
+
+def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: int | None = None,
+              deadline_day: float | None = None, dask: str | None = None,
+              out: str | Path | None = None, progress: Progress | None = None,
+              ) -> ReplicationResult:
+    """Run ``n`` replications of ``scenario`` (a Scenario or a file) and summarise them.
+
+    ``seed`` is the master seed; ``jobs`` local processes (default: all cores)
+    or a Dask cluster (``dask="local"`` or a scheduler address);
+    ``deadline_day`` (days from the start) adds P(completion by then);
+    ``out`` writes replications.csv, summary.json and daily_bands.csv.
+    """
+    s = as_scenario(scenario)
+    check_n(n)
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        check_out(out_path)
+    t0 = time.perf_counter()
+    seeds = replication_seeds(seed, n)
+    key, data = payload(s)
+    acc = _Accumulator(s, n, deadline_day)
+    runner = make_runner(jobs, dask)
+    ok = False
+    try:
+        tasks = ((i, (key, data, sd, True)) for i, sd in enumerate(seeds))
+        for done, (i, (kpis, daily)) in enumerate(execute(runner, tasks, True, n), 1):
+            acc.add(i, kpis, daily)
+            if progress:
+                progress(done, n)
+        ok = True
+    finally:
+        runner.close(cancel=not ok)
+    result = _finish(acc, n, seed, seeds, t0)
+    if out_path is not None:
+        result.write(out_path)
+    return result
+
+
+# ----- paired comparisons ------------------------------------------------------------------
+
+
+@dataclass
+class ComparisonResult:
+    """Two scenarios run on the same seeds; differences are B minus A.
+
+    For each KPI: the paired mean difference with its 95% t interval, the
+    unpaired (Welch) interval the same runs would give if they were
+    independent, and ``variance_ratio`` = unpaired / paired variance of the
+    estimated difference (how many times more replications independent runs
+    would need for the same precision; None when the paired differences do
+    not vary at all).
+    """
+
+    a: ReplicationResult
+    b: ReplicationResult
+    n: int
+    seed: int
+    differences: dict[str, dict[str, Any]]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One row per KPI with both means, the difference and its intervals."""
+        return [{"kpi": k, **v} for k, v in self.differences.items()]
+
+    def to_frame(self) -> pandas.DataFrame:
+        """``to_records()`` as a pandas DataFrame (needs pandas)."""
+        return records_frame(self.to_records())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``dtsim compare --json``."""
+        return json_safe({
+            "kind": "comparison", "a": self.a.scenario, "b": self.b.scenario,
+            "a_hash": self.a.scenario_hash, "b_hash": self.b.scenario_hash, "n": self.n,
+            "seed": self.seed, "seed_rule": SEED_RULE, "difference": "b - a",
+            "confidence": 0.95, "kpis": self.differences,
+            "probabilities": {"a": self.a.probabilities, "b": self.b.probabilities},
+        })
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """Paired and unpaired estimates of mean(b) - mean(a) (NaN pairs left out)."""
+    fa, fb = a[~np.isnan(a)], b[~np.isnan(b)]
+    keep = ~(np.isnan(a) | np.isnan(b))
+    d = summarize((b[keep] - a[keep]).tolist())
+    row: dict[str, Any] = {
+        "mean_a": float(fa.mean()) if fa.size else None,
+        "mean_b": float(fb.mean()) if fb.size else None,
+        "n_pairs": d["n"], "mean_diff": d["mean"], "sd_diff": d["sd"],
+        "ci_low": d["ci_low"], "ci_high": d["ci_high"], "half_width": d["half_width"],
+        "unpaired_ci_low": None, "unpaired_ci_high": None, "unpaired_half_width": None,
+        "variance_ratio": None,
+    }
+    if fa.size >= 2 and fb.size >= 2:
+        va, vb = float(fa.var(ddof=1)) / fa.size, float(fb.var(ddof=1)) / fb.size
+        se2 = va + vb
+        if se2 > 0:
+            df = se2**2 / (va**2 / (fa.size - 1) + vb**2 / (fb.size - 1))
+            hw = t_quantile(0.975, df) * math.sqrt(se2)
+        else:
+            hw = 0.0
+        diff = float(fb.mean() - fa.mean())
+        row |= {"unpaired_ci_low": diff - hw, "unpaired_ci_high": diff + hw,
+                "unpaired_half_width": hw}
+        if d["sd"] is not None and d["sd"] > 0:
+            row["variance_ratio"] = se2 / (d["sd"] ** 2 / d["n"])
+        elif se2 == 0:
+            row["variance_ratio"] = 1.0
+    return row
+
+
+def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed: int = 1,
+            jobs: int | None = None, deadline_day: float | None = None,
+            dask: str | None = None, progress: Progress | None = None) -> ComparisonResult:
+    """Run ``a`` and ``b`` on the same ``n`` seeds and estimate the differences (b - a)."""
+    sa, sb = as_scenario(a), as_scenario(b)
+    check_n(n)
+    t0 = time.perf_counter()
+    seeds = replication_seeds(seed, n)
+    (ka, da), (kb, db) = payload(sa), payload(sb)
+    accs = {"a": _Accumulator(sa, n, deadline_day), "b": _Accumulator(sb, n, deadline_day)}
+    runner = make_runner(jobs, dask)
+    ok = False
+    try:
+        tasks = (((side, i), (k, d, sd, True)) for i, sd in enumerate(seeds)
+                 for side, k, d in (("a", ka, da), ("b", kb, db)))
+        for done, ((side, i), (kpis, daily)) in enumerate(execute(runner, tasks, True, 2 * n), 1):
+            accs[side].add(i, kpis, daily)
+            if progress:
+                progress(done, 2 * n)
+        ok = True
+    finally:
+        runner.close(cancel=not ok)
+    ra, rb = (_finish(accs[x], n, seed, seeds, t0) for x in ("a", "b"))
+    skip = ("replication", "seed", "wall_seconds")
+    names = [c for c in ra.table.numeric_columns()
+             if c in rb.table.numeric_columns() and c not in skip]
+    diffs = {c: paired_difference(ra.table.values(c), rb.table.values(c)) for c in names}
+    return ComparisonResult(a=ra, b=rb, n=n, seed=seed, differences=diffs)
+
+
+__all__ = [
+    "ComparisonResult", "ExperimentError", "ReplicationResult", "StoreMismatch", "SweepResult",
+    "compare", "leaf_paths", "load_design", "parse_grid", "plan_points", "point_key",
+    "replicate", "replication_seed", "replication_seeds", "split_values", "sweep",
+]

@@ -1,0 +1,105 @@
+"""Writing results to disk: atomic files (temp file + rename), CSV and JSON.
+
+A reader never sees a half-written file: each file is written beside its
+target under a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.common.atomic import atomic_write_text
+from sim.core.results import DETAINEE_COLUMNS, SORTIE_COLUMNS, Result
+
+FORMAT_VERSION = 1
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return ""
+    if isinstance(v, (np.floating,)):
+        return "" if np.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([_clean(v) for v in row])
+    return buf.getvalue()
+
+
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=_json_default) + "\n"
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def daily_csv(result: Result) -> str:
+    columns = list(result.daily[0]) if result.daily else ["day", "date"]
+    return csv_text(columns, ([row.get(c) for c in columns] for row in result.daily))
+
+
+def sorties_csv(result: Result) -> str:
+    return csv_text(SORTIE_COLUMNS, result.sorties)
+
+
+def detainees_csv(result: Result) -> str:
+    t = result.detainees
+    site_ids = result.meta["site_ids"]
+    cats = result.meta["risk_categories"]
+    states = result.meta["state_names"]
+    rows = zip(
+        t["id"].tolist(),
+        [site_ids[i] for i in t["origin"].tolist()],
+        [cats[i] for i in t["category"].tolist()],
+        [states[i] for i in t["state"].tolist()],
+        [site_ids[i] for i in t["location"].tolist()],
+        *(np.round(t[c], 4).tolist() for c in DETAINEE_COLUMNS[5:11]),
+        t["hops"].tolist(),
+        strict=True,
+    )
+    return csv_text(DETAINEE_COLUMNS, rows)
+
+
+def events_csv(result: Result) -> str:
+    return csv_text(("hour", "event", "who", "where", "n"), result.events)
+
+
+def write_run(result: Result, out: Path, resolved_yaml: str) -> list[Path]:
+    """Write one run's files into ``out``; returns the paths written."""
+    meta = dict(result.meta, format_version=FORMAT_VERSION, kind="run")
+    files = {
+        "kpis.json": json_text(result.kpis),
+        "daily.csv": daily_csv(result),
+        "sorties.csv": sorties_csv(result),
+        "detainees.csv": detainees_csv(result),
+        "events.csv": events_csv(result),
+        "status.csv": csv_text(("hour", "site", "status"), result.status_log),
+        "fronts.json": json_text(result.fronts),
+        "meta.json": json_text(meta),
+        "scenario.resolved.yaml": resolved_yaml,
+    }
+    written = []
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
+        written.append(out / name)
+    return written

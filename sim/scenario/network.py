@@ -1,0 +1,244 @@
+"""Route network: sites as nodes, legs as edges, hops and cost-to-go per node.
+
+A *hop* is one vehicle trip between two transfer points (a prison, camp or
+airfield to an airfield or a reception), possibly through refuel stops
+(refuel points or airfields) when the mode's range demands it. Every
+detainee waits at a node for a hop; an aircraft of a mode can serve any node
+whose best hop for that mode it can fly. The cost-to-go ``J(node)`` is the
+fastest time (hours, including a transfer penalty per change of vehicle) to
+the nearest reception; a hop is used only if it makes progress
+(``J(dest) < J(origin)``), so detainees never cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from sim.common.geo import great_circle_km
+from sim.scenario.schema import MODES, Leg, Scenario
+
+ORIGIN_KINDS = frozenset({"prison", "camp", "airfield"})
+DEST_KINDS = frozenset({"airfield", "reception"})
+REFUEL_KINDS = frozenset({"refuel", "airfield"})
+DEFAULT_ROUTE_FACTOR = {"rotary": 1.0, "fixed_wing": 1.0, "ground": 1.3}
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    """Reference speed (km/h) and longest refuel-free leg (km) of a mode's fleet."""
+
+    speed_kmh: float
+    range_km: float
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One vehicle trip from ``origin`` to ``dest`` by ``mode``."""
+
+    origin: str
+    dest: str
+    mode: str
+    nodes: tuple[str, ...]  # origin, refuel stops..., dest
+    segment_km: tuple[float, ...]
+    route_hours: float  # at the mode's reference speed, refuel stops included
+
+    @functools.cached_property
+    def distance_km(self) -> float:
+        return sum(self.segment_km)
+
+    @functools.cached_property
+    def max_segment_km(self) -> float:
+        return max(self.segment_km)
+
+    @property
+    def refuel_stops(self) -> tuple[str, ...]:
+        return self.nodes[1:-1]
+
+
+def leg_length_km(scenario: Scenario, leg: Leg, mode: str) -> float:
+    """Length of ``leg`` for ``mode``: given, or great-circle times the route factor."""
+    if leg.distance_km is not None:
+        return leg.distance_km
+    a, b = scenario.site(leg.from_), scenario.site(leg.to)
+    factor = leg.route_factor if leg.route_factor is not None else DEFAULT_ROUTE_FACTOR[mode]
+    return great_circle_km(a.lat, a.lon, b.lat, b.lon) * factor
+
+
+def mode_specs(scenario: Scenario, type_names: Iterable[str]) -> dict[str, ModeSpec]:
+    """Best speed and range per mode over the given aircraft/vehicle types."""
+    specs: dict[str, ModeSpec] = {}
+    for name in type_names:
+        t = scenario.aircraft[name]
+        old = specs.get(t.mode)
+        specs[t.mode] = ModeSpec(
+            max(t.cruise_kmh, old.speed_kmh if old else 0.0),
+            max(t.range_km, old.range_km if old else 0.0),
+        )
+    return specs
+
+
+@dataclass
+class Network:
+    """Routing over the scenario's legs given the current closures."""
+
+    scenario: Scenario
+    specs: Mapping[str, ModeSpec]
+    closed_sites: frozenset[str] = frozenset()
+    closed_legs: Mapping[str, frozenset[str]] = field(default_factory=dict)  # leg id -> modes
+
+    def __post_init__(self) -> None:
+        self.kind = {s.id: s.kind for s in self.scenario.sites}
+        self.refuel_hours = {s.id: s.refuel_min / 60.0 for s in self.scenario.sites}
+        self.graphs: dict[str, nx.DiGraph] = {m: nx.DiGraph() for m in MODES}
+        for s in self.scenario.sites:
+            for g in self.graphs.values():
+                g.add_node(s.id)
+        for leg in self.scenario.legs:
+            if not leg.open:
+                continue
+            closed_modes = self.closed_legs.get(leg.leg_id, frozenset())
+            for mode in map(str, leg.modes):
+                if mode in closed_modes:
+                    continue
+                km = leg_length_km(self.scenario, leg, mode)
+                pairs = [(leg.from_, leg.to)] + ([(leg.to, leg.from_)] if leg.bidirectional else [])
+                for a, b in pairs:
+                    g = self.graphs[mode]
+                    if not g.has_edge(a, b) or g[a][b]["km"] > km:
+                        g.add_edge(a, b, km=km, leg=leg.leg_id)
+        self.hops: dict[str, dict[str, Hop]] = {}  # origin -> dest|mode -> hop
+        for s in self.scenario.sites:
+            if s.kind in ORIGIN_KINDS and s.id not in self.closed_sites:
+                for mode, spec in self.specs.items():
+                    for hop in self._hops_from(s.id, mode, spec):
+                        self.hops.setdefault(s.id, {})[f"{hop.dest}|{mode}"] = hop
+        self.cost_to_go = self._cost_to_go()
+        # next_hops: the best hop per node and mode; options: every progress-making hop,
+        # best first, so a vehicle can go on to the next when the best one's destination
+        # is full or closed (another reception, another airfield).
+        self.next_hops = self._next_hops()
+        self._ground_dist: dict[str, dict[str, float]] = {}
+
+    def _hops_from(self, origin: str, mode: str, spec: ModeSpec) -> list[Hop]:
+        """Fastest hop from ``origin`` to every reachable destination by ``mode``."""
+        g = self.graphs[mode]
+        best: dict[str, float] = {origin: 0.0}
+        prev: dict[str, str] = {}
+        heap: list[tuple[float, str]] = [(0.0, origin)]
+        found: list[Hop] = []
+        done: set[str] = set()
+        while heap:
+            t, node = heapq.heappop(heap)
+            if node in done:
+                continue
+            done.add(node)
+            if node != origin and self.kind[node] in DEST_KINDS:
+                found.append(self._make_hop(origin, node, mode, prev, t))
+            if node != origin and self.kind[node] not in REFUEL_KINDS:
+                continue  # a prison or reception ends a hop
+            stop_hours = 0.0 if node == origin else self.refuel_hours[node]
+            for nxt in g.successors(node):
+                km = g[node][nxt]["km"]
+                if km > spec.range_km or nxt in self.closed_sites:
+                    continue
+                nt = t + stop_hours + km / spec.speed_kmh
+                if nt < best.get(nxt, math.inf) - 1e-12:
+                    best[nxt] = nt
+                    prev[nxt] = node
+                    heapq.heappush(heap, (nt, nxt))
+        return found
+
+    def _make_hop(
+        self, origin: str, dest: str, mode: str, prev: dict[str, str], hours: float
+    ) -> Hop:
+        nodes = [dest]
+        while nodes[-1] != origin:
+            nodes.append(prev[nodes[-1]])
+        nodes.reverse()
+        g = self.graphs[mode]
+        seg = tuple(g[a][b]["km"] for a, b in zip(nodes, nodes[1:], strict=False))
+        return Hop(origin, dest, mode, tuple(nodes), seg, hours)
+
+    def _cost_to_go(self) -> dict[str, float]:
+        penalty = self.scenario.transfer_penalty_hours
+        incoming: dict[str, list[Hop]] = {}
+        for hops in self.hops.values():
+            for hop in hops.values():
+                incoming.setdefault(hop.dest, []).append(hop)
+        cost: dict[str, float] = {}
+        heap = [
+            (0.0, s.id)
+            for s in self.scenario.sites
+            if s.kind == "reception" and s.id not in self.closed_sites
+        ]
+        heapq.heapify(heap)
+        while heap:
+            c, node = heapq.heappop(heap)
+            if node in cost:
+                continue
+            cost[node] = c
+            for hop in incoming.get(node, []):
+                if hop.origin not in cost:
+                    heapq.heappush(heap, (c + hop.route_hours + penalty, hop.origin))
+        return cost
+
+    def _next_hops(self) -> dict[str, dict[str, Hop]]:
+        """Best progress-making hop per origin and mode; fills ``options`` on the way."""
+        penalty = self.scenario.transfer_penalty_hours
+        self.options: dict[str, dict[str, list[Hop]]] = {}
+        for origin, hops in self.hops.items():
+            j_origin = self.cost_to_go.get(origin, math.inf)
+            per_mode: dict[str, list[tuple[float, str, Hop]]] = {}
+            for hop in hops.values():
+                j_dest = self.cost_to_go.get(hop.dest, math.inf)
+                if j_dest < j_origin:
+                    total = hop.route_hours + penalty + j_dest
+                    per_mode.setdefault(hop.mode, []).append((total, hop.dest, hop))
+            if per_mode:
+                self.options[origin] = {
+                    m: [h for _, _, h in sorted(c, key=lambda x: (x[0], x[1]))]
+                    for m, c in sorted(per_mode.items())
+                }
+        return {o: {m: hs[0] for m, hs in per.items()} for o, per in self.options.items()}
+
+    def has_route(self, site_id: str) -> bool:
+        return math.isfinite(self.cost_to_go.get(site_id, math.inf))
+
+    def route(self, site_id: str) -> list[Hop]:
+        """The fastest sequence of hops from ``site_id`` to a reception (empty if none)."""
+        path: list[Hop] = []
+        node = site_id
+        while self.kind[node] != "reception" and node in self.next_hops:
+            penalty = self.scenario.transfer_penalty_hours
+            hop = min(
+                self.next_hops[node].values(),
+                key=lambda h: h.route_hours + penalty + self.cost_to_go[h.dest],
+            )
+            path.append(hop)
+            node = hop.dest
+            if len(path) > len(self.kind):
+                break
+        return path if path and self.kind[path[-1].dest] == "reception" else []
+
+    def positioning_km(self, mode: str, a: str, b: str) -> float | None:
+        """Empty-positioning distance a->b: direct for aircraft, by road for ground."""
+        if a == b:
+            return 0.0
+        if mode != "ground":
+            g = self.graphs[mode]
+            if g.has_edge(a, b):
+                return float(g[a][b]["km"])  # the corridor between them, as loaded flights fly it
+            sa, sb = self.scenario.site(a), self.scenario.site(b)
+            return great_circle_km(sa.lat, sa.lon, sb.lat, sb.lon)
+        dists = self._ground_dist.get(a)
+        if dists is None:
+            dists = nx.single_source_dijkstra_path_length(self.graphs["ground"], a, weight="km")
+            self._ground_dist[a] = dists
+        d = dists.get(b)
+        return float(d) if d is not None else None
