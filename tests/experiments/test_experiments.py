@@ -38,7 +38,7 @@ from sim.experiments.replication import (
 from sim.experiments.sweeps import sweep
 from sim.scenario.loader import with_overrides
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOY = ROOT / "tests" / "data" / "toy_experiment.yaml"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 DTSIM = [sys.executable, "-m", "sim"]

@@ -30,7 +30,7 @@ from sim.cli import app
 from sim.output.files import write_run
 from sim.scenario.loader import ScenarioError, resolved_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(
     p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
 )

@@ -19,7 +19,7 @@ from sim.classroom.spec import Exercise, discover, find, is_question_spec
 from sim.cli import app
 from sim.scenario.loader import ScenarioError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ROOT / "scenarios" / "exercises"
 SCENARIO_FILES = sorted(p for p in EXERCISES.glob("*.yaml") if not is_question_spec(p))
 runner = CliRunner()
@@ -400,7 +400,7 @@ def test_shipped_demo_decisions_replay() -> None:
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "play", "scenarios/baseline.yaml", "--seed", "1",
          "--decisions", "docs/examples/demo-decisions.yaml"],

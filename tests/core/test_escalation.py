@@ -17,7 +17,7 @@ from sim.core.fronts import FrontTrack
 from sim.core.model import Model
 from sim.scenario.loader import build, load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 
 
