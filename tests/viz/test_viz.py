@@ -290,11 +290,12 @@ def test_replication_figures(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for name in ("throughput", "kpi_histograms"):
         assert_image((folder / f"{name}.png").read_bytes())
-    assert "skipped compare: no compare.json" in result.output
+    assert "compare" not in result.output  # no compare.json: nothing to say about it
     result = runner.invoke(app, ["report", str(folder)])
     assert result.exit_code == 0, result.output
     text = (folder / "report.html").read_text()
     assert "synthetic" in text and text.count("<img") == 2
+    assert "compare not shown" not in text and "class='skip'" not in text
 
 
 def test_replications_detected_from_files_alone(tmp_path: Path) -> None:
@@ -338,19 +339,43 @@ def test_sweep_heatmap(tmp_path: Path, as_sqlite: bool) -> None:
     folder = make_sweep(tmp_path / "sweep", as_sqlite)
     result = runner.invoke(app, ["plot", str(folder)])
     assert result.exit_code == 0, result.output
-    assert_image((folder / "sweep_heatmap.png").read_bytes())
+    assert_image((folder / "sweep.png").read_bytes())
 
 
-def test_sweep_with_one_dimension_skips(tmp_path: Path) -> None:
+def test_sweep_with_one_dimension_draws_the_kpi_against_the_parameter(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from viz.experiments import sweep_figure
+    from viz.results import Results
+
     folder = tmp_path / "sw1"
     folder.mkdir()
-    _write_csv(folder / "summary.csv", ["fleet.ch47.count", "completion_day_mean"],
-               [[6, 25.0], [8, 22.0]])
-    (folder / "summary.json").write_text(json.dumps({"kind": "sweep"}))
+    _write_csv(folder / "summary.csv",
+               ["point_index", "fleet.ch47.count", "n", "completion_day_mean",
+                "completion_day_ci_low", "completion_day_ci_high", "escaped_mean",
+                "escaped_ci_low", "escaped_ci_high"],
+               [[0, 6, 10, 25.0, 24.0, 26.5, 300, 250, 350],
+                [1, 8, 10, 22.0, 21.0, 23.0, 200, 150, 260]])
+    (folder / "summary.json").write_text(json.dumps({"kind": "sweep", "scenario": "s",
+                                                     "grid": ["fleet.ch47.count"]}))
     result = runner.invoke(app, ["plot", str(folder)])
     assert result.exit_code == 0, result.output
-    assert "skipped sweep_heatmap: a heatmap needs two grid dimensions" in result.output
-    assert not (folder / "sweep_heatmap.png").exists()
+    assert_image((folder / "sweep.png").read_bytes())
+    fig = sweep_figure(Results(folder))
+    ax = fig.axes[0]
+    assert list(ax.lines[0].get_ydata()) == [25.0, 22.0]
+    assert "completion_day" in ax.get_ylabel() and "day" in ax.get_ylabel()
+    bars = [c for c in ax.collections if len(c.get_segments()) == 2]  # type: ignore[attr-defined]
+    ends = sorted(sorted(float(y) for _x, y in seg) for seg in bars[0].get_segments())
+    assert ends == [[21.0, 23.0], [24.0, 26.5]]
+    plt.close(fig)
+    fig = sweep_figure(Results(folder, kpi="escaped"))
+    assert list(fig.axes[0].lines[0].get_ydata()) == [300.0, 200.0]
+    plt.close(fig)
+    result = runner.invoke(app, ["plot", str(folder), "--kpi", "escaped"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["plot", str(folder), "--kpi", "nonsense"])
+    assert result.exit_code == 2 and "--kpi nonsense" in result.output
 
 
 def test_compare_plot(tmp_path: Path) -> None:
