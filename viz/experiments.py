@@ -159,9 +159,8 @@ def _point_stats(res: Results, k: str, where: dict[str, str]) -> tuple[float, fl
     if not vals:
         return (np.nan, np.nan, np.nan)
     st = summarize(vals)
-    lo, hi = st.get("ci_low"), st.get("ci_high")
-    return (float(st["mean"]), np.nan if lo is None else float(lo),
-            np.nan if hi is None else float(hi))
+    ends = [np.nan if st.get(key) is None else float(st[key]) for key in ("ci_low", "ci_high")]
+    return (float(st["mean"]), ends[0], ends[1])
 
 
 def _probability_ci(res: Results, point_index: str, name: str) -> tuple[float, float]:

@@ -50,6 +50,10 @@ class CsvSpec:
     numeric_only: tuple[str, ...] | None = None
     numeric_suffixes: tuple[str, ...] = ()
     consecutive_days: bool = False
+    #: Columns that may not be empty in any row.
+    filled: tuple[str, ...] = ()
+    #: Written by dtsim, so the file ends with a line break unless it was cut short.
+    written_by_dtsim: bool = True
 
     def is_numeric(self, column: str) -> bool:
         """Whether ``column`` must hold numbers."""
@@ -64,15 +68,19 @@ CSV_SPECS: dict[str, CsvSpec] = {
     "daily_bands.csv": CsvSpec(("day",), ("date",), consecutive_days=True),
     "sorties.csv": CsvSpec(("aircraft", "type", "mode", "kind", "origin", "dest",
                             "depart_hour", "arrive_hour", "detainees"),
-                           ("aircraft", "type", "mode", "kind", "origin", "dest")),
-    "events.csv": CsvSpec(("hour", "event", "who", "where", "n"), ("event", "who", "where")),
-    "status.csv": CsvSpec(("hour", "site", "status"), ("site", "status")),
+                           ("aircraft", "type", "mode", "kind", "origin", "dest"),
+                           filled=("aircraft", "kind", "depart_hour", "arrive_hour",
+                                   "detainees")),
+    "events.csv": CsvSpec(("hour", "event", "who", "where", "n"), ("event", "who", "where"),
+                          filled=("hour", "event", "n")),
+    "status.csv": CsvSpec(("hour", "site", "status"), ("site", "status"),
+                          filled=("hour", "site", "status")),
     "detainees.csv": CsvSpec(("id", "origin", "state"),
                              ("origin", "category", "state", "location")),
     "replications.csv": CsvSpec((), ("scenario", "point", "params")),
     "summary.csv": CsvSpec((), numeric_only=("point_index", "n"),
                            numeric_suffixes=("_mean", "_ci_low", "_ci_high", "_p5", "_p95")),
-    "observed.csv": CsvSpec(("day", "delivered_cum")),
+    "observed.csv": CsvSpec(("day", "delivered_cum"), written_by_dtsim=False),
 }
 
 
@@ -103,6 +111,7 @@ def read_checked_csv(path: Path, spec: CsvSpec | None = None
             if missing:
                 raise ResultsError(f"{path}, line 1: no column {missing[0]!r}")
             numeric = [(i, c) for i, c in enumerate(header) if spec.is_numeric(c)]
+            filled = [(i, c) for i, c in enumerate(header) if c in spec.filled]
             rows: list[dict[str, str]] = []
             for cells in reader:
                 line = reader.line_num
@@ -116,7 +125,14 @@ def read_checked_csv(path: Path, spec: CsvSpec | None = None
                     if cell != "" and not _is_number(cell):
                         raise ResultsError(f"{path}, line {line}, column {c!r}: {cell[:40]!r} "
                                            "is not a number")
+                for i, c in filled:
+                    if cells[i] == "":
+                        raise ResultsError(f"{path}, line {line}, column {c!r}: empty "
+                                           "(file cut short or corrupt)")
                 rows.append(dict(zip(header, cells, strict=True)))
+            if spec.written_by_dtsim and rows and not _ends_with_newline(path):
+                raise ResultsError(f"{path}, line {reader.line_num}: no line break at the end "
+                                   "(file cut short)")
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ResultsError(f"{path}: unreadable ({exc})") from exc
     if spec.consecutive_days:
@@ -127,6 +143,15 @@ def read_checked_csv(path: Path, spec: CsvSpec | None = None
                 raise ResultsError(f"{path}, line {k + 2}, column 'day': {row['day']!r} where "
                                    f"day {k} belongs (rows missing or out of order)")
     return header, rows
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -238,10 +263,7 @@ def detect_kind(folder: Path) -> str:
         raise ResultsError(f"{folder}: not a folder")
     meta = folder / "meta.json"
     if meta.is_file():
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{meta}: unreadable ({exc})") from exc
+        data = read_json(meta)
         if not isinstance(data, dict):
             raise ResultsError(f"{meta}: not a JSON object")
         _check_format(meta, data, required=data.get("kind", RUN_KIND) == RUN_KIND)
@@ -276,10 +298,7 @@ def _declared_kind(path: Path) -> str | None:
     """The ``kind`` a summary.json or compare.json declares (None if absent or unknown)."""
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: unreadable ({exc})") from exc
+    data = read_json(path)
     if not isinstance(data, dict):
         return None
     _check_format(path, data)
