@@ -464,7 +464,7 @@ class Results:
         if not isinstance(data, dict):
             raise ResultsError(f"{path}: a JSON object expected, found a {type(data).__name__}")
         for key in ("kpis", "probabilities"):
-            if key in data and not isinstance(data[key], (dict, list)):
+            if key in data and not isinstance(data[key], dict):
                 raise ResultsError(f"{path}, {key!r}: a JSON object expected")
         return data
 

@@ -556,3 +556,18 @@ def test_sim_never_imports_viz_at_module_level() -> None:
         for line in path.read_text().splitlines():
             if line.startswith(("import viz", "from viz")):
                 pytest.fail(f"{path.name} imports viz at module level: {line}")
+
+
+def test_run_report_speaks_in_words_with_units(report: str) -> None:
+    """KPIs as words with units, triggers as sentences, no bookkeeping numbers."""
+    key = report[report.index("id='kpis'"):report.index("id='timeline'")]
+    assert "Transfers complete on day 21.2" in key
+    assert "6,050 detainees" in key and "snake" not in key
+    for raw in ("completion_day", "sim_events", "wall_seconds", "at_risk_detainee_days"):
+        assert raw not in key, raw
+    scenario = report[report.index("id='scenario'"):]
+    assert "100,000" not in scenario and "no limit (road)" in scenario
+    assert "15 to 35 km/day (most often 25)" in scenario  # the aleppo-raqqa front's speed
+    assert "add 6 ch47 at rmelan after 24 h" in scenario
+    assert "when hasakah is threatened" in scenario
+    assert '{"' not in scenario and "&quot;" not in scenario  # no raw JSON
