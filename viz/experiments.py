@@ -46,8 +46,34 @@ def unit_of(kpi: str) -> str:
     return "value"
 
 
+#: 0/1 columns of replications.csv: shown as probabilities in the title, not as histograms.
+INDICATORS = {"completed": "all transfers complete", "completed_by_deadline":
+              "all transfers complete by the deadline", "any_escape": "at least one escape"}
+
+
+def _same_as_earlier(t: Any, kpis: list[str]) -> dict[str, list[str]]:
+    """KPIs grouped by identical values: first KPI -> the later ones repeating its data."""
+    groups: dict[str, list[str]] = {}
+    for k in kpis:
+        v = t.col(k)
+        first = next((g for g in groups if np.array_equal(t.col(g), v, equal_nan=True)), None)
+        if first is None:
+            groups[k] = []
+        else:
+            groups[first].append(k)
+    return groups
+
+
 def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
-    """Histograms of the main KPIs over replications (one panel a KPI, mean marked)."""
+    """Histograms of the main KPIs over replications (one panel a distinct KPI, mean marked).
+
+    KPIs whose values are the same in every replication as an earlier KPI's
+    (registered = delivered when registration keeps up) share its panel, named
+    under it; KPIs constant over the replications and the 0/1 indicators
+    (completed, any escape) are stated in the title instead.
+    """
+    import textwrap
+
     t = res.replications
     if len(t) == 0:
         raise Skip("replications.csv has no rows")
@@ -56,12 +82,15 @@ def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
     present = [k for k in ordered if np.isfinite(t.col(k)).any()]
     if not present:
         raise Skip("replications.csv has no numeric KPI columns")
+    indicators = [k for k in present if k in INDICATORS]
+    present = [k for k in present if k not in INDICATORS]
     varying = [k for k in present if np.nanmax(t.col(k)) > np.nanmin(t.col(k))]
     constant = [k for k in present if k not in varying]
-    kpis = (varying or present)[:max_panels]
+    groups = _same_as_earlier(t, varying or present)
+    kpis = list(groups)[:max_panels]
     ncols = min(3, len(kpis))
     nrows = math.ceil(len(kpis) / ncols)
-    fig, axes = style.new_figure(nrows, ncols, figsize=(10.0, 2.7 * nrows + 0.8), squeeze=False)
+    fig, axes = style.new_figure(nrows, ncols, figsize=(10.0, 2.9 * nrows + 1.2), squeeze=False)
     for ax, k in zip(axes.flat, kpis, strict=False):
         v = t.col(k)
         finite = v[np.isfinite(v)]
@@ -70,19 +99,28 @@ def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
         ax.hist(finite, bins=bins, color=style.OKABE_ITO["blue"], alpha=0.85, edgecolor="white")
         ax.axvline(float(np.mean(finite)), color=style.OKABE_ITO["vermillion"], lw=2,
                    label=f"mean {np.mean(finite):,.4g}")
-        ax.set_xlabel(f"{k} ({unit_of(k)})")
+        label = f"{k} ({unit_of(k)})"
+        if groups[k]:
+            label += f"; same values: {', '.join(groups[k])}"
+        ax.set_xlabel(textwrap.fill(label, 34), fontsize=10)
         ax.set_ylabel("replications (count)")
         ax.legend(fontsize=8, loc="upper right")
         if missing:
             ax.set_title(f"{missing} of {len(v)} not reached", fontsize=9, fontweight="normal")
     for ax in axes.flat[len(kpis):]:
         ax.set_visible(False)
-    title = f"KPI distributions over {len(t)} replications: {res.title}"
+    lines = [f"KPI distributions over {len(t)} replications: {res.title}"]
+    shares = [f"{INDICATORS[k]} in {100 * float(np.nanmean(t.col(k))):.0f}% of replications"
+              for k in indicators]
+    if shares:
+        lines.append("; ".join(shares))
     if varying and constant:
         shown = ", ".join(f"{k} = {np.nanmin(t.col(k)):,.4g}" for k in constant[:4])
         more = f" and {len(constant) - 4} more" if len(constant) > 4 else ""
-        title += f"\nthe same in every replication: {shown}{more}"
-    fig.suptitle(title, fontweight="bold")
+        lines.append(f"the same in every replication: {shown}{more}")
+    width = int(fig.get_figwidth() * 7.5)
+    fig.suptitle("\n".join(textwrap.fill(x, width) for x in lines), fontweight="bold",
+                 fontsize=12)
     return style.finish(fig)
 
 
