@@ -159,10 +159,15 @@ def finish(fig: Figure) -> Figure:
     """Lay out a finished figure; long titles wrap rather than run off the edge."""
     width_chars = int(fig.get_figwidth() * 7.5)  # bold titles: about 7.5 characters an inch
     for ax in fig.axes:
-        for loc in ("center", "left", "right"):
+        titles: Any = {"center": ax.title, "left": getattr(ax, "_left_title", None),
+                       "right": getattr(ax, "_right_title", None)}
+        for loc, artist in titles.items():
             text = ax.get_title(loc)
-            if len(text) > width_chars and "\n" not in text:
-                ax.set_title(textwrap.fill(text, width_chars), loc=loc)
+            if artist is None or len(text) <= width_chars or "\n" in text:
+                continue
+            # Wrap in place: set_title would reset the font size and weight.
+            scale = 13.0 / max(float(artist.get_fontsize()), 6.0)
+            artist.set_text(textwrap.fill(text, int(width_chars * scale)))
     sup = fig.get_suptitle()
     if len(sup) > width_chars and "\n" not in sup:
         fig.suptitle(textwrap.fill(sup, width_chars))

@@ -250,8 +250,38 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
     return out
 
 
+def clearances_by_day(res: Results, n_days: int) -> np.ndarray | None:
+    """Detainees cleared for intake at the receptions, by the day the clearance was given.
+
+    This is what the daily intake limit limits: a transfer to a reception is
+    counted against the limit of the day it is dispatched, whenever it lands.
+    Read from events.csv: each ``dispatch`` of an aircraft is followed by its
+    ``depart`` (the detainees actually on board) and then by ``arrive`` at the
+    destination, or by ``abort``/``divert`` (the clearance is given back).
+    None when the folder has no events.csv.
+    """
+    if not res.has("events.csv"):
+        return None
+    receptions = {str(r.get("id")) for r in _receptions(res)}
+    out = np.zeros(n_days)
+    open_missions: dict[str, list[float]] = {}  # aircraft -> [dispatch day, detainees on board]
+    for e in res.events:
+        event, who = e.get("event"), e.get("who", "")
+        if event == "dispatch":
+            open_missions[who] = [float(e["hour"]) // 24.0, float(e.get("n") or 0)]
+        elif event == "depart" and who in open_missions:
+            open_missions[who][1] = float(e.get("n") or 0)
+        elif event == "arrive" and who in open_missions:
+            day, n = open_missions.pop(who)
+            if e.get("where") in receptions and 0 <= day < n_days:
+                out[int(day)] += n
+        elif event in ("abort", "divert"):
+            open_missions.pop(who, None)
+    return out
+
+
 def reception(res: Results) -> Figure:
-    """Reception occupancy vs beds, registration backlog, daily intake vs its limit."""
+    """Reception occupancy vs beds, registration backlog, intake clearances vs their limit."""
     t = res.daily
     for c in ("facility_occupancy", "registration_backlog", "delivered_cum"):
         if c not in t:
@@ -274,16 +304,31 @@ def reception(res: Results) -> Figure:
     ax2.set_ylabel("backlog (detainees)")
     ax2.legend(loc="upper left")
     cum = np.nan_to_num(t.col("delivered_cum"))
-    intake = np.diff(cum, prepend=0.0)
-    ax3.bar(x, intake, width=0.85, color=style.SERIES["intake"], label="daily intake",
-            edgecolor="none")
+    arrivals = np.diff(cum, prepend=0.0)
+    cleared = clearances_by_day(res, len(days))
+    if cleared is not None:
+        ax3.bar(x, cleared, width=0.85, color=style.SERIES["intake"],
+                label="cleared for intake (by day of dispatch)", edgecolor="none")
+        ax3.step(x, arrivals, where="mid", color=style.OKABE_ITO["black"], lw=1.2, ls=":",
+                 label="arrived (by day of arrival)")
+        ax3.set_ylabel("intake (detainees/day)")
+    else:
+        ax3.bar(x, arrivals, width=0.85, color=style.SERIES["intake"],
+                label="arrived (no events.csv: clearances unknown)", edgecolor="none")
+        ax3.set_ylabel("arrivals (detainees/day)")
     limit = intake_limit_by_day(res, days)
     if limit is not None:
         ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
                  label="intake limit (no line: unlimited)")
-    ax3.set_ylabel("intake (detainees/day)")
-    ax3.legend(loc="upper right")
-    for ax in (ax1, ax2, ax3):
+    ax3.legend(loc="upper left", fontsize=8, ncols=3)
+    if cleared is not None:
+        ax3.set_title("The limit caps clearances, counted on the day a transfer is dispatched; "
+                      "a transfer may land the next day, so a day's arrivals can exceed it.",
+                      loc="left", fontsize=8.5, fontweight="normal", color="#333333")
+    tops = [np.nanmax(v) for v in (arrivals, cleared, limit) if v is not None
+            and np.isfinite(v).any()]
+    ax3.set_ylim(0, max([*tops, 1.0]) * 1.3)
+    for ax in (ax1, ax2):
         ax.set_ylim(bottom=0)
     style.date_axis(ax3)
     crop(ax3, res)

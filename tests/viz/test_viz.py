@@ -571,3 +571,27 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
     assert "add 6 ch47 at rmelan after 24 h" in scenario
     assert "when hasakah is threatened" in scenario
     assert '{"' not in scenario and "&quot;" not in scenario  # no raw JSON
+
+
+def test_reception_plots_clearances_which_the_limit_caps(tmp_path: Path) -> None:
+    """rotary_heavy, seed 1: one day's arrivals exceed the limit, no day's clearances do."""
+    import matplotlib.pyplot as plt
+
+    from viz.results import Results
+    from viz.timeseries import clearances_by_day, intake_limit_by_day, reception
+
+    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=1)
+    res = Results(tmp_path)
+    days = res.daily.col("day")
+    limit = intake_limit_by_day(res, days)
+    cleared = clearances_by_day(res, len(days))
+    assert limit is not None and cleared is not None
+    arrivals = np.diff(np.nan_to_num(res.daily.col("delivered_cum")), prepend=0.0)
+    capped = np.isfinite(limit)
+    assert (arrivals[capped] > limit[capped]).any(), "the case this test is about"
+    assert (cleared[capped] <= limit[capped]).all()
+    assert cleared.sum() == arrivals.sum()  # every clearance landed, on some day
+    fig = reception(res)
+    bars = [p.get_height() for p in fig.axes[2].patches]
+    assert bars == cleared.tolist()
+    plt.close(fig)
