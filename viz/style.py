@@ -65,6 +65,17 @@ STATE_COLOURS: dict[str, str] = {
     "withdrawn": OKABE_ITO["black"],
 }
 
+#: Time-weighted fleet states (viz.fleet); withdrawn is hatched grey, never black.
+FLEET_COLOURS: dict[str, str] = {
+    "flying": OKABE_ITO["blue"],
+    "mission_ground": OKABE_ITO["sky_blue"],
+    "maintenance": OKABE_ITO["vermillion"],
+    "grounded": OKABE_ITO["orange"],
+    "idle": OKABE_ITO["green"],
+    "pending": "#DDDDDD",
+    "withdrawn": "#FFFFFF",
+}
+
 #: Site statuses.
 STATUS_COLOURS: dict[str, str] = {
     "safe": OKABE_ITO["green"],

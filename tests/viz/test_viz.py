@@ -595,3 +595,43 @@ def test_reception_plots_clearances_which_the_limit_caps(tmp_path: Path) -> None
     bars = [p.get_height() for p in fig.axes[2].patches]
     assert bars == cleared.tolist()
     plt.close(fig)
+
+
+def test_fleet_states_are_time_weighted(tmp_path: Path) -> None:
+    """Flying shows (midnight samples missed it), hours add up, withdrawn is not black."""
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+    import yaml
+
+    from sim.scenario.loader import build
+    from viz.fleet import availability, state_hours
+    from viz.results import Results
+
+    data = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text())
+    data["triggers"].append({"name": "stand-down", "when": {"day": 10},
+                             "then": [{"withdraw_aircraft": {"type": "uh60", "count": 2}}]})
+    s = build(data)
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    res = Results(tmp_path)
+    hours = state_hours(res)
+    flown = sum(float(r["arrive_hour"]) - float(r["depart_hour"]) for r in res.sorties)
+    assert abs(hours["flying"].sum() - flown) < 1e-6 * max(flown, 1.0)
+    assert hours["flying"][:3].min() > 6.0  # some aircraft in the air on each of the first days
+    assert hours["withdrawn"][-1] == pytest.approx(2 * 24.0)
+    fleet_size = np.nan_to_num(sum(res.daily.col(c) for c in res.daily.columns
+                                   if c.startswith("aircraft_")))
+    total = sum(hours.values()) / 24.0
+    # Every aircraft is in exactly one state: the day's average equals the fleet size,
+    # except on a day aircraft were ordered (they count from the hour of the order).
+    steady = np.r_[True, np.diff(fleet_size) == 0]
+    assert np.allclose(total[steady], fleet_size[steady]), (total[:12], fleet_size[:12])
+    assert (total[:-1] <= fleet_size[:-1] + 1e-9).all()  # the last row closes the run
+    fig = availability(res)
+    ax = fig.axes[0]
+    black = mcolors.to_rgba("black")
+    assert all(mcolors.to_rgba(line.get_color()) != black for line in ax.lines)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "flying" in labels and "withdrawn" in labels
+    withdrawn = ax.collections[[c.get_label() for c in ax.collections].index("withdrawn")]
+    assert withdrawn.get_hatch() and tuple(withdrawn.get_facecolor()[0]) != black
+    plt.close(fig)
