@@ -123,6 +123,18 @@ RC: dict[str, Any] = {
 }
 
 
+#: Cycle for categories drawn next to site statuses (prisons): no orange or vermillion,
+#: which mean threatened and overrun.
+CATEGORY_CYCLE: list[str] = [
+    OKABE_ITO[k] for k in ("blue", "green", "purple", "sky_blue", "yellow", "grey")
+] + ["#332288", "#88CCEE", "#117733"]
+
+
+def category_colour(i: int) -> str:
+    """The ``i``-th colour for categories shown with statuses (wraps around)."""
+    return CATEGORY_CYCLE[i % len(CATEGORY_CYCLE)]
+
+
 def colour(i: int) -> str:
     """The ``i``-th colour of the categorical cycle (wraps around)."""
     return CYCLE[i % len(CYCLE)]

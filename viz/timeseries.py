@@ -158,16 +158,24 @@ def status_changes(res: Results) -> list[tuple[float, str, str]]:
 
 
 def held_per_prison(res: Results) -> Figure:
-    """Detainees held per prison (stacked area) with threatened/overrun days marked."""
+    """Detainees held per prison (stacked area) with threatened/overrun times marked.
+
+    The areas run from the start (the prisons' initial populations) through
+    each end of day, so a prison emptied on day 0 (overrun at once) still shows
+    as a sliver at the start. Prison colours avoid orange and vermillion,
+    which mean threatened and overrun.
+    """
     t = res.daily
     prisons = t.prefixed("held:")
     if not prisons:
         raise Skip("no prisons in daily.csv (no held:<prison> columns)")
-    x = style.dates(res.start, t.col("day"))
-    fig, ax = style.new_figure()
-    ys = [np.nan_to_num(t.col(f"held:{p}")) for p in prisons]
-    colours = {p: style.colour(i) for i, p in enumerate(prisons)}
-    ax.stackplot(x, ys, labels=prisons, colors=[colours[p] for p in prisons], alpha=0.85)
+    initial = _initial_held(res, prisons)
+    x = style.dates(res.start, [0.0, *(t.col("day") + 1.0)])
+    fig, ax = style.new_figure(figsize=(11.0, 5.5))
+    ys = [np.r_[initial[p], np.nan_to_num(t.col(f"held:{p}"))] for p in prisons]
+    colours = {p: style.category_colour(i) for i, p in enumerate(prisons)}
+    labels = [f"{p} ({initial[p]:,.0f} at the start)" for p in prisons]
+    ax.stackplot(x, ys, labels=labels, colors=[colours[p] for p in prisons], alpha=0.85)
     top = float(np.max(np.sum(ys, axis=0))) if ys else 1.0
     changes = [(h, s, st) for h, s, st in status_changes(res) if s in colours]
     overrun_at = {(s, h) for h, s, st in changes if st == "overrun"}
@@ -178,7 +186,7 @@ def held_per_prison(res: Results) -> Figure:
         when = style.dates(res.start, [hour / 24.0])[0]
         ls = ":" if st == "threatened" else "-"
         ax.axvline(when, color=style.STATUS_COLOURS.get(st, "black"), linestyle=ls, lw=1.5)
-        ax.annotate(f"{site} {st}", (when, top * (0.97 - 0.07 * (k % 6))), fontsize=8,
+        ax.annotate(f"{site} {st}", (when, top * (1.22 - 0.07 * (k % 6))), fontsize=8,
                     rotation=0, ha="left", va="top", xytext=(3, 0), textcoords="offset points",
                     color=style.STATUS_COLOURS.get(st, "black"), fontweight="bold",
                     bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
@@ -189,13 +197,43 @@ def held_per_prison(res: Results) -> Figure:
         handles += [Line2D([], [], color=style.STATUS_COLOURS["threatened"], ls=":"),
                     Line2D([], [], color=style.STATUS_COLOURS["overrun"], ls="-")]
         labels += ["threatened (time)", "overrun (time)"]
-    ax.legend(handles, labels, loc="upper right", title="prison")
-    style.date_axis(ax)
+    # Outside the axes, so the status labels can never run under it.
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="prison",
+              borderaxespad=0.0)
+    style.date_axis(ax, "date")
     crop(ax, res)
+    lo, _hi = ax.get_xlim()
+    ax.set_xlim(min(lo, float(mdates_num(x[0])) - 0.3), _hi)
     ax.set_ylabel("detainees held (count)")
-    ax.set_ylim(0, max(top * 1.05, 1.0))
+    ax.set_ylim(0, max(top * 1.25, 1.0))
     ax.set_title(f"Detainees still held per prison: {res.title}")
     return style.finish(fig)
+
+
+def mdates_num(when: Any) -> float:
+    """A datetime as a matplotlib date number (days)."""
+    import matplotlib.dates as mdates
+
+    return float(mdates.date2num(when))
+
+
+def _initial_held(res: Results, prisons: list[str]) -> dict[str, float]:
+    """Detainees in each prison at the start: kpis.json's sites, else the scenario's sites."""
+    out: dict[str, float] = {}
+    sites: dict[str, Any] = {}
+    if res.has("kpis.json"):
+        sites = res.kpis.get("sites") or {}
+    scenario = {str(s.get("id")): s for s in res.scenario.get("sites") or []
+                if isinstance(s, dict)}
+    for p in prisons:
+        row = sites.get(p)
+        if isinstance(row, dict) and isinstance(row.get("detainees"), (int, float)):
+            out[p] = float(row["detainees"])
+        elif isinstance((scenario.get(p) or {}).get("detainees"), dict):
+            out[p] = float(sum(scenario[p]["detainees"].values()))
+        else:
+            out[p] = float(np.nan_to_num(res.daily.col(f"held:{p}"))[0])
+    return out
 
 
 def _receptions(res: Results) -> list[dict[str, Any]]:

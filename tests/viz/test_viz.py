@@ -635,3 +635,33 @@ def test_fleet_states_are_time_weighted(tmp_path: Path) -> None:
     withdrawn = ax.collections[[c.get_label() for c in ax.collections].index("withdrawn")]
     assert withdrawn.get_hatch() and tuple(withdrawn.get_facecolor()[0]) != black
     plt.close(fig)
+
+
+def test_prisons_figure_every_prison_visible_and_no_overlaps(baseline: Path) -> None:
+    """Shaddadi (emptied on day 0) has an area; labels clear the legend; colours unambiguous."""
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from viz import style
+    from viz.results import Results
+    from viz.timeseries import held_per_prison
+
+    fig = held_per_prison(Results(baseline))
+    ax = fig.axes[0]
+    status = {mcolors.to_hex(style.STATUS_COLOURS[s]) for s in ("threatened", "overrun")}
+    areas = {}
+    for poly in ax.collections:
+        name = str(poly.get_label()).split(" (")[0]
+        assert mcolors.to_hex(poly.get_facecolor()[0]) not in status, name
+        v = poly.get_paths()[0].vertices  # type: ignore[attr-defined]
+        areas[name] = 0.5 * abs(float(np.dot(v[:, 0], np.roll(v[:, 1], 1))
+                                      - np.dot(v[:, 1], np.roll(v[:, 0], 1))))
+    assert set(areas) >= {"hasakah", "shaddadi", "raqqa"}
+    assert all(a > 0 for a in areas.values()), areas
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend = ax.get_legend().get_window_extent(renderer)
+    for text in ax.texts:
+        box = text.get_window_extent(renderer)
+        assert not box.overlaps(legend), text.get_text()
+    plt.close(fig)
