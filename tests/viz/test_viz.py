@@ -665,3 +665,37 @@ def test_prisons_figure_every_prison_visible_and_no_overlaps(baseline: Path) -> 
         box = text.get_window_extent(renderer)
         assert not box.overlaps(legend), text.get_text()
     plt.close(fig)
+
+
+def test_map_labels_counts_land_and_projector_legend(baseline: Path) -> None:
+    """Front dates never overprint; prisons show held counts; Iran is land; GIF type is large."""
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from viz import style
+    from viz.geomap import MapDrawer, MapModel, map_figure
+    from viz.results import Results
+
+    res = Results(baseline)
+    fig = map_figure(res)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    vermillion = mcolors.to_rgba(style.OKABE_ITO["vermillion"])
+    dates = [t for t in ax.texts if mcolors.to_rgba(t.get_color()) == vermillion]
+    sites = [t for t in ax.texts if "held" in t.get_text()]
+    assert len(dates) >= 3 and {t.get_text().split()[0] for t in sites} >= {"hasakah", "raqqa"}
+    boxes = [t.get_window_extent(renderer) for t in dates + sites]
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            assert not a.overlaps(boxes[j]), ((dates + sites)[i].get_text(),
+                                              (dates + sites)[j].get_text())
+    # A point inside Iran (east of its border) is drawn as land (white), not as water.
+    x, y = ax.transData.transform((44.95, 37.9))
+    rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
+    h = rgba.shape[0]
+    assert tuple(rgba[int(h - y), int(x), :3]) == (255, 255, 255)
+    plt.close(fig)
+    drawer = MapDrawer(MapModel(res), animated=True)
+    assert min(t.get_fontsize() for t in drawer.legend.get_texts()) >= 12
+    plt.close(drawer.fig)
