@@ -174,7 +174,8 @@ def test_absent_data_is_skipped_with_a_reason(baseline: Path, tmp_path: Path) ->
     result = runner.invoke(app, ["plot", str(folder)])
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.output.splitlines() if ln.startswith("skipped")]
-    assert lines == ["skipped gantt: no sorties.csv in the folder (sortie log of a run)"]
+    assert lines == ["skipped fleet: the fleet figure needs events.csv and sorties.csv",
+                     "skipped gantt: no sorties.csv in the folder (sortie log of a run)"]
     assert not (folder / "gantt.png").exists()
     assert (folder / "map.png").exists() and (folder / "throughput.png").exists()
 
