@@ -331,10 +331,11 @@ def _replication_kpis(res: Results) -> str:
     for key, d in probs.items():
         if not isinstance(d, dict):
             continue
-        what = words.PROBABILITY_WORDS.get(key, key.replace("_", " "))
+        what = words.PROBABILITY_WORDS.get(key, f"probability: {key.replace('_', ' ')}")
         if key == "complete_by_deadline" and d.get("deadline_day") is not None:
-            what = f"all transfers complete by day {words.number(d['deadline_day'])}"
-        items.append(f"probability that {what}: {words.probability(d)}")
+            what = ("probability that all transfers complete by day "
+                    f"{words.number(d['deadline_day'])}")
+        items.append(f"{what}: {words.probability(d)}")
     out = f"<p class='lead'>{esc(lead[0])}</p><ul>" + "".join(
         f"<li>{esc(i)}</li>" for i in items) + "</ul>"
     detail = {k: v for k, v in kpis.items()

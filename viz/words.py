@@ -33,9 +33,9 @@ NOT_RESULTS = frozenset({"scenario", "seed", "sim_events", "wall_seconds", "scen
 
 #: Probabilities in summary.json -> words.
 PROBABILITY_WORDS: dict[str, str] = {
-    "complete_within_horizon": "all transfers complete within the horizon",
-    "complete_by_deadline": "all transfers complete by the deadline",
-    "any_escape": "at least one escape",
+    "complete_within_horizon": "probability that all transfers complete within the horizon",
+    "complete_by_deadline": "probability that all transfers complete by the deadline",
+    "any_escape": "probability of at least one escape",
 }
 
 
