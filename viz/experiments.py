@@ -46,8 +46,34 @@ def unit_of(kpi: str) -> str:
     return "value"
 
 
+#: 0/1 columns of replications.csv: shown as probabilities in the title, not as histograms.
+INDICATORS = {"completed": "all transfers complete", "completed_by_deadline":
+              "all transfers complete by the deadline", "any_escape": "at least one escape"}
+
+
+def _same_as_earlier(t: Any, kpis: list[str]) -> dict[str, list[str]]:
+    """KPIs grouped by identical values: first KPI -> the later ones repeating its data."""
+    groups: dict[str, list[str]] = {}
+    for k in kpis:
+        v = t.col(k)
+        first = next((g for g in groups if np.array_equal(t.col(g), v, equal_nan=True)), None)
+        if first is None:
+            groups[k] = []
+        else:
+            groups[first].append(k)
+    return groups
+
+
 def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
-    """Histograms of the main KPIs over replications (one panel a KPI, mean marked)."""
+    """Histograms of the main KPIs over replications (one panel a distinct KPI, mean marked).
+
+    KPIs whose values are the same in every replication as an earlier KPI's
+    (registered = delivered when registration keeps up) share its panel, named
+    under it; KPIs constant over the replications and the 0/1 indicators
+    (completed, any escape) are stated in the title instead.
+    """
+    import textwrap
+
     t = res.replications
     if len(t) == 0:
         raise Skip("replications.csv has no rows")
@@ -56,12 +82,15 @@ def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
     present = [k for k in ordered if np.isfinite(t.col(k)).any()]
     if not present:
         raise Skip("replications.csv has no numeric KPI columns")
+    indicators = [k for k in present if k in INDICATORS]
+    present = [k for k in present if k not in INDICATORS]
     varying = [k for k in present if np.nanmax(t.col(k)) > np.nanmin(t.col(k))]
     constant = [k for k in present if k not in varying]
-    kpis = (varying or present)[:max_panels]
+    groups = _same_as_earlier(t, varying or present)
+    kpis = list(groups)[:max_panels]
     ncols = min(3, len(kpis))
     nrows = math.ceil(len(kpis) / ncols)
-    fig, axes = style.new_figure(nrows, ncols, figsize=(10.0, 2.7 * nrows + 0.8), squeeze=False)
+    fig, axes = style.new_figure(nrows, ncols, figsize=(10.0, 2.9 * nrows + 1.2), squeeze=False)
     for ax, k in zip(axes.flat, kpis, strict=False):
         v = t.col(k)
         finite = v[np.isfinite(v)]
@@ -70,71 +99,196 @@ def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
         ax.hist(finite, bins=bins, color=style.OKABE_ITO["blue"], alpha=0.85, edgecolor="white")
         ax.axvline(float(np.mean(finite)), color=style.OKABE_ITO["vermillion"], lw=2,
                    label=f"mean {np.mean(finite):,.4g}")
-        ax.set_xlabel(f"{k} ({unit_of(k)})")
+        label = f"{k} ({unit_of(k)})"
+        if groups[k]:
+            label += f"; same values: {', '.join(groups[k])}"
+        ax.set_xlabel(textwrap.fill(label, 34), fontsize=10)
         ax.set_ylabel("replications (count)")
         ax.legend(fontsize=8, loc="upper right")
         if missing:
             ax.set_title(f"{missing} of {len(v)} not reached", fontsize=9, fontweight="normal")
     for ax in axes.flat[len(kpis):]:
         ax.set_visible(False)
-    title = f"KPI distributions over {len(t)} replications: {res.title}"
+    lines = [f"KPI distributions over {len(t)} replications: {res.title}"]
+    shares = [f"{INDICATORS[k]} in {100 * float(np.nanmean(t.col(k))):.0f}% of replications"
+              for k in indicators]
+    if shares:
+        lines.append("; ".join(shares))
     if varying and constant:
         shown = ", ".join(f"{k} = {np.nanmin(t.col(k)):,.4g}" for k in constant[:4])
         more = f" and {len(constant) - 4} more" if len(constant) > 4 else ""
-        title += f"\nthe same in every replication: {shown}{more}"
-    fig.suptitle(title, fontweight="bold")
+        lines.append(f"the same in every replication: {shown}{more}")
+    width = int(fig.get_figwidth() * 7.5)
+    fig.suptitle("\n".join(textwrap.fill(x, width) for x in lines), fontweight="bold",
+                 fontsize=12)
     return style.finish(fig)
 
 
-def _pick_kpi(cols: list[str], grid: list[str]) -> str:
-    for k in ("completion_day", "delivered", "escaped", "at_risk_detainee_days"):
-        for c in cols:
-            if c in grid:
-                continue
-            if c == k or c == f"{k}_mean" or c == f"{k}:mean" or c == f"mean:{k}":
-                return c
-    rest = [c for c in cols if c not in grid and c not in NOT_KPIS]
-    if not rest:
-        raise Skip("the sweep table has no KPI column")
-    return rest[0]
+#: Sweep KPIs preferred when ``--kpi`` is not given, in order.
+DEFAULT_SWEEP_KPIS = ("completion_day", "delivered", "escaped", "at_risk_detainee_days")
+#: Suffixes of summary.csv columns that are not KPI means.
+_CI_SUFFIXES = ("_ci_low", "_ci_high", "_p5", "_p95", "_sd", "_n")
 
 
-def sweep_heatmap(res: Results, kpi: str | None = None) -> Figure:
-    """Mean of a KPI over two grid dimensions of a sweep (other dimensions averaged)."""
+def sweep_kpis(res: Results) -> list[str]:
+    """KPI names a sweep figure can show (``completion_day``, ``p_any_escape``, ...)."""
     t = res.sweep_table
+    grid = set(res.grid_columns)
+    numeric = [c for c in t.numeric_columns() if c not in grid]
+    if any(c.endswith("_mean") for c in numeric):  # summary.csv: one row a point
+        names = [c.removesuffix("_mean") for c in numeric if c.endswith("_mean")]
+        names += [c for c in numeric if c.startswith("p_")]
+    else:  # results.sqlite: one row a replication
+        names = [c for c in numeric if not c.endswith(_CI_SUFFIXES) and c not in NOT_KPIS
+                 and c not in ("point_index", "replication", "n")]
+    return list(dict.fromkeys(names))
+
+
+def pick_sweep_kpi(res: Results) -> str:
+    """The KPI to draw: ``res.kpi`` if given (refused when unknown), else a default."""
+    from viz.results import ResultsError
+
+    names = sweep_kpis(res)
+    if res.kpi is not None:
+        if res.kpi not in names:
+            raise ResultsError(f"--kpi {res.kpi}: not in this sweep; choose one of "
+                               f"{', '.join(names[:20])}")
+        return res.kpi
+    for k in DEFAULT_SWEEP_KPIS:
+        if k in names:
+            return k
+    if not names:
+        raise Skip("the sweep table has no KPI column")
+    return names[0]
+
+
+def _levels(t: Any, col: str) -> list[str]:
+    """Distinct values of a grid column, numbers in numeric order, words as found."""
+    vals = list(dict.fromkeys(v for v in t.text(col) if v != ""))
+    try:
+        return sorted(vals, key=float)
+    except ValueError:
+        return vals
+
+
+def _point_stats(res: Results, k: str, where: dict[str, str]) -> tuple[float, float, float]:
+    """(mean, CI low, CI high) of KPI ``k`` over the sweep rows matching ``where``.
+
+    summary.csv rows carry the mean and 95% CI of their point; rows of
+    results.sqlite are replications, summarised here (Student t interval).
+    A probability column (``p_...``) has no interval in summary.csv: NaN.
+    """
+    from sim.common.stats import summarize
+
+    t = res.sweep_table
+    rows = [r for r in t.rows if all(r.get(c) == v for c, v in where.items())]
+    if f"{k}_mean" in t or k.startswith("p_"):
+        col = k if k.startswith("p_") else f"{k}_mean"
+        means = [float(r[col]) for r in rows if r.get(col)]
+        if not means:
+            return (np.nan, np.nan, np.nan)
+        if len(means) == 1 and f"{k}_ci_low" in t and rows[0].get(f"{k}_ci_low"):
+            return (means[0], float(rows[0][f"{k}_ci_low"]), float(rows[0][f"{k}_ci_high"]))
+        if len(means) == 1 and k.startswith("p_"):
+            lo, hi = _probability_ci(res, rows[0].get("point_index", ""), k.removeprefix("p_"))
+            return (means[0], lo, hi)
+        return (float(np.mean(means)), np.nan, np.nan)
+    vals = [float(r[k]) for r in rows if r.get(k)]
+    if not vals:
+        return (np.nan, np.nan, np.nan)
+    st = summarize(vals)
+    ends = [np.nan if st.get(key) is None else float(st[key]) for key in ("ci_low", "ci_high")]
+    return (float(st["mean"]), ends[0], ends[1])
+
+
+def _probability_ci(res: Results, point_index: str, name: str) -> tuple[float, float]:
+    """The 95% CI of a point's probability from summary.json (NaN when not recorded)."""
+    for p in res.summary.get("points") or []:
+        if isinstance(p, dict) and str(p.get("point_index")) == point_index:
+            d = (p.get("probabilities") or {}).get(name)
+            if isinstance(d, dict) and _num(d.get("ci_low")) is not None \
+                    and _num(d.get("ci_high")) is not None:
+                return (float(d["ci_low"]), float(d["ci_high"]))
+    return (np.nan, np.nan)
+
+
+def _kpi_label(k: str) -> str:
+    """Axis label of a sweep KPI: the mean with its unit, or a probability."""
+    if k.startswith("p_"):
+        return f"P({k.removeprefix('p_').replace('_', ' ')}) (probability 0..1)"
+    return f"mean {k} ({unit_of(k)})"
+
+
+def sweep_figure(res: Results) -> Figure:
+    """A sweep's KPI by parameter: a line with 95% CIs (one dimension) or a heatmap (two)."""
     grid = res.grid_columns
-    if len(grid) < 2:
-        raise Skip(f"a heatmap needs two grid dimensions; the sweep has {len(grid)}")
-    numeric = t.numeric_columns()
-    gx, gy = grid[0], grid[1]
-    if gx not in numeric or gy not in numeric:
-        raise Skip(f"grid columns {gx}, {gy} are not numeric")
-    k = kpi or _pick_kpi(numeric, grid)
-    x, y, v = t.col(gx), t.col(gy), t.col(k)
-    xs, ys = np.unique(x[np.isfinite(x)]), np.unique(y[np.isfinite(y)])
+    if not grid:
+        raise Skip("the sweep table names no grid parameter")
+    k = pick_sweep_kpi(res)
+    if len(grid) == 1:
+        return _sweep_line(res, grid[0], k)
+    return _sweep_heatmap(res, grid[0], grid[1], k)
+
+
+def _sweep_line(res: Results, g: str, k: str) -> Figure:
+    levels = _levels(res.sweep_table, g)
+    stats = np.array([_point_stats(res, k, {g: v}) for v in levels], dtype=float)
+    try:
+        xs = np.array([float(v) for v in levels])
+        categorical = False
+    except ValueError:
+        xs = np.arange(len(levels), dtype=float)
+        categorical = True
+    fig, ax = style.new_figure()
+    mean, lo, hi = stats[:, 0], stats[:, 1], stats[:, 2]
+    has_ci = np.isfinite(lo) & np.isfinite(hi)
+    c = style.OKABE_ITO["blue"]
+    ax.plot(xs, mean, color=c, lw=2, marker="o", markersize=7, label="mean")
+    if has_ci.any():
+        ax.errorbar(xs[has_ci], mean[has_ci],
+                    yerr=[mean[has_ci] - lo[has_ci], hi[has_ci] - mean[has_ci]], fmt="none",
+                    ecolor=c, capsize=6, lw=1.5, label="95% confidence interval")
+    for x, m in zip(xs, mean, strict=True):
+        if np.isfinite(m):
+            ax.annotate(f"{m:,.3g}", (x, m), xytext=(8, 4), textcoords="offset points",
+                        fontsize=9)
+    if categorical or len(levels) <= 12:
+        ax.set_xticks(xs, levels)
+    if k.startswith("p_"):
+        ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(f"{g} (parameter value)")
+    ax.set_ylabel(_kpi_label(k))
+    ax.legend(loc="best")
+    ax.set_title(f"Sweep of {res.title}: mean {k} by {g}")
+    return style.finish(fig)
+
+
+def _sweep_heatmap(res: Results, gx: str, gy: str, k: str) -> Figure:
+    t = res.sweep_table
+    xs, ys = _levels(t, gx), _levels(t, gy)
     z = np.full((len(ys), len(xs)), np.nan)
     for i, yv in enumerate(ys):
         for j, xv in enumerate(xs):
-            sel = (x == xv) & (y == yv) & np.isfinite(v)
-            if sel.any():
-                z[i, j] = float(np.mean(v[sel]))
+            z[i, j] = _point_stats(res, k, {gx: xv, gy: yv})[0]
     fig, ax = style.new_figure(figsize=(9.0, 6.0))
     im = ax.imshow(z, origin="lower", aspect="auto", cmap="cividis")
-    ax.set_xticks(range(len(xs)), [f"{a:g}" for a in xs])
-    ax.set_yticks(range(len(ys)), [f"{a:g}" for a in ys])
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    finite = z[np.isfinite(z)]
+    mid = float(np.mean(finite)) if len(finite) else 0.0
     for i in range(len(ys)):
         for j in range(len(xs)):
             if np.isfinite(z[i, j]):
-                light = z[i, j] < np.nanmean(z)
                 ax.text(j, i, f"{z[i, j]:,.3g}", ha="center", va="center", fontsize=9,
-                        color="white" if light else "black")
-    ax.set_xlabel(f"{gx} (grid value)")
-    ax.set_ylabel(f"{gy} (grid value)")
+                        color="white" if z[i, j] < mid else "black")
+    ax.set_xlabel(f"{gx} (parameter value)")
+    ax.set_ylabel(f"{gy} (parameter value)")
     ax.grid(False)
-    base = k.removesuffix("_mean")
     cb = fig.colorbar(im, ax=ax)
-    cb.set_label(f"mean {base} ({unit_of(base)})")
-    ax.set_title(f"Sweep of {res.title}: mean {base}\nby {gx} and {gy}", fontsize=11)
+    cb.set_label(_kpi_label(k))
+    others = [g for g in res.grid_columns if g not in (gx, gy)]
+    note = f" (averaged over {', '.join(others)})" if others else ""
+    ax.set_title(f"Sweep of {res.title}: mean {k}\nby {gx} and {gy}{note}", fontsize=11)
     return style.finish(fig)
 
 

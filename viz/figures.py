@@ -55,15 +55,20 @@ CATALOGUE: tuple[FigureSpec, ...] = (
                geomap.map_figure),
     FigureSpec("kpi_histograms", "KPI distributions over replications.", (REPLICATIONS_KIND,),
                experiments.kpi_histograms),
-    FigureSpec("sweep_heatmap", "Mean KPI over two sweep dimensions.", (SWEEP_KIND,),
-               experiments.sweep_heatmap),
+    FigureSpec("sweep", "Mean KPI with its 95% CI against the sweep parameter (one "
+               "dimension), or over the first two dimensions (heatmap).", (SWEEP_KIND,),
+               experiments.sweep_figure),
     FigureSpec("compare", "Paired differences between two scenarios with 95% CI.",
-               (COMPARE_KIND, REPLICATIONS_KIND, SWEEP_KIND), experiments.compare_plot),
+               (COMPARE_KIND,), experiments.compare_plot),
 )
 
 
 def specs_for(res: Results) -> list[FigureSpec]:
-    """The figures that apply to this folder's kind (compare also wherever compare.json is)."""
+    """The figures that apply to this folder's kind (compare also wherever compare.json is).
+
+    A replications or sweep folder without compare.json gets no compare entry at all:
+    a figure that could never be drawn there is not worth a "not shown" line.
+    """
     out = []
     for spec in CATALOGUE:
         if res.kind in spec.kinds or (spec.name == "compare" and res.has("compare.json")):
@@ -114,14 +119,17 @@ def _metadata(fmt: str) -> dict[str, str | None]:
 WORKER_SHARE = frozenset({"reception", "gantt", "map", "kpi_histograms"})
 
 
-def _draw_files(folder: Path, names: list[str], fmt: str) -> list[tuple[str, Path | str]]:
-    """Draw the named figures of ``folder`` to files: (name, path written or skip reason)."""
+def _draw_files(folder: Path, names: list[str], fmt: str, into: Path,
+                kpi: str | None = None) -> list[tuple[str, Path | str]]:
+    """Draw the named figures of ``folder`` into the folder ``into``.
+
+    Returns (name, path written or skip reason) for each figure.
+    """
     import matplotlib.pyplot as plt
 
-    from sim.common.atomic import atomic_write_bytes
     from viz import style
 
-    res = Results(folder)
+    res = Results(folder, kpi=kpi)
     out: list[tuple[str, Path | str]] = []
     with style.use_style():
         for spec in specs_for(res):
@@ -132,15 +140,24 @@ def _draw_files(folder: Path, names: list[str], fmt: str) -> list[tuple[str, Pat
             except Skip as exc:
                 out.append((spec.name, str(exc)))
                 continue
-            path = res.folder / f"{spec.name}.{fmt}"
-            atomic_write_bytes(path, to_bytes(fig, fmt))
+            path = into / f"{spec.name}.{fmt}"
+            path.write_bytes(to_bytes(fig, fmt))
             plt.close(fig)
             out.append((spec.name, path))
     return out
 
 
-def draw_folder(folder: Path, fmt: str = "png") -> tuple[list[Path], list[str]]:
-    """Draw every figure the folder supports as ``<name>.<fmt>``; returns (written, notes)."""
+def draw_folder(folder: Path, fmt: str = "png", kpi: str | None = None
+                ) -> tuple[list[Path], list[str]]:
+    """Draw every figure the folder supports as ``<name>.<fmt>``; returns (written, notes).
+
+    Every data file is checked first (:meth:`Results.validate`), and the figures
+    are drawn into a temporary folder and moved into place only once all of them
+    are done: a corrupt input or a failure half-way leaves no file behind.
+    """
+    import shutil
+    import tempfile
+
     import matplotlib.pyplot  # noqa: F401 - imported once, before the worker forks
 
     from viz.parallel import Background
@@ -148,20 +165,28 @@ def draw_folder(folder: Path, fmt: str = "png") -> tuple[list[Path], list[str]]:
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt}: expected one of {', '.join(FORMATS)}")
     folder = Path(folder)
-    names = [spec.name for spec in specs_for(Results(folder))]
+    res = Results(folder, kpi=kpi)
+    res.validate()
+    names = [spec.name for spec in specs_for(res)]
     share = [n for n in names if n in WORKER_SHARE]
-    worker = Background(_draw_files, folder, share, fmt) if share else None
-    done = dict(_draw_files(folder, [n for n in names if n not in share], fmt))
-    if worker is not None:
-        done.update(worker.result())
-    written: list[Path] = []
-    notes: list[str] = []
-    for name in names:
-        item = done[name]
-        if isinstance(item, Path):
-            written.append(item)
-        else:
-            notes.append(f"skipped {name}: {item}")
+    tmp = Path(tempfile.mkdtemp(prefix=".figures-", dir=folder))
+    try:
+        worker = Background(_draw_files, folder, share, fmt, tmp, kpi) if share else None
+        done = dict(_draw_files(folder, [n for n in names if n not in share], fmt, tmp, kpi))
+        if worker is not None:
+            done.update(worker.result())
+        written: list[Path] = []
+        notes: list[str] = []
+        for name in names:
+            item = done[name]
+            if isinstance(item, Path):
+                target = folder / item.name
+                item.replace(target)
+                written.append(target)
+            else:
+                notes.append(f"skipped {name}: {item}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return written, notes
 
 

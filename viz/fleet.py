@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,34 +17,238 @@ if TYPE_CHECKING:
 MAX_GANTT_ROWS = 40
 
 
-def availability(res: Results) -> Figure:
-    """Aircraft by state (flying, idle, resting, maintenance, grounded, ...) per day, stacked."""
+#: Time-weighted fleet states, in stacking order: (key, legend label).
+FLEET_STATES: tuple[tuple[str, str], ...] = (
+    ("flying", "flying"),
+    ("mission_ground", "on a mission, on the ground (loading, unloading, turnaround)"),
+    ("maintenance", "in maintenance"),
+    ("grounded", "grounded (weather or order)"),
+    ("idle", "idle or crew resting"),
+    ("pending", "ordered, not yet arrived"),
+    ("withdrawn", "withdrawn"),
+)
+
+
+def _dist_mean(v: Any) -> float:
+    """Mean of a scenario distribution (a number or a ``dist`` mapping); 0 if unknown."""
+    if isinstance(v, (int, float)):
+        return float(v)
+    if not isinstance(v, dict):
+        return 0.0
+    if "mean" in v:
+        return float(v["mean"])
+    if "value" in v:
+        return float(v["value"])
+    if v.get("dist") == "triangular":
+        return (float(v["low"]) + float(v["mode"]) + float(v["high"])) / 3.0
+    if "low" in v and "high" in v:
+        return (float(v["low"]) + float(v["high"])) / 2.0
+    return 0.0
+
+
+def _add(hours: np.ndarray, t0: float, t1: float) -> None:
+    """Add the interval [t0, t1) (hours) to per-day hour totals, split at midnights."""
+    n = len(hours)
+    t0, t1 = max(t0, 0.0), min(t1, n * 24.0)
+    while t0 < t1:
+        day = int(t0 // 24)
+        end = min(t1, (day + 1) * 24.0)
+        hours[day] += end - t0
+        t0 = end
+
+
+def _minus(spans: list[tuple[float, float]], cuts: list[tuple[float, float]]
+           ) -> list[tuple[float, float]]:
+    """The parts of ``spans`` outside every interval of ``cuts``."""
+    out = spans
+    for c0, c1 in cuts:
+        nxt = []
+        for a, b in out:
+            if c1 <= a or c0 >= b:
+                nxt.append((a, b))
+                continue
+            if a < c0:
+                nxt.append((a, c0))
+            if c1 < b:
+                nxt.append((c1, b))
+        out = nxt
+    return out
+
+
+def _overlap(spans: list[tuple[float, float]], cuts: list[tuple[float, float]]
+             ) -> list[tuple[float, float]]:
+    """The parts of ``spans`` inside some interval of ``cuts`` (cuts do not overlap)."""
+    out = []
+    for a, b in spans:
+        for c0, c1 in cuts:
+            lo, hi = max(a, c0), min(b, c1)
+            if lo < hi:
+                out.append((lo, hi))
+    return out
+
+
+def state_hours(res: Results) -> dict[str, np.ndarray]:
+    """Aircraft-hours per day in each fleet state; divided by 24, the average number of aircraft.
+
+    Computed from the logs rather than sampled at midnight (when almost every
+    aircraft is idle): ``flying`` from sorties.csv; a mission from ``dispatch``
+    to the end of turnaround after ``unload`` (the scenario's mean turnaround),
+    or to the return after ``abort``/``divert``; maintenance from ``failure``
+    to ``repaired``; grounded while a ``grounded_*`` order holds the aircraft's
+    mode; withdrawn after ``withdrawn``. Idle is the rest of the time after
+    ``available``. Pending runs from an aircraft's order (the start, or the
+    trigger that added it) to its ``available`` event.
+    """
     t = res.daily
-    states = [s for s in style.STATE_COLOURS if f"aircraft_{s}" in t]
-    states += [s for s in t.prefixed("aircraft_") if s not in states]
-    if not states:
-        raise Skip("daily.csv has no aircraft_<state> columns")
-    ys = [np.nan_to_num(t.col(f"aircraft_{s}")) for s in states]
-    if not np.any(np.sum(ys, axis=0)):
+    n_days = len(t)
+    horizon = n_days * 24.0
+    turnaround = {k: _dist_mean(v.get("turnaround_min")) / 60.0
+                  for k, v in (res.scenario.get("aircraft") or {}).items() if isinstance(v, dict)}
+    kind_of: dict[str, str] = {}
+    mode_of: dict[str, str] = {}
+    flights: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in res.sorties:
+        a = r["aircraft"]
+        kind_of.setdefault(a, r.get("type", ""))
+        mode_of.setdefault(a, r.get("mode", ""))
+        flights[a].append((float(r["depart_hour"]), float(r["arrive_hour"])))
+    available: dict[str, float] = {}
+    missions: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    repairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    withdrawn: dict[str, float] = {}
+    groundings: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    started: dict[str, float] = {}
+    failed: dict[str, float] = {}
+    for e in res.events:
+        event, who, hour = e["event"], e["who"], float(e["hour"])
+        if event == "available":
+            available.setdefault(who, hour)
+        elif event == "dispatch":
+            started[who] = hour
+        elif event == "unload" and who in started:
+            end = hour + turnaround.get(kind_of.get(who, ""), 0.0)
+            missions[who].append((started.pop(who), end))
+        elif event == "abort" and who in started:
+            h0 = started.pop(who)
+            missions[who].append((h0, hour + (hour - h0)))
+        elif event == "divert" and who in started:
+            back = max((b for a, b in flights[who] if a >= hour), default=hour)
+            missions[who].append((started.pop(who), back))
+        elif event == "failure":
+            failed[who] = hour
+        elif event == "repaired" and who in failed:
+            repairs[who].append((failed.pop(who), hour))
+        elif event == "withdrawn":
+            withdrawn[who] = hour
+        elif event.startswith("grounded_"):
+            groundings[e["where"]].append((hour, hour + float(e.get("n") or 0)))
+    for who, h0 in started.items():  # a mission still under way at the end
+        missions[who].append((h0, max([h0, *(b for a, b in flights[who] if a >= h0)])))
+    for who, h0 in failed.items():
+        repairs[who].append((h0, horizon))
+    out = {k: np.zeros(n_days) for k, _label in FLEET_STATES}
+    for who, t_avail in available.items():
+        t_end = withdrawn.get(who, horizon)
+        if who in withdrawn:
+            _add(out["withdrawn"], t_end, horizon)
+        life = [(t_avail, t_end)]
+        fly = _overlap(flights.get(who, []), life)
+        busy = _overlap(sorted(missions.get(who, [])) + fly, life)
+        busy = _merge(busy)
+        for h0, h1 in fly:
+            _add(out["flying"], h0, h1)
+        for h0, h1 in _minus(busy, fly):
+            _add(out["mission_ground"], h0, h1)
+        free = _minus(life, busy)
+        down = _merge(_overlap(free, repairs.get(who, [])))
+        for h0, h1 in down:
+            _add(out["maintenance"], h0, h1)
+        free = _minus(free, down)
+        held = _merge(_overlap(free, _merge(groundings.get(mode_of.get(who, ""), []))))
+        for h0, h1 in held:
+            _add(out["grounded"], h0, h1)
+        for h0, h1 in _minus(free, held):
+            _add(out["idle"], h0, h1)
+    for h0, h1 in _pending_spans(res, available, kind_of):
+        _add(out["pending"], h0, h1)
+    return out
+
+
+def _pending_spans(res: Results, available: dict[str, float], kind_of: dict[str, str]
+                   ) -> list[tuple[float, float]]:
+    """(ordered, available) hours of aircraft that joined after they were ordered.
+
+    The initial fleet is ordered at hour 0 and joins on ``available_from_day``;
+    an ``add_aircraft`` action is ordered when its trigger fired (kpis.json)
+    and joins ``delay_hours`` later. An aircraft is matched to an order by its
+    type and the hour its ``available`` event was logged.
+    """
+    orders: list[tuple[str, float, float]] = []  # (type, ordered hour, available hour)
+    sc = res.scenario
+    for f in sc.get("fleet") or []:
+        if isinstance(f, dict):
+            h = float(f.get("available_from_day") or 0.0) * 24.0
+            orders += [(str(f.get("type")), 0.0, h)] * int(f.get("count") or 0)
+    fired: dict[str, float] = {}
+    if res.has("kpis.json"):
+        for f in res.kpis.get("triggers_fired") or []:
+            fired.setdefault(str(f["name"]), float(f["day"]) * 24.0)
+    for trig in sc.get("triggers") or []:
+        if not isinstance(trig, dict) or str(trig.get("name")) not in fired:
+            continue
+        h = fired[str(trig.get("name"))]
+        for act in trig.get("then") or []:
+            add = act.get("add_aircraft") if isinstance(act, dict) else None
+            if isinstance(add, dict):
+                orders += [(str(add.get("type")), h, h + float(add.get("delay_hours") or 0))] \
+                    * int(add.get("count") or 0)
+    out = []
+    for who, h in available.items():
+        kind = kind_of.get(who) or who.rsplit("-", 1)[0]
+        match = next((o for o in orders if o[0] == kind and abs(o[2] - h) < 0.01), None)
+        if match is not None:
+            orders.remove(match)
+            if match[2] > match[1]:
+                out.append((match[1], match[2]))
+    return out
+
+
+def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping union of intervals."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif b > a:
+            out.append((a, b))
+    return out
+
+
+def availability(res: Results) -> Figure:
+    """Average aircraft per day in each state (time-weighted), stacked."""
+    t = res.daily
+    if not res.has("events.csv") or not res.has("sorties.csv"):
+        raise Skip("the fleet figure needs events.csv and sorties.csv")
+    hours = state_hours(res)
+    if not any(np.any(v) for v in hours.values()):
         raise Skip("the scenario has no aircraft")
     x = style.dates(res.start, t.col("day"))
     fig, ax = style.new_figure()
-    labels = {"busy": "flying / on a mission"}
-    ax.stackplot(x, ys, labels=[labels.get(s, s) for s in states],
-                 colors=[style.STATE_COLOURS.get(s, style.colour(i)) for i, s in enumerate(states)],
-                 step="post", alpha=0.9)
-    hours = [np.nan_to_num(t.col(f"flight_hours:{ty}")) for ty in t.prefixed("flight_hours:")]
-    if hours:
-        avg = np.sum(hours, axis=0) / 24.0
-        ax.step(x, avg, where="mid", color="black", lw=1.8,
-                label="average moving over the day (flight hours / 24 h)")
+    keys = [k for k, _label in FLEET_STATES if np.any(hours[k])]
+    labels = dict(FLEET_STATES)
+    polys = ax.stackplot(x, [hours[k] / 24.0 for k in keys], labels=[labels[k] for k in keys],
+                         colors=[style.FLEET_COLOURS[k] for k in keys], step="mid", alpha=0.9)
+    for poly, k in zip(polys, keys, strict=True):
+        if k == "withdrawn":
+            poly.set_hatch("///")
+            poly.set_edgecolor(style.OKABE_ITO["grey"])
     from viz.timeseries import crop
 
-    style.date_axis(ax)
+    style.date_axis(ax, "date (each day's average)")
     crop(ax, res)
-    ax.set_ylabel("aircraft and vehicles (count)")
-    ax.set_title(f"Fleet by state at the end of each day: {res.title}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=4, fontsize=8)
+    ax.set_ylabel("aircraft and vehicles (average over the day)")
+    ax.set_title(f"Fleet by state, time-weighted over each day: {res.title}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3, fontsize=8)
     return style.finish(fig)
 
 

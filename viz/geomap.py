@@ -30,6 +30,10 @@ KM_PER_DEG = 111.2
 #: Widest flow line, points.
 MAX_FLOW_WIDTH = 10.0
 MAP_SIZE = (10.5, 6.8)
+#: Animated maps (GIF, report slider) are shown on projectors: larger and with larger type.
+ANIMATED_SIZE = (12.0, 9.0)
+#: Longitude (degrees east) an open border outline is filled to.
+FAR_EAST = 63.0
 
 
 @lru_cache(maxsize=1)
@@ -130,6 +134,14 @@ class MapModel:
         return {s: self.daily.rows[d].get(f"status:{s}") or "safe"
                 for s in self.daily.prefixed("status:")}
 
+    def held_at(self, day: int) -> dict[str, float]:
+        """Detainees still held at each prison at the end of ``day`` (daily.csv)."""
+        if self.daily is None:
+            return {}
+        d = min(max(day, 0), len(self.daily) - 1)
+        return {p: float(np.nan_to_num(self.daily.col(f"held:{p}")[d]))
+                for p in self.daily.prefixed("held:") if p in self.sites}
+
     def operation_days(self) -> int:
         """Last day with a sortie, a status change or a front move (at least 1)."""
         last = 0.0
@@ -184,6 +196,10 @@ class MapDrawer:
         ax.set_ylabel("latitude (degrees north)")
         self.top_artists_base: list[Any] = []
         self._draw_base(ax)
+        if animated:
+            ax.tick_params(labelsize=11)
+            ax.xaxis.label.set_fontsize(12)
+            ax.yaxis.label.set_fontsize(12)
         self.flow_lines: dict[str, LineCollection] = {}
         for mode in MODE_ORDER:
             colour, _ls = style.MODE_STYLE[mode]
@@ -213,7 +229,12 @@ class MapDrawer:
         for c in data["countries"]:
             xs = [p[0] for p in c["coords"]]
             ys = [p[1] for p in c["coords"]]
-            if not c.get("open"):
+            if c.get("open"):
+                # Only the border is shipped (Iran): land lies to its east, so fill to the
+                # east edge of the world rather than leave it the colour of water.
+                ax.fill([*xs, FAR_EAST, FAR_EAST], [*ys, ys[-1], ys[0]], color="#FFFFFF",
+                        zorder=0.5, lw=0)
+            else:
                 ax.fill(xs, ys, color="#FFFFFF", zorder=0.5, lw=0)
             ax.plot(xs, ys, color="#555555", lw=1.0, zorder=1)
             inside = [(lx, ly) for lx, ly in [c["label"], *c.get("label_alt", [])]
@@ -243,11 +264,16 @@ class MapDrawer:
                 self.top_artists_base.append(ax.scatter(
                     [p[0] for p in pts], [p[1] for p in pts], c=colour, marker=marker,
                     s=150 if marker == "*" else 70, edgecolors="black", linewidths=0.6, zorder=7))
+        self.site_labels: dict[str, Any] = {}
+        size = 11 if self.animated else 9
         for sid in self.m.sites:
             x, y = self._xy(sid)
-            self.top_artists_base.append(ax.annotate(
-                sid, (x, y), xytext=(6, 5), textcoords="offset points", fontsize=9, zorder=8,
-                bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5}))
+            label = ax.annotate(
+                sid, (x, y), xytext=(6, 5), textcoords="offset points", fontsize=size, zorder=8,
+                va="bottom", bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none",
+                                   "pad": 0.5})
+            self.site_labels[sid] = label
+            self.top_artists_base.append(label)
 
     def _legend(self) -> None:
         from matplotlib.lines import Line2D
@@ -278,9 +304,17 @@ class MapDrawer:
             handles.append(Line2D([], [], color=style.OKABE_ITO["vermillion"], lw=2.5,
                                   marker="X", markersize=9))
             labels.append("front (threat radius shaded)")
-        self.legend = self.ax.legend(handles, labels, loc="upper left", fontsize=8,
-                                     bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
-                                     title="legend", title_fontsize=9)
+        if any(s.get("kind") == "prison" for s in self.m.sites.values()):
+            handles.append(Line2D([], [], color="none"))
+            labels.append("prison label: detainees held")
+        if self.animated:  # projector: large type, below the map so the map keeps its width
+            self.legend = self.ax.legend(handles, labels, loc="upper center", fontsize=12,
+                                         bbox_to_anchor=(0.5, -0.1), ncols=4, markerscale=1.3,
+                                         borderaxespad=0.0)
+        else:
+            self.legend = self.ax.legend(handles, labels, loc="upper left", fontsize=8,
+                                         bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                                         title="legend", title_fontsize=9)
 
     def dynamic_artists(self) -> list[Any]:
         """Artists drawn over the flows, redrawn on every animation frame (in z order)."""
@@ -322,17 +356,11 @@ class MapDrawer:
             (mk,) = ax.plot([pos[1]], [pos[0]], marker="X", color=style.OKABE_ITO["vermillion"],
                             markersize=12, markeredgecolor="black", zorder=7)
             self.front_artists.append(mk)
-        for d in chosen_days or []:
-            for pos in m.front_at(d):
-                if pos is None:
-                    continue
-                (mk,) = ax.plot([pos[1]], [pos[0]], marker="o", markersize=5,
-                                color=style.OKABE_ITO["vermillion"], zorder=5)
-                when = style.dates(m.res.start, [d])[0]
-                tx = ax.annotate(f"{when:%d %b}", (pos[1], pos[0]), xytext=(0, -11),
-                                 textcoords="offset points", fontsize=7, ha="center",
-                                 color=style.OKABE_ITO["vermillion"], zorder=5)
-                self.front_artists += [mk, tx]
+        held = m.held_at(day)
+        for sid, label in self.site_labels.items():
+            label.set_text(f"{sid}\n{held[sid]:,.0f} held" if sid in held else sid)
+        if chosen_days:
+            self._front_dates(chosen_days)
         status = m.status_at(day)
         pts, cols = [], []
         for sid, st in status.items():
@@ -345,15 +373,85 @@ class MapDrawer:
         self.day_text.set_text(f"day {day}: {when:%d %b %Y}")
         if self.animated:
             ax.set_title(f"Transfer network, fronts and detainees carried, day by day: "
-                         f"{m.res.title}", fontsize=11)
+                         f"{m.res.title}", fontsize=14)
         else:
             ax.set_title(f"Transfer network, fronts and detainees carried by the end of "
                          f"{when:%d %b %Y}: {m.res.title}", fontsize=11)
+
+    def _front_dates(self, days: list[int]) -> None:
+        """Date labels of the fronts' positions on ``days``, placed clear of each other.
+
+        Each label tries a few positions around its point (below, above, right,
+        left, further out) and takes the first that overlaps no site label and no
+        label already placed.
+        """
+        ax = self.ax
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        taken = [t.get_window_extent(renderer).expanded(1.05, 1.1)
+                 for t in self.site_labels.values()]
+        for (lat, lon), text in front_date_labels(self.m, days):
+            (mk,) = ax.plot([lon], [lat], marker="o", markersize=5,
+                            color=style.OKABE_ITO["vermillion"], zorder=5)
+            tx = None
+            for dx, dy, ha, va in LABEL_SPOTS:
+                if tx is not None:
+                    tx.remove()
+                tx = ax.annotate(text, (lon, lat), xytext=(dx, dy), textcoords="offset points",
+                                 fontsize=7.5, ha=ha, va=va, zorder=6,
+                                 color=style.OKABE_ITO["vermillion"],
+                                 bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none",
+                                       "pad": 0.3})
+                box = tx.get_window_extent(renderer)
+                if not any(box.overlaps(b) for b in taken):
+                    break
+            assert tx is not None
+            taken.append(tx.get_window_extent(renderer))
+            self.front_artists += [mk, tx]
 
     def finish(self) -> Figure:
         """Lay out and return the figure."""
         self.fig.tight_layout()
         return self.fig
+
+
+#: Where a front date label may go around its point: (dx, dy points, ha, va), first free wins.
+LABEL_SPOTS: tuple[tuple[int, int, str, str], ...] = (
+    (0, -7, "center", "top"), (0, 7, "center", "bottom"), (7, 0, "left", "center"),
+    (-7, 0, "right", "center"), (7, -9, "left", "top"), (-7, -9, "right", "top"),
+    (7, 9, "left", "bottom"), (-7, 9, "right", "bottom"), (0, -20, "center", "top"),
+    (0, 20, "center", "bottom"), (22, 0, "left", "center"), (-22, 0, "right", "center"),
+)
+
+#: Front positions closer than this (degrees) share one date label.
+SAME_PLACE_DEG = 0.08
+
+
+def front_date_labels(model: MapModel, days: list[int]
+                      ) -> list[tuple[tuple[float, float], str]]:
+    """((lat, lon), text) labels of the fronts' positions on ``days``, one per place.
+
+    A front that has stopped (at the end of its path) is at the same place on
+    several chosen days, and two fronts may meet: such positions share one
+    label listing the dates ("23 Jan, 13 Feb"), so labels never overprint.
+    """
+    places: list[tuple[tuple[float, float], list[str]]] = []
+    for d in days:
+        when = f"{style.dates(model.res.start, [d])[0]:%d %b}"
+        for pos in model.front_at(d):
+            if pos is None:
+                continue
+            near = next((p for p in places if abs(p[0][0] - pos[0]) < SAME_PLACE_DEG
+                         and abs(p[0][1] - pos[1]) < SAME_PLACE_DEG), None)
+            if near is None:
+                places.append((pos, [when]))
+            elif when not in near[1]:
+                near[1].append(when)
+    return [(pos, _date_span(whens)) for pos, whens in places]
+
+
+def _date_span(whens: list[str]) -> str:
+    """``21 Jan`` or ``from 23 Jan`` (a front standing still from then on)."""
+    return whens[0] if len(whens) == 1 else f"{whens[0]} to {whens[-1]}"
 
 
 def chosen_days(model: MapModel, n: int = 4) -> list[int]:
@@ -396,7 +494,7 @@ def map_frames_png(res: Results, max_frames: int = 31, dpi: int = 90) -> list[tu
     from PIL import Image
 
     model = MapModel(res)
-    drawer = MapDrawer(model, dpi=dpi, animated=True)
+    drawer = MapDrawer(model, figsize=ANIMATED_SIZE, dpi=dpi, animated=True)
     days = frame_days(model, max_frames)
     out = []
     try:
@@ -430,7 +528,7 @@ def map_gif(res: Results, path: Path, max_frames: int = 60, fps: int = 2, dpi: i
     from matplotlib.animation import PillowWriter
 
     model = MapModel(res)
-    drawer = MapDrawer(model, dpi=dpi, animated=True)
+    drawer = MapDrawer(model, figsize=ANIMATED_SIZE, dpi=dpi, animated=True)
     days = frame_days(model, max_frames)
     drawer.update(days[0])
     drawer.fig.tight_layout()

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from viz import words
 from viz.embed import png_base64
 from viz.parallel import Background
 from viz.results import (
@@ -44,7 +45,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;marg
 main{max-width:1180px;margin:0 auto;padding:1.2rem 1.5rem 3rem}
 h1{font-size:1.7rem;margin:.2rem 0}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;
  margin-top:2.2rem}h3{margin-bottom:.3rem}
-.sub{color:#555}.grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}
+.sub{color:#555}.lead{font-size:1.08rem;max-width:60rem}
+.grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}
 table{border-collapse:collapse;font-size:.9rem;margin:.4rem 0 1rem;background:#fff}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:left;vertical-align:top}
 th{background:#eef4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -181,8 +183,8 @@ def _scenario_section(res: Results) -> str:
          "intake limit (per day)"], rows))
     fleet = [[f.get("type"), f.get("count"), f.get("base"), f.get("available_from_day")]
              for f in sc.get("fleet") or [] if isinstance(f, dict)]
-    types = [[k, v.get("mode"), v.get("seats"), v.get("cruise_kmh"), v.get("range_km"),
-              v.get("crew_hours_per_day")]
+    types = [[k, str(v.get("mode") or "").replace("_", "-"), v.get("seats"), v.get("cruise_kmh"),
+              _range(v), v.get("crew_hours_per_day")]
              for k, v in (sc.get("aircraft") or {}).items() if isinstance(v, dict)]
     parts.append("<div class='grid'><div><h3>Fleet</h3>" + table(
         ["type", "count", "base", "available from day"], fleet) + "</div><div><h3>Types</h3>" +
@@ -190,48 +192,214 @@ def _scenario_section(res: Results) -> str:
         + "</div></div>")
     fronts = (sc.get("escalation") or {}).get("fronts") or []
     if fronts:
-        frows = [[f.get("name"), f.get("start_day"), " - ".join(map(str, f.get("path") or [])),
+        frows = [[f.get("name"), f.get("start_day"),
+                  " - ".join(_place(p) for p in f.get("path") or []),
+                  words.dist(f.get("speed_km_per_day"), "km/day"),
                   f.get("threat_radius_km"), f.get("overrun_radius_km")] for f in fronts]
         parts.append("<h3>Fronts</h3>" + table(
-            ["name", "start day", "path", "threat radius (km)", "overrun radius (km)"], frows))
-    trig = [[t.get("name"), json.dumps(t.get("when"), sort_keys=True),
-             "; ".join(json.dumps(a, sort_keys=True) for a in t.get("then") or [])]
+            ["name", "start day", "path", "speed (drawn each day)", "threat radius (km)",
+             "overrun radius (km)"], frows))
+    trig = [[t.get("name"), words.condition(t.get("when")),
+             "; ".join(words.action(a) for a in t.get("then") or []),
+             "once" if t.get("once", True) else "every time"]
             for t in sc.get("triggers") or [] if isinstance(t, dict)]
     if trig:
-        parts.append("<h3>Triggers</h3>" + table(["name", "when", "then"], trig))
+        parts.append("<h3>Triggers</h3>" + table(["name", "when", "then", "fires"], trig))
     return "".join(parts)
+
+
+#: A range at least this long is no limit in practice (road vehicles refuel on the way).
+UNLIMITED_RANGE_KM = 10_000.0
+
+
+def _range(ac: dict[str, Any]) -> Any:
+    """An aircraft type's range for the table: km, or words when it does not limit."""
+    rng = ac.get("range_km")
+    if rng is None or (isinstance(rng, (int, float)) and rng >= UNLIMITED_RANGE_KM):
+        return "no limit (road)" if ac.get("mode") == "ground" else "no limit"
+    return rng
+
+
+def _place(p: Any) -> str:
+    """A front waypoint: a place name, or [lat, lon] as degrees."""
+    if isinstance(p, list) and len(p) == 2:
+        return f"{p[0]}N {p[1]}E"
+    return str(p)
 
 
 def _kpi_section(res: Results) -> str:
     if res.kind == RUN_KIND:
-        try:
-            kpis = dict(res.kpis)
-        except Skip as exc:
-            return f"<p class='skip'>{esc(str(exc))}</p>"
-        sites = kpis.pop("sites", None) or {}
-        kpis.pop("final_states", None)
-        out = _kv_table(kpis)
-        if sites:
-            cols = ["detainees", "delivered", "escaped", "threatened_day", "overrun_day",
-                    "emptied_day"]
-            rows = [[sid, *(row.get(c) for c in cols)] for sid, row in sites.items()]
-            out += "<h3>Prisons</h3>" + table(["prison", *[c.replace("_", " ") for c in cols]],
-                                              rows)
-        return out
+        return _run_kpis(res)
     if res.kind == REPLICATIONS_KIND:
-        return _summary_tables(res.summary) or "<p class='skip'>No summary.json.</p>"
+        return _replication_kpis(res)
     if res.kind == SWEEP_KIND:
-        try:
-            t = res.sweep_table
-        except Skip as exc:
-            return f"<p class='skip'>{esc(str(exc))}</p>"
-        cols = t.columns[:14]
-        rows = [[_maybe_num(r.get(c, "")) for c in cols] for r in t.rows[:60]]
-        note = "" if len(t) <= 60 else f"<p class='sub'>First 60 of {len(t)} rows.</p>"
-        return table(cols, rows) + note
+        return _sweep_kpis(res)
     if res.kind == COMPARE_KIND:
         return _compare_table(res)
     return ""
+
+
+#: The run's headline KPIs, in the order the report states them.
+HEADLINE = ("completion_day", "registration_complete_day", "delivered", "escaped", "remaining",
+            "peak_registration_backlog", "peak_facility_occupancy", "at_risk_detainee_days",
+            "mean_transfer_hours", "fleet_utilization")
+
+
+def _run_kpis(res: Results) -> str:
+    """One run: the headline in sentences, then every KPI in words with its unit."""
+    try:
+        kpis = dict(res.kpis)
+    except Skip as exc:
+        return f"<p class='skip'>{esc(str(exc))}</p>"
+    total = kpis.get("detainees_total")
+    lead = []
+    if isinstance(total, (int, float)) and total:
+        lead.append(f"Of {words.number(total)} detainees in the prisons at the start, "
+                    f"{words.number(kpis.get('delivered'))} were delivered to a reception "
+                    f"({100 * float(kpis.get('delivered') or 0) / total:.1f}%), "
+                    f"{words.number(kpis.get('escaped'))} escaped and "
+                    f"{words.number(kpis.get('remaining'))} were still held or on the way "
+                    "at the end.")
+    done = kpis.get("completion_day")
+    lead.append("Transfers complete on " + words.with_unit("completion_day", done, res.start)
+                + "." if done is not None else "Transfers did not complete within the horizon.")
+    reg = kpis.get("registration_complete_day")
+    if reg is not None:
+        lead.append("Registration complete on "
+                    + words.with_unit("registration_complete_day", reg, res.start) + ".")
+    out = "<p class='lead'>" + " ".join(esc(x) for x in lead) + "</p>"
+    rows: list[list[Any]] = []
+    for key in [*HEADLINE, *kpis]:
+        if key in NOT_KPI_ROWS or key in words.NOT_RESULTS or any(r[0] == key for r in rows):
+            continue
+        if key not in kpis:
+            continue
+        v = kpis[key]
+        if isinstance(v, dict):
+            for sub, x in v.items():
+                rows.append([f"{key}:{sub}", x])
+        elif not isinstance(v, list):
+            rows.append([key, v])
+    out += table(["result", "value"], [[words.kpi_words(k)[0], words.with_unit(k, v, res.start)]
+                                       for k, v in rows])
+    fired = kpis.get("triggers_fired") or []
+    if fired:
+        out += "<p>Triggers fired: " + esc("; ".join(
+            f"{f.get('name')} on day {words.number(f.get('day'))} "
+            f"({res.start + dt.timedelta(days=float(f.get('day') or 0)):%d %b %Y})"
+            for f in fired)) + ".</p>"
+    sites = kpis.get("sites") or {}
+    if sites:
+        cols = ["detainees", "delivered", "escaped", "threatened_day", "overrun_day",
+                "emptied_day"]
+        srows = [[sid, *("never" if c.endswith("_day") and row.get(c) is None else
+                         words.with_unit(c if c.endswith("_day") else "delivered", row.get(c),
+                                         res.start) for c in cols)]
+                 for sid, row in sites.items()]
+        out += "<h3>Prisons</h3>" + table(
+            ["prison", "detainees at the start", "delivered", "escaped", "threatened",
+             "overrun", "emptied"], srows)
+    return out
+
+
+#: Run KPIs shown elsewhere (their own table or sentence), not as rows.
+NOT_KPI_ROWS = frozenset({"sites", "final_states", "triggers_fired", "detainees_total"})
+
+
+def _replication_kpis(res: Results) -> str:
+    """Replications: the headline means with 95% CIs and the probabilities, in words."""
+    summary = res.summary
+    if not summary:
+        return "<p class='skip'>No summary.json.</p>"
+    kpis: dict[str, Any] = summary.get("kpis") or {}
+    n = summary.get("n")
+    lead = [f"Over {words.number(n)} replications (means with 95% confidence intervals):"]
+    items = []
+    for key in ("completion_day", "registration_complete_day", "delivered", "escaped",
+                "remaining", "at_risk_detainee_days", "peak_registration_backlog",
+                "mean_transfer_hours"):
+        d = kpis.get(key)
+        if not isinstance(d, dict):
+            continue
+        text = f"{words.kpi_words(key)[0]}: " + words.interval(
+            key, d.get("mean"), d.get("ci_low"), d.get("ci_high"))
+        missing = d.get("n_missing")
+        if isinstance(missing, int) and missing:
+            text += f"; not reached in {missing} of {n} replications"
+        items.append(text)
+    probs: dict[str, Any] = summary.get("probabilities") or {}
+    for key, d in probs.items():
+        if not isinstance(d, dict):
+            continue
+        what = words.PROBABILITY_WORDS.get(key, f"probability: {key.replace('_', ' ')}")
+        if key == "complete_by_deadline" and d.get("deadline_day") is not None:
+            what = ("probability that all transfers complete by day "
+                    f"{words.number(d['deadline_day'])}")
+        items.append(f"{what}: {words.probability(d)}")
+    out = f"<p class='lead'>{esc(lead[0])}</p><ul>" + "".join(
+        f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+    detail = {k: v for k, v in kpis.items()
+              if k not in words.NOT_RESULTS and isinstance(v, dict)}
+    rows = [_stat_row(k, v) for k, v in detail.items() if ":" not in k]
+    more = [_stat_row(k, v) for k, v in detail.items() if ":" in k]
+    header = ["result (unit)", "mean", "95% CI low", "95% CI high", "p5", "median", "p95",
+              "not reached"]
+    out += table(header, rows)
+    if more:
+        out += (f"<details><summary>{len(more)} more: per aircraft type, per site and final "
+                f"states</summary>{table(header, more)}</details>")
+    return out
+
+
+def _stat_row(key: str, st: dict[str, Any]) -> list[Any]:
+    """A row of the replication table: the KPI in words with its unit, then its statistics."""
+    label, unit = words.kpi_words(key)
+    scale = 100.0 if unit == "%" else 1.0
+    vals = [st.get(c) for c in ("mean", "ci_low", "ci_high", "p5", "p50", "p95")]
+    return [label + (f" ({unit})" if unit else ""),
+            *(v * scale if isinstance(v, (int, float)) else _flat_val(v) for v in vals),
+            _flat_val(st.get("n_missing"))]
+
+
+def _sweep_kpis(res: Results) -> str:
+    """A sweep: one row a point, its parameters and the headline results only."""
+    try:
+        t = res.sweep_table
+        grid = res.grid_columns
+    except Skip as exc:
+        return f"<p class='skip'>{esc(str(exc))}</p>"
+    if not any(c.endswith("_mean") for c in t.columns):
+        return ("<p class='skip'>No summary.csv in the folder: the table of points needs "
+                "`dtsim sweep --out` to finish.</p>")
+    deadline = res.summary.get("deadline_day")
+    heads: list[tuple[str, str]] = [("completion_day", "transfers complete (day, 95% CI)"),
+                                    ("p_complete_within_horizon", "P(complete)")]
+    if "p_complete_by_deadline" in t:
+        when = f"day {words.number(deadline)}" if deadline is not None else "deadline"
+        heads.append(("p_complete_by_deadline", f"P(complete by {when})"))
+    heads += [("escaped", "escaped (detainees, 95% CI)"), ("p_any_escape", "P(any escape)"),
+              ("delivered", "delivered (detainees)")]
+    heads = [(k, label) for k, label in heads if k in t or f"{k}_mean" in t]
+    rows = []
+    for r in t.rows[:60]:
+        row: list[Any] = [_maybe_num(r.get(g, "")) for g in grid]
+        row.append(_maybe_num(r.get("n", "")))
+        for k, _label in heads:
+            if k.startswith("p_"):
+                row.append(f"{100 * float(r[k]):.0f}%" if r.get(k) else "-")
+            elif r.get(f"{k}_ci_low") and k != "delivered":
+                row.append(f"{words.number(float(r[f'{k}_mean']))} ("
+                           f"{words.number(float(r[f'{k}_ci_low']))} to "
+                           f"{words.number(float(r[f'{k}_ci_high']))})")
+            else:
+                row.append(words.number(float(r[f"{k}_mean"])) if r.get(f"{k}_mean") else "-")
+        rows.append(row)
+    note = "" if len(t) <= 60 else f"<p class='sub'>First 60 of {len(t)} points.</p>"
+    lead = (f"<p class='lead'>{esc(words.number(len(t)))} points, "
+            f"{esc(words.number(res.summary.get('n')))} replications each; every figure in "
+            "the table is the mean over a point's replications. All columns are in "
+            "summary.csv.</p>")
+    return lead + table([*grid, "replications", *(label for _k, label in heads)], rows) + note
 
 
 def _compare_table(res: Results) -> str:
@@ -266,24 +434,6 @@ def _maybe_num(v: str) -> Any:
     except ValueError:
         return v
     return int(f) if f.is_integer() and "." not in v else f
-
-
-def _summary_tables(summary: dict[str, Any]) -> str:
-    stats = {k: v for k, v in summary.items() if isinstance(v, dict)
-             and any(isinstance(x, (int, float)) for x in v.values())}
-    nested = summary.get("kpis")
-    if isinstance(nested, dict):
-        stats.update({k: v for k, v in nested.items() if isinstance(v, dict)})
-        stats.pop("kpis", None)
-    scalars = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
-    out = _kv_table(scalars) if scalars else ""
-    if stats:
-        keys: list[str] = []
-        for v in stats.values():
-            keys += [k for k in v if k not in keys and not isinstance(v[k], (dict, list))]
-        rows = [[name, *(_flat_val(v.get(k)) for k in keys)] for name, v in stats.items()]
-        out += split_table(["KPI", *keys], rows)
-    return out
 
 
 def split_table(header: list[str], rows: list[list[Any]]) -> str:

@@ -34,9 +34,211 @@ class Skip(Exception):  # noqa: N818 - a signal, not an error
     """A figure's data is absent; the message says why in one line."""
 
 
+@dataclass(frozen=True)
+class CsvSpec:
+    """What a results CSV must hold: required columns and which columns are numbers.
+
+    ``text`` and ``text_prefixes`` name the columns that hold words; every
+    other column must hold numbers (an empty cell means "none").
+    ``numeric_only`` instead names the only columns checked as numbers (for
+    files whose other columns may hold anything, such as a sweep's parameters).
+    """
+
+    required: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    text_prefixes: tuple[str, ...] = ()
+    numeric_only: tuple[str, ...] | None = None
+    numeric_suffixes: tuple[str, ...] = ()
+    consecutive_days: bool = False
+    #: Columns that may not be empty in any row.
+    filled: tuple[str, ...] = ()
+    #: Written by dtsim, so the file ends with a line break unless it was cut short.
+    written_by_dtsim: bool = True
+
+    def is_numeric(self, column: str) -> bool:
+        """Whether ``column`` must hold numbers."""
+        if self.numeric_only is not None:
+            return column in self.numeric_only or column.endswith(self.numeric_suffixes)
+        return column not in self.text and not column.startswith(self.text_prefixes)
+
+
+#: The CSV files a results folder may hold and what each must contain.
+CSV_SPECS: dict[str, CsvSpec] = {
+    "daily.csv": CsvSpec(("day",), ("date",), ("status:",), consecutive_days=True),
+    "daily_bands.csv": CsvSpec(("day",), ("date",), consecutive_days=True),
+    "sorties.csv": CsvSpec(("aircraft", "type", "mode", "kind", "origin", "dest",
+                            "depart_hour", "arrive_hour", "detainees"),
+                           ("aircraft", "type", "mode", "kind", "origin", "dest"),
+                           filled=("aircraft", "kind", "depart_hour", "arrive_hour",
+                                   "detainees")),
+    "events.csv": CsvSpec(("hour", "event", "who", "where", "n"), ("event", "who", "where"),
+                          filled=("hour", "event", "n")),
+    "status.csv": CsvSpec(("hour", "site", "status"), ("site", "status"),
+                          filled=("hour", "site", "status")),
+    "detainees.csv": CsvSpec(("id", "origin", "state"),
+                             ("origin", "category", "state", "location")),
+    "replications.csv": CsvSpec((), ("scenario", "point", "params")),
+    "summary.csv": CsvSpec((), numeric_only=("point_index", "n"),
+                           numeric_suffixes=("_mean", "_ci_low", "_ci_high", "_p5", "_p95")),
+    "observed.csv": CsvSpec(("day", "delivered_cum"), written_by_dtsim=False),
+}
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def read_checked_csv(path: Path, spec: CsvSpec | None = None
+                     ) -> tuple[list[str], list[dict[str, str]]]:
+    """(columns, rows) of a CSV file, refusing a truncated or corrupt one.
+
+    Raises :class:`ResultsError` naming the file, the line and the column when
+    the header is missing, a required column is absent, a row has the wrong
+    number of cells (a file cut short) or a number cell holds text.
+    """
+    spec = spec or CSV_SPECS.get(path.name, CsvSpec())
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if not header or not any(h.strip() for h in header):
+                raise ResultsError(f"{path}: empty (no header line)")
+            missing = [c for c in spec.required if c not in header]
+            if missing:
+                raise ResultsError(f"{path}, line 1: no column {missing[0]!r}")
+            numeric = [(i, c) for i, c in enumerate(header) if spec.is_numeric(c)]
+            filled = [(i, c) for i, c in enumerate(header) if c in spec.filled]
+            rows: list[dict[str, str]] = []
+            for cells in reader:
+                line = reader.line_num
+                if not cells:
+                    continue
+                if len(cells) != len(header):
+                    raise ResultsError(f"{path}, line {line}: {len(cells)} cells where the "
+                                       f"header has {len(header)} (file cut short or corrupt)")
+                for i, c in numeric:
+                    cell = cells[i]
+                    if cell != "" and not _is_number(cell):
+                        raise ResultsError(f"{path}, line {line}, column {c!r}: {cell[:40]!r} "
+                                           "is not a number")
+                for i, c in filled:
+                    if cells[i] == "":
+                        raise ResultsError(f"{path}, line {line}, column {c!r}: empty "
+                                           "(file cut short or corrupt)")
+                rows.append(dict(zip(header, cells, strict=True)))
+            if spec.written_by_dtsim and rows and not _ends_with_newline(path):
+                raise ResultsError(f"{path}, line {reader.line_num}: no line break at the end "
+                                   "(file cut short)")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ResultsError(f"{path}: unreadable ({exc})") from exc
+    if spec.consecutive_days:
+        if not rows:
+            raise ResultsError(f"{path}: no rows (file cut short)")
+        for k, row in enumerate(rows):
+            if row["day"] == "" or float(row["day"]) != k:
+                raise ResultsError(f"{path}, line {k + 2}, column 'day': {row['day']!r} where "
+                                   f"day {k} belongs (rows missing or out of order)")
+    return header, rows
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return read_checked_csv(path)[1]
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``; a file that does not parse is bad input naming the file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ResultsError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+#: Keys a run's kpis.json must hold for the figures and the report, with the types allowed.
+KPI_KEYS: dict[str, tuple[type, ...]] = {
+    "detainees_total": (int, float),
+    "delivered": (int, float),
+    "registered": (int, float),
+    "escaped": (int, float),
+    "completion_day": (int, float, type(None)),
+}
+
+
+def check_kpis(path: Path, data: Any) -> dict[str, Any]:
+    """A run's KPIs as a dict, refusing a list or missing keys or wrongly typed values."""
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: a JSON object of KPIs expected, found a "
+                           f"{type(data).__name__}")
+    for key, types in KPI_KEYS.items():
+        if key not in data:
+            raise ResultsError(f"{path}: no {key!r} (KPIs missing)")
+        v = data[key]
+        if not isinstance(v, types) or isinstance(v, bool):
+            raise ResultsError(f"{path}, {key!r}: {v!r} is not a number")
+    for key in ("sites", "sorties", "flight_hours"):
+        if key in data and not isinstance(data[key], dict):
+            raise ResultsError(f"{path}, {key!r}: a JSON object expected")
+    fired = data.get("triggers_fired")
+    if fired is not None:
+        if not isinstance(fired, list) or not all(
+                isinstance(f, dict) and "name" in f and _is_num(f.get("day")) for f in fired):
+            raise ResultsError(f"{path}, 'triggers_fired': a list of {{name, day}} expected")
+    return data
+
+
+def check_fronts(path: Path, data: Any) -> list[dict[str, Any]]:
+    """fronts.json as a list of fronts with numeric paths and radii, or bad input."""
+    if not isinstance(data, list):
+        raise ResultsError(f"{path}: a JSON list of fronts expected, found a "
+                           f"{type(data).__name__}")
+    for i, fr in enumerate(data):
+        if not isinstance(fr, dict):
+            raise ResultsError(f"{path}, front {i}: a JSON object expected")
+        pts = fr.get("path_latlon")
+        if not isinstance(pts, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(_is_num(x) for x in p) for p in pts):
+            raise ResultsError(f"{path}, front {i}, 'path_latlon': a list of [lat, lon] "
+                               "numbers expected")
+        for key in ("threat_radius_km", "overrun_radius_km", "start_day"):
+            if fr.get(key) is not None and not _is_num(fr[key]):
+                raise ResultsError(f"{path}, front {i}, {key!r}: {fr[key]!r} is not a number")
+    return data
+
+
+COMPARE_NUMBERS = ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "unpaired_ci_low",
+                   "unpaired_ci_high", "variance_ratio")
+
+
+def check_compare(path: Path, data: Any) -> dict[str, Any]:
+    """compare.json (``dtsim compare --json``) with a ``kpis`` object of numbers, or bad input."""
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: a JSON object expected, found a {type(data).__name__}")
+    kpis = data.get("kpis")
+    if not isinstance(kpis, dict) or not kpis:
+        raise ResultsError(f"{path}: no 'kpis' object (save `dtsim compare --json` output)")
+    for name, d in kpis.items():
+        if not isinstance(d, dict):
+            raise ResultsError(f"{path}, KPI {name!r}: a JSON object expected")
+        for key in COMPARE_NUMBERS:
+            if d.get(key) is not None and not _is_num(d[key]):
+                raise ResultsError(f"{path}, KPI {name!r}, {key!r}: {d[key]!r} is not a number")
+    return data
 
 
 def _num(v: str | None) -> float:
@@ -61,10 +263,7 @@ def detect_kind(folder: Path) -> str:
         raise ResultsError(f"{folder}: not a folder")
     meta = folder / "meta.json"
     if meta.is_file():
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{meta}: unreadable ({exc})") from exc
+        data = read_json(meta)
         if not isinstance(data, dict):
             raise ResultsError(f"{meta}: not a JSON object")
         _check_format(meta, data, required=data.get("kind", RUN_KIND) == RUN_KIND)
@@ -99,10 +298,7 @@ def _declared_kind(path: Path) -> str | None:
     """The ``kind`` a summary.json or compare.json declares (None if absent or unknown)."""
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: unreadable ({exc})") from exc
+    data = read_json(path)
     if not isinstance(data, dict):
         return None
     _check_format(path, data)
@@ -132,6 +328,8 @@ class Results:
 
     folder: Path
     kind: str = field(default="")
+    #: The KPI a sweep figure shows (``dtsim plot --kpi``); None: completion day or the first.
+    kpi: str | None = None
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -155,15 +353,14 @@ class Results:
         path = self.folder / "meta.json"
         if not path.is_file():
             return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)
         return data if isinstance(data, dict) else {}
 
     @cached_property
     def kpis(self) -> dict[str, Any]:
         """kpis.json of a run."""
         path = self._need("kpis.json", "KPIs of a run")
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
+        return check_kpis(path, read_json(path))
 
     @cached_property
     def scenario(self) -> dict[str, Any]:
@@ -173,7 +370,10 @@ class Results:
             return {}
         import yaml
 
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ResultsError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
         return data if isinstance(data, dict) else {}
 
     @cached_property
@@ -197,6 +397,23 @@ class Results:
                 or self.scenario.get("name") or self.folder.name)
         seed = self.meta.get("seed")
         return f"{name} (seed {seed})" if seed is not None and self.kind == RUN_KIND else str(name)
+
+    def validate(self) -> None:
+        """Read and check every data file the folder holds, before anything is drawn.
+
+        Raises :class:`ResultsError` (bad input) naming the file and what is wrong,
+        so that no figure or report is ever drawn from a truncated or corrupt file.
+        """
+        _ = self.meta, self.scenario, self.summary, self.fronts
+        if self.has("kpis.json"):
+            _ = self.kpis
+        if self.has("compare.json"):
+            _ = self.compare
+        for name in CSV_SPECS:
+            if self.has(name):
+                read_checked_csv(self.folder / name)
+        if self.has("results.sqlite"):
+            check_sqlite(self.folder / "results.sqlite")
 
     # --- tables ---------------------------------------------------------------------
     @cached_property
@@ -230,8 +447,7 @@ class Results:
         path = self.folder / "fronts.json"
         if not path.is_file():
             return []
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, list) else []
+        return check_fronts(path, read_json(path))
 
     @cached_property
     def replications(self) -> Table:
@@ -244,14 +460,19 @@ class Results:
         path = self.folder / "summary.json"
         if not path.is_file():
             return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
+        data = read_json(path)
+        if not isinstance(data, dict):
+            raise ResultsError(f"{path}: a JSON object expected, found a {type(data).__name__}")
+        for key in ("kpis", "probabilities"):
+            if key in data and not isinstance(data[key], dict):
+                raise ResultsError(f"{path}, {key!r}: a JSON object expected")
+        return data
 
     @cached_property
     def compare(self) -> Any:
         """compare.json (the output of ``dtsim compare --json`` saved into the folder)."""
         path = self._need("compare.json", "save `dtsim compare --json` output there")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return check_compare(path, read_json(path))
 
     @cached_property
     def sweep_table(self) -> Table:
@@ -281,6 +502,32 @@ class Results:
                 if "." in c or c.startswith(("grid:", "point:", "param:"))]
 
 
+def _read_only_uri(path: Path) -> str:
+    """A read-only SQLite URI that creates no -shm/-wal files beside a finished store.
+
+    A store with a write-ahead log beside it (a sweep still running or killed)
+    is opened plainly read-only so the rows in the log are seen.
+    """
+    wal = path.with_name(path.name + "-wal")
+    return f"file:{path}?mode=ro" if wal.exists() else f"file:{path}?mode=ro&immutable=1"
+
+
+def check_sqlite(path: Path) -> None:
+    """Refuse a results store SQLite cannot read or that fails its integrity check."""
+    try:
+        con = sqlite3.connect(_read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        raise ResultsError(f"{path}: not a readable SQLite store ({exc})") from exc
+    try:
+        verdict = con.execute("PRAGMA quick_check").fetchone()
+        if not verdict or verdict[0] != "ok":
+            raise ResultsError(f"{path}: damaged SQLite store ({verdict[0] if verdict else '?'})")
+    except sqlite3.Error as exc:
+        raise ResultsError(f"{path}: not a readable SQLite store ({exc})") from exc
+    finally:
+        con.close()
+
+
 class Table:
     """A small column store: names to numpy float arrays, plus raw strings."""
 
@@ -291,16 +538,13 @@ class Table:
 
     @classmethod
     def read(cls, path: Path) -> Table:
-        """Read a CSV file with a header row."""
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            return cls(list(reader.fieldnames or []), rows)
+        """Read a CSV file with a header row (checked: see :func:`read_checked_csv`)."""
+        return cls(*read_checked_csv(path))
 
     @classmethod
     def from_sqlite(cls, path: Path) -> Table:
         """The largest table of a SQLite file (read-only)."""
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(_read_only_uri(path), uri=True)
         try:
             names = [r[0] for r in con.execute(
                 "SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
@@ -316,7 +560,7 @@ class Table:
             rows = [{c: "" if v is None else str(v) for c, v in zip(cols, r, strict=True)}
                     for r in cur.fetchall()]
         except sqlite3.Error as exc:
-            raise Skip(f"{path.name}: unreadable ({exc})") from exc
+            raise ResultsError(f"{path}: not a readable SQLite store ({exc})") from exc
         finally:
             con.close()
         flat = cls._flatten_json_columns(cols, rows)

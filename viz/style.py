@@ -65,6 +65,17 @@ STATE_COLOURS: dict[str, str] = {
     "withdrawn": OKABE_ITO["black"],
 }
 
+#: Time-weighted fleet states (viz.fleet); withdrawn is hatched grey, never black.
+FLEET_COLOURS: dict[str, str] = {
+    "flying": OKABE_ITO["blue"],
+    "mission_ground": OKABE_ITO["sky_blue"],
+    "maintenance": OKABE_ITO["vermillion"],
+    "grounded": OKABE_ITO["orange"],
+    "idle": OKABE_ITO["green"],
+    "pending": "#DDDDDD",
+    "withdrawn": "#FFFFFF",
+}
+
 #: Site statuses.
 STATUS_COLOURS: dict[str, str] = {
     "safe": OKABE_ITO["green"],
@@ -110,6 +121,18 @@ RC: dict[str, Any] = {
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
 }
+
+
+#: Cycle for categories drawn next to site statuses (prisons): no orange or vermillion,
+#: which mean threatened and overrun.
+CATEGORY_CYCLE: list[str] = [
+    OKABE_ITO[k] for k in ("blue", "green", "purple", "sky_blue", "yellow", "grey")
+] + ["#332288", "#88CCEE", "#117733"]
+
+
+def category_colour(i: int) -> str:
+    """The ``i``-th colour for categories shown with statuses (wraps around)."""
+    return CATEGORY_CYCLE[i % len(CATEGORY_CYCLE)]
 
 
 def colour(i: int) -> str:
@@ -159,10 +182,15 @@ def finish(fig: Figure) -> Figure:
     """Lay out a finished figure; long titles wrap rather than run off the edge."""
     width_chars = int(fig.get_figwidth() * 7.5)  # bold titles: about 7.5 characters an inch
     for ax in fig.axes:
-        for loc in ("center", "left", "right"):
+        titles: Any = {"center": ax.title, "left": getattr(ax, "_left_title", None),
+                       "right": getattr(ax, "_right_title", None)}
+        for loc, artist in titles.items():
             text = ax.get_title(loc)
-            if len(text) > width_chars and "\n" not in text:
-                ax.set_title(textwrap.fill(text, width_chars), loc=loc)
+            if artist is None or len(text) <= width_chars or "\n" in text:
+                continue
+            # Wrap in place: set_title would reset the font size and weight.
+            scale = 13.0 / max(float(artist.get_fontsize()), 6.0)
+            artist.set_text(textwrap.fill(text, int(width_chars * scale)))
     sup = fig.get_suptitle()
     if len(sup) > width_chars and "\n" not in sup:
         fig.suptitle(textwrap.fill(sup, width_chars))

@@ -158,16 +158,24 @@ def status_changes(res: Results) -> list[tuple[float, str, str]]:
 
 
 def held_per_prison(res: Results) -> Figure:
-    """Detainees held per prison (stacked area) with threatened/overrun days marked."""
+    """Detainees held per prison (stacked area) with threatened/overrun times marked.
+
+    The areas run from the start (the prisons' initial populations) through
+    each end of day, so a prison emptied on day 0 (overrun at once) still shows
+    as a sliver at the start. Prison colours avoid orange and vermillion,
+    which mean threatened and overrun.
+    """
     t = res.daily
     prisons = t.prefixed("held:")
     if not prisons:
         raise Skip("no prisons in daily.csv (no held:<prison> columns)")
-    x = style.dates(res.start, t.col("day"))
-    fig, ax = style.new_figure()
-    ys = [np.nan_to_num(t.col(f"held:{p}")) for p in prisons]
-    colours = {p: style.colour(i) for i, p in enumerate(prisons)}
-    ax.stackplot(x, ys, labels=prisons, colors=[colours[p] for p in prisons], alpha=0.85)
+    initial = _initial_held(res, prisons)
+    x = style.dates(res.start, [0.0, *(t.col("day") + 1.0)])
+    fig, ax = style.new_figure(figsize=(11.0, 5.5))
+    ys = [np.r_[initial[p], np.nan_to_num(t.col(f"held:{p}"))] for p in prisons]
+    colours = {p: style.category_colour(i) for i, p in enumerate(prisons)}
+    labels = [f"{p} ({initial[p]:,.0f} at the start)" for p in prisons]
+    ax.stackplot(x, ys, labels=labels, colors=[colours[p] for p in prisons], alpha=0.85)
     top = float(np.max(np.sum(ys, axis=0))) if ys else 1.0
     changes = [(h, s, st) for h, s, st in status_changes(res) if s in colours]
     overrun_at = {(s, h) for h, s, st in changes if st == "overrun"}
@@ -178,7 +186,7 @@ def held_per_prison(res: Results) -> Figure:
         when = style.dates(res.start, [hour / 24.0])[0]
         ls = ":" if st == "threatened" else "-"
         ax.axvline(when, color=style.STATUS_COLOURS.get(st, "black"), linestyle=ls, lw=1.5)
-        ax.annotate(f"{site} {st}", (when, top * (0.97 - 0.07 * (k % 6))), fontsize=8,
+        ax.annotate(f"{site} {st}", (when, top * (1.22 - 0.07 * (k % 6))), fontsize=8,
                     rotation=0, ha="left", va="top", xytext=(3, 0), textcoords="offset points",
                     color=style.STATUS_COLOURS.get(st, "black"), fontweight="bold",
                     bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
@@ -189,13 +197,43 @@ def held_per_prison(res: Results) -> Figure:
         handles += [Line2D([], [], color=style.STATUS_COLOURS["threatened"], ls=":"),
                     Line2D([], [], color=style.STATUS_COLOURS["overrun"], ls="-")]
         labels += ["threatened (time)", "overrun (time)"]
-    ax.legend(handles, labels, loc="upper right", title="prison")
-    style.date_axis(ax)
+    # Outside the axes, so the status labels can never run under it.
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="prison",
+              borderaxespad=0.0)
+    style.date_axis(ax, "date")
     crop(ax, res)
+    lo, _hi = ax.get_xlim()
+    ax.set_xlim(min(lo, float(mdates_num(x[0])) - 0.3), _hi)
     ax.set_ylabel("detainees held (count)")
-    ax.set_ylim(0, max(top * 1.05, 1.0))
+    ax.set_ylim(0, max(top * 1.25, 1.0))
     ax.set_title(f"Detainees still held per prison: {res.title}")
     return style.finish(fig)
+
+
+def mdates_num(when: Any) -> float:
+    """A datetime as a matplotlib date number (days)."""
+    import matplotlib.dates as mdates
+
+    return float(mdates.date2num(when))
+
+
+def _initial_held(res: Results, prisons: list[str]) -> dict[str, float]:
+    """Detainees in each prison at the start: kpis.json's sites, else the scenario's sites."""
+    out: dict[str, float] = {}
+    sites: dict[str, Any] = {}
+    if res.has("kpis.json"):
+        sites = res.kpis.get("sites") or {}
+    scenario = {str(s.get("id")): s for s in res.scenario.get("sites") or []
+                if isinstance(s, dict)}
+    for p in prisons:
+        row = sites.get(p)
+        if isinstance(row, dict) and isinstance(row.get("detainees"), (int, float)):
+            out[p] = float(row["detainees"])
+        elif isinstance((scenario.get(p) or {}).get("detainees"), dict):
+            out[p] = float(sum(scenario[p]["detainees"].values()))
+        else:
+            out[p] = float(np.nan_to_num(res.daily.col(f"held:{p}"))[0])
+    return out
 
 
 def _receptions(res: Results) -> list[dict[str, Any]]:
@@ -250,8 +288,38 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
     return out
 
 
+def clearances_by_day(res: Results, n_days: int) -> np.ndarray | None:
+    """Detainees cleared for intake at the receptions, by the day the clearance was given.
+
+    This is what the daily intake limit limits: a transfer to a reception is
+    counted against the limit of the day it is dispatched, whenever it lands.
+    Read from events.csv: each ``dispatch`` of an aircraft is followed by its
+    ``depart`` (the detainees actually on board) and then by ``arrive`` at the
+    destination, or by ``abort``/``divert`` (the clearance is given back).
+    None when the folder has no events.csv.
+    """
+    if not res.has("events.csv"):
+        return None
+    receptions = {str(r.get("id")) for r in _receptions(res)}
+    out = np.zeros(n_days)
+    open_missions: dict[str, list[float]] = {}  # aircraft -> [dispatch day, detainees on board]
+    for e in res.events:
+        event, who = e.get("event"), e.get("who", "")
+        if event == "dispatch":
+            open_missions[who] = [float(e["hour"]) // 24.0, float(e.get("n") or 0)]
+        elif event == "depart" and who in open_missions:
+            open_missions[who][1] = float(e.get("n") or 0)
+        elif event == "arrive" and who in open_missions:
+            day, n = open_missions.pop(who)
+            if e.get("where") in receptions and 0 <= day < n_days:
+                out[int(day)] += n
+        elif event in ("abort", "divert"):
+            open_missions.pop(who, None)
+    return out
+
+
 def reception(res: Results) -> Figure:
-    """Reception occupancy vs beds, registration backlog, daily intake vs its limit."""
+    """Reception occupancy vs beds, registration backlog, intake clearances vs their limit."""
     t = res.daily
     for c in ("facility_occupancy", "registration_backlog", "delivered_cum"):
         if c not in t:
@@ -274,16 +342,31 @@ def reception(res: Results) -> Figure:
     ax2.set_ylabel("backlog (detainees)")
     ax2.legend(loc="upper left")
     cum = np.nan_to_num(t.col("delivered_cum"))
-    intake = np.diff(cum, prepend=0.0)
-    ax3.bar(x, intake, width=0.85, color=style.SERIES["intake"], label="daily intake",
-            edgecolor="none")
+    arrivals = np.diff(cum, prepend=0.0)
+    cleared = clearances_by_day(res, len(days))
+    if cleared is not None:
+        ax3.bar(x, cleared, width=0.85, color=style.SERIES["intake"],
+                label="cleared for intake (by day of dispatch)", edgecolor="none")
+        ax3.step(x, arrivals, where="mid", color=style.OKABE_ITO["black"], lw=1.2, ls=":",
+                 label="arrived (by day of arrival)")
+        ax3.set_ylabel("intake (detainees/day)")
+    else:
+        ax3.bar(x, arrivals, width=0.85, color=style.SERIES["intake"],
+                label="arrived (no events.csv: clearances unknown)", edgecolor="none")
+        ax3.set_ylabel("arrivals (detainees/day)")
     limit = intake_limit_by_day(res, days)
     if limit is not None:
         ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
                  label="intake limit (no line: unlimited)")
-    ax3.set_ylabel("intake (detainees/day)")
-    ax3.legend(loc="upper right")
-    for ax in (ax1, ax2, ax3):
+    ax3.legend(loc="upper left", fontsize=8, ncols=3)
+    if cleared is not None:
+        ax3.set_title("The limit caps clearances, counted on the day a transfer is dispatched; "
+                      "a transfer may land the next day, so a day's arrivals can exceed it.",
+                      loc="left", fontsize=8.5, fontweight="normal", color="#333333")
+    tops = [np.nanmax(v) for v in (arrivals, cleared, limit) if v is not None
+            and np.isfinite(v).any()]
+    ax3.set_ylim(0, max([*tops, 1.0]) * 1.3)
+    for ax in (ax1, ax2):
         ax.set_ylim(bottom=0)
     style.date_axis(ax3)
     crop(ax3, res)

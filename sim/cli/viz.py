@@ -11,23 +11,30 @@ from typing import Annotated, Any
 
 import typer
 
-FOLDER_HELP = "A results folder written by `dtsim run --out` or `dtsim replicate --out`."
+FOLDER_HELP = ("A results folder written by `dtsim run --out`, `dtsim replicate --out` or "
+               "`dtsim sweep --out`, or a folder holding the output of `dtsim compare --json` "
+               "saved as compare.json.")
 
 
-def _results(folder: Path) -> Any:
-    """Open a results folder, turning unreadable ones into bad input (exit 2)."""
+def _results(folder: Path, kpi: str | None = None) -> Any:
+    """Open and check a results folder; unreadable or corrupt files are bad input (exit 2)."""
     from sim.cli.helpers import BadInput
     from viz.results import Results, ResultsError
 
     try:
-        return Results(folder)
+        res = Results(folder, kpi=kpi)
+        res.validate()
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
+    return res
 
 
 def plot(
     folder: Annotated[Path, typer.Argument(help=FOLDER_HELP)],
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
+    kpi: Annotated[str | None, typer.Option(
+        "--kpi", help="The KPI a sweep figure shows, e.g. escaped or p_complete_by_deadline "
+                      "(default: completion_day).")] = None,
 ) -> None:
     """Redraw every figure the results folder supports (without re-running)."""
     from sim.cli.helpers import BadInput
@@ -35,10 +42,17 @@ def plot(
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
-    _results(folder)
+    res = _results(folder, kpi)
+    from viz.results import SWEEP_KIND, ResultsError
+
+    if kpi is not None and res.kind != SWEEP_KIND:
+        raise BadInput(f"--kpi applies to a sweep folder; {folder} holds {res.kind}")
     from viz.figures import draw_folder
 
-    written, notes = draw_folder(folder, fmt)
+    try:
+        written, notes = draw_folder(folder, fmt, kpi)
+    except ResultsError as exc:
+        raise BadInput(str(exc)) from None
     for line in notes:
         typer.echo(line, err=True)
     for path in written:
@@ -51,10 +65,17 @@ def report(
     folder: Annotated[Path, typer.Argument(help=FOLDER_HELP)],
 ) -> None:
     """Write FOLDER/report.html: one self-contained page with every figure embedded."""
+    from sim.cli.helpers import BadInput
+
     _results(folder)
     from viz.report import write_report
+    from viz.results import ResultsError
 
-    typer.echo(str(write_report(folder)))
+    try:
+        path = write_report(folder)
+    except ResultsError as exc:
+        raise BadInput(str(exc)) from None
+    typer.echo(str(path))
 
 
 def map_(
