@@ -126,10 +126,6 @@ class RunState:
         return legs
 
     # ----- groundings --------------------------------------------------------------
-    def grounded_until_hour(self, mode: str) -> float:
-        """When ``mode``'s grounding ends (hours; 0 if never grounded)."""
-        return self.grounded_until.get(mode, 0.0)
-
     def ground(self, modes: list[str], hours: float, why: str) -> None:
         """Ground ``modes`` for ``hours`` (a storm or an order); they wake when it ends."""
         until = self.env.now + hours

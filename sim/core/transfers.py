@@ -73,6 +73,7 @@ class Transfers:
         self.scenario = scenario
         self.state = state
         self.params = params
+        self.env = state.env
         self.specs = specs
         self.fronts = fronts
         self.xy = xy
@@ -100,7 +101,8 @@ class Transfers:
         # Dispatch's "nothing to do" answers, valid while neither the clock nor the state
         # moves (see ``has_no_work``): a wake-up of many idle vehicles stays linear.
         self._no_work: set[WorkKey] = set()
-        self._no_work_stamp: tuple[int, float] = (-1, -1.0)
+        self._no_work_version = -1  # the RunState.version and clock the answers hold for
+        self._no_work_now = -1.0
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
         for s in scenario.sites:
@@ -160,20 +162,19 @@ class Transfers:
         return beds is None or self.occupancy[site] + n <= beds
 
     # ----- dispatch ----------------------------------------------------------------
-    @staticmethod
-    def _work_key(v: Tasked) -> WorkKey:
-        return (v.mode, v.range_km, v.location if v.mode == "ground" else None)
-
     def has_no_work(self, v: Tasked) -> bool:
         """Whether a dispatch at this instant already found nothing for vehicles like ``v``.
 
         Whether any node can be served depends only on the vehicle's mode, range and (by
-        road) location, and on the shared state. Claims only remove work, and every change
-        that can add work moves ``RunState.version`` (``notify``, ``touch``), so a "no
-        candidates" answer holds for all such vehicles until the clock or version moves.
+        road) location (its ``WorkKey``, recorded by ``dispatch``), and on the shared state.
+        Claims only remove work, and every change that can add work moves
+        ``RunState.version`` (``notify``, ``touch``), so a "no candidates" answer holds for
+        all such vehicles until the clock or the version moves.
         """
-        return (self._no_work_stamp == (self.state.version, self.state.env.now)
-                and self._work_key(v) in self._no_work)
+        mode = v.mode
+        return (self._no_work_version == self.state.version
+                and self._no_work_now == self.env.now
+                and (mode, v.range_km, v.location if mode == "ground" else None) in self._no_work)
 
     def dispatch(self, v: Tasked) -> Mission | None:
         """Choose and claim a batch for ``v``, or None if nothing it can do now."""
@@ -181,9 +182,9 @@ class Transfers:
         now = st.env.now
         if now >= st.horizon or self.has_no_work(v):
             return None
-        if self._no_work_stamp != (st.version, now):
+        if self._no_work_version != st.version or self._no_work_now != now:
             self._no_work.clear()
-            self._no_work_stamp = (st.version, now)
+            self._no_work_version, self._no_work_now = st.version, now
         rng_km = v.range_km
         seats = int(v.p["seats"])
         cands: list[Candidate] = []
@@ -220,7 +221,7 @@ class Transfers:
                                    min(int(status[site]), 1), front_km, pos))
             hops[site] = hop
         if not cands:
-            self._no_work.add(self._work_key(v))
+            self._no_work.add((v.mode, v.range_km, v.location if v.mode == "ground" else None))
             return None
         choice = policy.choose(cands)
         hop = hops[choice.site]

@@ -75,13 +75,13 @@ class Vehicle:
         return hours
 
     def run(self) -> Generator[simpy.Event, Any, None]:
-        st = self.run_state
+        st, tr = self.run_state, self.transfers
         env = st.env
         if self.available_at > env.now:
             yield env.timeout(self.available_at - env.now)
         st.log(EventKind.AVAILABLE, self.name, self.location, 0)
         while (now := env.now) < self.withdraw_at:
-            grounded = st.grounded_until_hour(self.mode)
+            grounded = st.grounded_until.get(self.mode, 0.0)
             if grounded > now:
                 self.state = GROUNDED
                 yield env.timeout(grounded - now) | st.changed  # a release may end it early
@@ -90,7 +90,8 @@ class Vehicle:
                 self.state = RESTING
                 yield env.timeout(self.rest_until - now)
                 continue
-            mission = self.transfers.dispatch(self)
+            # The cheap check first: a wake-up of many idle vehicles stays linear.
+            mission = None if tr.has_no_work(self) else tr.dispatch(self)
             if mission is None:
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
