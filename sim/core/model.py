@@ -119,7 +119,7 @@ class Model:
         self.state.env.run(until=self.state.horizon)
 
     def finished(self) -> FinishedRun:
-        """The run's records, for ``build_result`` (copies of the detainee columns)."""
+        """The run's records, for ``build_result`` (which copies what it changes)."""
         st, tr, d = self.state, self.transfers, self.transfers.d
         return FinishedRun(
             scenario=self.scenario,
@@ -128,7 +128,7 @@ class Model:
             site_ids=tuple(st.site_ids),
             site_kinds=dict(st.kind),
             total=tr.total,
-            detainees={name: getattr(d, attr).copy() for name, attr in DETAINEE_ARRAYS.items()},
+            detainees={name: getattr(d, attr) for name, attr in DETAINEE_ARRAYS.items()},
             events=tuple(st.events),
             sorties=tuple(st.sorties),
             status_log=tuple(st.status_log),

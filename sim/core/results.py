@@ -46,7 +46,7 @@ THREATENED, OVERRUN = SiteStatus.THREATENED.label, SiteStatus.OVERRUN.label
 
 @dataclass(frozen=True)
 class FinishedRun:
-    """What a finished run hands to the results: records and copies, no live objects' state."""
+    """What a finished run hands to the results: its records and detainee columns (read only)."""
 
     scenario: Scenario
     seed: int

@@ -172,8 +172,8 @@ class Transfers:
         all such vehicles until the clock or the version moves.
         """
         mode = v.mode
-        return (self._no_work_version == self.state.version
-                and self._no_work_now == self.env.now
+        return (self._no_work_now == self.env.now
+                and self._no_work_version == self.state.version
                 and (mode, v.range_km, v.location if mode == "ground" else None) in self._no_work)
 
     def dispatch(self, v: Tasked) -> Mission | None:
