@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.common.vocabulary import GROUNDINGS, NOBODY, Event, EventKind
 from viz import words
 from viz.embed import png_base64
 from viz.parallel import Background
@@ -26,18 +27,21 @@ from viz.results import (
 )
 
 #: Events worth a line in the timeline (the rest are routine: loads, flights, repairs).
-TIMELINE_EVENTS = {
-    "trigger": "trigger fired",
-    "leg_closed": "leg closed",
-    "leg_opened": "leg opened",
-    "site_closed": "site closed",
-    "site_opened": "site opened",
-    "breakout": "breakout",
-    "overrun_escape": "detainees escaped (overrun)",
-    "grounded": "grounded",
-    "withdrawn": "aircraft withdrawn",
-    "added": "aircraft added",
+#: Status changes come from ``status.csv``, so their events are not listed here.
+TIMELINE_EVENTS: dict[EventKind, str] = {
+    EventKind.TRIGGER: "trigger fired",
+    EventKind.LEG_CLOSED: "leg closed",
+    EventKind.LEG_REOPENED: "leg reopened",
+    EventKind.NO_ROUTE: "cut off (no route)",
+    EventKind.ROUTE_RESTORED: "route restored",
+    EventKind.BREAKOUT: "breakout",
+    EventKind.OVERRUN_ESCAPE: "detainees escaped (overrun)",
+    EventKind.GROUNDED_STORM: "grounded (storm)",
+    EventKind.GROUNDED_ORDER: "grounded (order)",
+    EventKind.RELEASED: "grounding lifted",
+    EventKind.WITHDRAWN: "aircraft withdrawn",
 }
+
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
@@ -132,24 +136,21 @@ def timeline(res: Results) -> list[tuple[float, str, str]]:
     items: list[tuple[float, str, str]] = []
     have_triggers = False
     if res.has("events.csv"):
-        for e in res.events:
-            kind = e.get("event", "")
-            if kind not in TIMELINE_EVENTS or kind in ("threatened", "overrun"):
+        for row in res.events:
+            e = Event.from_row(row)
+            if e is None or e.kind not in TIMELINE_EVENTS:
                 continue
-            try:
-                hour = float(e["hour"])
-            except (KeyError, ValueError):
-                continue
-            who, where, n = e.get("who", "-"), e.get("where", "-"), e.get("n", "0")
-            if kind == "trigger":
+            if e.kind == EventKind.TRIGGER:
                 have_triggers = True
-                detail = who
+                detail = e.subject
+            elif e.kind in GROUNDINGS:
+                detail = f"{e.site} for {e.n} h"  # the site column holds the mode
             else:
-                parts = [p for p in (who, where) if p and p != "-"]
+                parts = [p for p in (e.subject, e.site) if p and p != NOBODY]
                 detail = " at ".join(parts)
-                if n not in ("", "0"):
-                    detail += f" ({n})"
-            items.append((hour, TIMELINE_EVENTS[kind], detail))
+                if e.n:
+                    detail += f" ({e.n})"
+            items.append((e.time, TIMELINE_EVENTS[e.kind], detail))
     if not have_triggers:
         try:
             for f in res.kpis.get("triggers_fired") or []:

@@ -19,6 +19,8 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from sim.common.vocabulary import EventKind
+
 Value = float | str | None
 """An answer: a number, a name (choice questions) or None ("never", "not within the horizon")."""
 
@@ -168,11 +170,12 @@ def _unloads(result: Any, sel: dict[str, Any]) -> int:
     if unknown:
         raise ValueError(f"unloads: unknown selectors {sorted(unknown)} (mode, type, site)")
     modes = result.meta.get("modes_by_type", {})
+    type_of = result.vehicle_types
     total = 0
     for _t, event, who, site, n in result.events:
-        if event != "unload":
+        if event != EventKind.UNLOAD:
             continue
-        typ = who.rsplit("-", 1)[0]
+        typ = type_of[who]
         if "type" in sel and typ != sel["type"]:
             continue
         if "site" in sel and site != sel["site"]:

@@ -1,6 +1,6 @@
 """Turn-by-turn play: the operation pauses each simulated morning and the player decides.
 
-The model is the ordinary ``sim.model.Model``; play only runs it in steps
+The model is the ordinary ``sim.core.model.Model``; play only runs it in steps
 (``env.run(until=...)``) and adds the player's decisions as *rules* of the
 model's own trigger engine. A decision taken at the pause at hour ``T`` is a
 ``Trigger`` named ``player: <command> [day D]`` with the condition
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from sim.classroom.decisions import Context, Decision, DecisionError, compile_command
+from sim.common.vocabulary import GROUNDINGS, STATUS_NAMES, VEHICLE_STATE_NAMES, EventKind
 from sim.core.detainees import DELIVERED
 from sim.core.fronts import min_distance_to_fronts
-from sim.core.vehicles import AIRCRAFT_STATES
 from sim.scenario.schema import MODES, POLICIES, Scenario
 
 HELP = """\
@@ -127,7 +127,8 @@ class Game:
         # resume); a straight run has one stop event. Count sim_events as a straight run does.
         self.model.env.events_processed -= 2 * (self._stops - 1)
         self._stops = 1
-        return build_result(self.model, self.seed, time.perf_counter() - self.t0)
+        wall_seconds = time.perf_counter() - self.t0
+        return build_result(self.model.finished(), wall_seconds)
 
     # ----- the morning report ------------------------------------------------------
     def clock(self, hour: float | None = None) -> str:
@@ -141,37 +142,40 @@ class Game:
     def news(self) -> list[str]:
         """Events since the last report, in words."""
         m = self.model
+        kind, type_of = m.state.kind, m.fleet.roster
         events = m.events[self.cursor:]
         self.cursor = len(m.events)
         out: list[str] = []
-        delivered = sum(e[4] for e in events if e[1] == "unload" and m.kind[e[3]] == "reception")
-        sorties = sum(1 for e in events if e[1] == "depart" and e[4] > 0)
+        delivered = sum(e.n for e in events
+                        if e.kind == EventKind.UNLOAD and kind[e.site] == "reception")
+        sorties = sum(1 for e in events if e.kind == EventKind.DEPART and e.n > 0)
         failures: Counter[str] = Counter()
         arrived: Counter[tuple[str, str]] = Counter()
         for t, ev, who, site, n in events:
             when = self.clock(t)
-            if ev == "trigger":
+            if ev == EventKind.TRIGGER:
                 tag = "your order" if who.startswith("player: ") else "news"
                 out.append(f"{when}  {tag}: {who.removeprefix('player: ')}")
-            elif ev == "threatened":
+            elif ev == EventKind.THREATENED:
                 out.append(f"{when}  {site} is THREATENED by the front ({n:,} still there)")
-            elif ev == "overrun":
+            elif ev == EventKind.OVERRUN:
                 out.append(f"{when}  {site} is OVERRUN")
-            elif ev in ("overrun_escape", "breakout"):
-                what = "escaped as it was overrun" if ev == "overrun_escape" else "escaped in a breakout"
+            elif ev in (EventKind.OVERRUN_ESCAPE, EventKind.BREAKOUT):
+                what = ("escaped as it was overrun" if ev == EventKind.OVERRUN_ESCAPE
+                        else "escaped in a breakout")
                 out.append(f"{when}  {n:,} detainees at {site} {what}")
-            elif ev.startswith("grounded_"):
-                why = ev.removeprefix("grounded_")
-                out.append(f"{when}  {site} grounded for {n} h ({'storm' if why == 'storm' else why})")
-            elif ev == "leg_closed":
+            elif ev in GROUNDINGS:
+                why = "storm" if ev == EventKind.GROUNDED_STORM else "order"
+                out.append(f"{when}  {site} grounded for {n} h ({why})")
+            elif ev == EventKind.LEG_CLOSED:
                 out.append(f"{when}  route {site} closed by the fighting")
-            elif ev == "leg_reopened":
+            elif ev == EventKind.LEG_REOPENED:
                 out.append(f"{when}  route {site} reopened")
-            elif ev == "failure":
-                failures[who.rsplit("-", 1)[0]] += 1
-            elif ev == "available" and t > 0:
-                arrived[(who.rsplit("-", 1)[0], site)] += 1
-            elif ev == "withdrawn":
+            elif ev == EventKind.FAILURE:
+                failures[type_of[who]] += 1
+            elif ev == EventKind.AVAILABLE and t > 0:
+                arrived[(type_of[who], site)] += 1
+            elif ev == EventKind.WITHDRAWN:
                 out.append(f"{when}  {who} withdrawn")
         for (typ, site), n in sorted(arrived.items()):
             out.append(f"{n} {typ} arrived at {site}")
@@ -183,31 +187,32 @@ class Game:
     def situation(self) -> dict[str, Any]:
         """The state at the pause, as plain data (for the report and for tests)."""
         m = self.model
+        st, tr = m.state, m.transfers
         now = self.now
         prisons = []
-        for sid in m.site_ids:
-            if m.kind[sid] not in ("prison", "airfield"):
+        for sid in st.site_ids:
+            if st.kind[sid] not in ("prison", "airfield"):
                 continue
-            if m.kind[sid] == "airfield" and m.present[sid] == 0:
+            if st.kind[sid] == "airfield" and tr.present[sid] == 0:
                 continue
             km = min_distance_to_fronts(m.fronts, m.xy[sid], now)
             prisons.append({
-                "site": sid, "kind": m.kind[sid], "held": int(m.present[sid]),
-                "status": ("safe", "threatened", "overrun")[m.status[sid]],
-                "open": bool(m.site_open[sid]), "held_by_you": sid in self.ctx.held,
+                "site": sid, "kind": st.kind[sid], "held": int(tr.present[sid]),
+                "status": STATUS_NAMES[st.status[sid]],
+                "open": bool(st.site_open[sid]), "held_by_you": sid in self.ctx.held,
                 "front_km": None if math.isinf(km) else round(km, 1),
             })
         fleet: dict[str, Counter[str]] = {}
-        for a in m.aircraft:
-            fleet.setdefault(a.type_name, Counter())[AIRCRAFT_STATES[a.state]] += 1
-        d = m.d
+        for a in m.fleet.vehicles:
+            fleet.setdefault(a.type_name, Counter())[VEHICLE_STATE_NAMES[a.state]] += 1
+        d = tr.d
         backlog = int(np.count_nonzero((d.state == DELIVERED) & ~(d.t_registered <= now)))
         receptions = []
-        for sid in m.site_ids:
-            if m.kind[sid] == "reception":
+        for sid in st.site_ids:
+            if st.kind[sid] == "reception":
                 p = m.params.site[sid]
                 receptions.append({
-                    "site": sid, "open": bool(m.site_open[sid]), "occupancy": m.occupancy[sid],
+                    "site": sid, "open": bool(st.site_open[sid]), "occupancy": tr.occupancy[sid],
                     "beds": p["beds"], "intake_per_day": p["daily_intake_limit"],
                 })
         escaped = int(np.count_nonzero(~np.isnan(d.t_escaped)))
@@ -215,7 +220,7 @@ class Game:
             "hour": now, "day": now / 24.0, "prisons": prisons,
             "fleet": {t: dict(c) for t, c in sorted(fleet.items())},
             "receptions": receptions, "registration_backlog": backlog,
-            "delivered": m.delivered_count, "total": m.total, "escaped": escaped,
+            "delivered": tr.delivered_count, "total": tr.total, "escaped": escaped,
             "policy": m.policy.name, "held_by_you": list(self.ctx.held),
             "requests_left": {t: self.ctx.request_left(t) for t in self.ctx.types},
         }

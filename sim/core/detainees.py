@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.common.vocabulary import DETAINEE_STATE_NAMES, DetaineeState
 from sim.scenario.schema import Scenario
 
-HELD, WAITING, IN_FLIGHT, DELIVERED, REGISTERED, ESCAPED, RELEASED = range(7)
-STATE_NAMES = ("held", "waiting", "in_flight", "delivered", "registered", "escaped", "released")
+# The states as plain ints, for numpy comparisons (the names are ``DetaineeState``'s).
+HELD, WAITING, IN_FLIGHT, DELIVERED, REGISTERED, ESCAPED, RELEASED = (int(s) for s in DetaineeState)
+STATE_NAMES = DETAINEE_STATE_NAMES
 
 
 class ConservationError(RuntimeError):
@@ -52,25 +54,37 @@ class Detainees:
         return np.flatnonzero(mask)
 
     def counts(self) -> dict[str, int]:
-        c = np.bincount(self.state, minlength=len(STATE_NAMES))
-        return {name: int(c[i]) for i, name in enumerate(STATE_NAMES)}
+        return state_counts(self.state)
 
     def check_conservation(self, expected_total: int) -> None:
         """Raise if the states do not add up or any timestamps contradict them."""
-        counts = self.counts()
-        total = sum(counts.values())
-        problems = []
-        if total != expected_total or self.n != expected_total:
-            problems.append(f"states add up to {total}, expected {expected_total}")
-        if np.any(self.state < 0) or np.any(self.state >= len(STATE_NAMES)):
-            problems.append("a detainee has an invalid state")
-        escaped = self.state == ESCAPED
-        if np.any(~np.isnan(self.t_delivered[escaped])):
-            problems.append("a detainee is both escaped and delivered")
-        done = np.isin(self.state, (DELIVERED, REGISTERED, RELEASED))
-        if np.any(np.isnan(self.t_delivered[done])):
-            problems.append("a delivered detainee has no delivery time")
-        if np.any(self.t_delivered[done] < self.t_pickup[done] - 1e-9):
-            problems.append("a detainee was delivered before being picked up")
-        if problems:
-            raise ConservationError("; ".join(problems))
+        check_conservation(self.state, self.t_delivered, self.t_pickup, expected_total)
+
+
+def state_counts(state: np.ndarray) -> dict[str, int]:
+    """Detainees in each state, by state name."""
+    c = np.bincount(state, minlength=len(STATE_NAMES))
+    return {name: int(c[i]) for i, name in enumerate(STATE_NAMES)}
+
+
+def check_conservation(
+    state: np.ndarray, t_delivered: np.ndarray, t_pickup: np.ndarray, expected_total: int
+) -> None:
+    """Raise if the states do not add up or any timestamps contradict them."""
+    counts = state_counts(state)
+    total = sum(counts.values())
+    problems = []
+    if total != expected_total or len(state) != expected_total:
+        problems.append(f"states add up to {total}, expected {expected_total}")
+    if np.any(state < 0) or np.any(state >= len(STATE_NAMES)):
+        problems.append("a detainee has an invalid state")
+    escaped = state == ESCAPED
+    if np.any(~np.isnan(t_delivered[escaped])):
+        problems.append("a detainee is both escaped and delivered")
+    done = np.isin(state, (DELIVERED, REGISTERED, RELEASED))
+    if np.any(np.isnan(t_delivered[done])):
+        problems.append("a delivered detainee has no delivery time")
+    if np.any(t_delivered[done] < t_pickup[done] - 1e-9):
+        problems.append("a detainee was delivered before being picked up")
+    if problems:
+        raise ConservationError("; ".join(problems))

@@ -1,36 +1,49 @@
 """Hazards: site status from the fronts, breakouts, leg closures and storms.
 
 These are the processes and checks that escalate a run, split from the model
-so that ``model.py`` keeps the transfer itself (queues, dispatch, loading,
-delivery). ``Hazards`` reads and changes the model's shared state through
-``self.model``; status times are solved exactly from the front tracks, and
-closure checks are skipped until a front could have come within reach.
+so that ``transfers.py`` keeps the transfer itself (queues, dispatch, loading,
+delivery). ``Hazards`` changes the run state (status, closed legs, groundings)
+and moves detainees through the transfers (escapes, reroutes); status times are
+solved exactly from the front tracks, and closure checks are skipped until a
+front could have come within reach.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
+from typing import Any
 
 import numpy as np
 import simpy
 
 from sim.common.dist import sample
-from sim.core.fronts import segment_distance_to_fronts
-
-if TYPE_CHECKING:
-    from sim.core.model import Model
-
-STATUS_NAMES = ("safe", "threatened", "overrun")
+from sim.common.rng import Streams
+from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
+from sim.core.fronts import FrontTrack, segment_distance_to_fronts
+from sim.core.state import RunState
+from sim.core.transfers import Transfers
+from sim.scenario.params import RuntimeParams
+from sim.scenario.schema import Scenario
 
 
 class Hazards:
     """The escalation side of one run."""
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.closure_fronts = [tr for tr in model.fronts
+    def __init__(
+        self, scenario: Scenario, state: RunState, transfers: Transfers, params: RuntimeParams,
+        streams: Streams, fronts: list[FrontTrack], xy: dict[str, tuple[float, float]],
+        evaluate_rules: Callable[[], None],
+    ) -> None:
+        self.scenario = scenario
+        self.state = state
+        self.transfers = transfers
+        self.params = params
+        self.streams = streams
+        self.fronts = fronts
+        self.xy = xy
+        self.evaluate_rules = evaluate_rules  # rules see a status change at once
+        self.closure_fronts = [tr for tr in fronts
                                if tr.front.close_legs_within_km is not None]
         self.closure_key: tuple[object, ...] = ()
         self.closure_next_check = -math.inf
@@ -38,67 +51,67 @@ class Hazards:
 
     def status_changes(self) -> Generator[simpy.Event, Any, None]:
         """Process: apply each site's threatened and overrun times, solved up front."""
-        m = self.model
-        changes: list[tuple[float, int, int, str]] = []
-        for i, sid in enumerate(m.site_ids):
-            for level, attr in ((1, "threat_radius_km"), (2, "overrun_radius_km")):
+        st = self.state
+        env = st.env
+        changes: list[tuple[float, SiteStatus, int, str]] = []
+        for i, sid in enumerate(st.site_ids):
+            for level, attr in ((SiteStatus.THREATENED, "threat_radius_km"),
+                                (SiteStatus.OVERRUN, "overrun_radius_km")):
                 t = min(
-                    (tr.first_time_within(m.xy[sid], getattr(tr.front, attr))
-                     for tr in m.fronts),
+                    (tr.first_time_within(self.xy[sid], getattr(tr.front, attr))
+                     for tr in self.fronts),
                     default=math.inf,
                 )
-                if t < m.horizon:
+                if t < st.horizon:
                     changes.append((max(t, 0.0), level, i, sid))
         for t, level, _, sid in sorted(changes):
-            if t > m.env.now:
-                yield m.env.timeout(t - m.env.now)
+            if t > env.now:
+                yield env.timeout(t - env.now)
             self.set_status(sid, level)
 
-    def set_status(self, sid: str, level: int) -> None:
+    def set_status(self, sid: str, level: SiteStatus) -> None:
         """Raise a site's status (never lowered); an overrun frees everyone held there."""
-        m = self.model
-        if level <= m.status[sid]:
+        st, tr = self.state, self.transfers
+        if not st.raise_status(sid, level):
             return
-        m.status[sid] = level
-        m.status_log.append((m.env.now, sid, STATUS_NAMES[level]))
-        m.log(STATUS_NAMES[level], "-", sid, m.present[sid])
-        if level == 2:
-            m.escape(m.d.ids_at(m.site_index[sid]), sid, "overrun_escape")
-            m.overrun_event[sid].succeed()
-            m.reroute()
-        elif m.scenario.escalation.breakout is not None and m.kind[sid] == "prison":
-            m.env.process(self.breakouts(sid))
-        m.triggers.evaluate()
+        st.log(EventKind(level.label), NOBODY, sid, tr.present[sid])
+        if level == SiteStatus.OVERRUN:
+            tr.escape(tr.held_at(sid), sid, EventKind.OVERRUN_ESCAPE)
+            st.overrun_event[sid].succeed()
+            tr.reroute()
+        elif self.scenario.escalation.breakout is not None and st.kind[sid] == "prison":
+            st.env.process(self.breakouts(sid))
+        self.evaluate_rules()
 
     def breakouts(self, sid: str) -> Generator[simpy.Event, Any, None]:
         """Process: breakouts at a threatened prison, Poisson at the current hazard per day."""
-        m = self.model
-        breakout = m.scenario.escalation.breakout
+        st, tr = self.state, self.transfers
+        breakout = self.scenario.escalation.breakout
         assert breakout is not None
-        rng = m.streams["breakouts"]
+        rng = self.streams["breakouts"]
         while True:
-            hazard = m.params.breakout_hazard_per_day
+            hazard = self.params.breakout_hazard_per_day
             if hazard <= 0:
                 return
-            yield m.env.timeout(float(rng.exponential(24.0 / hazard)))
-            if m.status[sid] != 1 or m.env.now >= m.horizon:
+            yield st.env.timeout(float(rng.exponential(24.0 / hazard)))
+            if st.status[sid] != SiteStatus.THREATENED or st.env.now >= st.horizon:
                 return
-            held = m.d.ids_at(m.site_index[sid])
+            held = tr.held_at(sid)
             if len(held) == 0:
                 return
             frac = min(1.0, max(0.0, sample(breakout.fraction, rng)))
             k = int(round(frac * len(held)))
             chosen = np.sort(rng.choice(held, size=k, replace=False)) if k else held[:0]
-            m.escape(chosen, sid, "breakout")
+            tr.escape(chosen, sid, EventKind.BREAKOUT)
 
     def update_closures(self) -> None:
         """Close legs near a front for the front's modes; reopen them when it has moved on."""
-        m = self.model
+        st = self.state
         fronts = self.closure_fronts
-        now = m.env.now
+        now = st.env.now
         if not fronts or now > self.closure_settled:
             return  # no front closes legs, or every such front stopped before the last check
-        if not m.front_closed_legs and now < self.closure_next_check:
+        if not st.front_closed_legs and now < self.closure_next_check:
             return  # no front can have come within reach of a leg since the last check
         if now >= max(tr.stop_time for tr in fronts):
             self.closure_settled = now  # after this check nothing can change
@@ -108,8 +121,8 @@ class Hazards:
         self.closure_key = where
         closed: dict[str, frozenset[str]] = {}
         slack = [math.inf] * len(fronts)
-        for leg in m.scenario.legs:
-            a, b = m.xy[leg.from_], m.xy[leg.to]
+        for leg in self.scenario.legs:
+            a, b = self.xy[leg.from_], self.xy[leg.to]
             dists = segment_distance_to_fronts(fronts, a, b, now)
             modes: frozenset[str] = frozenset()
             for i, (tr, dist) in enumerate(zip(fronts, dists, strict=True)):
@@ -130,23 +143,22 @@ class Hazards:
              for s, tr in zip(slack, fronts, strict=True)),
             default=math.inf,
         )
-        if closed != m.front_closed_legs:
-            for leg_id in sorted(set(closed) | set(m.front_closed_legs)):
-                was, new = m.front_closed_legs.get(leg_id), closed.get(leg_id)
+        if closed != st.front_closed_legs:
+            for leg_id in sorted(set(closed) | set(st.front_closed_legs)):
+                was, new = st.front_closed_legs.get(leg_id), closed.get(leg_id)
                 if was != new:
-                    m.log("leg_closed" if new else "leg_reopened", "-", leg_id, 0)
-            m.front_closed_legs = closed
-            m.reroute()
+                    st.log(EventKind.LEG_CLOSED if new else EventKind.LEG_REOPENED, NOBODY, leg_id, 0)
+            st.front_closed_legs = closed
+            self.transfers.reroute()
 
     def weather(self) -> Generator[simpy.Event, Any, None]:
         """Process: storms arrive at a rate per week and ground their modes for a while."""
-        m = self.model
-        w = m.scenario.escalation.weather
+        w = self.scenario.escalation.weather
         assert w is not None
-        rng = m.streams["weather"]
+        rng = self.streams["weather"]
         if w.storms_per_week <= 0:
             return
         while True:
-            yield m.env.timeout(float(rng.exponential(7 * 24.0 / w.storms_per_week)))
+            yield self.state.env.timeout(float(rng.exponential(7 * 24.0 / w.storms_per_week)))
             hours = sample(w.duration_hours, rng)
-            m.ground(list(w.modes), hours, "storm")
+            self.state.ground(list(w.modes), hours, "storm")

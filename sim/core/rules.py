@@ -12,16 +12,16 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sim.core.dispatch import make_policy
-from sim.core.fronts import min_distance_to_fronts, resolve_point
-from sim.scenario.schema import Action, Condition, Trigger
-
-if TYPE_CHECKING:
-    from sim.core.model import Model
-
-LEVELS = {"safe": 0, "threatened": 1, "overrun": 2}
+from sim.common.geo import Projection
+from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
+from sim.core.fleet import Fleet
+from sim.core.fronts import FrontTrack, min_distance_to_fronts, resolve_point
+from sim.core.state import RunState
+from sim.core.transfers import Transfers
+from sim.scenario.params import RuntimeParams
+from sim.scenario.schema import Action, Condition, Scenario, Trigger
 
 
 class FrontWithin:
@@ -32,15 +32,17 @@ class FrontWithin:
     has travelled ``d - km`` more.
     """
 
-    def __init__(self, model: Model, xy: tuple[float, float], km: float) -> None:
-        self.model, self.xy, self.km = model, xy, km
+    def __init__(
+        self, state: RunState, fronts: list[FrontTrack], xy: tuple[float, float], km: float
+    ) -> None:
+        self.state, self.fronts, self.xy, self.km = state, fronts, xy, km
         self.next_check = -math.inf  # hours: before then no front can be within reach
 
     def __call__(self) -> bool:
-        now = self.model.env.now
+        now = self.state.env.now
         if now < self.next_check:
             return False
-        fronts = self.model.fronts
+        fronts = self.fronts
         if min_distance_to_fronts(fronts, self.xy, now) <= self.km:
             self.next_check = -math.inf
             return True
@@ -53,10 +55,22 @@ class FrontWithin:
 
 
 class TriggerEngine:
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.rules = list(model.scenario.triggers)
+    """The scenario's rules (and a player's decisions, appended to ``rules``) over one run."""
+
+    def __init__(
+        self, scenario: Scenario, state: RunState, transfers: Transfers, fleet: Fleet,
+        params: RuntimeParams, fronts: list[FrontTrack], proj: Projection,
+    ) -> None:
+        self.scenario = scenario
+        self.state = state
+        self.transfers = transfers
+        self.fleet = fleet
+        self.params = params
+        self.fronts = fronts
+        self.proj = proj
+        self.rules = list(scenario.triggers)
         self.fired: set[str] = set()
+        self.fired_log: list[dict[str, Any]] = []  # {"name", "day"} in firing order
         self.was_true: dict[str, bool] = {}
         self._busy = False
         self._compiled: dict[int, Callable[[], bool]] = {}
@@ -75,22 +89,24 @@ class TriggerEngine:
 
     def _compile(self, c: Condition) -> Callable[[], bool]:
         """A closure testing ``c``: conditions are checked every tick, so decide the kind once."""
-        m = self.model
-        env = m.env
+        st, tr = self.state, self.transfers
+        env = st.env
         if c.day is not None:
             t = c.day * 24.0 - 1e-9
             return lambda: env.now >= t
         if c.site is not None and c.status is not None:
-            site, level = c.site, LEVELS[c.status]
-            return lambda: m.status[site] >= level
+            site, level = c.site, SiteStatus[c.status.upper()]
+            status = st.status
+            return lambda: status[site] >= level
         if c.front_within_km is not None and c.of is not None:
-            return FrontWithin(m, m.proj.to_xy(*resolve_point(m.scenario, c.of)), c.front_within_km)
+            xy = self.proj.to_xy(*resolve_point(self.scenario, c.of))
+            return FrontWithin(st, self.fronts, xy, c.front_within_km)
         if c.fraction_delivered is not None:
             frac = c.fraction_delivered
-            return lambda: m.total > 0 and m.delivered_count / m.total >= frac
+            return lambda: tr.total > 0 and tr.delivered_count / tr.total >= frac
         if c.occupancy is not None:
             occ = c.occupancy
-            return lambda: sum(m.occupancy.values()) >= occ
+            return lambda: sum(tr.occupancy.values()) >= occ
         if c.registration_backlog is not None:
             backlog = c.registration_backlog
             return lambda: self.registration_backlog() >= backlog
@@ -106,18 +122,18 @@ class TriggerEngine:
 
     def registration_backlog(self) -> int:
         """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""
-        m = self.model
-        batches = m.registration_ends
+        tr = self.transfers
+        batches = tr.registration_ends
         while self._reg_batches_seen < len(batches):
             for t in batches[self._reg_batches_seen].tolist():
                 heapq.heappush(self._reg_heap, t)
             self._reg_batches_seen += 1
-        now = m.env.now
+        now = self.state.env.now
         heap = self._reg_heap
         while heap and heap[0] <= now:
             heapq.heappop(heap)
             self._registered += 1
-        return m.delivered_count - self._registered
+        return tr.delivered_count - self._registered
 
     def evaluate(self) -> None:
         if self._busy:  # an action changed a status: the outer pass continues
@@ -146,49 +162,47 @@ class TriggerEngine:
             self._busy = False
 
     def fire(self, name: str, actions: list[Action]) -> None:
-        m = self.model
-        now = m.env.now
+        now = self.state.env.now
         self.fired.add(name)
-        m.triggers_fired.append({"name": name, "day": round(now / 24.0, 4)})
-        m.log("trigger", name, "-", 0)
+        self.fired_log.append({"name": name, "day": round(now / 24.0, 4)})
+        self.state.log(EventKind.TRIGGER, name, NOBODY, 0)
         for act in actions:
             self.apply(act)
 
     def apply(self, a: Action) -> None:
-        m = self.model
-        now = m.env.now
+        st, tr = self.state, self.transfers
+        now = st.env.now
         if a.open_site is not None or a.close_site is not None:
             site = a.open_site or a.close_site
             assert site is not None
-            m.site_open[site] = a.open_site is not None
-            m.reroute()
+            st.site_open[site] = a.open_site is not None
+            tr.reroute()
         elif a.open_leg is not None:
-            m.trigger_closed_legs.pop(a.open_leg, None)
-            m.front_closed_legs.pop(a.open_leg, None)
-            m.reroute()
+            st.trigger_closed_legs.pop(a.open_leg, None)
+            st.front_closed_legs.pop(a.open_leg, None)
+            tr.reroute()
         elif a.close_leg is not None:
-            leg = next(x for x in m.scenario.legs if x.leg_id == a.close_leg)
-            m.trigger_closed_legs[a.close_leg] = frozenset(leg.modes)
-            m.reroute()
+            leg = next(x for x in self.scenario.legs if x.leg_id == a.close_leg)
+            st.trigger_closed_legs[a.close_leg] = frozenset(leg.modes)
+            tr.reroute()
         elif a.set_intake_limit is not None:
-            site_params = m.params.site[a.set_intake_limit.site]
+            site_params = self.params.site[a.set_intake_limit.site]
             if site_params["daily_intake_limit"] != a.set_intake_limit.per_day:
                 site_params["daily_intake_limit"] = a.set_intake_limit.per_day
-                m.notify()
+                st.notify()
         elif a.add_aircraft is not None:
             x = a.add_aircraft
-            m.add_aircraft(x.type, x.count, x.base, now + x.delay_hours)
+            self.fleet.add(x.type, x.count, x.base, now + x.delay_hours)
         elif a.withdraw_aircraft is not None:
             w = a.withdraw_aircraft
-            m.withdraw_aircraft(w.type, w.count, now + w.delay_hours)
+            self.fleet.withdraw(w.type, w.count, now + w.delay_hours)
         elif a.ground is not None:
-            m.ground(list(a.ground.modes), a.ground.hours, "order")
+            st.ground(list(a.ground.modes), a.ground.hours, "order")
         elif a.release_modes is not None:
-            m.release(list(a.release_modes))
+            st.release(list(a.release_modes))
         elif a.set_dispatch is not None:
-            if m.policy.name != a.set_dispatch:  # restating the policy keeps its state
-                m.policy = make_policy(a.set_dispatch)
-                m.notify()
+            if tr.set_policy(a.set_dispatch):  # restating the policy keeps its state
+                st.notify()
         elif a.set_param is not None:
-            if m.params.set(a.set_param.path, a.set_param.value):
-                m.notify()
+            if self.params.set(a.set_param.path, a.set_param.value):
+                st.notify()

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from sim.common.atomic import atomic_write_text
-from sim.core.results import DETAINEE_COLUMNS, SORTIE_COLUMNS, Result
+from sim.common.vocabulary import EVENT_COLUMNS, SORTIE_COLUMNS
+from sim.core.results import DETAINEE_COLUMNS, Result
 
 FORMAT_VERSION = 1
 
@@ -81,7 +82,7 @@ def detainees_csv(result: Result) -> str:
 
 
 def events_csv(result: Result) -> str:
-    return csv_text(("hour", "event", "who", "where", "n"), result.events)
+    return csv_text(EVENT_COLUMNS, result.events)
 
 
 def write_run(result: Result, out: Path, resolved_yaml: str) -> list[Path]:

@@ -13,6 +13,7 @@ import pytest
 
 import sim
 from sim.common.geo import Projection
+from sim.common.vocabulary import EventKind
 from sim.core.fronts import FrontTrack
 from sim.core.model import Model
 from sim.scenario.loader import build, load_scenario
@@ -405,8 +406,8 @@ def test_dust_storm_grounds_helicopters(base_runs: list[Any]) -> None:
     rotary = ("ch47", "uh60")
 
     def rotary_departures(r: Any) -> int:
-        return sum(1 for e in r.events if e[1] == "depart" and e[4] > 0
-                   and e[2].rsplit("-", 1)[0] in rotary and 9 * 24 <= e[0] < 12 * 24)
+        return sum(1 for e in r.events if e.kind == EventKind.DEPART and e.n > 0
+                   and r.vehicle_types[e.subject] in rotary and 9 * 24 <= e.time < 12 * 24)
 
     assert all(rotary_departures(r) == 0 for r in storm)
     assert all(rotary_departures(r) > 0 for r in base_runs)

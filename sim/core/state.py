@@ -1,0 +1,143 @@
+"""The run state every part of a run shares: the clock, site status, closures, groundings, logs.
+
+``RunState`` owns what is neither a detainee movement (``transfers``) nor a
+vehicle (``fleet``): the SimPy environment and horizon, each site's status
+and whether it is open, the legs closed by rules and by fronts, the
+groundings of modes, and the event, sortie and status logs. ``notify`` wakes
+every waiting vehicle; ``version`` counts the changes that may create work,
+so that a dispatcher may trust a "nothing to do" answer until it moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.common.vocabulary import (
+    GROUNDED_BY,
+    NOBODY,
+    Event,
+    EventKind,
+    SiteStatus,
+    Sortie,
+    SortieKind,
+    StatusChange,
+)
+from sim.scenario.schema import Scenario
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes (an explicit hook)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self) -> None:
+        self.events_processed += 1
+        super().step()
+
+
+class RunState:
+    """The clock, the sites' status and openness, closed legs, groundings and the logs."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.env = CountingEnvironment()
+        self.horizon = scenario.horizon_days * 24.0  # hours
+        self.site_ids = [s.id for s in scenario.sites]
+        self.site_index = {sid: i for i, sid in enumerate(self.site_ids)}
+        self.kind = {s.id: s.kind for s in scenario.sites}
+        self.status: dict[str, SiteStatus] = dict.fromkeys(self.site_ids, SiteStatus.SAFE)
+        self.status_log: list[StatusChange] = []
+        self.site_open = {s.id: s.open for s in scenario.sites}
+        self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
+        self.trigger_closed_legs: dict[str, frozenset[str]] = {}  # leg id -> modes
+        self.front_closed_legs: dict[str, frozenset[str]] = {}
+        self.grounded_until: dict[str, float] = {}  # mode -> hour
+        self.events: list[Event] = []
+        self.sorties: list[Sortie] = []
+        self.changed = self.env.event()
+        self.version = 0  # bumped by every change that may give a vehicle work
+
+    @property
+    def now(self) -> float:
+        """The simulation clock, hours."""
+        return float(self.env.now)
+
+    # ----- logs --------------------------------------------------------------------
+    def log(self, kind: EventKind, subject: str, site: str, count: int) -> None:
+        self.events.append(Event(self.env.now, kind, subject, site, count))
+
+    def log_sortie(
+        self, name: str, type_name: str, mode: str, kind: SortieKind, origin: str, dest: str,
+        detainees: int, km: float, hours: float,
+    ) -> None:
+        now = self.env.now
+        self.sorties.append(
+            Sortie(name, type_name, mode, kind, origin, dest, now, now + hours, detainees, km, hours)
+        )
+
+    # ----- changes -----------------------------------------------------------------
+    def touch(self) -> None:
+        """Record a change that may give a vehicle work without waking anyone."""
+        self.version += 1
+
+    def notify(self) -> None:
+        """Wake every idle vehicle: something they may act on has changed."""
+        self.version += 1
+        old = self.changed
+        self.changed = self.env.event()
+        old.succeed()
+
+    def notify_at(self, t: float) -> None:
+        """Wake every idle vehicle at hour ``t`` (now if ``t`` has passed)."""
+        self.env.process(self._notify_at(t))
+
+    def _notify_at(self, t: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(max(0.0, t - self.env.now))
+        self.notify()
+
+    # ----- sites -------------------------------------------------------------------
+    def is_overrun(self, site: str) -> bool:
+        return self.status[site] == SiteStatus.OVERRUN
+
+    def raise_status(self, site: str, level: SiteStatus) -> bool:
+        """Raise ``site`` to ``level`` and log it; False (nothing done) if not higher."""
+        if level <= self.status[site]:
+            return False
+        self.status[site] = level
+        self.status_log.append(StatusChange(self.env.now, site, level.label))
+        return True
+
+    def closed_sites(self) -> frozenset[str]:
+        """Sites routes may not use: closed transfer nodes and overrun sites."""
+        return frozenset(
+            sid for sid in self.site_ids if not self.site_open[sid] and self.kind[sid] != "reception"
+        ) | frozenset(sid for sid, st in self.status.items() if st == SiteStatus.OVERRUN)
+
+    def closed_legs(self) -> dict[str, frozenset[str]]:
+        """Legs closed by rules or fronts, with the modes closed on each."""
+        legs: dict[str, frozenset[str]] = {}
+        for src in (self.trigger_closed_legs, self.front_closed_legs):
+            for leg, modes in src.items():
+                legs[leg] = legs.get(leg, frozenset()) | modes
+        return legs
+
+    # ----- groundings --------------------------------------------------------------
+    def ground(self, modes: list[str], hours: float, why: str) -> None:
+        """Ground ``modes`` for ``hours`` (a storm or an order); they wake when it ends."""
+        until = self.env.now + hours
+        for mode in modes:
+            self.grounded_until[mode] = max(self.grounded_until.get(mode, 0.0), until)
+            self.log(GROUNDED_BY[why], NOBODY, mode, int(round(hours)))
+        self.notify_at(until)
+
+    def release(self, modes: list[str]) -> None:
+        """End the groundings of ``modes`` now (grounded vehicles wake and fly)."""
+        for mode in modes:
+            if self.grounded_until.get(mode, 0.0) > self.env.now:
+                self.grounded_until[mode] = self.env.now
+                self.log(EventKind.RELEASED, NOBODY, mode, 0)
+        self.notify()

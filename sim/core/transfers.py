@@ -1,0 +1,384 @@
+"""Transfers: who waits where, the claims on places, dispatch, and every detainee movement.
+
+``Transfers`` owns the detainee table and the queues by node, the places
+claimed at destinations (``inbound``) and the reception's daily intake
+clearances, the loading pads, the route network and the dispatcher. Vehicles
+call ``dispatch`` for a ``Mission`` (a claimed batch), then ``pick_up``,
+``drop_off``, ``return_to`` or ``release_claim``; hazards call ``escape``
+and ``reroute``. Capacities are in detainees, times in hours.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import simpy
+
+from sim.common.rng import Streams
+from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
+from sim.core.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
+from sim.core.dispatch import Candidate, Policy, make_policy
+from sim.core.fronts import FrontTrack, min_distance_to_fronts
+from sim.core.registration import RegistrationQueue
+from sim.core.state import RunState
+from sim.scenario.network import Hop, ModeSpec, Network
+from sim.scenario.params import RuntimeParams
+from sim.scenario.schema import Scenario
+
+OVERRUN = SiteStatus.OVERRUN
+WorkKey = tuple[str, float, "str | None"]
+
+
+@dataclass
+class Mission:
+    """A claimed batch: detainee ids to move from ``hop.origin`` to ``hop.dest``."""
+
+    hop: Hop
+    ids: np.ndarray
+    reserved: int  # capacity claimed at the destination
+    cleared_day: int | None = None  # the reception's intake day the claim counts against
+
+
+class Tasked(Protocol):
+    """What the dispatcher needs to know of a vehicle asking for work."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def range_km(self) -> float: ...
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def p(self) -> dict[str, Any]: ...
+
+    def crew_allows(self, hours: float) -> bool: ...
+
+
+class Transfers:
+    """Queues by node, claims, capacity, dispatch and the movements of detainees."""
+
+    def __init__(
+        self, scenario: Scenario, state: RunState, params: RuntimeParams, streams: Streams,
+        specs: dict[str, ModeSpec], fronts: list[FrontTrack], xy: dict[str, tuple[float, float]],
+    ) -> None:
+        self.scenario = scenario
+        self.state = state
+        self.params = params
+        self.env = state.env
+        self.specs = specs
+        self.fronts = fronts
+        self.xy = xy
+        env = state.env
+        self.site_ids = state.site_ids
+        self.site_index = state.site_index
+        self.kind = state.kind
+        self.d = Detainees(scenario, self.site_index)
+        self.total = self.d.n
+        self.pads = {s.id: simpy.Resource(env, capacity=s.pads) for s in scenario.sites}
+        self.queue: dict[str, np.ndarray] = {
+            sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
+        }
+        self.present = {sid: len(q) for sid, q in self.queue.items()}  # held or waiting there
+        self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
+        self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
+        self.occupancy = dict.fromkeys(self.site_ids, 0)
+        self.peak_occupancy = 0
+        self.registration_ends: list[np.ndarray] = []  # per delivered batch, for rules
+        self.delivered_count = 0
+        self.cut_off: dict[str, float] = {}  # nodes with detainees and no route: since (hours)
+        self.policy: Policy = make_policy(scenario.dispatch)
+        self._front_km_at = math.nan
+        self._front_km_cache: dict[str, float] = {}
+        # Dispatch's "nothing to do" answers, valid while neither the clock nor the state
+        # moves (see ``has_no_work``): a wake-up of many idle vehicles stays linear.
+        self._no_work: set[WorkKey] = set()
+        self._no_work_version = -1  # the RunState.version and clock the answers hold for
+        self._no_work_now = -1.0
+        self.network = self._build_network()
+        self.registration: dict[str, RegistrationQueue] = {}
+        for s in scenario.sites:
+            if s.kind == "reception" and s.registration is not None:
+                r = s.registration
+                self.registration[s.id] = RegistrationQueue(
+                    r.stations, r.minutes, streams["registration"], r.hours_per_day,
+                    r.start_hour,
+                )
+
+    # ----- routes ------------------------------------------------------------------
+    def _build_network(self) -> Network:
+        st = self.state
+        return Network(self.scenario, self.specs, st.closed_sites(), st.closed_legs())
+
+    def reroute(self) -> None:
+        """Recompute routes after a closure or reopening; report nodes left without one."""
+        st = self.state
+        now = st.env.now
+        self.network = self._build_network()
+        for sid in self.site_ids:
+            if self.kind[sid] not in ("prison", "airfield") or st.status[sid] == OVERRUN:
+                continue
+            cut = self.present[sid] > 0 and not self.network.has_route(sid)
+            if cut and sid not in self.cut_off:
+                self.cut_off[sid] = now
+                st.log(EventKind.NO_ROUTE, NOBODY, sid, self.present[sid])
+            elif not cut and sid in self.cut_off:
+                del self.cut_off[sid]
+                st.log(EventKind.ROUTE_RESTORED, NOBODY, sid, self.present[sid])
+        st.notify()
+
+    # ----- capacity ----------------------------------------------------------------
+    def capacity(self, site: str) -> float:
+        """Detainees that may be sent to ``site`` now (claims included)."""
+        st = self.state
+        if not st.site_open[site] or st.status[site] == OVERRUN:
+            return 0
+        p = self.params.site[site]
+        if self.kind[site] == "reception":
+            cap: float = math.inf
+            if p["beds"] is not None:
+                cap = p["beds"] - self.occupancy[site] - self.inbound[site]
+            if p["daily_intake_limit"] is not None:
+                day = int(st.env.now // 24)
+                cap = min(cap, p["daily_intake_limit"] - self.cleared.get((site, day), 0))
+            return cap
+        if p["holding_capacity"] is not None:
+            return p["holding_capacity"] - self.present[site] - self.inbound[site]
+        return math.inf
+
+    def can_unload(self, site: str, n: int) -> bool:
+        """Beds may have shrunk (a rule) since the claim: never overfill."""
+        if self.kind[site] != "reception":
+            return True
+        beds = self.params.site[site]["beds"]
+        return beds is None or self.occupancy[site] + n <= beds
+
+    # ----- dispatch ----------------------------------------------------------------
+    def has_no_work(self, v: Tasked) -> bool:
+        """Whether a dispatch at this instant already found nothing for vehicles like ``v``.
+
+        Whether any node can be served depends only on the vehicle's mode, range and (by
+        road) location (its ``WorkKey``, recorded by ``dispatch``), and on the shared state.
+        Claims only remove work, and every change that can add work moves
+        ``RunState.version`` (``notify``, ``touch``), so a "no candidates" answer holds for
+        all such vehicles until the clock or the version moves.
+        """
+        mode = v.mode
+        return (self._no_work_now == self.env.now
+                and self._no_work_version == self.state.version
+                and (mode, v.range_km, v.location if mode == "ground" else None) in self._no_work)
+
+    def dispatch(self, v: Tasked) -> Mission | None:
+        """Choose and claim a batch for ``v``, or None if nothing it can do now."""
+        st = self.state
+        now = st.env.now
+        if now >= st.horizon or self.has_no_work(v):
+            return None
+        if self._no_work_version != st.version or self._no_work_now != now:
+            self._no_work.clear()
+            self._no_work_version, self._no_work_now = st.version, now
+        rng_km = v.range_km
+        seats = int(v.p["seats"])
+        cands: list[Candidate] = []
+        hops = {}
+        policy = self.policy
+        need_threat = policy.name == "highest_threat"
+        need_risk = policy.name == "highest_risk_first"
+        room: dict[str, float] = {}  # capacity by destination, for this call
+        status, site_open = st.status, st.site_open
+
+        def has_room(dest: str) -> bool:
+            if dest not in room:
+                room[dest] = self.capacity(dest)
+            return room[dest] > 0
+
+        for site, per_mode in self.network.options.items():
+            q = self.queue[site]
+            if len(q) == 0 or not site_open[site] or status[site] == OVERRUN:
+                continue
+            hop = next((h for h in per_mode.get(v.mode, ())
+                        if h.max_segment_km <= rng_km and has_room(h.dest)), None)
+            if hop is None:
+                continue
+            pos = self.network.positioning_km(v.mode, v.location, site)
+            if pos is None:
+                continue
+            top_rank, top_count = 0, 0
+            if need_risk:
+                cats = self.d.category[q]
+                top_rank = int(cats.min())
+                top_count = int(np.count_nonzero(cats == top_rank))
+            front_km = self._front_km(site, now) if need_threat else math.inf
+            cands.append(Candidate(site, self.site_index[site], len(q), top_rank, top_count,
+                                   min(int(status[site]), 1), front_km, pos))
+            hops[site] = hop
+        if not cands:
+            self._no_work.add((v.mode, v.range_km, v.location if v.mode == "ground" else None))
+            return None
+        choice = policy.choose(cands)
+        hop = hops[choice.site]
+        est = (choice.positioning_km + hop.distance_km) / v.p["cruise_kmh"]
+        if not v.crew_allows(est):
+            return None
+        cap = self.capacity(hop.dest)
+        n = int(min(seats, choice.waiting, cap))
+        if n <= 0:
+            return None  # e.g. seats set below one: an empty sortie would loop forever
+        q = self.queue[choice.site]
+        if need_risk:
+            order = np.argsort(self.d.category[q], kind="stable")
+            ids = q[order[:n]]
+            self.queue[choice.site] = q[np.sort(order[n:])]
+        else:
+            ids, self.queue[choice.site] = q[:n], q[n:]
+        self.inbound[hop.dest] += n
+        cleared_day = None
+        if self.kind[hop.dest] == "reception":
+            cleared_day = int(now // 24)
+            key = (hop.dest, cleared_day)
+            self.cleared[key] = self.cleared.get(key, 0) + n
+        st.log(EventKind.DISPATCH, v.name, choice.site, n)
+        return Mission(hop, ids, n, cleared_day)
+
+    def set_policy(self, name: str) -> bool:
+        """Switch the dispatch policy; False if it is already in force (it keeps its state)."""
+        if self.policy.name == name:
+            return False
+        self.policy = make_policy(name)
+        return True
+
+    def _front_km(self, site: str, now: float) -> float:
+        """Distance (km) from ``site`` to the nearest front at ``now``, cached per instant."""
+        if self._front_km_at != now:
+            self._front_km_at = now
+            self._front_km_cache.clear()
+        km = self._front_km_cache.get(site)
+        if km is None:
+            km = self._front_km_cache[site] = min_distance_to_fronts(self.fronts, self.xy[site], now)
+        return km
+
+    # ----- claims and movements ------------------------------------------------------
+    def _unclaim(self, mission: Mission, n: int) -> None:
+        """Give back ``n`` of a mission's places at its destination (and intake clearances)."""
+        if n <= 0:
+            return
+        self.inbound[mission.hop.dest] -= n
+        if mission.cleared_day is not None:
+            self.cleared[(mission.hop.dest, mission.cleared_day)] -= n
+        mission.reserved -= n
+        self.state.touch()  # capacity freed at the destination
+
+    def still_here(self, ids: np.ndarray) -> np.ndarray:
+        """Those of ``ids`` still held or waiting (not escaped meanwhile)."""
+        st = self.d.state[ids]
+        return ids[(st == HELD) | (st == WAITING)]
+
+    def release_claim(self, mission: Mission) -> None:
+        """Give back a mission's claims (an abort): ids still held go back to the queue."""
+        d = self.d
+        origin = mission.hop.origin
+        back = mission.ids[np.isin(d.state[mission.ids], (HELD, WAITING))]
+        if len(back):
+            self.queue[origin] = np.concatenate([back, self.queue[origin]])
+        self._unclaim(mission, mission.reserved)
+        self.state.notify()
+
+    def return_to(self, ids: np.ndarray, site: str, mission: Mission) -> None:
+        """Detainees flown back to where they were picked up (the destination was lost)."""
+        self._unclaim(mission, mission.reserved)
+        d = self.d
+        d.location[ids] = self.site_index[site]
+        d.state[ids] = HELD if self.kind[site] in ("prison", "camp") else WAITING
+        self.queue[site] = np.concatenate([ids, self.queue[site]])
+        self.present[site] += len(ids)
+        if self.state.status[site] == OVERRUN:
+            self.escape(ids, site, EventKind.OVERRUN_ESCAPE)
+        self.state.notify()
+
+    def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
+        """``ids`` are on board at ``site``; places claimed for the rest are given back."""
+        d = self.d
+        now = self.state.env.now
+        d.state[ids] = IN_FLIGHT
+        first = ids[np.isnan(d.t_pickup[ids])]
+        d.t_pickup[first] = now
+        self.present[site] -= len(ids)
+        unused = mission.reserved - len(ids)
+        self._unclaim(mission, unused)
+        if self.kind[site] == "airfield" and unused >= 0:
+            self.state.notify()  # holding space freed
+
+    def drop_off(self, ids: np.ndarray, site: str, mission: Mission) -> None:
+        """``ids`` are handed over at ``site``: delivered at a reception, else wait there."""
+        d = self.d
+        now = self.state.env.now
+        n = len(ids)
+        self.inbound[site] -= mission.reserved
+        mission.reserved = 0
+        d.location[ids] = self.site_index[site]
+        d.hops[ids] += 1
+        if self.kind[site] == "reception":
+            d.state[ids] = DELIVERED
+            d.t_delivered[ids] = now
+            self.occupancy[site] += n
+            self.delivered_count += n
+            self.peak_occupancy = max(self.peak_occupancy, sum(self.occupancy.values()))
+            reg = self.registration.get(site)
+            if reg is not None:
+                d.t_reg_start[ids], d.t_registered[ids] = reg.admit(now, n)
+            else:
+                d.t_reg_start[ids] = now
+                d.t_registered[ids] = now
+            self.registration_ends.append(d.t_registered[ids])
+        else:
+            d.state[ids] = WAITING
+            self.queue[site] = np.concatenate([self.queue[site], ids])
+            self.present[site] += n
+            self.state.notify()  # new work at a transfer node (a reception delivery creates none)
+
+    def held_at(self, site: str) -> np.ndarray:
+        """Ids of the detainees held or waiting at ``site`` now."""
+        return self.d.ids_at(self.site_index[site])
+
+    def escape(self, ids: np.ndarray, site: str, cause: EventKind) -> None:
+        """``ids`` escape at ``site`` (an overrun or a breakout)."""
+        if len(ids) == 0:
+            return
+        d = self.d
+        d.state[ids] = ESCAPED
+        d.t_escaped[ids] = self.state.env.now
+        q = self.queue[site]
+        self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
+        self.present[site] -= len(ids)
+        self.state.log(cause, NOBODY, site, len(ids))
+
+    def repatriate(self) -> None:
+        """Release each reception's daily quota of registered detainees (at midnight)."""
+        d = self.d
+        now = self.state.env.now
+        for sid in self.site_ids:
+            rate = self.params.site[sid]["repatriation_per_day"]
+            if self.kind[sid] != "reception" or rate <= 0:
+                continue
+            here = np.flatnonzero(
+                (d.state == DELIVERED) & (d.location == self.site_index[sid])
+                & (d.t_registered <= now)
+            )
+            # A fractional rate releases whole detainees on the right days (0.5: one every
+            # second day); a whole rate releases exactly that many each day.
+            day = round(now / 24.0)
+            quota = math.floor(rate * day + 1e-9) - math.floor(rate * (day - 1) + 1e-9)
+            k = min(len(here), quota)
+            if k:
+                out = here[np.argsort(d.t_registered[here], kind="stable")[:k]]
+                d.state[out] = RELEASED
+                d.t_released[out] = now
+                self.occupancy[sid] -= k
