@@ -291,7 +291,7 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
     heads = [probability_label(name, summary.get("deadline_day"), one_horizon) for name in probs]
     cols = ["#", *params, "n", "completion day (95% CI)", *heads, "escaped", "delivered"]
     for c in cols:
-        table.add_column(c, justify="right")
+        table.add_column(c, justify="right", no_wrap=c in heads)
     for pt in summary["points"]:
         k = pt["kpis"]
         cd = k.get("completion_day", {})
