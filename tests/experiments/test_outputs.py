@@ -333,7 +333,7 @@ def test_two_sweeps_into_one_store_both_finish(tmp_path: Path) -> None:
     procs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
-    for p, (stdout, stderr) in zip(procs, results, strict=True):
+    for p, (_stdout, stderr) in zip(procs, results, strict=True):
         assert p.returncode == 0 or (p.returncode == 2 and "busy" in stderr), stderr
     assert any(p.returncode == 0 for p in procs)
     con = sqlite3.connect(out / "results.sqlite")
