@@ -186,9 +186,20 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _swap_in(staging: Path, target: Path, aside: Path) -> None:
-    """Put ``staging`` at ``target``; the previous ``target`` (if any) is removed."""
+    """Put ``staging`` at ``target``; the previous ``target`` (if any) is removed.
+
+    An empty ``target`` folder is kept (it may be someone's working directory)
+    and the files move into it, the marker last, so until then readers
+    refuse it.
+    """
+    if target.is_dir() and not any(target.iterdir()):
+        names = sorted(p.name for p in staging.iterdir() if p.name != MARKER)
+        for name in [*names, MARKER]:
+            os.replace(staging / name, target / name)
+        staging.rmdir()
+        return
     try:
-        os.rename(staging, target)  # no folder there yet (or an empty one, on Linux)
+        os.rename(staging, target)  # no folder there yet
         return
     except OSError:
         pass

@@ -140,3 +140,12 @@ def test_readers_refuse_a_folder_that_is_not_one_complete_write(tmp_path: Path,
         lines = r.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), r.output
     assert not list(out.glob("*.png")) and not (out / "report.html").exists()
+
+
+def test_an_empty_folder_is_filled_in_place(tmp_path: Path) -> None:
+    out = tmp_path / "here"
+    out.mkdir()
+    inode = out.stat().st_ino
+    _write(out, 1)
+    check_complete(out)
+    assert out.stat().st_ino == inode  # still the folder a shell may be sitting in
