@@ -359,12 +359,22 @@ class ResultStore:
         self.con.execute("UPDATE meta SET value = ? WHERE key = 'format_version'",
                          (str(FORMAT_VERSION),))
 
+    def _begin(self) -> None:
+        """Start a write transaction, waiting up to the busy timeout for other sweeps."""
+        try:
+            self.con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"{self.path} is busy (another sweep has held it for over "
+                                f"{BUSY_TIMEOUT_SECONDS:g} s); try again") from None
+            raise
+
     def _read_columns(self) -> set[str]:
         return {row[1].lower() for row in self.con.execute("PRAGMA table_info(runs)").fetchall()}
 
     def register(self, points: Sequence[Mapping[str, Any]]) -> list[int]:
         """The stable index of each point; points new to the store get the next free ones."""
-        self.con.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             known = dict(self.con.execute("SELECT point, point_index FROM points").fetchall())
             top = max(known.values(), default=-1)
@@ -432,7 +442,7 @@ class ResultStore:
                 "kpis", *names]
         sql = (f"INSERT OR IGNORE INTO runs ({', '.join(map(_quote, cols))}) "
                f"VALUES (?, {', '.join('?' * (len(cols) - 1))})")
-        self.con.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             if new:  # another sweep may have added some of them meanwhile
                 self._columns = self._read_columns()

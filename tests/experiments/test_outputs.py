@@ -343,3 +343,23 @@ def test_two_sweeps_into_one_store_both_finish(tmp_path: Path) -> None:
         assert con.execute("SELECT COUNT(*) FROM points").fetchone()[0] == 3
     finally:
         con.close()
+
+
+def test_a_store_held_by_another_writer_is_reported_busy(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.experiments.store as store_module
+
+    out = tmp_path / "held"
+    assert _cli("sweep", TOY, "--grid", "fleet.bus.count=1", "-n", "2", "--jobs", "1",
+                "--out", out).exit_code == 0
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_SECONDS", 0.1)
+    holder = sqlite3.connect(out / "results.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer in the middle of a transaction
+    try:
+        r = _cli("sweep", TOY, "--grid", "fleet.bus.count=2", "-n", "2", "--jobs", "1",
+                 "--out", out)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.exit_code == 2, r.output
+    assert "is busy" in r.output and "Traceback" not in r.output
