@@ -245,7 +245,7 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
                          points=points, seeds=seeds, summary=summary, ran=ran, skipped=skipped,
                          wall_seconds=time.perf_counter() - t0, plan_indices=indices,
                          overrides=list(overrides))
-    _write_sweep_summary(result)
+    _write_sweep_summary(result, resolved_yaml(base))
     for fmt in ("csv", "parquet"):  # an export from an earlier sweep is refreshed too
         dest = out_path / f"results.{fmt}"
         if fmt == export or dest.exists():
@@ -265,10 +265,12 @@ def _has_pyarrow() -> bool:
     return importlib.util.find_spec("pyarrow") is not None
 
 
-def _write_sweep_summary(result: SweepResult) -> None:
+def _write_sweep_summary(result: SweepResult, scenario_yaml: str) -> None:
+    """summary.json, summary.csv and scenario.resolved.yaml (the base scenario, as run)."""
     from sim.experiments.store import atomic_csv, atomic_text
     from sim.output.files import json_text
 
+    atomic_text(result.out / "scenario.resolved.yaml", scenario_yaml)
     atomic_text(result.out / "summary.json", json_text(result.to_dict()))
     rows = result.summary_records()
     cols = list(dict.fromkeys(c for r in rows for c in r))

@@ -60,7 +60,10 @@ def test_sweep_labels_each_probability_by_its_day(tmp_path: Path) -> None:
     header = _csv(out / "summary.csv")[0]
     assert "p_done_by_day_2" in header and "p_done_within_horizon" in header
     assert "p_complete_by_deadline" not in header
-    probs = json.loads((out / "summary.json").read_text())["points"][0]["probabilities"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["version"] and summary["seed"] == 1 and summary["overrides"] == []
+    assert "name: toy-experiment" in (out / "scenario.resolved.yaml").read_text()
+    probs = summary["points"][0]["probabilities"]
     assert probs["complete_by_deadline"]["label"] == "P(done by day 2)"
     assert probs["complete_by_deadline"]["deadline_day"] == 2
     assert probs["complete_within_horizon"]["horizon_days"] == 5
