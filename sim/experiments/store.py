@@ -235,13 +235,24 @@ def leaf_paths(data: Any, prefix: str = "") -> list[str]:
 def _read_meta(path: Path) -> dict[str, str] | None:
     """The store's meta table (None if the file holds no tables yet: a store being created).
 
-    Opened without writing anything: with ``immutable=1`` when no write-ahead
-    log is beside the file (a store closed cleanly), else read-only, which
-    reads the log of a store a running or killed sweep is writing.
+    Read without writing anything. A store closed cleanly has no write-ahead
+    log beside it and is read through an immutable view (no lock, no
+    ``-wal``/``-shm`` files created). A store with a log (a sweep is writing
+    it, or was killed), or whose immutable view is unreadable or empty (a
+    sweep is creating it right now), is read read-only with the usual locks.
     """
     wal = path.with_name(path.name + "-wal")
-    live = wal.exists() and wal.stat().st_size > 0
-    uri = _uri(path, mode="ro") if live else _uri(path, mode="ro", immutable="1")
+    if not (wal.exists() and wal.stat().st_size > 0):
+        try:
+            meta = _query_meta(_uri(path, mode="ro", immutable="1"))
+        except sqlite3.DatabaseError:
+            meta = None
+        if meta is not None:
+            return meta
+    return _query_meta(_uri(path, mode="ro"))
+
+
+def _query_meta(uri: str) -> dict[str, str] | None:
     con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         tables = {r[0] for r in con.execute(
