@@ -366,3 +366,14 @@ def test_a_store_held_by_another_writer_is_reported_busy(tmp_path: Path,
         holder.close()
     assert r.exit_code == 2, r.output
     assert "is busy" in r.output and "Traceback" not in r.output
+
+
+def test_plot_checks_a_replications_folder_against_its_marker(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    assert _cli("replicate", TOY, "-n", "3", "--jobs", "1", "--out", out).exit_code == 0
+    r = _cli("plot", out)
+    assert r.exit_code == 0, r.output
+    with open(out / "replications.csv", "a", encoding="utf-8") as fh:
+        fh.write("99,1\n")  # a row from another write
+    r = _cli("plot", out)
+    assert r.exit_code == 2 and "replications.csv does not match complete.json" in r.output
