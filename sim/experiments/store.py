@@ -485,7 +485,9 @@ def store_rows(path: Path, scenario_hash: str) -> Iterator[dict[str, Any]]:
     Columns: point_index, replication, seed, one column per overridden path
     (empty where a point leaves it as in the scenario), then the flattened KPIs.
     """
-    con = sqlite3.connect(_uri(path, mode="ro"), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    # Read-write (it writes nothing): the last connection to close removes the -wal and
+    # -shm files, which a read-only one would leave behind.
+    con = sqlite3.connect(_uri(path, mode="rw"), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         paths = list(dict.fromkeys(
             k for (params,) in con.execute("SELECT params FROM points ORDER BY point_index")

@@ -201,6 +201,8 @@ def test_refused_store_is_left_byte_for_byte(tmp_path: Path) -> None:
     assert _cli("sweep", TOY, "--grid", "fleet.bus.count=1,2", "-n", "2", "--jobs", "1",
                 "--out", out, "--export", "csv").exit_code == 0
     before = _tree(out)
+    assert set(before) == {"results.sqlite", "results.csv", "summary.csv", "summary.json",
+                           "scenario.resolved.yaml"}  # closed cleanly: no -wal, no -shm
     for extra in (["--set", "horizon_days=4"], ["--set", "horizon_days=4", "--export", "csv"]):
         r = _cli("sweep", TOY, *extra, "--grid", "fleet.bus.count=1", "-n", "2", "--jobs", "1",
                  "--out", out)
