@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (1, 2, 3, 4, 5)
 WALL = re.compile(rb'"wall_seconds": [0-9.eE+-]+')
-VOLATILE = ("meta.json",)  # holds the version and wall time only besides what kpis.json has
+# meta.json holds the version, wall time and run id besides what kpis.json has; complete.json
+# the run id and the digests of the files (meta.json's among them)
+VOLATILE = ("meta.json", "complete.json")
 
 
 def scenarios() -> list[Path]:

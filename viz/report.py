@@ -374,10 +374,11 @@ def _sweep_kpis(res: Results) -> str:
                 "`dtsim sweep --out` to finish.</p>")
     deadline = res.summary.get("deadline_day")
     heads: list[tuple[str, str]] = [("completion_day", "transfers complete (day, 95% CI)"),
-                                    ("p_complete_within_horizon", "P(complete)")]
-    if "p_complete_by_deadline" in t:
-        when = f"day {words.number(deadline)}" if deadline is not None else "deadline"
-        heads.append(("p_complete_by_deadline", f"P(complete by {when})"))
+                                    ("p_done_within_horizon", "P(done within the horizon)")]
+    by_day = [c for c in t.columns if c.startswith("p_done_by_day_")]
+    if by_day:
+        when = f"day {words.number(deadline)}" if deadline is not None else "the deadline"
+        heads.append((by_day[0], f"P(done by {when})"))
     heads += [("escaped", "escaped (detainees, 95% CI)"), ("p_any_escape", "P(any escape)"),
               ("delivered", "delivered (detainees)")]
     heads = [(k, label) for k, label in heads if k in t or f"{k}_mean" in t]

@@ -322,6 +322,18 @@ def _check_format(path: Path, data: dict[str, Any], required: bool = False) -> N
         )
 
 
+def _check_complete(folder: Path, kind: str) -> None:
+    """Refuse a folder that is not one complete write (a run's marker is required)."""
+    from sim.output.folders import MARKER, IncompleteFolder, check_complete
+
+    if kind != RUN_KIND and not (folder / MARKER).is_file():
+        return  # experiment folders written by hand or by older versions
+    try:
+        check_complete(folder)
+    except IncompleteFolder as exc:
+        raise ResultsError(str(exc)) from None
+
+
 @dataclass
 class Results:
     """A results folder, read lazily; each accessor raises :class:`Skip` if its file is absent."""
@@ -335,6 +347,7 @@ class Results:
         self.folder = Path(self.folder)
         if not self.kind:
             self.kind = detect_kind(self.folder)
+            _check_complete(self.folder, self.kind)
 
     # --- plain files -------------------------------------------------------------
     def has(self, name: str) -> bool:

@@ -22,7 +22,9 @@ SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see do
 JOBS_HELP = "Local worker processes (default: the number of cores)."
 DASK_HELP = "Run on Dask: 'local' (a LocalCluster of --jobs processes) or tcp://host:port."
 SET_HELP = "Override a scenario field: path=value (repeatable)."
-DEADLINE_HELP = "Report P(completion by this day), days from the scenario start."
+DEADLINE_HELP = ("Report P(done by this day): completion_day <= this many days from the "
+                 "scenario start (within the horizon).")
+OUT_HELP = "Write results to this folder (replaced whole; see docs)."
 
 
 @contextmanager
@@ -99,10 +101,8 @@ def _print_replications(summary: dict[str, Any]) -> None:
     console = make_console()
     console.print(table)
     for name, pr in summary["probabilities"].items():
-        label = name.replace("_", " ")
-        if "deadline_day" in pr:
-            label += f" (day {pr['deadline_day']:g})"
-        console.print(f"P({label}) = {_fmt(pr['p'], 3)}  "
+        label = pr.get("label") or f"P({name.replace('_', ' ')})"
+        console.print(f"{label} = {_fmt(pr['p'], 3)}  "
                       f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]")
 
 
@@ -123,21 +123,22 @@ def replicate_cmd(
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write results to this folder.")] = None,
+    out: Annotated[str | None, typer.Option("--out", metavar="DIR", help=OUT_HELP)] = None,
     deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
-    from sim.cli.helpers import check_out_dir
+    from sim.cli.helpers import check_out_dir, scenario_path
     from sim.experiments.replication import ExperimentError, replicate
 
     s = _load(scenario, set_)
-    check_out_dir(out)
+    out_dir = check_out_dir(out, "replications")
     try:
         with _progress("replications", _show_progress(as_json)) as progress:
             result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
-                               out=out, progress=progress)
+                               out=out_dir, progress=progress, source=scenario_path(scenario),
+                               overrides=set_ or [])
     except ExperimentError as exc:
         _bad(exc)
         return
@@ -145,8 +146,8 @@ def replicate_cmd(
         typer.echo(json.dumps(result.to_dict()))
         return
     _print_replications(result.to_dict())
-    if out is not None:
-        typer.echo(f"results written to {out}/")
+    if out_dir is not None:
+        typer.echo(f"results written to {out_dir}/")
 
 
 def compare_cmd(
@@ -160,26 +161,36 @@ def compare_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP + " Both.")] = None,
     set_b: Annotated[list[str] | None, typer.Option("--set-b", help="Override in B only.")] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+    out: Annotated[str | None, typer.Option("--out", metavar="DIR", help=OUT_HELP)] = None,
+    label_a: Annotated[str | None, typer.Option(
+        "--label-a", help="Name of A in tables and figures (default: its scenario name).")] = None,
+    label_b: Annotated[str | None, typer.Option(
+        "--label-b", help="Name of B (default: its scenario name + its --set-b overrides).")
+    ] = None,
 ) -> None:
     """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
     from rich.table import Table
 
+    from sim.cli.helpers import check_out_dir
     from sim.experiments.replication import ExperimentError, compare
 
     sa = _load(a, set_)
     sb = _load(b, [*(set_ or []), *(set_b or [])])
+    out_dir = check_out_dir(out, "comparison")
     try:
         with _progress("runs", _show_progress(as_json)) as progress:
             result = compare(sa, sb, n, seed=seed, jobs=jobs, deadline_day=deadline_day,
-                             dask=dask, progress=progress)
+                             dask=dask, progress=progress, out=out_dir, label_a=label_a,
+                             label_b=label_b, source_a=a, source_b=b, overrides=set_ or [],
+                             overrides_b=set_b or [])
     except ExperimentError as exc:
         _bad(exc)
         return
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
-    table = Table(title=f"B - A: {sb.name} - {sa.name}, {n} paired replications",
-                  header_style="bold")
+    table = Table(title=f"B - A: B = {result.label_b}, A = {result.label_a}; "
+                        f"{n} paired replications", header_style="bold")
     table.add_column("KPI", no_wrap=True)
     for col in ("mean A", "mean B", "B - A", "95% CI paired", "95% CI unpaired", "var. ratio"):
         table.add_column(col, justify="right")
@@ -190,13 +201,15 @@ def compare_cmd(
         paired = "-" if d["ci_low"] is None else f"{_fmt(d['ci_low'], 3)}..{_fmt(d['ci_high'], 3)}"
         unpaired = ("-" if d["unpaired_ci_low"] is None else
                     f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
-        table.add_row(k, _fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]), paired,
-                      unpaired, _fmt(d["variance_ratio"], 3))
+        table.add_row(d.get("label", k), _fmt(d["mean_a"]), _fmt(d["mean_b"]),
+                      _fmt(d["mean_diff"]), paired, unpaired, _fmt(d["variance_ratio"], 3))
     from sim.cli.helpers import console
 
     console().print(table)
     typer.echo("var. ratio: unpaired over paired variance of the difference "
                "(how many times more runs independent seeds would need)")
+    if out_dir is not None:
+        typer.echo(f"results written to {out_dir}/")
 
 
 def sweep_cmd(
@@ -206,7 +219,8 @@ def sweep_cmd(
     design: Annotated[Path | None, typer.Option(
         "--design", help="CSV or YAML file of override sets, one a point.")] = None,
     n: Annotated[int, typer.Option("-n", "--n", help="Replications per point.")] = 10,
-    out: Annotated[Path | None, typer.Option("--out", help="Results folder (required).")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", metavar="DIR", help="Results folder (required).")] = None,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
@@ -223,8 +237,9 @@ def sweep_cmd(
 
     if out is None:
         raise BadInput("--out DIR is required (the folder of the results store)")
-    check_out_dir(out)
     s = _load(scenario, set_)
+    check_out_dir(out)
+    out_dir = Path(out)
     state = {"done": 0, "total": 0}
 
     def note(msg: str) -> None:
@@ -238,9 +253,9 @@ def sweep_cmd(
                 if bar:
                     bar(done, total)
 
-            result = sweep(s, n=n, out=out, grid=parsed, design=design, seed=seed, jobs=jobs,
+            result = sweep(s, n=n, out=out_dir, grid=parsed, design=design, seed=seed, jobs=jobs,
                            dask=dask, export=export, deadline_day=deadline_day,
-                           progress=progress, notice=note)
+                           progress=progress, notice=note, overrides=set_ or [])
     except ExperimentError as exc:
         _bad(exc)
         return
@@ -266,19 +281,26 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
     table = Table(title=f"{summary['scenario']}: sweep, {summary['n']} replications a point",
                   header_style="bold")
     params = list(dict.fromkeys(p for pt in summary["points"] for p in pt["params"]))
-    cols = ["#", *params, "n", "completion day (95% CI)", "P(complete)", "escaped", "delivered"]
+    from sim.experiments.common import probability_label
+
+    probs = ["complete_within_horizon"]
+    if summary.get("deadline_day") is not None:
+        probs.insert(0, "complete_by_deadline")
+    horizons = {pt.get("horizon_days") for pt in summary["points"]}
+    one_horizon = horizons.pop() if len(horizons) == 1 else None
+    heads = [probability_label(name, summary.get("deadline_day"), one_horizon) for name in probs]
+    cols = ["#", *params, "n", "completion day (95% CI)", *heads, "escaped", "delivered"]
     for c in cols:
-        table.add_column(c, justify="right")
+        table.add_column(c, justify="right", no_wrap=c in heads)
     for pt in summary["points"]:
         k = pt["kpis"]
         cd = k.get("completion_day", {})
         ci = ("-" if cd.get("mean") is None else
               f"{_fmt(cd['mean'])}" + ("" if cd.get("ci_low") is None else
                                        f" ({_fmt(cd['ci_low'])} .. {_fmt(cd['ci_high'])})"))
-        pr = pt["probabilities"].get("complete_by_deadline") or pt["probabilities"].get(
-            "complete_within_horizon", {})
+        ps = [_fmt(pt["probabilities"].get(name, {}).get("p"), 3) for name in probs]
         table.add_row(str(pt["point_index"]), *(_fmt(pt["params"].get(p)) for p in params),
-                      str(pt["n"]), ci, _fmt(pr.get("p"), 3),
+                      str(pt["n"]), ci, *ps,
                       _fmt(k.get("escaped", {}).get("mean")),
                       _fmt(k.get("delivered", {}).get("mean")))
     from sim.cli.helpers import console

@@ -64,9 +64,23 @@ def scenario_path(path: Path | None) -> Path:
     return p
 
 
-def check_out_dir(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out}: exists and is not a directory")
+def check_out_dir(out: str | Path | None, kind: str | None = None) -> Path | None:
+    """``--out`` as a Path once it can be written (exit 2 before any work otherwise).
+
+    ``kind``: the results kind of a folder written whole (run, replications,
+    comparison); see ``sim.output.folders.out_dir_problem``. Options declared
+    as ``str`` keep ``--out ""`` apart from ``--out .``.
+    """
+    from sim.output.folders import out_dir_problem
+
+    if out is None:
+        return None
+    if not str(out).strip():
+        raise BadInput('--out "": empty path; name a folder (--out . for the current folder)')
+    problem = out_dir_problem(Path(out), kind)
+    if problem:
+        raise BadInput(f"--out {out}: {problem}")
+    return Path(out)
 
 
 def console() -> Any:

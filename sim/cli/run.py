@@ -18,7 +18,8 @@ def run(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a field: path=value (repeatable).")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write results to this folder.")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", metavar="DIR", help="Write results to this folder (replaced whole).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw figures.")] = False,
 ) -> None:
@@ -29,23 +30,23 @@ def run(
 
     warn: list[str] = []
     s = sim.load_scenario(scenario_path(scenario), set_ or [], warn)
-    check_out_dir(out)
+    out_dir = check_out_dir(out, "run")
     for w in warn:
         typer.echo(w, err=True)
     result = sim.run(s, seed)
-    if out is not None:
-        write_run(result, out, resolved_yaml(s))
+    if out_dir is not None:
+        write_run(result, out_dir, resolved_yaml(s), set_ or [])
         if not no_plots:
             from viz.figures import draw_run
 
-            for line in draw_run(out):
+            for line in draw_run(out_dir):
                 typer.echo(line, err=True)
     if as_json:
         typer.echo(json.dumps(result.kpis))
     else:
         print_kpis(result.kpis, f"{s.name} (seed {seed})")
-        if out is not None:
-            typer.echo(f"results written to {out}/")
+        if out_dir is not None:
+            typer.echo(f"results written to {out_dir}/")
 
 
 def validate(

@@ -85,10 +85,31 @@ def check_n(n: int) -> int:
     return n
 
 
-def check_out(out: Path) -> None:
-    """An ExperimentError if ``out`` exists and is not a directory."""
-    if out.exists() and not out.is_dir():
-        raise ExperimentError(f"--out {out}: exists and is not a directory")
+def check_out(out: Path, kind: str | None = None) -> None:
+    """An ExperimentError, before any work, if results could not be written to ``out``.
+
+    ``kind`` names the results of a folder written whole (``replications``,
+    ``comparison``); see ``sim.output.folders.out_dir_problem``.
+    """
+    from sim.output.folders import out_dir_problem
+
+    problem = out_dir_problem(out, kind)
+    if problem:
+        raise ExperimentError(f"--out {out}: {problem}")
+
+
+def check_deadline(deadline_day: float | None, horizon_days: int) -> float | None:
+    """``deadline_day`` if it is a finite day within the horizon (0..horizon_days), else an
+    ExperimentError: a deadline past the horizon would only repeat P(done within horizon)."""
+    if deadline_day is None:
+        return None
+    if isinstance(deadline_day, bool) or not isinstance(deadline_day, (int, float)):
+        raise ExperimentError(f"--deadline-day {deadline_day!r}: expected a number of days")
+    if not math.isfinite(deadline_day) or not 0 <= deadline_day <= horizon_days:
+        raise ExperimentError(
+            f"--deadline-day {deadline_day:g}: expected a day within the horizon "
+            f"(0..{horizon_days} days from the start)")
+    return float(deadline_day)
 
 
 # ----- derived indicators ----------------------------------------------------------------
@@ -104,9 +125,38 @@ def derived_kpis(kpis: Mapping[str, Any], deadline_day: float | None) -> dict[st
     return row
 
 
-def completion_probabilities(table: ColumnTable,
-                             deadline_day: float | None) -> dict[str, dict[str, Any]]:
-    """Each indicator's proportion over the runs in ``table``, with a Wilson 95% interval."""
+def probability_label(name: str, deadline_day: float | None = None,
+                      horizon_days: int | None = None) -> str:
+    """What a probability in ``probabilities`` is the probability of, for tables and figures.
+
+    ``complete_by_deadline`` is ``P(done by day D)``; ``complete_within_horizon``
+    is ``P(done within the H-day horizon)``; "done" is ``completion_day``.
+    """
+    if name == "complete_by_deadline":
+        return f"P(done by day {deadline_day:g})" if deadline_day is not None \
+            else "P(done by the deadline)"
+    if name == "complete_within_horizon":
+        return (f"P(done within the {horizon_days}-day horizon)" if horizon_days is not None
+                else "P(done within horizon)")
+    return f"P({name.replace('_', ' ')})"
+
+
+def probability_column(name: str, deadline_day: float | None = None) -> str:
+    """The CSV column of a probability: ``p_done_by_day_15``, ``p_done_within_horizon``, ..."""
+    if name == "complete_by_deadline" and deadline_day is not None:
+        return f"p_done_by_day_{deadline_day:g}".replace(".", "_")
+    if name == "complete_within_horizon":
+        return "p_done_within_horizon"
+    return f"p_{name}"
+
+
+def completion_probabilities(table: ColumnTable, deadline_day: float | None,
+                             horizon_days: int | None = None) -> dict[str, dict[str, Any]]:
+    """Each indicator's proportion over the runs in ``table``, with a Wilson 95% interval.
+
+    Each entry also says what it is: ``label`` (``P(done by day 15)``) and the
+    ``deadline_day`` or ``horizon_days`` it refers to.
+    """
     out = {}
     for name, col in (("complete_within_horizon", "completed"),
                       ("complete_by_deadline", "completed_by_deadline"),
@@ -114,8 +164,11 @@ def completion_probabilities(table: ColumnTable,
         if col in table.names:
             v = table.values(col)
             out[name] = proportion(int(np.nansum(v)), int(np.count_nonzero(~np.isnan(v))))
-    if deadline_day is not None:
+            out[name]["label"] = probability_label(name, deadline_day, horizon_days)
+    if deadline_day is not None and "complete_by_deadline" in out:
         out["complete_by_deadline"]["deadline_day"] = deadline_day
+    if horizon_days is not None and "complete_within_horizon" in out:
+        out["complete_within_horizon"]["horizon_days"] = horizon_days
     return out
 
 

@@ -96,6 +96,52 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
+PARENT_POLL_SECONDS = 0.5
+
+
+def _process_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, killed but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): kill(pid, 0) is all we know
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker as soon as ``parent_pid`` (the process running the experiment) is gone.
+
+    Pool workers are children of the forkserver, not of the experiment's
+    process, so neither their parent id nor a parent-death signal would tell
+    them when that process is killed (SIGKILL runs no clean-up). A daemon
+    thread polls it every ``PARENT_POLL_SECONDS`` instead; the worker exits
+    immediately, its run abandoned, and with the workers gone the forkserver
+    and the resource tracker exit too.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while _process_alive(parent_pid):
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dtsim-parent-watch", daemon=True).start()
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Pool worker start-up: leave Ctrl-C to the parent and die with it."""
+    _ignore_sigint()
+    _watch_parent(parent_pid)
+
+
 # ----- executors ------------------------------------------------------------------------
 
 
@@ -145,7 +191,7 @@ class _Pool:
             ctx.set_forkserver_preload(["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"])
         self.workers = jobs
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                        initializer=_ignore_sigint)
+                                        initializer=_init_worker, initargs=(os.getpid(),))
 
     chunk_limit = 1  # a pool task costs well under a millisecond: one run a task
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +30,13 @@ from sim.experiments.common import (
     SEED_RULE,
     Progress,
     as_scenario,
+    check_deadline,
     check_n,
     check_out,
     completion_probabilities,
     derived_kpis,
     json_safe,
+    probability_label,
     records_frame,
     replication_seed,
     replication_seeds,
@@ -120,6 +122,10 @@ class ReplicationResult:
     bands: list[dict[str, Any]]
     wall_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    horizon_days: int | None = None
+    scenario_yaml: str = ""
+    source: str | None = None
+    overrides: list[str] = field(default_factory=list)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per replication (as in ``replications.csv``)."""
@@ -134,28 +140,50 @@ class ReplicationResult:
         return [{"kpi": k, **v} for k, v in self.kpis.items()]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON summary (``summary.json``, ``dtsim replicate --json``)."""
+        """The JSON summary (``summary.json``, ``dtsim replicate --json``).
+
+        Besides the statistics it records what ran: the scenario file, the
+        ``--set`` overrides applied to it, the scenario hash (its resolved form
+        is ``scenario.resolved.yaml`` next to it), the master seed, the seed
+        rule and the dtsim version.
+        """
+        from sim.common.version import __version__
+
         return json_safe({
-            "kind": "replications", "scenario": self.scenario,
-            "scenario_hash": self.scenario_hash, "n": self.n, "seed": self.seed,
-            "seed_rule": SEED_RULE, "deadline_day": self.deadline_day,
+            "kind": "replications", "format_version": 1, "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash, "scenario_file": self.source,
+            "overrides": list(self.overrides), "version": __version__, "n": self.n,
+            "seed": self.seed, "seed_rule": SEED_RULE, "horizon_days": self.horizon_days,
+            "deadline_day": self.deadline_day,
             "confidence": 0.95, "kpis": self.kpis, "probabilities": self.probabilities,
             "daily_bands": self.bands, **self.extra,
         })
 
     def write(self, out: Path) -> list[Path]:
-        """Write replications.csv, summary.json and daily_bands.csv into ``out`` atomically."""
+        """Write the folder ``out`` whole: replications.csv, summary.json, daily_bands.csv,
+        scenario.resolved.yaml and complete.json (see ``sim.output.folders``)."""
+        from sim.output.folders import new_run_id, staged_folder
+
+        check_out(out, "replications")
+        run_id = new_run_id()
+        with staged_folder(out, "replications", run_id) as tmp:
+            names = self._write_files(tmp, "", run_id)
+        return [out / name for name in names]
+
+    def _write_files(self, folder: Path, suffix: str, run_id: str) -> list[str]:
+        """replications{suffix}.csv, summary{suffix}.json, daily_bands{suffix}.csv and
+        scenario{suffix}.resolved.yaml in ``folder`` (a staging folder)."""
         from sim.experiments.store import atomic_csv, atomic_text
         from sim.output.files import csv_text, json_text
 
-        check_out(out)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "replications.csv", out / "summary.json", out / "daily_bands.csv"]
-        atomic_csv(paths[0], self.table.names, self.table.rows())
-        atomic_text(paths[1], json_text(self.to_dict()))
+        names = [f"replications{suffix}.csv", f"summary{suffix}.json",
+                 f"daily_bands{suffix}.csv", f"scenario{suffix}.resolved.yaml"]
+        atomic_csv(folder / names[0], self.table.names, self.table.rows())
+        atomic_text(folder / names[1], json_text({**self.to_dict(), "run_id": run_id}))
         cols = list(self.bands[0]) if self.bands else ["day"]
-        atomic_text(paths[2], csv_text(cols, ([r[c] for c in cols] for r in self.bands)))
-        return paths
+        atomic_text(folder / names[2], csv_text(cols, ([r[c] for c in cols] for r in self.bands)))
+        atomic_text(folder / names[3], self.scenario_yaml)
+        return names
 
 
 def _bands(scenario: Scenario, acc: _Accumulator) -> list[dict[str, Any]]:
@@ -179,37 +207,53 @@ def _bands(scenario: Scenario, acc: _Accumulator) -> list[dict[str, Any]]:
     return rows
 
 
-def _finish(acc: _Accumulator, n: int, seed: int, seeds: list[int],
-            t0: float) -> ReplicationResult:
-    from sim.scenario.loader import scenario_hash
+def _finish(acc: _Accumulator, n: int, seed: int, seeds: list[int], t0: float,
+            source: str | Path | None = None,
+            overrides: Sequence[str] = ()) -> ReplicationResult:
+    from sim.scenario.loader import resolved_yaml, scenario_hash
 
     table = acc.table
     kpis = {c: summarize(table.values(c).tolist())
             for c in table.numeric_columns() if c not in NOT_SUMMARISED}
+    horizon = acc.scenario.horizon_days
     return ReplicationResult(
         scenario=acc.scenario.name, scenario_hash=scenario_hash(acc.scenario), n=n, seed=seed,
         deadline_day=acc.deadline_day, seeds=seeds, table=table, kpis=kpis,
-        probabilities=completion_probabilities(table, acc.deadline_day),
+        probabilities=completion_probabilities(table, acc.deadline_day, horizon),
         bands=_bands(acc.scenario, acc), wall_seconds=time.perf_counter() - t0,
-        extra={"daily_bands_percentiles_from": math.ceil(n / acc.stride)})
+        extra={"daily_bands_percentiles_from": math.ceil(n / acc.stride)},
+        horizon_days=horizon, scenario_yaml=resolved_yaml(acc.scenario),
+        source=None if source is None else str(source), overrides=list(overrides))
+
+
+def _source(scenario: Scenario | str | Path, source: str | Path | None) -> str | Path | None:
+    """The scenario file to record: ``source`` if given, else ``scenario`` when it is a path."""
+    if source is not None:
+        return source
+    return scenario if isinstance(scenario, (str, Path)) else None
 
 
 def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: int | None = None,
               deadline_day: float | None = None, dask: str | None = None,
               out: str | Path | None = None, progress: Progress | None = None,
+              source: str | Path | None = None, overrides: Sequence[str] = (),
               ) -> ReplicationResult:
     """Run ``n`` replications of ``scenario`` (a Scenario or a file) and summarise them.
 
     ``seed`` is the master seed; ``jobs`` local processes (default: all cores)
     or a Dask cluster (``dask="local"`` or a scheduler address);
-    ``deadline_day`` (days from the start) adds P(completion by then);
-    ``out`` writes replications.csv, summary.json and daily_bands.csv.
+    ``deadline_day`` (days from the start, within the horizon) adds P(done by
+    that day); ``out`` writes the folder (replications.csv, summary.json,
+    daily_bands.csv, scenario.resolved.yaml, complete.json). ``source`` (the
+    scenario file) and ``overrides`` (the ``path=value`` texts applied to it)
+    are recorded in the summary; a file given as ``scenario`` is its own source.
     """
     s = as_scenario(scenario)
     check_n(n)
+    deadline_day = check_deadline(deadline_day, s.horizon_days)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        check_out(out_path)
+        check_out(out_path, "replications")
     t0 = time.perf_counter()
     seeds = replication_seeds(seed, n)
     key, data = payload(s)
@@ -225,7 +269,7 @@ def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: i
         ok = True
     finally:
         runner.close(cancel=not ok)
-    result = _finish(acc, n, seed, seeds, t0)
+    result = _finish(acc, n, seed, seeds, t0, _source(scenario, source), overrides)
     if out_path is not None:
         result.write(out_path)
     return result
@@ -251,6 +295,8 @@ class ComparisonResult:
     n: int
     seed: int
     differences: dict[str, dict[str, Any]]
+    label_a: str = "A"
+    label_b: str = "B"
 
     def to_records(self) -> list[dict[str, Any]]:
         """One row per KPI with both means, the difference and its intervals."""
@@ -261,14 +307,63 @@ class ComparisonResult:
         return records_frame(self.to_records())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``dtsim compare --json``."""
+        """The JSON document of ``dtsim compare --json`` (``compare.json``).
+
+        ``a`` and ``b`` are the variants' labels (what changed, e.g.
+        ``baseline + fleet.ch47.count=12``); ``scenarios`` records for each side
+        what ran: scenario name, file, hash and every override applied to it.
+        """
+        from sim.common.version import __version__
+
+        def side(r: ReplicationResult, label: str) -> dict[str, Any]:
+            return {"label": label, "scenario": r.scenario, "scenario_file": r.source,
+                    "scenario_hash": r.scenario_hash, "overrides": list(r.overrides),
+                    "horizon_days": r.horizon_days}
+
         return json_safe({
-            "kind": "comparison", "a": self.a.scenario, "b": self.b.scenario,
-            "a_hash": self.a.scenario_hash, "b_hash": self.b.scenario_hash, "n": self.n,
-            "seed": self.seed, "seed_rule": SEED_RULE, "difference": "b - a",
-            "confidence": 0.95, "kpis": self.differences,
+            "kind": "comparison", "format_version": 1, "a": self.label_a, "b": self.label_b,
+            "a_scenario": self.a.scenario, "b_scenario": self.b.scenario,
+            "a_hash": self.a.scenario_hash, "b_hash": self.b.scenario_hash,
+            "scenarios": {"a": side(self.a, self.label_a), "b": side(self.b, self.label_b)},
+            "version": __version__, "n": self.n,
+            "seed": self.seed, "seed_rule": SEED_RULE, "deadline_day": self.a.deadline_day,
+            "difference": "b - a", "confidence": 0.95, "kpis": self.differences,
             "probabilities": {"a": self.a.probabilities, "b": self.b.probabilities},
         })
+
+    def write(self, out: Path) -> list[Path]:
+        """Write the folder ``out`` whole: compare.json, each side's replications, summary,
+        daily bands and resolved scenario (suffix ``_a``/``_b``), and complete.json."""
+        from sim.experiments.store import atomic_text
+        from sim.output.files import json_text
+        from sim.output.folders import new_run_id, staged_folder
+
+        check_out(out, "comparison")
+        run_id = new_run_id()
+        with staged_folder(out, "comparison", run_id) as tmp:
+            atomic_text(tmp / "compare.json", json_text({**self.to_dict(), "run_id": run_id}))
+            names = ["compare.json", *self.a._write_files(tmp, "_a", run_id),
+                     *self.b._write_files(tmp, "_b", run_id)]
+        return [out / name for name in names]
+
+
+def variant_labels(a: str, b: str, overrides_b: Sequence[str] = (),
+                   source_a: str | Path | None = None,
+                   source_b: str | Path | None = None) -> tuple[str, str]:
+    """Labels saying what differs: ``("baseline", "baseline + fleet.ch47.count=12")``.
+
+    Scenario names, or the file names when two files share a name; B gets its
+    own overrides appended; if nothing tells them apart, ``(A)`` and ``(B)``.
+    """
+    la, lb = a, b
+    if la == lb and source_a is not None and source_b is not None \
+            and Path(source_a) != Path(source_b):
+        la, lb = str(source_a), str(source_b)
+    if overrides_b:
+        lb = f"{lb} + {', '.join(overrides_b)}"
+    if la == lb:
+        la, lb = f"{la} (A)", f"{lb} (B)"
+    return la, lb
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
@@ -304,10 +399,26 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
 
 def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed: int = 1,
             jobs: int | None = None, deadline_day: float | None = None,
-            dask: str | None = None, progress: Progress | None = None) -> ComparisonResult:
-    """Run ``a`` and ``b`` on the same ``n`` seeds and estimate the differences (b - a)."""
+            dask: str | None = None, progress: Progress | None = None,
+            out: str | Path | None = None, label_a: str | None = None,
+            label_b: str | None = None, source_a: str | Path | None = None,
+            source_b: str | Path | None = None, overrides: Sequence[str] = (),
+            overrides_b: Sequence[str] = ()) -> ComparisonResult:
+    """Run ``a`` and ``b`` on the same ``n`` seeds and estimate the differences (b - a).
+
+    ``out`` writes the folder (see ``ComparisonResult.write``). ``source_a`` and
+    ``source_b`` (the files), ``overrides`` (applied to both) and
+    ``overrides_b`` (to B only) are recorded; the labels default to what
+    differs (``variant_labels``).
+    """
     sa, sb = as_scenario(a), as_scenario(b)
     check_n(n)
+    deadline_day = check_deadline(deadline_day, min(sa.horizon_days, sb.horizon_days))
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        check_out(out_path, "comparison")
+    src_a, src_b = _source(a, source_a), _source(b, source_b)
+    auto_a, auto_b = variant_labels(sa.name, sb.name, overrides_b, src_a, src_b)
     t0 = time.perf_counter()
     seeds = replication_seeds(seed, n)
     (ka, da), (kb, db) = payload(sa), payload(sb)
@@ -324,16 +435,28 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed:
         ok = True
     finally:
         runner.close(cancel=not ok)
-    ra, rb = (_finish(accs[x], n, seed, seeds, t0) for x in ("a", "b"))
+    ra = _finish(accs["a"], n, seed, seeds, t0, src_a, overrides)
+    rb = _finish(accs["b"], n, seed, seeds, t0, src_b, [*overrides, *overrides_b])
     skip = ("replication", "seed", "wall_seconds")
     names = [c for c in ra.table.numeric_columns()
              if c in rb.table.numeric_columns() and c not in skip]
     diffs = {c: paired_difference(ra.table.values(c), rb.table.values(c)) for c in names}
-    return ComparisonResult(a=ra, b=rb, n=n, seed=seed, differences=diffs)
+    labels = {"completed": probability_label("complete_within_horizon", None,
+                                             ra.horizon_days),
+              "completed_by_deadline": probability_label("complete_by_deadline", deadline_day),
+              "any_escape": probability_label("any_escape")}
+    for name, label in labels.items():
+        if name in diffs:
+            diffs[name]["label"] = label
+    result = ComparisonResult(a=ra, b=rb, n=n, seed=seed, differences=diffs,
+                              label_a=label_a or auto_a, label_b=label_b or auto_b)
+    if out_path is not None:
+        result.write(out_path)
+    return result
 
 
 __all__ = [
     "ComparisonResult", "ExperimentError", "ReplicationResult", "StoreMismatch", "SweepResult",
-    "compare", "leaf_paths", "load_design", "parse_grid", "plan_points", "point_key",
+    "compare", "leaf_paths", "variant_labels", "load_design", "parse_grid", "plan_points", "point_key",
     "replicate", "replication_seed", "replication_seeds", "split_values", "sweep",
 ]

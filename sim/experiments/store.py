@@ -15,12 +15,25 @@ makes a duplicate impossible. Re-running the sweep asks the store which
 Tables:
 - ``meta(key, value)``: format version, the base scenario's name, hash and
   resolved YAML. A store belongs to one base scenario; opening it for another
-  is refused (bad input) so results of two scenarios never mix.
+  is refused (bad input) so results of two scenarios never mix. Ownership is
+  checked on a read-only, immutable view of the file, so a refused store is
+  left byte for byte as it was (no ``-wal``/``-shm`` files appear).
+- ``points``: ``point`` (canonical JSON, the key), ``point_index``, ``params``.
+  A point is identified by its parameter values: it keeps its index for the
+  life of the store, and a point seen for the first time gets the next free
+  index, whichever grid or design brought it.
 - ``runs``: ``scenario_hash``, ``point`` (canonical JSON of the point's
   overrides), ``seed``, ``point_index``, ``replication``, ``params`` (JSON),
   ``kpis`` (the full KPI object as JSON), then one column per flattened KPI
   (``completion_day``, ``sorties:ch47``, ...) for SQL users, added as new
   KPI names appear.
+
+Several sweeps may write one store at once (WAL, a 60 s busy timeout, the
+schema made in one ``BEGIN IMMEDIATE`` transaction, new KPI columns added
+after re-reading the table in the writing transaction); each skips what is
+already stored when it starts and ``INSERT OR IGNORE`` drops the rare
+replication both ran. A store still locked after the timeout is reported as
+busy (bad input).
 """
 
 from __future__ import annotations
@@ -37,8 +50,9 @@ from typing import Any
 from sim.common.atomic import atomic_path, atomic_write_text
 from sim.common.stats import flatten_kpis
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the points table (stable point indices)
 STORE_NAME = "results.sqlite"
+BUSY_TIMEOUT_SECONDS = 60.0
 KEY_COLUMNS = ("scenario_hash", "point", "seed", "point_index", "replication", "params", "kpis")
 MAX_KPI_COLUMNS = 1500  # SQLite allows 2000 columns; the kpis JSON always holds everything
 MAX_POINTS = 100_000  # each point is validated up front
@@ -50,6 +64,17 @@ class ExperimentError(ValueError):
 
 class StoreMismatch(ExperimentError):
     """The store at this path was made from another scenario (bad input)."""
+
+
+class StoreBusy(ExperimentError):
+    """Another process held the store locked for longer than the busy timeout (bad input)."""
+
+
+def _uri(path: Path, **params: str) -> str:
+    """A SQLite URI for ``path`` (percent-encoded, so any file name works)."""
+    from urllib.parse import quote, urlencode
+
+    return f"file:{quote(str(Path(path).resolve()))}?{urlencode(params)}"
 
 
 def _quote(name: str) -> str:
@@ -207,25 +232,70 @@ def leaf_paths(data: Any, prefix: str = "") -> list[str]:
 # ----- the store -------------------------------------------------------------------------
 
 
+def _read_meta(path: Path) -> dict[str, str] | None:
+    """The store's meta table (None if the file holds no tables yet: a store being created).
+
+    Read without writing anything. A store closed cleanly has no write-ahead
+    log beside it and is read through an immutable view (no lock, no
+    ``-wal``/``-shm`` files created). A store with a log (a sweep is writing
+    it, or was killed), or whose immutable view is unreadable or empty (a
+    sweep is creating it right now), is read read-only with the usual locks.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if not (wal.exists() and wal.stat().st_size > 0):
+        try:
+            meta = _query_meta(_uri(path, mode="ro", immutable="1"))
+        except sqlite3.DatabaseError:
+            meta = None
+        if meta is not None:
+            return meta
+    return _query_meta(_uri(path, mode="ro"))
+
+
+def _query_meta(uri: str) -> dict[str, str] | None:
+    con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
+        if not tables:
+            return None
+        if "meta" not in tables:
+            raise sqlite3.DatabaseError("no meta table")
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        con.close()
+
+
 def check_store(path: Path, scenario_hash: str, scenario_name: str) -> None:
     """Refuse a store made from another scenario without writing anything to it.
 
-    Opened read-only, so a refused store is left exactly as it was.
+    Opened read-only (immutable when no sweep is writing it), so a refused
+    store is left exactly as it was; a file with no tables yet is a store
+    another sweep is creating, and is accepted.
     """
     if not path.exists():
         return
     if not path.is_file():
         raise StoreMismatch(f"{path} exists and is not a file")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        finally:
-            con.close()
+        meta = _read_meta(path)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreBusy(f"{path} is busy (another sweep holds it); try again") from None
+        raise StoreMismatch(
+            f"{path} is not a dtsim results store ({exc}); choose another --out folder"
+        ) from None
     except sqlite3.DatabaseError as exc:
         raise StoreMismatch(
             f"{path} is not a dtsim results store ({exc}); choose another --out folder"
         ) from None
+    if meta is None:
+        return
+    _check_meta(path, meta, scenario_hash, scenario_name)
+
+
+def _check_meta(path: Path, meta: Mapping[str, str], scenario_hash: str,
+                scenario_name: str) -> None:
     if meta.get("scenario_hash") != scenario_hash:
         raise StoreMismatch(
             f"{path} holds results of scenario {meta.get('scenario_name')!r} "
@@ -237,7 +307,7 @@ def check_store(path: Path, scenario_hash: str, scenario_name: str) -> None:
 
 
 class ResultStore:
-    """An open results store (single writer: the process that runs the sweep)."""
+    """An open results store; other sweeps may write the same store at the same time."""
 
     def __init__(self, path: Path, scenario_hash: str, scenario_name: str,
                  scenario_yaml: str) -> None:
@@ -245,9 +315,25 @@ class ResultStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.scenario_hash = scenario_hash
-        self.con = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.con.execute("PRAGMA journal_mode=WAL")
-        self.con.execute("PRAGMA synchronous=NORMAL")
+        self.con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            self._create(scenario_hash, scenario_name, scenario_yaml)
+            self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.OperationalError as exc:
+            self.con.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"{path} is busy (another sweep holds it); try again") \
+                    from None
+            raise
+        except BaseException:
+            self.con.close()
+            raise
+        self._columns = self._read_columns()
+
+    def _create(self, scenario_hash: str, scenario_name: str, scenario_yaml: str) -> None:
+        """Schema, meta and the format migration in one transaction; ownership re-checked
+        inside it (another sweep may have created the store since ``check_store``)."""
         self.con.execute("BEGIN IMMEDIATE")
         try:
             self.con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -257,19 +343,72 @@ class ResultStore:
                 "point_index INTEGER, replication INTEGER, params TEXT NOT NULL, "
                 "kpis TEXT NOT NULL, PRIMARY KEY (scenario_hash, point, seed))"
             )
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS points (point TEXT PRIMARY KEY, "
+                "point_index INTEGER NOT NULL UNIQUE, params TEXT NOT NULL)")
             for key, value in (("format_version", str(FORMAT_VERSION)),
                                ("scenario_hash", scenario_hash),
                                ("scenario_name", scenario_name),
                                ("scenario_yaml", scenario_yaml)):
                 self.con.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
+            meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+            _check_meta(self.path, meta, scenario_hash, scenario_name)
+            if int(meta.get("format_version", 0)) < 2:
+                self._migrate_points()
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
-            self.con.close()
             raise
-        self._columns = {
-            row[1].lower() for row in self.con.execute("PRAGMA table_info(runs)").fetchall()
-        }
+
+    def _migrate_points(self) -> None:
+        """Format 1 to 2: index the stored points in the order they first appeared."""
+        cur = self.con.execute("SELECT point, params FROM runs GROUP BY point ORDER BY MIN(rowid)")
+        for i, (point, params) in enumerate(cur.fetchall()):
+            self.con.execute("INSERT INTO points VALUES (?, ?, ?)", (point, i, params))
+        self.con.execute("UPDATE runs SET point_index = "
+                         "(SELECT p.point_index FROM points p WHERE p.point = runs.point)")
+        self.con.execute("UPDATE meta SET value = ? WHERE key = 'format_version'",
+                         (str(FORMAT_VERSION),))
+
+    def _begin(self) -> None:
+        """Start a write transaction, waiting up to the busy timeout for other sweeps."""
+        try:
+            self.con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"{self.path} is busy (another sweep has held it for over "
+                                f"{BUSY_TIMEOUT_SECONDS:g} s); try again") from None
+            raise
+
+    def _read_columns(self) -> set[str]:
+        return {row[1].lower() for row in self.con.execute("PRAGMA table_info(runs)").fetchall()}
+
+    def register(self, points: Sequence[Mapping[str, Any]]) -> list[int]:
+        """The stable index of each point; points new to the store get the next free ones."""
+        self._begin()
+        try:
+            known = dict(self.con.execute("SELECT point, point_index FROM points").fetchall())
+            top = max(known.values(), default=-1)
+            out = []
+            for params in points:
+                key = point_key(params)
+                if key not in known:
+                    top += 1
+                    known[key] = top
+                    self.con.execute("INSERT INTO points VALUES (?, ?, ?)",
+                                     (key, top, json.dumps(dict(params))))  # grid order
+                out.append(int(known[key]))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return out
+
+    def points(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Every point of the store: (index, key, params), by index."""
+        cur = self.con.execute("SELECT point_index, point, params FROM points "
+                               "ORDER BY point_index")
+        return [(int(i), str(k), json.loads(p)) for i, k, p in cur]
 
     def close(self) -> None:
         self.con.close()
@@ -314,8 +453,11 @@ class ResultStore:
                 "kpis", *names]
         sql = (f"INSERT OR IGNORE INTO runs ({', '.join(map(_quote, cols))}) "
                f"VALUES (?, {', '.join('?' * (len(cols) - 1))})")
-        self.con.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
+            if new:  # another sweep may have added some of them meanwhile
+                self._columns = self._read_columns()
+                new = [k for k in new if k.lower() not in self._columns]
             for k in new:
                 self.con.execute(f"ALTER TABLE runs ADD COLUMN {_quote(k)}")
             cur = self.con.execute(sql, [self.scenario_hash, *values])
@@ -327,34 +469,36 @@ class ResultStore:
         return cur.rowcount == 1
 
     def rows(self, point: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(seed, KPIs) of every stored replication of ``point``."""
+        """(seed, KPIs) of every stored replication of ``point``, by replication."""
         cur = self.con.execute(
-            "SELECT seed, kpis FROM runs WHERE scenario_hash = ? AND point = ?",
+            "SELECT seed, kpis FROM runs WHERE scenario_hash = ? AND point = ? "
+            "ORDER BY replication, seed",
             (self.scenario_hash, point),
         )
         for seed, kpis in cur:
             yield int(seed), json.loads(kpis)
 
 
-def plan_rows(path: Path, scenario_hash: str, points: list[dict[str, Any]],
-              seeds: list[int]) -> Iterator[dict[str, Any]]:
-    """Flat rows of a sweep plan read back from the store, in (point, replication) order.
+def store_rows(path: Path, scenario_hash: str) -> Iterator[dict[str, Any]]:
+    """Flat rows of every replication in the store, by (point index, replication).
 
-    Columns: point_index, replication, seed, one column per overridden path,
-    then the flattened KPIs. Rows still missing (an interrupted sweep) are
-    simply absent.
+    Columns: point_index, replication, seed, one column per overridden path
+    (empty where a point leaves it as in the scenario), then the flattened KPIs.
     """
-    index = {sd: i for i, sd in enumerate(seeds)}
-    con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+    # Read-write (it writes nothing): the last connection to close removes the -wal and
+    # -shm files, which a read-only one would leave behind.
+    con = sqlite3.connect(_uri(path, mode="rw"), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
-        for pi, params in enumerate(points):
-            key = point_key(params)
-            cur = con.execute("SELECT seed, kpis FROM runs WHERE scenario_hash = ? AND point = ?",
-                              (scenario_hash, key))
-            found = sorted((index[int(sd)], int(sd), k) for sd, k in cur if int(sd) in index)
-            for ri, sd, kpis in found:
-                yield {"point_index": pi, "replication": ri, "seed": sd, **params,
-                       **flatten_kpis(json.loads(kpis))}
+        paths = list(dict.fromkeys(
+            k for (params,) in con.execute("SELECT params FROM points ORDER BY point_index")
+            for k in json.loads(params)))
+        cur = con.execute(
+            "SELECT point_index, replication, seed, params, kpis FROM runs "
+            "WHERE scenario_hash = ? ORDER BY point_index, replication, seed", (scenario_hash,))
+        for pi, ri, sd, params, kpis in cur:
+            p = json.loads(params)
+            yield {"point_index": pi, "replication": ri, "seed": sd,
+                   **{k: p.get(k) for k in paths}, **flatten_kpis(json.loads(kpis))}
     finally:
         con.close()
 
@@ -374,18 +518,18 @@ def atomic_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, A
             w.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
 
 
-def export_rows(path: Path, scenario_hash: str, points: list[dict[str, Any]], seeds: list[int],
-                dest: Path, fmt: str) -> Path:
-    """Write the plan's rows as CSV (streamed, two passes) or Parquet (needs pyarrow)."""
+def export_rows(path: Path, scenario_hash: str, dest: Path, fmt: str) -> Path:
+    """Write every replication of the store as CSV (streamed, two passes) or Parquet
+    (needs pyarrow)."""
+    cols = list(dict.fromkeys(c for row in store_rows(path, scenario_hash) for c in row))
     if fmt == "csv":
-        cols = list(dict.fromkeys(c for row in plan_rows(path, scenario_hash, points, seeds)
-                                  for c in row))
-        atomic_csv(dest, cols, plan_rows(path, scenario_hash, points, seeds))
+        atomic_csv(dest, cols, store_rows(path, scenario_hash))
         return dest
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(list(plan_rows(path, scenario_hash, points, seeds)))
+    table = pa.Table.from_pylist([{c: row.get(c) for c in cols}
+                                  for row in store_rows(path, scenario_hash)])
     with atomic_path(dest) as tmp:
         pq.write_table(table, str(tmp))
     return dest

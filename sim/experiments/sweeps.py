@@ -7,6 +7,10 @@ a per-point summary (``summary.json``, ``summary.csv``) and optionally the
 replications (``results.csv`` or ``.parquet``). Every point uses the same
 seeds (common random numbers; see ``sim.experiments.common``).
 
+The summary and the exports always cover the whole store (every point any
+sweep into it ran, under its stable index), not only this call's grid: a
+later sweep adding a point never hides the earlier ones.
+
 ``sweep`` and ``SweepResult`` are re-exported by ``sim.experiments.replication``. (This
 module is not called ``sim.sweep``: importing it would replace the
 ``sim.sweep`` function of the package with the module.)
@@ -27,11 +31,13 @@ from sim.experiments.common import (
     SEED_RULE,
     Progress,
     as_scenario,
+    check_deadline,
     check_n,
     check_out,
     completion_probabilities,
     derived_kpis,
     json_safe,
+    probability_column,
     records_frame,
     replication_seeds,
 )
@@ -88,10 +94,12 @@ def _validate_points(base: Scenario, points: list[dict[str, Any]],
 
 @dataclass
 class SweepResult:
-    """A sweep's plan, what ran this time, and the summary of every point.
+    """A sweep's plan, what ran this time, and the summary of every point in the store.
 
-    The replications themselves live in ``store_path`` (SQLite);
-    ``to_records()`` reads those of this plan back.
+    ``points`` and ``plan_indices`` are this call's points and their stable
+    store indices; ``summary`` has one entry per point of the whole store. The
+    replications themselves live in ``store_path`` (SQLite); ``to_records()``
+    reads all of them back.
     """
 
     out: Path
@@ -107,12 +115,14 @@ class SweepResult:
     ran: int
     skipped: int
     wall_seconds: float
+    plan_indices: list[int] | None = None
+    overrides: list[str] | None = None
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One flat dict per (point, replication) of this plan, from the store."""
-        from sim.experiments.store import plan_rows
+        """One flat dict per (point, replication) of the whole store, by point index."""
+        from sim.experiments.store import store_rows
 
-        return list(plan_rows(self.store_path, self.scenario_hash, self.points, self.seeds))
+        return list(store_rows(self.store_path, self.scenario_hash))
 
     def to_frame(self) -> pandas.DataFrame:
         """``to_records()`` as a pandas DataFrame (needs pandas)."""
@@ -127,30 +137,35 @@ class SweepResult:
                 row |= {f"{k}_mean": st["mean"], f"{k}_ci_low": st["ci_low"],
                         f"{k}_ci_high": st["ci_high"]}
             for k, pr in pt["probabilities"].items():
-                row[f"p_{k}"] = pr["p"]
+                row[probability_column(k, self.deadline_day)] = pr["p"]
             rows.append(row)
         return rows
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary (``summary.json``, ``dtsim sweep --json``)."""
+        from sim.common.version import __version__
+
         return json_safe({
-            "kind": "sweep", "scenario": self.scenario, "scenario_hash": self.scenario_hash,
-            "store": str(self.store_path), "n": self.n, "seed": self.seed,
-            "seed_rule": SEED_RULE, "deadline_day": self.deadline_day, "confidence": 0.95,
-            "ran": self.ran, "skipped": self.skipped, "points": self.summary,
+            "kind": "sweep", "format_version": 1, "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash, "overrides": list(self.overrides or []),
+            "version": __version__, "store": str(self.store_path), "n": self.n,
+            "seed": self.seed, "seed_rule": SEED_RULE, "deadline_day": self.deadline_day,
+            "confidence": 0.95, "ran": self.ran, "skipped": self.skipped,
+            "plan_point_indices": self.plan_indices, "points": self.summary,
         })
 
 
 def _point_summary(index: int, params: dict[str, Any], rows: list[dict[str, Any]],
-                   deadline_day: float | None) -> dict[str, Any]:
+                   deadline_day: float | None, horizon_days: int) -> dict[str, Any]:
     table = ColumnTable()
     for kpis in rows:
         table.append({**flatten_kpis(kpis), **derived_kpis(kpis, deadline_day)})
     cols = [c for c in table.numeric_columns()
             if c in MAIN_KPIS or c.startswith(("sorties:", "flight_hours:"))]
     return {"point_index": index, "params": params, "n": table.n,
+            "horizon_days": horizon_days,
             "kpis": {c: summarize(table.values(c).tolist()) for c in cols},
-            "probabilities": completion_probabilities(table, deadline_day)}
+            "probabilities": completion_probabilities(table, deadline_day, horizon_days)}
 
 
 def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
@@ -158,7 +173,8 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
           design: Sequence[Mapping[str, Any]] | str | Path | None = None, seed: int = 1,
           jobs: int | None = None, dask: str | None = None, export: str | None = None,
           deadline_day: float | None = None, progress: Progress | None = None,
-          notice: Callable[[str], None] | None = None) -> SweepResult:
+          notice: Callable[[str], None] | None = None,
+          overrides: Sequence[str] = ()) -> SweepResult:
     """Run ``n`` replications at every point of a grid and/or design into ``out``.
 
     ``grid`` maps dotted scenario paths to value lists (full factorial);
@@ -166,7 +182,9 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
     row crossed with the grid). Results go to ``out/results.sqlite``; a re-run
     skips what is stored. ``out/summary.json`` and ``out/summary.csv`` hold the
     per-point summary; ``export`` ("csv" or "parquet") also writes
-    ``out/results.<ext>``. ``notice`` receives one-line status messages.
+    ``out/results.<ext>``; the summary and exports cover every point in the
+    store. ``notice`` receives one-line status messages; ``overrides`` (the
+    ``--set`` texts that made ``scenario``) are recorded in ``summary.json``.
     """
     from sim.experiments.store import STORE_NAME, ResultStore, check_store, export_rows
     from sim.scenario.loader import resolved_yaml, scenario_hash
@@ -177,15 +195,12 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
     check_out(out_path)
     if export not in (None, "csv", "parquet"):
         raise ExperimentError(f"--export {export}: expected csv or parquet")
-    if export == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ExperimentError("--export parquet needs pyarrow: pip install "
-                                  "'dtsim[pandas]'") from None
+    if export == "parquet" and not _has_pyarrow():
+        raise ExperimentError("--export parquet needs pyarrow: pip install 'dtsim[pandas]'")
     rows_design = load_design(design) if isinstance(design, (str, Path)) else design
     points = plan_points(grid, rows_design)
     scenarios = _validate_points(base, points, "--grid" if grid else "--design")
+    deadline_day = check_deadline(deadline_day, min(x.horizon_days for x in [base, *scenarios]))
     base_hash = scenario_hash(base)
     store_path = out_path / STORE_NAME
     check_store(store_path, base_hash, base.name)
@@ -201,6 +216,7 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
     ran = 0
     with store:
         try:
+            indices = store.register(points)
             done = store.done()
             keys = [point_key(p) for p in points]
             todo = [(pi, ri) for pi in range(len(points)) for ri, sd in enumerate(seeds)
@@ -212,7 +228,7 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
             payloads = [payload(s) for s in scenarios]
             tasks = (((pi, ri), (*payloads[pi], seeds[ri], False)) for pi, ri in todo)
             for (pi, ri), (kpis, _) in execute(runner, tasks, False, len(todo)):
-                store.add(keys[pi], pi, ri, seeds[ri], points[pi], kpis)
+                store.add(keys[pi], indices[pi], ri, seeds[ri], points[pi], kpis)
                 ran += 1
                 if progress:
                     progress(skipped + ran, len(points) * n)
@@ -220,24 +236,41 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
         finally:
             runner.close(cancel=not ok)
         summary = []
-        index = {sd: i for i, sd in enumerate(seeds)}
-        for pi, (key, params) in enumerate(zip(keys, points, strict=True)):
-            rows = sorted((index[sd], k) for sd, k in store.rows(key) if sd in index)
-            summary.append(_point_summary(pi, params, [k for _, k in rows], deadline_day))
+        for pi, key, params in store.points():
+            horizon = params.get("horizon_days", base.horizon_days)
+            summary.append(_point_summary(pi, params, [k for _, k in store.rows(key)],
+                                          deadline_day, int(horizon)))
     result = SweepResult(out=out_path, store_path=store_path, scenario=base.name,
                          scenario_hash=base_hash, n=n, seed=seed, deadline_day=deadline_day,
                          points=points, seeds=seeds, summary=summary, ran=ran, skipped=skipped,
-                         wall_seconds=time.perf_counter() - t0)
-    _write_sweep_summary(result)
-    if export:
-        export_rows(store_path, base_hash, points, seeds, out_path / f"results.{export}", export)
+                         wall_seconds=time.perf_counter() - t0, plan_indices=indices,
+                         overrides=list(overrides))
+    _write_sweep_summary(result, resolved_yaml(base))
+    for fmt in ("csv", "parquet"):  # an export from an earlier sweep is refreshed too
+        dest = out_path / f"results.{fmt}"
+        if fmt == export or dest.exists():
+            if fmt == "parquet" and export != "parquet" and not _has_pyarrow():
+                dest.unlink()
+                if notice:
+                    notice(f"removed {dest}: it no longer covers the store and pyarrow is "
+                           "not installed to refresh it")
+                continue
+            export_rows(store_path, base_hash, dest, fmt)
     return result
 
 
-def _write_sweep_summary(result: SweepResult) -> None:
+def _has_pyarrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _write_sweep_summary(result: SweepResult, scenario_yaml: str) -> None:
+    """summary.json, summary.csv and scenario.resolved.yaml (the base scenario, as run)."""
     from sim.experiments.store import atomic_csv, atomic_text
     from sim.output.files import json_text
 
+    atomic_text(result.out / "scenario.resolved.yaml", scenario_yaml)
     atomic_text(result.out / "summary.json", json_text(result.to_dict()))
     rows = result.summary_records()
     cols = list(dict.fromkeys(c for r in rows for c in r))

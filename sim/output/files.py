@@ -1,7 +1,9 @@
-"""Writing results to disk: atomic files (temp file + rename), CSV and JSON.
+"""Writing results to disk: CSV and JSON text, and one run's folder.
 
-A reader never sees a half-written file: each file is written beside its
-target under a temporary name and renamed into place.
+A run's folder is written whole (``sim.output.folders.staged_folder``): every
+file goes into a fresh hidden sibling folder that is then swapped into place,
+with ``complete.json`` listing the files, so a reader sees the previous run
+or this one, never a mix.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.common.atomic import atomic_write_text
 from sim.common.vocabulary import EVENT_COLUMNS, SORTIE_COLUMNS
 from sim.core.results import DETAINEE_COLUMNS, Result
+from sim.output.folders import new_run_id, staged_folder
 
 FORMAT_VERSION = 1
 
@@ -85,9 +87,17 @@ def events_csv(result: Result) -> str:
     return csv_text(EVENT_COLUMNS, result.events)
 
 
-def write_run(result: Result, out: Path, resolved_yaml: str) -> list[Path]:
-    """Write one run's files into ``out``; returns the paths written."""
-    meta = dict(result.meta, format_version=FORMAT_VERSION, kind="run")
+def write_run(result: Result, out: Path, resolved_yaml: str,
+              overrides: Sequence[str] = ()) -> list[Path]:
+    """Write one run's folder at ``out`` (replacing a previous run's whole); returns its files.
+
+    ``meta.json`` records the run id (also in ``complete.json``) and the
+    ``--set`` overrides applied to the scenario file; ``scenario.resolved.yaml``
+    is the scenario that ran.
+    """
+    run_id = new_run_id()
+    meta = dict(result.meta, format_version=FORMAT_VERSION, kind="run", run_id=run_id,
+                overrides=list(overrides))
     files = {
         "kpis.json": json_text(result.kpis),
         "daily.csv": daily_csv(result),
@@ -99,8 +109,7 @@ def write_run(result: Result, out: Path, resolved_yaml: str) -> list[Path]:
         "meta.json": json_text(meta),
         "scenario.resolved.yaml": resolved_yaml,
     }
-    written = []
-    for name, text in files.items():
-        atomic_write_text(out / name, text)
-        written.append(out / name)
-    return written
+    with staged_folder(out, "run", run_id) as staging:
+        for name, text in files.items():
+            (staging / name).write_bytes(text.encode("utf-8"))
+    return [out / name for name in files]

@@ -297,7 +297,7 @@ def test_sweep_api_resume_and_exports(toy: Any, tmp_path: Path) -> None:
     assert len(rows) == 20 and {r["legs.road.distance_km"] for r in rows} == {600, 1200}
     assert again.summary[0]["kpis"]["mean_transfer_hours"]["mean"] == 12.0  # 600 km at 50 km/h
     assert (out / "summary.csv").exists() and (out / "summary.json").exists()
-    assert len((out / "results.csv").read_text().splitlines()) == 13
+    assert len((out / "results.csv").read_text().splitlines()) == 21  # refreshed: whole store
     pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 

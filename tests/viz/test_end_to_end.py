@@ -55,18 +55,17 @@ def test_replicate_out_plots_and_reports(replications: Path) -> None:
 def test_replication_throughput_shows_the_reported_points(replications: Path,
                                                           tmp_path: Path) -> None:
     """With scenario.resolved.yaml in the folder, its ``observed`` points are drawn."""
-    import shutil
-
     import matplotlib.pyplot as plt
 
     from viz.results import Results
     from viz.timeseries import throughput
 
-    folder = tmp_path / "rep"
-    shutil.copytree(replications, folder)
     scenario = yaml.safe_load(Path(TOY).read_text())
     scenario["observed"] = [{"day": 1, "delivered_cum": 20}, {"day": 2, "delivered_cum": 55}]
-    (folder / "scenario.resolved.yaml").write_text(yaml.safe_dump(scenario))
+    source = tmp_path / "observed.yaml"
+    source.write_text(yaml.safe_dump(scenario))
+    folder = tmp_path / "rep"
+    _ok(["replicate", str(source), "-n", "3", "--jobs", "1", "--out", str(folder)])
     fig = throughput(Results(folder))
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert any(label.startswith("reported") for label in labels), labels
@@ -109,14 +108,14 @@ def test_sweep_out_one_dimension_plots_and_reports(tmp_path: Path) -> None:
          "--deadline-day", "2", "--out", str(out)])
     output = _ok(["plot", str(out)])
     assert [Path(p).name for p in output.split()] == ["sweep.png"]
-    _ok(["plot", str(out), "--kpi", "p_complete_by_deadline"])
+    _ok(["plot", str(out), "--kpi", "p_done_by_day_2"])
     _ok(["report", str(out)])
     page = (out / "report.html").read_text()
     head = re.search(r"<table><thead><tr>(.*?)</tr></thead>", page[page.index("id='kpis'"):])
     assert head
     columns = re.findall(r"<th>(.*?)</th>", head.group(1))
     assert columns[0] == "fleet.0.count" and len(columns) <= 9, columns
-    assert any(c.startswith("P(complete by day 2") for c in columns), columns
+    assert any(c.startswith("P(done by day 2") for c in columns), columns
     assert any(c.startswith("transfers complete") for c in columns), columns
     assert "not shown" not in _text(page)
 

@@ -127,9 +127,26 @@ def test_corrupt_run_folder_is_refused(case: str, run_folder: Path, tmp_path: Pa
     folder = tmp_path / "run"
     shutil.copytree(run_folder, folder)
     damage(folder)
+    _reseal(folder)  # garbage written whole: the content checks, not the marker, must catch it
     _assert_refused(folder, ["plot", str(folder)], name, what)
     _assert_refused(folder, ["report", str(folder)], name, what)
     _assert_refused(folder, ["map", str(folder)], name, what)
+
+
+def _reseal(folder: Path) -> None:
+    """Rewrite the completion marker so that it lists the files as they are now."""
+    from sim.output.folders import read_marker, write_marker
+
+    doc = read_marker(folder)
+    write_marker(folder, doc["kind"], doc["run_id"])
+
+
+def test_a_file_changed_after_the_write_is_refused(run_folder: Path, tmp_path: Path) -> None:
+    """Without re-sealing, any change to a listed file is caught by the marker first."""
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    _cell("daily.csv", 5, "delivered_cum", "lots")(folder)
+    _assert_refused(folder, ["plot", str(folder)], "daily.csv", "does not match complete.json")
 
 
 def test_the_undamaged_run_folder_draws(run_folder: Path, tmp_path: Path) -> None:
@@ -191,5 +208,7 @@ def test_corrupt_experiment_folder_is_refused(case: str, experiment_folders: dic
     folder = tmp_path / kind
     shutil.copytree(experiment_folders[kind], folder)
     damage(folder)
+    if (folder / "complete.json").is_file():
+        _reseal(folder)
     _assert_refused(folder, ["plot", str(folder)], name, what)
     _assert_refused(folder, ["report", str(folder)], name, what)

@@ -171,6 +171,9 @@ def test_absent_data_is_skipped_with_a_reason(baseline: Path, tmp_path: Path) ->
     for p in folder.glob("*.png"):
         p.unlink()
     (folder / "sorties.csv").unlink()
+    marker = json.loads((folder / "complete.json").read_text())
+    del marker["files"]["sorties.csv"]  # a folder written without it, not a damaged one
+    (folder / "complete.json").write_text(json.dumps(marker))
     result = runner.invoke(app, ["plot", str(folder)])
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.output.splitlines() if ln.startswith("skipped")]
