@@ -2,8 +2,8 @@
 
 A thin layer over ``sim.experiments.replication``: parse options, show a progress bar on a
 terminal (never with ``--json`` or when stdout is not a terminal), print a
-table or one JSON document. ``sim.cli`` imports this module at start-up, so
-everything heavy (and ``sim.cli`` itself) is imported inside the commands.
+table or one JSON document. ``sim.cli.app`` imports this module at start-up, so
+the experiment machinery (and rich's tables) is imported inside the commands.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
@@ -56,8 +58,6 @@ def _show_progress(as_json: bool) -> bool:
 
 
 def _bad(exc: Exception) -> None:
-    from sim.cli.helpers import fail
-
     fail([f"error: {exc}"])
 
 
@@ -94,21 +94,18 @@ def _print_replications(summary: dict[str, Any]) -> None:
     for k in _kpi_names(list(summary["kpis"])):
         st = summary["kpis"][k]
         table.add_row(k, *(_fmt(st[c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")))
-    from sim.cli.helpers import console as make_console
-
-    console = make_console()
-    console.print(table)
+    out = console()
+    out.print(table)
     for name, pr in summary["probabilities"].items():
         label = name.replace("_", " ")
         if "deadline_day" in pr:
             label += f" (day {pr['deadline_day']:g})"
-        console.print(f"P({label}) = {_fmt(pr['p'], 3)}  "
-                      f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]")
+        out.print(f"P({label}) = {_fmt(pr['p'], 3)}  "
+                  f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]")
 
 
 def _load(path: Path | None, sets: list[str] | None) -> Any:
     import sim
-    from sim.cli.helpers import scenario_path
 
     warn: list[str] = []
     s = sim.load_scenario(scenario_path(path), sets or [], warn)
@@ -129,7 +126,6 @@ def replicate_cmd(
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
-    from sim.cli.helpers import check_out_dir
     from sim.experiments.replication import ExperimentError, replicate
 
     s = _load(scenario, set_)
@@ -192,8 +188,6 @@ def compare_cmd(
                     f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
         table.add_row(k, _fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]), paired,
                       unpaired, _fmt(d["variance_ratio"], 3))
-    from sim.cli.helpers import console
-
     console().print(table)
     typer.echo("var. ratio: unpaired over paired variance of the difference "
                "(how many times more runs independent seeds would need)")
@@ -217,7 +211,6 @@ def sweep_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Sweep a grid or design, N replications a point, into a resumable SQLite store."""
-    from sim.cli.helpers import BadInput, check_out_dir
     from sim.experiments.replication import ExperimentError, parse_grid
     from sim.experiments.sweeps import sweep
 
@@ -245,8 +238,6 @@ def sweep_cmd(
         _bad(exc)
         return
     except KeyboardInterrupt:
-        from sim.cli.helpers import fail
-
         fail([f"interrupted: {state['done']} of {state['total'] or '?'} replications are in "
               f"{out}/results.sqlite; run the same command again to resume"], 130)
         return
@@ -281,15 +272,11 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
                       str(pt["n"]), ci, _fmt(pr.get("p"), 3),
                       _fmt(k.get("escaped", {}).get("mean")),
                       _fmt(k.get("delivered", {}).get("mean")))
-    from sim.cli.helpers import console
-
     console().print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add the experiment commands to ``app`` (errors handled by ``sim.cli.guarded``)."""
-    from sim.cli.helpers import guarded
-
     app.command("replicate")(guarded(replicate_cmd))
     app.command("compare")(guarded(compare_cmd))
     app.command("sweep")(guarded(sweep_cmd))

@@ -11,12 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
+from sim.cli.helpers import BadInput, guarded
+from sim.common.atomic import atomic_write_bytes
+
 FOLDER_HELP = "A results folder written by `dtsim run --out` or `dtsim replicate --out`."
 
 
 def _results(folder: Path) -> Any:
     """Open a results folder, turning unreadable ones into bad input (exit 2)."""
-    from sim.cli.helpers import BadInput
     from viz.results import Results, ResultsError
 
     try:
@@ -30,8 +32,6 @@ def plot(
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
 ) -> None:
     """Redraw every figure the results folder supports (without re-running)."""
-    from sim.cli.helpers import BadInput
-
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
@@ -66,9 +66,6 @@ def map_(
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
 ) -> None:
     """Draw the map: sites, legs, detainees carried, fronts and site statuses."""
-    from sim.cli.helpers import BadInput
-    from sim.common.atomic import atomic_write_bytes
-
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
@@ -104,8 +101,6 @@ def map_(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    from sim.cli.helpers import guarded
-
     app.command(name="plot")(guarded(plot))
     app.command(name="report")(guarded(report))
     app.command(name="map")(guarded(map_))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.common.stats import ColumnTable, flatten_kpis, summarize, t_quantile
+from sim.common.stats import summarize, t_quantile
 from sim.experiments.common import (
     DERIVED,
     SEED_RULE,
@@ -51,6 +51,7 @@ from sim.experiments.store import (
     split_values,
 )
 from sim.experiments.sweeps import SweepResult, sweep
+from sim.experiments.tables import ColumnTable, flatten_kpis
 
 if TYPE_CHECKING:
     import pandas

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.common.stats import ColumnTable, flatten_kpis, summarize
+from sim.common.stats import summarize
 from sim.experiments.common import (
     MAIN_KPIS,
     SEED_RULE,
@@ -37,6 +37,7 @@ from sim.experiments.common import (
 )
 from sim.experiments.executors import execute, make_runner, payload
 from sim.experiments.store import ExperimentError, leaf_paths, load_design, plan_points, point_key
+from sim.experiments.tables import ColumnTable, flatten_kpis
 
 if TYPE_CHECKING:
     import pandas

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.checks import cross_check, warnings
 from sim.scenario.schema import Scenario, dump_scenario
 
 MAX_FILE_BYTES = 5_000_000
@@ -423,8 +424,6 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def build(data: Any, warn: list[str] | None = None) -> Scenario:
     """Validate raw (possibly line-aware) data into a Scenario or raise ScenarioError."""
-    from sim.scenario.checks import cross_check, warnings
-
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
