@@ -19,12 +19,16 @@ from typing import Annotated, Any
 import typer
 
 from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
+from sim.cli.tables import fitted_table
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
 DASK_HELP = "Run on Dask: 'local' (a LocalCluster of --jobs processes) or tcp://host:port."
 SET_HELP = "Override a scenario field: path=value (repeatable)."
 DEADLINE_HELP = "Report P(completion by this day), days from the scenario start."
+DEFAULT_REPLICATIONS = 20
+"""``-n`` of replicate, compare and sweep: enough for a first interval; raise it for a report."""
+N_HELP = "Replications (seeds)."
 
 
 @contextmanager
@@ -83,19 +87,23 @@ def _kpi_names(names: list[str]) -> list[str]:
     return [k for k in names if k in MAIN_KPIS or k.startswith(("sorties:", "flight_hours:"))]
 
 
-def _print_replications(summary: dict[str, Any]) -> None:
-    from rich.table import Table
+def _note_dropped(dropped: list[str]) -> None:
+    """Say which columns a narrow terminal left out (numbers are never cut short instead)."""
+    if dropped:
+        console().print(f"(left out to fit the terminal: {', '.join(dropped)}; "
+                        "widen it or use --json for every column)", markup=False, highlight=False)
 
-    table = Table(title=f"{summary['scenario']}: {summary['n']} replications "
-                        f"(master seed {summary['seed']})", header_style="bold")
-    table.add_column("KPI", no_wrap=True)
-    for col in ("mean", "±95%", "sd", "p5", "p50", "p95"):
-        table.add_column(col, justify="right", no_wrap=True)
-    for k in _kpi_names(list(summary["kpis"])):
-        st = summary["kpis"][k]
-        table.add_row(k, *(_fmt(st[c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")))
+
+def _print_replications(summary: dict[str, Any]) -> None:
     out = console()
+    rows = [(k, [_fmt(summary["kpis"][k][c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")])
+            for k in _kpi_names(list(summary["kpis"]))]
+    table, dropped = fitted_table(
+        f"{summary['scenario']}: {summary['n']} replications (master seed {summary['seed']})",
+        "KPI", ("mean", "±95%", "sd", "p5", "p50", "p95"), rows,
+        ("p5", "p95", "p50", "sd"), out.width)
     out.print(table)
+    _note_dropped(dropped)
     for name, pr in summary["probabilities"].items():
         label = name.replace("_", " ")
         if "deadline_day" in pr:
@@ -116,7 +124,7 @@ def _load(path: Path | None, sets: list[str] | None) -> Any:
 
 def replicate_cmd(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario file.")] = None,
-    n: Annotated[int, typer.Option("-n", "--n", help="Replications.")] = 100,
+    n: Annotated[int, typer.Option("-n", "--n", help=N_HELP)] = DEFAULT_REPLICATIONS,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -148,7 +156,7 @@ def replicate_cmd(
 def compare_cmd(
     a: Annotated[Path, typer.Argument(help="Scenario A (the reference).")],
     b: Annotated[Path, typer.Argument(help="Scenario B (differences are B - A).")],
-    n: Annotated[int, typer.Option("-n", "--n", help="Replications of each.")] = 100,
+    n: Annotated[int, typer.Option("-n", "--n", help=N_HELP + " Of each scenario.")] = DEFAULT_REPLICATIONS,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -158,8 +166,6 @@ def compare_cmd(
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
-    from rich.table import Table
-
     from sim.experiments.replication import ExperimentError, compare
 
     sa = _load(a, set_)
@@ -174,23 +180,27 @@ def compare_cmd(
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
-    table = Table(title=f"B - A: {sb.name} - {sa.name}, {n} paired replications",
-                  header_style="bold")
-    table.add_column("KPI", no_wrap=True)
-    for col in ("mean A", "mean B", "B - A", "95% CI paired", "95% CI unpaired", "var. ratio"):
-        table.add_column(col, justify="right")
     names = _kpi_names(list(result.differences)) + [
         k for k in ("completed", "completed_by_deadline", "any_escape") if k in result.differences]
+    rows = []
     for k in names:
         d = result.differences[k]
         paired = "-" if d["ci_low"] is None else f"{_fmt(d['ci_low'], 3)}..{_fmt(d['ci_high'], 3)}"
         unpaired = ("-" if d["unpaired_ci_low"] is None else
                     f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
-        table.add_row(k, _fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]), paired,
-                      unpaired, _fmt(d["variance_ratio"], 3))
-    console().print(table)
-    typer.echo("var. ratio: unpaired over paired variance of the difference "
-               "(how many times more runs independent seeds would need)")
+        rows.append((k, [_fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]), paired,
+                         unpaired, _fmt(d["variance_ratio"], 3)]))
+    out = console()
+    table, dropped = fitted_table(
+        f"B - A: {sb.name} - {sa.name}, {n} paired replications", "KPI",
+        ("mean A", "mean B", "B - A", "95% CI paired", "95% CI unpaired", "var. ratio"), rows,
+        ("95% CI unpaired", "var. ratio", "mean A", "mean B"), out.width)
+    out.print(table)
+    _note_dropped(dropped)
+    if "var. ratio" not in dropped:
+        out.print("var. ratio: unpaired over paired variance of the difference "
+                  "(how many times more runs independent seeds would need)",
+                  markup=False, highlight=False)
 
 
 def sweep_cmd(
@@ -199,7 +209,7 @@ def sweep_cmd(
         "--grid", help="path=v1,v2,... (repeatable; full factorial).")] = None,
     design: Annotated[Path | None, typer.Option(
         "--design", help="CSV or YAML file of override sets, one a point.")] = None,
-    n: Annotated[int, typer.Option("-n", "--n", help="Replications per point.")] = 10,
+    n: Annotated[int, typer.Option("-n", "--n", help=N_HELP + " At each point.")] = DEFAULT_REPLICATIONS,
     out: Annotated[Path | None, typer.Option("--out", help="Results folder (required).")] = None,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.common.stats import summarize, t_quantile
+from sim.experiments import display
 from sim.experiments.common import (
     DERIVED,
     SEED_RULE,
@@ -121,6 +122,12 @@ class ReplicationResult:
     bands: list[dict[str, Any]]
     wall_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return display.replication_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.replication_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per replication (as in ``replications.csv``)."""
@@ -252,6 +259,12 @@ class ComparisonResult:
     n: int
     seed: int
     differences: dict[str, dict[str, Any]]
+
+    def __repr__(self) -> str:
+        return display.comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.comparison_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One row per KPI with both means, the difference and its intervals."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.common.stats import summarize
+from sim.experiments import display
 from sim.experiments.common import (
     MAIN_KPIS,
     SEED_RULE,
@@ -108,6 +109,12 @@ class SweepResult:
     ran: int
     skipped: int
     wall_seconds: float
+
+    def __repr__(self) -> str:
+        return display.sweep_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.sweep_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per (point, replication) of this plan, from the store."""

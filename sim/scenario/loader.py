@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario import shipped
 from sim.scenario.checks import cross_check, warnings
 from sim.scenario.schema import Scenario, dump_scenario
 
@@ -443,8 +444,11 @@ def load_scenario(
     overrides: list[str] | dict[str, Any] | None = None,
     warn: list[str] | None = None,
 ) -> Scenario:
-    """Load, merge ``extends``, apply overrides and validate a scenario file."""
-    data = load_raw(Path(path))
+    """Load, merge ``extends``, apply overrides and validate a scenario file.
+
+    ``path`` may also name a shipped scenario (``"baseline"``; see ``sim.scenario.shipped``).
+    """
+    data = load_raw(shipped.resolve(path))
     items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
     for key, value in items:
         set_path(data, key, value)
