@@ -6,6 +6,7 @@ traceback; internal errors exit 1 (traceback with ``--debug``).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import traceback
@@ -96,9 +97,10 @@ def guarded(fn: F) -> F:
 def scenario_path(path: Path | None) -> Path:
     """The scenario file to load: ``path``, a shipped scenario it names, or the default (baseline)."""
     p = shipped.resolve(path if path is not None else shipped.DEFAULT_NAME)
-    if not p.is_file():
-        what = "is a folder, not a scenario file" if p.is_dir() else "file not found"
-        raise ScenarioError([f"{p}: {what}{shipped.not_found_hint(p)}"])
+    if not os.path.lexists(p):  # other files that are no scenario: the loader says what they are
+        raise ScenarioError([f"{p}: file not found{shipped.not_found_hint(p)}"])
+    if p.is_dir():
+        raise ScenarioError([f"{p}: a folder, not a scenario file"])
     return p
 
 
@@ -109,8 +111,6 @@ def check_out_dir(out: Path | None) -> None:
 
 def console() -> Any:
     """A rich console as wide as the terminal (or ``COLUMNS``); piped output gets a roomy 120."""
-    import os
-
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() or os.environ.get("COLUMNS") else Console(width=120)
