@@ -180,11 +180,12 @@ def test_fitted_table_never_cuts_a_number() -> None:
 
     rows = [(f"a_rather_long_kpi_name_{i}", ["12,345,678", "-0.0049..0.0008", "1,234", "0.5"])
             for i in range(3)]
-    console = Console(width=60, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-    table, dropped = fitted_table("t", "KPI", ("big", "interval", "mid", "small"), rows,
-                                  ("interval", "small"), console.width)
-    console.print(table)
-    text = console.export_text()
+    with open(os.devnull, "w") as sink:
+        console = Console(width=60, record=True, file=sink)
+        table, dropped = fitted_table("t", "KPI", ("big", "interval", "mid", "small"), rows,
+                                      ("interval", "small"), console.width)
+        console.print(table)
+        text = console.export_text()
     assert dropped == ["interval"]
     assert "…" not in text and all(len(line) <= 60 for line in text.splitlines())
     for cell in ("12,345,678", "1,234", "0.5"):
