@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -545,11 +544,3 @@ def map_gif(res: Results, path: Path, max_frames: int = 60, fps: int = 2, dpi: i
         if tmp.exists():
             tmp.unlink()
     return path
-
-
-def flows_by_site(model: MapModel) -> dict[str, float]:
-    """Detainees carried out of each site over the run (a check used by tests)."""
-    out: dict[str, float] = defaultdict(float)
-    for f in model.flows:
-        out[f.origin] += sum(f.counts)
-    return dict(out)

@@ -489,10 +489,9 @@ class Results:
 
     @cached_property
     def sweep_table(self) -> Table:
-        """Per-point sweep table: a summary CSV if present, else rows of results.sqlite."""
-        for name in ("sweep_summary.csv", "points.csv", "summary.csv"):
-            if self.has(name):
-                return Table.read(self.folder / name)
+        """Per-point sweep table: summary.csv (written by ``dtsim sweep``) if present, else results.sqlite."""
+        if self.has("summary.csv"):
+            return Table.read(self.folder / "summary.csv")
         path = self._need("results.sqlite", "sweep results")
         return Table.from_sqlite(path)
 

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.common.atomic import atomic_write_text
 from sim.scenario.loader import ScenarioError, read_yaml
 from sim.scenario.schema import (
     MODES,
@@ -416,8 +415,4 @@ def write_decisions(path: Path, decisions: list[Decision], header: str) -> None:
     """Save decisions in the decision-file format (atomically: temp file, then rename)."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump([d.as_record() for d in decisions], sort_keys=False) if decisions else "[]\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)

@@ -19,28 +19,22 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from sim.common.stats import t_quantile
 from sim.common.vocabulary import EventKind
 
 Value = float | str | None
 """An answer: a number, a name (choice questions) or None ("never", "not within the horizon")."""
 
-# Two-sided 95% Student t quantiles by degrees of freedom (no scipy at run time).
-T95 = {
-    1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-    9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
-    17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064,
-    25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 40: 2.021, 60: 2.000,
-    120: 1.980,
-}
-
 
 def t95(df: int) -> float:
-    """Two-sided 95% t quantile for ``df`` degrees of freedom (table; 1.96 beyond 120)."""
+    """Two-sided 95% Student t quantile for ``df`` degrees of freedom (infinite when df < 1).
+
+    The exact quantile of ``sim.common.stats``, the one the experiments use, so that an
+    exercise key and ``dtsim replicate`` give the same interval for the same runs.
+    """
     if df <= 0:
         return math.inf
-    if df > max(T95):
-        return 1.96
-    return T95[max(x for x in T95 if x <= df)]
+    return t_quantile(0.975, df)
 
 
 # ----- metrics ---------------------------------------------------------------------------

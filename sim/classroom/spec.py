@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.classroom.metrics import check_metric
+from sim.scenario import shipped
 from sim.scenario.loader import ScenarioError, read_yaml
 
 SPEC_SUFFIX = ".questions.yaml"
@@ -154,11 +155,11 @@ class Exercise:
 
 
 def default_folder() -> Path:
-    """``scenarios/exercises`` under the working directory, else beside the package."""
+    """``scenarios/exercises`` under the working directory, else the pack shipped with dtsim."""
     here = Path("scenarios/exercises")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parent.parent / "scenarios" / "exercises"
+    return shipped.shipped_folder() / "exercises"
 
 
 def is_question_spec(path: Path) -> bool:

@@ -1,8 +1,7 @@
 """Classroom commands: ``dtsim exercises list|show|key|check`` and ``dtsim play``.
 
-Registered on the main app by ``sim.cli``; helpers from ``sim.cli`` are
-imported inside the commands because ``sim.cli`` imports this module while it
-is itself being imported.
+Registered on the main app by ``sim.cli.app``. The classroom modules are imported
+inside the commands, so that ``dtsim --help`` does not load them.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from sim.cli.helpers import BadInput, guarded, scenario_path
 
 exercises_app = typer.Typer(
     name="exercises",
@@ -41,8 +42,6 @@ def _key_doc(entries: list[Any]) -> list[dict[str, Any]]:
 @exercises_app.command("list")
 def list_cmd(folder: DirOption = None, as_json: JsonOption = False) -> None:
     """List the exercises, first steps to advanced."""
-    from sim.cli.helpers import guarded
-
     @guarded
     def body() -> None:
         from sim.classroom.spec import discover
@@ -71,8 +70,6 @@ def show_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Print an exercise's worksheet."""
-    from sim.cli.helpers import guarded
-
     @guarded
     def body() -> None:
         from sim.classroom.spec import find
@@ -105,8 +102,6 @@ def key_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Compute the answer key by running the simulator, with tolerances."""
-    from sim.cli.helpers import guarded
-
     @guarded
     def body() -> None:
         from sim.classroom.exercises import answer_key, format_value
@@ -137,8 +132,6 @@ def check_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Grade an answer file question by question."""
-    from sim.cli.helpers import guarded
-
     @guarded
     def body() -> None:
         from sim.classroom.exercises import answer_key, format_value, grade, read_answers
@@ -196,8 +189,6 @@ def play_cmd(
     ] = False,
 ) -> None:
     """Play the operation day by day: each morning see the situation and decide."""
-    from sim.cli.helpers import BadInput, guarded, scenario_path
-
     @guarded
     def body() -> None:
         import sim

@@ -2,8 +2,8 @@
 
 A thin layer over ``sim.experiments.replication``: parse options, show a progress bar on a
 terminal (never with ``--json`` or when stdout is not a terminal), print a
-table or one JSON document. ``sim.cli`` imports this module at start-up, so
-everything heavy (and ``sim.cli`` itself) is imported inside the commands.
+table or one JSON document. ``sim.cli.app`` imports this module at start-up, so
+the experiment machinery (and rich's tables) is imported inside the commands.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
+from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
+from sim.cli.tables import fitted_table
+
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
 DASK_HELP = "Run on Dask: 'local' (a LocalCluster of --jobs processes) or tcp://host:port."
@@ -25,6 +28,9 @@ SET_HELP = "Override a scenario field: path=value (repeatable)."
 DEADLINE_HELP = ("Report P(done by this day): completion_day <= this many days from the "
                  "scenario start (within the horizon).")
 OUT_HELP = "Write results to this folder (replaced whole; see docs)."
+DEFAULT_REPLICATIONS = 20
+"""``-n`` of replicate, compare and sweep: enough for a first interval; raise it for a report."""
+N_HELP = "Replications (seeds)."
 
 
 @contextmanager
@@ -58,8 +64,6 @@ def _show_progress(as_json: bool) -> bool:
 
 
 def _bad(exc: Exception) -> None:
-    from sim.cli.helpers import fail
-
     fail([f"error: {exc}"])
 
 
@@ -85,30 +89,32 @@ def _kpi_names(names: list[str]) -> list[str]:
     return [k for k in names if k in MAIN_KPIS or k.startswith(("sorties:", "flight_hours:"))]
 
 
+def _note_dropped(dropped: list[str]) -> None:
+    """Say which columns a narrow terminal left out (numbers are never cut short instead)."""
+    if dropped:
+        console().print(f"(left out to fit the terminal: {', '.join(dropped)}; "
+                        "widen it or use --json for every column)", markup=False, highlight=False)
+
+
 def _print_replications(summary: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{summary['scenario']}: {summary['n']} replications "
-                        f"(master seed {summary['seed']})", header_style="bold")
-    table.add_column("KPI", no_wrap=True)
-    for col in ("mean", "±95%", "sd", "p5", "p50", "p95"):
-        table.add_column(col, justify="right", no_wrap=True)
-    for k in _kpi_names(list(summary["kpis"])):
-        st = summary["kpis"][k]
-        table.add_row(k, *(_fmt(st[c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")))
-    from sim.cli.helpers import console as make_console
-
-    console = make_console()
-    console.print(table)
+    out = console()
+    rows = [(k, [_fmt(summary["kpis"][k][c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")])
+            for k in _kpi_names(list(summary["kpis"]))]
+    table, dropped = fitted_table(
+        f"{summary['scenario']}: {summary['n']} replications (master seed {summary['seed']})",
+        "KPI", ("mean", "±95%", "sd", "p5", "p50", "p95"), rows,
+        ("p5", "p95", "p50", "sd"), out.width)
+    out.print(table)
+    _note_dropped(dropped)
     for name, pr in summary["probabilities"].items():
         label = pr.get("label") or f"P({name.replace('_', ' ')})"
-        console.print(f"{label} = {_fmt(pr['p'], 3)}  "
-                      f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]")
+        out.print(f"{label} = {_fmt(pr['p'], 3)}  "
+                  f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]",
+                  markup=False, highlight=False)
 
 
 def _load(path: Path | None, sets: list[str] | None) -> Any:
     import sim
-    from sim.cli.helpers import scenario_path
 
     warn: list[str] = []
     s = sim.load_scenario(scenario_path(path), sets or [], warn)
@@ -119,7 +125,7 @@ def _load(path: Path | None, sets: list[str] | None) -> Any:
 
 def replicate_cmd(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario file.")] = None,
-    n: Annotated[int, typer.Option("-n", "--n", help="Replications.")] = 100,
+    n: Annotated[int, typer.Option("-n", "--n", help=N_HELP)] = DEFAULT_REPLICATIONS,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -129,7 +135,6 @@ def replicate_cmd(
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
-    from sim.cli.helpers import check_out_dir, scenario_path
     from sim.experiments.replication import ExperimentError, replicate
 
     s = _load(scenario, set_)
@@ -153,7 +158,7 @@ def replicate_cmd(
 def compare_cmd(
     a: Annotated[Path, typer.Argument(help="Scenario A (the reference).")],
     b: Annotated[Path, typer.Argument(help="Scenario B (differences are B - A).")],
-    n: Annotated[int, typer.Option("-n", "--n", help="Replications of each.")] = 100,
+    n: Annotated[int, typer.Option("-n", "--n", help=N_HELP + " Of each scenario.")] = DEFAULT_REPLICATIONS,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -169,9 +174,6 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
-    from rich.table import Table
-
-    from sim.cli.helpers import check_out_dir
     from sim.experiments.replication import ExperimentError, compare
 
     sa = _load(a, set_)
@@ -189,25 +191,27 @@ def compare_cmd(
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
-    table = Table(title=f"B - A: B = {result.label_b}, A = {result.label_a}; "
-                        f"{n} paired replications", header_style="bold")
-    table.add_column("KPI", no_wrap=True)
-    for col in ("mean A", "mean B", "B - A", "95% CI paired", "95% CI unpaired", "var. ratio"):
-        table.add_column(col, justify="right")
     names = _kpi_names(list(result.differences)) + [
         k for k in ("completed", "completed_by_deadline", "any_escape") if k in result.differences]
+    rows = []
     for k in names:
         d = result.differences[k]
         paired = "-" if d["ci_low"] is None else f"{_fmt(d['ci_low'], 3)}..{_fmt(d['ci_high'], 3)}"
         unpaired = ("-" if d["unpaired_ci_low"] is None else
                     f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
-        table.add_row(d.get("label", k), _fmt(d["mean_a"]), _fmt(d["mean_b"]),
-                      _fmt(d["mean_diff"]), paired, unpaired, _fmt(d["variance_ratio"], 3))
-    from sim.cli.helpers import console
-
-    console().print(table)
-    typer.echo("var. ratio: unpaired over paired variance of the difference "
-               "(how many times more runs independent seeds would need)")
+        rows.append((d.get("label", k), [_fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]),
+                                         paired, unpaired, _fmt(d["variance_ratio"], 3)]))
+    term = console()
+    table, dropped = fitted_table(
+        f"B - A: B = {result.label_b}, A = {result.label_a}; {n} paired replications", "KPI",
+        ("mean A", "mean B", "B - A", "95% CI paired", "95% CI unpaired", "var. ratio"), rows,
+        ("95% CI unpaired", "var. ratio", "mean A", "mean B"), term.width)
+    term.print(table)
+    _note_dropped(dropped)
+    if "var. ratio" not in dropped:
+        term.print("var. ratio: unpaired over paired variance of the difference "
+                  "(how many times more runs independent seeds would need)",
+                  markup=False, highlight=False)
     if out_dir is not None:
         typer.echo(f"results written to {out_dir}/")
 
@@ -218,7 +222,7 @@ def sweep_cmd(
         "--grid", help="path=v1,v2,... (repeatable; full factorial).")] = None,
     design: Annotated[Path | None, typer.Option(
         "--design", help="CSV or YAML file of override sets, one a point.")] = None,
-    n: Annotated[int, typer.Option("-n", "--n", help="Replications per point.")] = 10,
+    n: Annotated[int, typer.Option("-n", "--n", help=N_HELP + " At each point.")] = DEFAULT_REPLICATIONS,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="DIR", help="Results folder (required).")] = None,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
@@ -231,7 +235,6 @@ def sweep_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Sweep a grid or design, N replications a point, into a resumable SQLite store."""
-    from sim.cli.helpers import BadInput, check_out_dir
     from sim.experiments.replication import ExperimentError, parse_grid
     from sim.experiments.sweeps import sweep
 
@@ -260,8 +263,6 @@ def sweep_cmd(
         _bad(exc)
         return
     except KeyboardInterrupt:
-        from sim.cli.helpers import fail
-
         fail([f"interrupted: {state['done']} of {state['total'] or '?'} replications are in "
               f"{out}/results.sqlite; run the same command again to resume"], 130)
         return
@@ -303,15 +304,11 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
                       str(pt["n"]), ci, *ps,
                       _fmt(k.get("escaped", {}).get("mean")),
                       _fmt(k.get("delivered", {}).get("mean")))
-    from sim.cli.helpers import console
-
     console().print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add the experiment commands to ``app`` (errors handled by ``sim.cli.guarded``)."""
-    from sim.cli.helpers import guarded
-
     app.command("replicate")(guarded(replicate_cmd))
     app.command("compare")(guarded(compare_cmd))
     app.command("sweep")(guarded(sweep_cmd))

@@ -6,6 +6,8 @@ traceback; internal errors exit 1 (traceback with ``--debug``).
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -14,9 +16,9 @@ from typing import Any, TypeVar
 
 import typer
 
+from sim.scenario import shipped
 from sim.scenario.loader import ScenarioError
 
-DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 F = TypeVar("F", bound=Callable[..., Any])
 
 state = {"debug": False}
@@ -26,10 +28,46 @@ class BadInput(Exception):
     """A user error outside scenario files (arguments, paths): exit 2."""
 
 
+FILE_LINE = re.compile(r"^[^\s:][^:]*:\d+:")
+"""A message about a place in a file: ``path:line: ...``."""
+
+
+def error_line(line: str) -> str:
+    """One exit-2 message line: ``file:line: ...`` as it is, anything else after ``error:``."""
+    if FILE_LINE.match(line) or line.startswith("error:"):
+        return line
+    return f"error: {line}"
+
+
 def fail(lines: list[str], code: int = 2) -> None:
+    """Print ``lines`` to stderr and exit with ``code``; bad input (2) in one message style."""
     for line in lines:
-        typer.echo(line, err=True)
+        typer.echo(error_line(line) if code == 2 else line, err=True)
     raise typer.Exit(code)
+
+
+OVERRIDE_OPTIONS = ("--set", "--set-b")
+
+
+def misused_override(args: list[str]) -> str | None:
+    """The message for a ``--set`` given without ``=`` (``--set sites.bgw.beds 5000``), or None.
+
+    Checked on the raw arguments, before parsing: otherwise the value would be taken for
+    the scenario argument and reported as a missing file, or as an extra argument.
+    """
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        option, eq, value = arg.partition("=")
+        if option not in OVERRIDE_OPTIONS:
+            continue
+        if not eq:
+            if i + 1 >= len(args):
+                return None  # the parser reports the missing value
+            value = args[i + 1]
+        if "=" not in value:
+            return f"{option} {value}: expected path=value"
+    return None
 
 
 def guarded(fn: F) -> F:
@@ -45,7 +83,7 @@ def guarded(fn: F) -> F:
         except ScenarioError as exc:
             fail(exc.problems)
         except BadInput as exc:
-            fail([f"error: {exc}"])
+            fail([str(exc)])
         except KeyboardInterrupt:
             fail(["interrupted"], 130)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -57,10 +95,12 @@ def guarded(fn: F) -> F:
 
 
 def scenario_path(path: Path | None) -> Path:
-    p = path or DEFAULT_SCENARIO
-    if not p.exists():
-        hint = "" if path else " (run from the project folder, or name a scenario file)"
-        raise ScenarioError([f"{p}: file not found{hint}"])
+    """The scenario file to load: ``path``, a shipped scenario it names, or the default (baseline)."""
+    p = shipped.resolve(path if path is not None else shipped.DEFAULT_NAME)
+    if not os.path.lexists(p):  # other files that are no scenario: the loader says what they are
+        raise ScenarioError([f"{p}: file not found{shipped.not_found_hint(p)}"])
+    if p.is_dir():
+        raise ScenarioError([f"{p}: a folder, not a scenario file"])
     return p
 
 
@@ -84,10 +124,10 @@ def check_out_dir(out: str | Path | None, kind: str | None = None) -> Path | Non
 
 
 def console() -> Any:
-    """A rich console; piped output gets a fixed, roomy width instead of 80 columns."""
+    """A rich console as wide as the terminal (or ``COLUMNS``); piped output gets a roomy 120."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=120)
+    return Console() if sys.stdout.isatty() or os.environ.get("COLUMNS") else Console(width=120)
 
 
 def print_kpis(kpis: dict[str, Any], title: str) -> None:

@@ -11,6 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
+from sim.cli.helpers import BadInput, guarded
+from sim.common.atomic import atomic_write_bytes
+
 FOLDER_HELP = ("A results folder written by `dtsim run --out`, `dtsim replicate --out` or "
                "`dtsim sweep --out`, or a folder holding the output of `dtsim compare --json` "
                "saved as compare.json.")
@@ -18,7 +21,6 @@ FOLDER_HELP = ("A results folder written by `dtsim run --out`, `dtsim replicate 
 
 def _results(folder: Path, kpi: str | None = None) -> Any:
     """Open and check a results folder; unreadable or corrupt files are bad input (exit 2)."""
-    from sim.cli.helpers import BadInput
     from viz.results import Results, ResultsError
 
     try:
@@ -33,12 +35,10 @@ def plot(
     folder: Annotated[Path, typer.Argument(help=FOLDER_HELP)],
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
     kpi: Annotated[str | None, typer.Option(
-        "--kpi", help="The KPI a sweep figure shows, e.g. escaped or p_complete_by_deadline "
+        "--kpi", help="The KPI a sweep figure shows, e.g. escaped or p_done_by_day_15 "
                       "(default: completion_day).")] = None,
 ) -> None:
     """Redraw every figure the results folder supports (without re-running)."""
-    from sim.cli.helpers import BadInput
-
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
@@ -65,7 +65,6 @@ def report(
     folder: Annotated[Path, typer.Argument(help=FOLDER_HELP)],
 ) -> None:
     """Write FOLDER/report.html: one self-contained page with every figure embedded."""
-    from sim.cli.helpers import BadInput
 
     _results(folder)
     from viz.report import write_report
@@ -87,9 +86,6 @@ def map_(
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
 ) -> None:
     """Draw the map: sites, legs, detainees carried, fronts and site statuses."""
-    from sim.cli.helpers import BadInput
-    from sim.common.atomic import atomic_write_bytes
-
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
@@ -125,8 +121,6 @@ def map_(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    from sim.cli.helpers import guarded
-
     app.command(name="plot")(guarded(plot))
     app.command(name="report")(guarded(report))
     app.command(name="map")(guarded(map_))

@@ -85,19 +85,6 @@ Dist = Annotated[float, Field(ge=0)] | DistModel
 """A constant (a plain non-negative number) or a distribution mapping."""
 
 
-def dist_mean(d: Dist) -> float:
-    """Expected value of ``d`` (before truncation, for normal)."""
-    if isinstance(d, (int, float)):
-        return float(d)
-    if isinstance(d, Constant):
-        return d.value
-    if isinstance(d, (Exponential, Lognormal, Normal)):
-        return d.mean
-    if isinstance(d, Triangular):
-        return (d.low + d.mode + d.high) / 3.0
-    return (d.low + d.high) / 2.0
-
-
 def sample(d: Dist, rng: np.random.Generator) -> float:
     """One draw of ``d`` from ``rng``. Constants consume no random numbers."""
     if isinstance(d, (int, float)):

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.common.stats import ColumnTable, proportion
+from sim.common.stats import proportion
 from sim.experiments.store import ExperimentError
+from sim.experiments.tables import ColumnTable
 
 if TYPE_CHECKING:
     import pandas

@@ -21,8 +21,10 @@ and Dask send them to workers by reference (module and name).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.experiments.store import ExperimentError
@@ -88,6 +90,48 @@ def worker_version() -> str:
     from sim.common.version import __version__
 
     return __version__
+
+
+def _has_main_guard(source: str) -> bool:
+    """True if ``source`` has an ``if __name__ == "__main__":`` test (either order)."""
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            sides = [node.test.left, *node.test.comparators]
+            names = {s.id for s in sides if isinstance(s, ast.Name)}
+            consts = {s.value for s in sides if isinstance(s, ast.Constant)}
+            if "__name__" in names and "__main__" in consts:
+                return True
+    return False
+
+
+def unguarded_main_script() -> str | None:
+    """The main script's path if worker processes would re-run it and it has no main guard.
+
+    Pool workers import the main module again (as ``__mp_main__``), except for
+    ``python -m package``; a script with no ``if __name__ == "__main__":`` guard then
+    starts the experiment again inside each worker, and the pool breaks at start.
+    """
+    main = sys.modules.get("__main__")
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if spec_name == "__main__" or spec_name.endswith(".__main__"):
+        return None
+    path = getattr(main, "__file__", None)
+    if not path:
+        return None  # an interactive session or a notebook: nothing is re-run
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+        return None if _has_main_guard(source) else str(path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _guard_message(script: str) -> str:
+    return (f"the worker processes stopped at start: each one re-runs {script}, which has no "
+            f"'if __name__ == \"__main__\":' guard, and so starts the experiment again. Put the "
+            f"code that calls sim.replicate, sim.compare or sim.sweep in {script} under "
+            f"'if __name__ == \"__main__\":' (or pass jobs=1)")
 
 
 def _ignore_sigint() -> None:
@@ -189,6 +233,12 @@ class _Pool:
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"])
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            # A new worker re-running an unguarded main script while it starts (the flag
+            # multiprocessing itself checks): stop it at once, quietly; the parent sees its
+            # pool break and explains (``_raise_if_unguarded_main``).
+            script = getattr(sys.modules.get("__mp_main__"), "__file__", "the main script")
+            raise SystemExit(_guard_message(str(script)))
         self.workers = jobs
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
                                         initializer=_init_worker, initargs=(os.getpid(),))
@@ -364,12 +414,14 @@ def execute(runner: Runner, tasks: Iterable[Task], ordered: bool,
         try:
             finished = runner.wait_first(set(pending))
         except Exception as exc:
+            _raise_if_unguarded_main(exc)
             raise RuntimeError(f"a run failed: {type(exc).__name__}: {exc}") from exc
         for fut in sorted(finished, key=lambda f: pending[f][0]):
             seq, group = pending.pop(fut)
             try:
                 results = runner.result(fut)
             except Exception as exc:
+                _raise_if_unguarded_main(exc)
                 seeds = ", ".join(str(args[2]) for _, args in group)
                 raise RuntimeError(f"a run with seed {seeds} failed: "
                                    f"{type(exc).__name__}: {exc}") from exc
@@ -382,3 +434,12 @@ def execute(runner: Runner, tasks: Iterable[Task], ordered: bool,
             yield from ready.pop(next_out)
             next_out += 1
 
+
+def _raise_if_unguarded_main(exc: BaseException) -> None:
+    """A broken process pool because of an unguarded main script: say so, and how to fix it."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        script = unguarded_main_script()
+        if script:
+            raise ExperimentError(_guard_message(script)) from None

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.common.stats import ColumnTable, flatten_kpis, summarize, t_quantile
+from sim.common.stats import summarize, t_quantile
+from sim.experiments import display
 from sim.experiments.common import (
     DERIVED,
     SEED_RULE,
@@ -53,6 +54,7 @@ from sim.experiments.store import (
     split_values,
 )
 from sim.experiments.sweeps import SweepResult, sweep
+from sim.experiments.tables import ColumnTable, flatten_kpis
 
 if TYPE_CHECKING:
     import pandas
@@ -126,6 +128,12 @@ class ReplicationResult:
     scenario_yaml: str = ""
     source: str | None = None
     overrides: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return display.replication_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.replication_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per replication (as in ``replications.csv``)."""
@@ -297,6 +305,12 @@ class ComparisonResult:
     differences: dict[str, dict[str, Any]]
     label_a: str = "A"
     label_b: str = "B"
+
+    def __repr__(self) -> str:
+        return display.comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.comparison_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One row per KPI with both means, the difference and its intervals."""

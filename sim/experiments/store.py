@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.common.atomic import atomic_path, atomic_write_text
-from sim.common.stats import flatten_kpis
+from sim.experiments.tables import flatten_kpis
 
 FORMAT_VERSION = 2  # 2: the points table (stable point indices)
 STORE_NAME = "results.sqlite"
@@ -424,9 +424,6 @@ class ResultStore:
         cur = self.con.execute("SELECT point, seed FROM runs WHERE scenario_hash = ?",
                                (self.scenario_hash,))
         return {(p, int(s)) for p, s in cur}
-
-    def count(self) -> int:
-        return int(self.con.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     def add(self, point: str, point_index: int, replication: int, seed: int,
             params: Mapping[str, Any], kpis: Mapping[str, Any]) -> bool:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.common.stats import ColumnTable, flatten_kpis, summarize
+from sim.common.stats import summarize
+from sim.experiments import display
 from sim.experiments.common import (
     MAIN_KPIS,
     SEED_RULE,
@@ -43,6 +44,7 @@ from sim.experiments.common import (
 )
 from sim.experiments.executors import execute, make_runner, payload
 from sim.experiments.store import ExperimentError, leaf_paths, load_design, plan_points, point_key
+from sim.experiments.tables import ColumnTable, flatten_kpis
 
 if TYPE_CHECKING:
     import pandas
@@ -117,6 +119,12 @@ class SweepResult:
     wall_seconds: float
     plan_indices: list[int] | None = None
     overrides: list[str] | None = None
+
+    def __repr__(self) -> str:
+        return display.sweep_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.sweep_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per (point, replication) of the whole store, by point index."""

@@ -10,6 +10,10 @@ import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.network import Network, mode_specs
+from sim.scenario.params import check_param_path
 from sim.scenario.schema import MAX_DETAINEES, Condition, Scenario
 
 if TYPE_CHECKING:
@@ -138,8 +142,6 @@ def check_action(
         out += unknown(act.withdraw_aircraft.type, types, "aircraft type",
                        (*path, "withdraw_aircraft", "type"))
     if act.set_param is not None:
-        from sim.scenario.params import check_param_path
-
         msg = check_param_path(s, act.set_param.path)
         if msg:
             out.append(((*path, "set_param", "path"), msg))
@@ -156,8 +158,6 @@ def _param_value_problem(s: Scenario, path: str, value: float) -> str | None:
     The field's own schema decides, so a rule cannot set what a file could not say
     (e.g. zero seats, which would leave a vehicle flying empty sorties forever).
     """
-    from pydantic import BaseModel, ValidationError
-
     parts = path.split(".")
     model: BaseModel
     if parts[0] == "sites":
@@ -193,8 +193,6 @@ def fleet_types(s: Scenario) -> list[str]:
 
 
 def _route_problems(s: Scenario) -> list[Problem]:
-    from sim.scenario.network import Network, mode_specs
-
     site_ids = {x.id for x in s.sites}
     if any(leg.from_ not in site_ids or leg.to not in site_ids for leg in s.legs):
         return []  # reported above; routing would only repeat it

@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario import shipped
+from sim.scenario.checks import cross_check, warnings
 from sim.scenario.schema import Scenario, dump_scenario
 
 MAX_FILE_BYTES = 5_000_000
@@ -423,8 +425,6 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def build(data: Any, warn: list[str] | None = None) -> Scenario:
     """Validate raw (possibly line-aware) data into a Scenario or raise ScenarioError."""
-    from sim.scenario.checks import cross_check, warnings
-
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -444,8 +444,11 @@ def load_scenario(
     overrides: list[str] | dict[str, Any] | None = None,
     warn: list[str] | None = None,
 ) -> Scenario:
-    """Load, merge ``extends``, apply overrides and validate a scenario file."""
-    data = load_raw(Path(path))
+    """Load, merge ``extends``, apply overrides and validate a scenario file.
+
+    ``path`` may also name a shipped scenario (``"baseline"``; see ``sim.scenario.shipped``).
+    """
+    data = load_raw(shipped.resolve(path))
     items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
     for key, value in items:
         set_path(data, key, value)

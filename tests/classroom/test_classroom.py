@@ -407,3 +407,27 @@ def test_shipped_demo_decisions_replay() -> None:
         cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Debrief" in proc.stdout and "release rotary" in proc.stdout
+
+
+def test_key_intervals_use_the_same_student_t_as_the_experiments() -> None:
+    """One Student t: a key's half-width equals replicate's for the same values (35 df: 2.030, not 2.042)."""
+    from sim.classroom.metrics import aggregate
+    from sim.common.stats import summarize
+
+    values: list[float | str | None] = [float(i % 7) for i in range(36)]
+    assert aggregate(values, "ci95_halfwidth") == pytest.approx(summarize(values)["half_width"], rel=1e-12)
+
+
+def test_recorded_decisions_get_the_permissions_of_a_plain_file(tmp_path: Path) -> None:
+    """A recorded game is written with the shared atomic helper: readable by others like any file."""
+    import stat
+
+    from sim.classroom.decisions import write_decisions
+
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("[]\n")
+    recorded = tmp_path / "record.yaml"
+    write_decisions(recorded, [], "header")
+    assert recorded.read_text() == "# header\n[]\n"
+    assert stat.S_IMODE(recorded.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.common.stats import ColumnTable, flatten_kpis, proportion, summarize, t_cdf, t_quantile
+from sim.common.stats import proportion, summarize, t_cdf, t_quantile
 from sim.experiments.replication import (
     compare,
     load_design,
@@ -36,6 +36,7 @@ from sim.experiments.replication import (
     split_values,
 )
 from sim.experiments.sweeps import sweep
+from sim.experiments.tables import ColumnTable, flatten_kpis
 from sim.scenario.loader import with_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
