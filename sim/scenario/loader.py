@@ -551,9 +551,8 @@ def _find_item(items: list[Any], seg: str) -> int | None:
 
 def _did_you_mean(seg: str, options: list[str]) -> str:
     close = difflib.get_close_matches(seg, options, n=3, cutoff=0.5)
-    if close:
-        return f"did you mean {' or '.join(close)}?"
-    return f"known: {', '.join(options[:20]) or 'none'}{', ...' if len(options) > 20 else ''}"
+    known = f"valid: {', '.join(options[:20]) or 'none'}{', ...' if len(options) > 20 else ''}"
+    return f"did you mean {' or '.join(close)}? {known}" if close else known
 
 
 def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
