@@ -6,6 +6,7 @@ traceback; internal errors exit 1 (traceback with ``--debug``).
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -58,7 +59,7 @@ def guarded(fn: F) -> F:
 
 def scenario_path(path: Path | None) -> Path:
     p = path or DEFAULT_SCENARIO
-    if not p.exists():
+    if not os.path.lexists(p):  # a symlink loop or a FIFO goes on to the loader's message
         hint = "" if path else " (run from the project folder, or name a scenario file)"
         raise ScenarioError([f"{p}: file not found{hint}"])
     return p

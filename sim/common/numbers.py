@@ -8,10 +8,12 @@ the range into the field's description, so ``dtsim schema`` shows it.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 MAX_COUNT = 10_000_000
 """Largest count of anything (detainees, beds, a backlog)."""
@@ -27,13 +29,15 @@ def _fmt(x: float) -> str:
 
 def _plain_number(value: Any) -> Any:
     """Numpy numbers as Python ones, and a whole float (6.0, from arithmetic or a rule's
-    value) as an int; anything else, booleans and strings included, goes on unchanged
-    to the strict check, which rejects it."""
+    value) as an int; infinity and NaN are refused; anything else, booleans and strings
+    included, goes on unchanged to the strict check, which rejects it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
     value = float(value)
+    if not math.isfinite(value):  # said first: a range check would say "nan < 0"
+        raise PydanticCustomError("finite_number", "Input should be a finite number")
     return int(value) if value.is_integer() and abs(value) < 2**63 else value
 
 

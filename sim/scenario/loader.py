@@ -11,6 +11,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 import types
 import typing
@@ -131,6 +132,10 @@ _NO_DATES = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
+# YAML 1.1 reads 1e-300 (no dot) as text; people mean a number, as in YAML 1.2.
+_EXPONENT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+for _first in "-+0123456789":
+    _NO_DATES.setdefault(_first, []).append(("tag:yaml.org,2002:float", _EXPONENT))
 
 
 class _BoundedLoader(  # type: ignore[misc]
@@ -176,6 +181,9 @@ class _BoundedLoader(  # type: ignore[misc]
             self.depth -= 1
 
 
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
 def _convert(node: yaml.Node, loader: Any, fname: str, budget: list[int], depth: int = 0) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
@@ -188,6 +196,8 @@ def _convert(node: yaml.Node, loader: Any, fname: str, budget: list[int], depth:
              "(a recursive alias?)"]
         )
     where = (fname, node.start_mark.line + 1)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        raise ScenarioError([f"{fname}:{where[1]}: unsupported YAML tag {node.tag!r}"])
     if isinstance(node, yaml.MappingNode):
         own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         loader.flatten_mapping(node)
@@ -458,9 +468,13 @@ def validation_problems(exc: ValidationError, data: Any) -> list[str]:
         if tags:
             # A number-or-distribution field: keep only the branch that fits the input.
             _, _, union_value = locate_value(data, loc[: loc.index(tags[0])])
-            if isinstance(union_value, dict) and tags[0].endswith("float"):
+            is_dist_branch = tags[0].startswith("tagged-union")
+            if isinstance(union_value, dict) != is_dist_branch:
                 continue
-            if not isinstance(union_value, dict) and tags[0].startswith("tagged-union"):
+            # A place name or a [lat, lon] pair: the same, by the input's shape.
+            if tags[0] == "str" and isinstance(union_value, list):
+                continue
+            if tags[0].startswith("tuple[") and isinstance(union_value, str):
                 continue
         msg = _message(err)
         if err["type"] == "extra_forbidden":
@@ -471,8 +485,11 @@ def validation_problems(exc: ValidationError, data: Any) -> list[str]:
         if key in seen:
             continue
         seen.add(key)
-        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict):
-            msg += f" (got {value!r})"
+        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(
+            value, (dict, list)
+        ):
+            shown = repr(value)
+            msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
         out.append(_format(where, path, msg))
     return out
 
@@ -598,7 +615,12 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
                 if isinstance(node, LDict):
                     node.lines[seg] = (f"{origin} {dotted}", 0)  # errors name the override
                 return
-            if seg not in node or not isinstance(node[seg], (dict, list)):
+            if node.get(seg) is not None and not isinstance(node[seg], (dict, list)):
+                raise ScenarioError(
+                    [f"{origin} {dotted}: {'.'.join([*walked, seg])} is a value, "
+                     "not a mapping or list"]
+                )
+            if seg not in node or node[seg] is None:
                 child_ann = annotation_at([*walked, seg])
                 if typing.get_origin(child_ann) is list:
                     raise ScenarioError(
@@ -614,17 +636,26 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
         walked.append(seg)
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """``path=value`` with the value read as YAML (numbers, booleans, null, lists)."""
+def parse_override(text: str, origin: str = "--set") -> tuple[str, Any]:
+    """``path=value`` with the value read as YAML (numbers, booleans, null, lists), by
+    the same bounded loader as files; a value that is not valid YAML stays text."""
     if "=" not in text:
-        raise ScenarioError([f"--set {text}: expected path=value"])
+        raise ScenarioError([f"{origin} {text}: expected path=value"])
     path, _, raw = text.partition("=")
+    if not raw.strip():
+        return path.strip(), ""
+    loader = None
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        loader = _BoundedLoader(raw, f"{origin} {text}")
+        node = loader.get_single_node()
+        value = None if node is None else loader.construct_document(node)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{origin} {text}: value too large or nested too deeply"]) from exc
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         value = raw
-    except RecursionError:
-        raise ScenarioError([f"--set {text}: value nested too deeply"]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     return path.strip(), value
 
 
@@ -659,8 +690,7 @@ def _context(data: Any, line: str) -> str:
     parts: list[str] = []
     if len(files) > 1 and not line.startswith(files[0] + ":"):
         parts.append(f"from {files[0]}, which extends {' -> '.join(files[1:])}")
-    if overrides and not any(line.startswith(f"{files[0] if files else ''}: --set {o}")
-                             for o in overrides):
+    if overrides and ": --set " not in line:  # else the line names the override already
         parts.append("with --set " + " ".join(overrides))
     return f" ({'; '.join(parts)})" if parts else ""
 
@@ -673,13 +703,17 @@ def load_scenario(
     """Load, merge ``extends``, apply overrides and validate a scenario file."""
     data = load_raw(Path(path))
     items = list(
-        overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+        overrides.items()
+        if isinstance(overrides, dict)
+        else (parse_override(o, f"{path}: --set") for o in overrides or [])
     )
     for key, value in items:
         set_path(data, key, value, f"{path}: --set")
-    data.overrides = [  # type: ignore[attr-defined]
-        f"{k}={json.dumps(v, default=str)}" for k, v in items
-    ]
+    data.overrides = (  # type: ignore[attr-defined]
+        [f"{k}={json.dumps(v, default=str)}" for k, v in items]
+        if isinstance(overrides, dict)
+        else list(overrides or [])
+    )
     return build(data, warn)
 
 

@@ -40,13 +40,13 @@ MIN_TRIGGER_CHECK_HOURS = 0.01
 """Shortest interval between checks of triggers and closures, hours (36 s)."""
 # Sizes: each bounds the work of loading and checking a file (routing runs over every
 # site and leg), so a huge hostile file fails fast with a message instead of hogging memory.
-MAX_SITES = 1_000
-MAX_LEGS = 5_000
+MAX_SITES = 200
+MAX_LEGS = 1_000
 MAX_PLACES = 1_000
 MAX_AIRCRAFT_TYPES = 100
 MAX_FLEET_ENTRIES = 1_000
-MAX_FRONTS = 100
-MAX_WAYPOINTS = 1_000
+MAX_FRONTS = 20
+MAX_WAYPOINTS = 100
 MAX_TRIGGERS = 1_000
 MAX_ITEMS = 100
 """Actions in a trigger, conditions under one ``all``/``any``, risk categories, modes."""
@@ -188,7 +188,7 @@ class FleetEntry(Frozen):
 class Front(Frozen):
     """A line of fighting moving along waypoints at a random daily speed."""
 
-    name: str = Field(default="front")
+    name: str = Field(default="front", min_length=1, description="Names it in messages and --set.")
     start_day: Real = bounded(
         -MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day it leaves the first waypoint (may be < 0).", 0.0
     )
@@ -357,7 +357,7 @@ class Action(Frozen):
 class Trigger(Frozen):
     """A rule: when the condition becomes true, do the actions (in order)."""
 
-    name: str
+    name: str = Field(min_length=1, description="Names it in messages, results and --set.")
     when: Condition
     then: list[Action] = Field(min_length=1, max_length=MAX_ITEMS)
     once: bool = Field(default=True, description="False: fire again each time it becomes true.")
