@@ -63,9 +63,9 @@ def bounded(
 ) -> Any:
     """A field holding a finite number in ``[lo, hi]`` (``(lo, hi]`` when ``above``).
 
-    Type the field ``Whole`` or ``Real`` (above); ``integer`` fields accept whole numbers only. Booleans and strings are never
-    numbers here (YAML reads ``true`` and ``"5"`` as such). The range is appended
-    to ``description``.
+    Type the field ``Whole`` or ``Real`` (above); ``integer`` fields accept whole
+    numbers only. Booleans and strings are never numbers here (YAML reads ``true``
+    and ``"5"`` as such). The range is appended to ``description``.
     """
     text = f"{description} Range: {range_text(lo, hi, above=above)}."
     limits: dict[str, Any] = {"gt": lo} if above else {"ge": lo}
@@ -79,9 +79,9 @@ def real(lo: float, hi: float) -> Any:
     return Field(strict=True, allow_inf_nan=False, ge=lo, le=hi)
 
 
-Latitude = Annotated[float, BeforeValidator(_plain_number), Field(strict=True, allow_inf_nan=False, ge=-90, le=90)]
+Latitude = Annotated[Real, real(-90, 90)]
 """Decimal degrees, -90..90."""
-Longitude = Annotated[float, BeforeValidator(_plain_number), Field(strict=True, allow_inf_nan=False, ge=-180, le=180)]
+Longitude = Annotated[Real, real(-180, 180)]
 """Decimal degrees, -180..180."""
 LatLon = tuple[Latitude, Longitude]
 """A ``[lat, lon]`` pair in decimal degrees."""

@@ -138,8 +138,11 @@ for _first in "-+0123456789":
     _NO_DATES.setdefault(_first, []).append(("tag:yaml.org,2002:float", _EXPONENT))
 
 
-class _BoundedLoader(  # type: ignore[misc]
-    yaml.composer.Composer, *_EVENTS, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+class _BoundedLoader(
+    yaml.composer.Composer,
+    *_EVENTS,  # type: ignore[misc]
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
 ):
     """Safe YAML that counts values and nesting while it parses and stops at the limits.
 
