@@ -317,8 +317,13 @@ def deep_merge(base: Any, over: Any, field: str = "") -> Any:
             return over  # not a keyed item: the child's list replaces the base's
         i = _match(items, key, name, item, where)
         if item.get("remove") is True:
-            if i is not None:
-                removed.add(i)
+            if i is None:
+                names = [n for n in (item_key(x, key) for x in items) if n is not None]
+                raise ScenarioError(
+                    [f"{where[0]}:{where[1]}: {field}: remove: no {key} {name!r} in the extended "
+                     f"file ({_did_you_mean(name, names)})"]
+                )
+            removed.add(i)
             continue
         if i is None:
             items.append(item)

@@ -132,6 +132,12 @@ def test_child_removes_a_fleet_type(tmp_path: Path) -> None:
     assert {e.type for e in s.fleet} == {"ch47", "c130", "bus"}
 
 
+def test_removing_an_unknown_item_is_an_error(tmp_path: Path) -> None:
+    f = child(tmp_path, "fleet:\n  - {type: uh06, remove: true}\n")
+    (line,) = problems_of(f)
+    assert line.startswith(f"{f}:4: fleet: remove: no type 'uh06'") and "did you mean uh60" in line
+
+
 def test_same_type_at_two_bases_is_matched_by_base(tmp_path: Path) -> None:
     base = tmp_path / "base.yaml"
     entry = "  - {type: c130, count: 2, base: erbil}\n"
@@ -226,3 +232,20 @@ def test_readme_documents_the_limits() -> None:
         f"| `horizon_days` | 1..{schema.MAX_HORIZON_DAYS:,} (whole days) |",
     ):
         assert phrase in text, phrase
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_classroom_files_are_regular_files_only(kind: str, tmp_path: Path) -> None:
+    """Answer and decision files go through the same reader as scenarios."""
+    from sim.classroom.decisions import load_decisions
+    from sim.classroom.exercises import read_answers
+    from sim.classroom.spec import find
+
+    path = Path("/dev/zero")
+    if kind == "fifo":
+        path = tmp_path / "answers.yaml"
+        os.mkfifo(path)
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        read_answers(path, find("1", ROOT / "scenarios" / "exercises"))
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_decisions(path, load_scenario(BASELINE))
