@@ -112,7 +112,7 @@ def load_design(path: str | Path) -> list[dict[str, Any]]:
 
     import yaml
 
-    from sim.scenario.loader import ScenarioError, read_text
+    from sim.scenario.reading import ScenarioError, read_text
 
     p = Path(path)
     try:

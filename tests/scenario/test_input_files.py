@@ -15,7 +15,7 @@ import pytest
 
 from sim.common.dist import Triangular, Uniform, sample, sample_many
 from sim.experiments.store import ExperimentError, load_design
-from sim.scenario import loader
+from sim.scenario import reading
 from sim.scenario.loader import ScenarioError, load_scenario, read_text, read_yaml
 from sim.scenario.schema import Scenario
 
@@ -97,15 +97,15 @@ def test_nodes_are_counted_while_parsing(monkeypatch: pytest.MonkeyPatch, tmp_pa
     """The count stops the parser itself: the rest of the document is never composed."""
     f = tmp_path / "many.yaml"
     f.write_text("places:\n" + "".join(f"  p{i}: [1, 2]\n" for i in range(2000)))
-    monkeypatch.setattr(loader, "MAX_NODES", 100)
+    monkeypatch.setattr(reading, "MAX_NODES", 100)
     composed: list[int] = []
-    real = loader._BoundedLoader.compose_node
+    real = reading._BoundedLoader.compose_node
 
     def spy(self: Any, parent: Any, index: Any) -> Any:
         composed.append(1)
         return real(self, parent, index)
 
-    monkeypatch.setattr(loader._BoundedLoader, "compose_node", spy)
+    monkeypatch.setattr(reading._BoundedLoader, "compose_node", spy)
     with pytest.raises(ScenarioError, match="too large"):
         read_yaml(f)
     assert len(composed) <= 101
@@ -226,8 +226,8 @@ def test_readme_documents_the_limits() -> None:
     for phrase in (
         f"at most {schema.MAX_SITES} sites", f"{schema.MAX_LEGS:,} legs",
         f"{schema.MAX_PLACES:,} places", f"{schema.MAX_FRONTS} fronts of {schema.MAX_WAYPOINTS}",
-        f"{loader.MAX_FILE_BYTES:,} bytes", f"at most {loader.MAX_NODES:,} YAML values",
-        f"nested at most {loader.MAX_DEPTH} deep",
+        f"{reading.MAX_FILE_BYTES:,} bytes", f"at most {reading.MAX_NODES:,} YAML values",
+        f"nested at most {reading.MAX_DEPTH} deep",
         f"| `trigger_check_hours` | {schema.MIN_TRIGGER_CHECK_HOURS}..24 |",
         f"| `horizon_days` | 1..{schema.MAX_HORIZON_DAYS:,} (whole days) |",
     ):
