@@ -35,11 +35,11 @@ from sim.scenario.reading import (
 )
 from sim.scenario.schema import Scenario, dump_scenario
 
-__all__ = [
-    "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "LDict", "LList", "ScenarioError", "build",
-    "deep_merge", "load_raw", "load_scenario", "locate", "parse_override", "read_text",
-    "read_yaml", "resolved_yaml", "scenario_hash", "set_path", "validation_problems",
-    "with_overrides",
+__all__ = [  # the reading names are re-exported: callers load scenarios from here
+    "LIST_KEYS", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "LDict", "LList", "ScenarioError",
+    "build", "deep_merge", "dump_scenario", "load_raw", "load_scenario", "locate",
+    "parse_override", "read_text", "read_yaml", "resolved_yaml", "scenario_hash", "set_path",
+    "validation_problems", "with_overrides",
 ]
 
 MAX_EXTENDS = 20

@@ -447,6 +447,14 @@ def _file_cases() -> list[Case]:
         f.write_text("extends: base.yaml\naircraft:\n  h: {range_km: 10}\n")
         return f
 
+    def child_body(body: str) -> Callable[[Path], Path]:
+        def make(folder: Path) -> Path:
+            (folder / "base.yaml").write_text(dump(BASE))
+            f = folder / "child.yaml"
+            f.write_text(f"extends: base.yaml\n{body}")
+            return f
+        return make
+
     def child_in_bad_base(folder: Path) -> Path:
         (folder / "base.yaml").write_text(dump(with_(("sites", 0, "pads"), 0)))
         f = folder / "child.yaml"
@@ -473,6 +481,14 @@ def _file_cases() -> list[Case]:
         Case("child-breaks-route", child_breaks_route,
              ("sites.p1", "no feasible route", "from", "child.yaml", "extends"),
              names="base.yaml"),
+        Case("extends-remove-unknown", child_body("fleet:\n  - {type: hh, remove: true}\n"),
+             ("remove: no type 'hh'", "did you mean h")),
+        Case("extends-remove-unknown-site", child_body("sites:\n  - {id: p2, remove: true}\n"),
+             ("remove: no id 'p2'",)),
+        Case("extends-child-bad-value", child_body("fleet:\n  - {type: h, count: .inf}\n"),
+             ("fleet.h.count",)),
+        Case("extends-child-unknown-field", child_body("sites:\n  - {id: p1, pdas: 2}\n"),
+             ("sites.p1.pdas", "did you mean pads")),
         Case("base-error-names-child", child_in_bad_base,
              ("sites.p1.pads", "from", "child.yaml"), names="base.yaml"),
     ]
