@@ -155,7 +155,7 @@ def read_answers(path: Path, ex: Exercise) -> dict[str, Value]:
     the answer is that something does not happen. Raises ScenarioError naming
     each bad entry and what was expected.
     """
-    if path.exists() and not path.is_dir() and path.stat().st_size < 10_000 and not (
+    if path.is_file() and path.stat().st_size < 10_000 and not (  # never a device or FIFO
         path.read_text(encoding="utf-8", errors="replace").strip()
     ):
         raise ScenarioError([f"{path}: the answer file is empty; expected lines like 'q1: 5950'"])

@@ -100,7 +100,7 @@ def scenario_path(path: Path | None) -> Path:
     if not os.path.lexists(p):  # other files that are no scenario: the loader says what they are
         raise ScenarioError([f"{p}: file not found{shipped.not_found_hint(p)}"])
     if p.is_dir():
-        raise ScenarioError([f"{p}: a folder, not a scenario file"])
+        raise ScenarioError([f"{p}: is a directory, not a scenario file"])
     return p
 
 

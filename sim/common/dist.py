@@ -1,7 +1,9 @@
 """Probability distributions usable wherever a scenario field takes a duration or rate.
 
 A field typed ``Dist`` accepts a plain number (a constant) or a mapping with a
-``dist`` key. Units are those of the field that holds the distribution.
+``dist`` key. Units are those of the field that holds the distribution. Every
+number is finite and within 0..1,000,000, so a draw can neither overflow nor be
+infinite.
 Normal draws are truncated at zero (negative durations make no sense).
 """
 
@@ -13,6 +15,8 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.common.numbers import MAX_DIST_VALUE, Real, bounded, real
+
 
 class _DistBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -22,31 +26,31 @@ class Constant(_DistBase):
     """Always the same value."""
 
     dist: Literal["constant"]
-    value: float = Field(ge=0, description="The value, in the field's unit.")
+    value: Real = bounded(0, MAX_DIST_VALUE, "The value, in the field's unit.")
 
 
 class Exponential(_DistBase):
     """Exponential with the given mean (memoryless: repair times, storm gaps)."""
 
     dist: Literal["exponential"]
-    mean: float = Field(gt=0, description="Mean, in the field's unit.")
+    mean: Real = bounded(0, MAX_DIST_VALUE, "Mean, in the field's unit.", above=True)
 
 
 class Lognormal(_DistBase):
     """Lognormal parameterised by its mean and coefficient of variation."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0, description="Mean, in the field's unit.")
-    cv: float = Field(ge=0, le=10, description="Coefficient of variation (sd / mean).")
+    mean: Real = bounded(0, MAX_DIST_VALUE, "Mean, in the field's unit.", above=True)
+    cv: Real = bounded(0, 10, "Coefficient of variation (sd / mean).")
 
 
 class Triangular(_DistBase):
     """Triangular between low and high with the given mode."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Real = bounded(0, MAX_DIST_VALUE, "Smallest value, in the field's unit.")
+    mode: Real = bounded(0, MAX_DIST_VALUE, "Most likely value, in the field's unit.")
+    high: Real = bounded(0, MAX_DIST_VALUE, "Largest value, in the field's unit.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -59,8 +63,8 @@ class Uniform(_DistBase):
     """Uniform between low and high."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Real = bounded(0, MAX_DIST_VALUE, "Smallest value, in the field's unit.")
+    high: Real = bounded(0, MAX_DIST_VALUE, "Largest value, in the field's unit.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -73,16 +77,17 @@ class Normal(_DistBase):
     """Normal with mean and standard deviation, truncated at zero."""
 
     dist: Literal["normal"]
-    mean: float = Field(ge=0)
-    sd: float = Field(ge=0)
+    mean: Real = bounded(0, MAX_DIST_VALUE, "Mean, in the field's unit.")
+    sd: Real = bounded(0, MAX_DIST_VALUE, "Standard deviation, in the field's unit.")
 
 
 DistModel = Annotated[
     Union[Constant, Exponential, Lognormal, Triangular, Uniform, Normal],  # noqa: UP007
     Field(discriminator="dist"),
 ]
-Dist = Annotated[float, Field(ge=0)] | DistModel
-"""A constant (a plain non-negative number) or a distribution mapping."""
+Dist = Annotated[Real, real(0, MAX_DIST_VALUE)] | DistModel
+"""A constant (a plain number 0..1,000,000 in the field's unit) or a distribution mapping
+whose numbers are finite and in the same range."""
 
 
 def sample(d: Dist, rng: np.random.Generator) -> float:

@@ -137,13 +137,13 @@ def load_design(path: str | Path) -> list[dict[str, Any]]:
 
     import yaml
 
+    from sim.scenario.reading import ScenarioError, read_text
+
     p = Path(path)
-    if not p.is_file():
-        raise ExperimentError(f"--design {p}: file not found")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExperimentError(f"--design {p}: cannot read: {exc}") from None
+        text = read_text(p)  # a regular file of bounded size; never a device or a FIFO
+    except ScenarioError as exc:
+        raise ExperimentError(f"--design {exc.problems[0]}") from None
     rows: list[dict[str, Any]] = []
     if p.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))

@@ -172,7 +172,8 @@ def _param_value_problem(s: Scenario, path: str, value: float) -> str | None:
         model = s.escalation
     field = parts[-1]
     data = model.model_dump(by_alias=True)
-    data[field] = value
+    # a rule's value is a float; a whole one may set a count (seats, beds)
+    data[field] = int(value) if float(value).is_integer() else value
     try:
         type(model).model_validate(data)
     except ValidationError as exc:

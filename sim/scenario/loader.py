@@ -1,7 +1,9 @@
-"""Loading scenario files: safe YAML with line numbers, ``extends``, overrides, errors.
+"""Loading scenarios: ``extends``, ``--set`` overrides, validation, messages.
 
-Errors are collected, never raised one at a time: a user fixing a file sees
-every problem at once, one line each, as ``file:line: field.path: message``.
+Files are read by ``sim.scenario.reading`` (regular files, bounded, line-aware
+YAML). Errors are collected, never raised one at a time: a user fixing a file
+sees every problem at once, one line each, as ``file:line: field.path: message``,
+list items named by their id, name or type.
 """
 
 from __future__ import annotations
@@ -19,212 +21,189 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import shipped
 from sim.scenario.checks import cross_check, warnings
+from sim.scenario.reading import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    LDict,
+    LList,
+    Loc,
+    ScenarioError,
+    ldict,
+    llist,
+    read_text,
+    read_value,
+    read_yaml,
+)
 from sim.scenario.schema import Scenario, dump_scenario
 
-MAX_FILE_BYTES = 5_000_000
-MAX_NODES = 200_000
+__all__ = [  # the reading names are re-exported: callers load scenarios from here
+    "LIST_KEYS", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "LDict", "LList", "ScenarioError",
+    "build", "deep_merge", "dump_scenario", "load_raw", "load_scenario", "locate",
+    "parse_override", "read_text", "read_yaml", "resolved_yaml", "scenario_hash", "set_path",
+    "validation_problems", "with_overrides",
+]
+
+MAX_EXTENDS = 20
+"""Longest chain of ``extends``."""
 LIST_KEYS = ("id", "name", "type")
-Loc = tuple[str, int]
+KEYED_LISTS = {"sites": "id", "legs": "id", "fleet": "type", "fronts": "name", "triggers": "name"}
+"""Lists that ``extends`` merges item by item, and the key that names an item."""
 
 
-class ScenarioError(Exception):
-    """Bad input: one human-readable line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class LDict(dict[str, Any]):
-    """A mapping that remembers where each of its keys was written."""
-
-    where: Loc
-    lines: dict[str, Loc]
+def item_key(item: Any, key: str) -> str | None:
+    """The name of a list item under ``key`` (a leg without an id is ``from-to``)."""
+    if not isinstance(item, dict):
+        return None
+    value = item.get(key)
+    if value is None and key == "id" and "from" in item and "to" in item:
+        value = f"{item['from']}-{item['to']}"
+    if value is None and key == "name" and "path" in item:
+        value = "front"  # a front's default name
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
-class LList(list[Any]):
-    """A sequence that remembers where each of its items was written."""
+def deep_merge(base: Any, over: Any, field: str = "") -> Any:
+    """Merge ``over`` onto ``base``: mappings recursively; the lists in ``KEYED_LISTS``
+    (sites and legs by id, fleet entries by type, fronts and triggers by name) item
+    by item, where ``remove: true`` deletes an item; other values and lists are replaced.
 
-    where: Loc
-    lines: list[Loc]
-
-
-def _ldict(where: Loc) -> LDict:
-    d = LDict()
-    d.where, d.lines = where, {}
-    return d
-
-
-def _llist(where: Loc) -> LList:
-    lst = LList()
-    lst.where, lst.lines = where, []
-    return lst
-
-
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, fname: str, budget: list[int]) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ScenarioError(
-            [f"{fname}: document too large: over {MAX_NODES:,} values once aliases are expanded"]
-        )
-    where = (fname, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
-        loader.flatten_mapping(node)
-        n_merged = len(node.value) - own  # merged ('<<') pairs come first
-        merged: set[str] = set()
-        d = _ldict(where)
-        for i, (knode, vnode) in enumerate(node.value):
-            key = loader.construct_object(knode, deep=True)
-            if not isinstance(key, (str, int, float, bool)):
-                raise ScenarioError([f"{fname}:{knode.start_mark.line + 1}: keys must be scalars"])
-            skey = str(key)
-            if i < n_merged:
-                if skey in d:
-                    continue  # YAML merge: the first merged mapping wins
-                merged.add(skey)
-            elif skey in merged:
-                merged.discard(skey)  # a key written here overrides a merged one
-            elif skey in d:
-                raise ScenarioError([f"{fname}:{knode.start_mark.line + 1}: duplicate key {skey!r}"])
-            d[skey] = _convert(vnode, loader, fname, budget)
-            d.lines[skey] = (fname, knode.start_mark.line + 1)
-        return d
-    if isinstance(node, yaml.SequenceNode):
-        lst = _llist(where)
-        for item in node.value:
-            lst.append(_convert(item, loader, fname, budget))
-            lst.lines.append((fname, item.start_mark.line + 1))
-        return lst
-    return loader.construct_object(node)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file safely, keeping line numbers; bounded in size and expansion."""
-    fname = str(path)
-    if not path.exists():
-        raise ScenarioError([f"{fname}: file not found"])
-    if path.is_dir():
-        raise ScenarioError([f"{fname}: is a directory, expected a YAML file"])
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError([f"{fname}: file over {MAX_FILE_BYTES:,} bytes"])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{fname}: cannot read: {exc}"]) from None
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioError([f"{fname}: file is empty, expected a scenario mapping"])
-        return _convert(node, loader, fname, [MAX_NODES])
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioError([f"{fname}{line}: YAML syntax error: {exc.problem}"]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([f"{fname}: YAML error: {exc}"]) from None
-    finally:
-        loader.dispose()
-
-
-def _list_key(items: list[Any]) -> str | None:
-    for key in LIST_KEYS[:2]:  # merge by id or name only; fleet lists are replaced
-        if items and all(isinstance(x, dict) and key in x for x in items):
-            return key
-    return None
-
-
-def deep_merge(base: Any, over: Any) -> Any:
-    """Merge ``over`` onto ``base``: mappings recursively; lists of items with an
-    ``id`` (or ``name``) by that key, where ``remove: true`` deletes an item; other
-    values and lists are replaced."""
+    A fleet type listed more than once in ``base`` is matched by type and ``base``.
+    """
     if isinstance(base, dict) and isinstance(over, dict):
-        out = _ldict(getattr(over, "where", ("?", 0)))
+        out = ldict(getattr(over, "where", ("?", 0)))
         out.update(base)
         out.lines.update(getattr(base, "lines", {}))
         for k, v in over.items():
-            out[k] = deep_merge(base[k], v) if k in base else v
+            out[k] = deep_merge(base[k], v, k) if k in base else v
             over_lines = getattr(over, "lines", {})
             if k in over_lines:
                 out.lines[k] = over_lines[k]
         return out
-    if isinstance(base, list) and isinstance(over, list):
-        key = _list_key(base)
-        if key is None or _list_key(over) != key:
-            return over
-        merged = _llist(getattr(over, "where", ("?", 0)))
-        index = {item[key]: i for i, item in enumerate(base)}
-        items = list(base)
-        lines = list(getattr(base, "lines", [base_where(base)] * len(base)))
-        removed: set[int] = set()
-        for j, item in enumerate(over):
-            oline = over.lines[j] if hasattr(over, "lines") else base_where(over)
-            if item.get("remove") is True:
-                if item[key] in index:
-                    removed.add(index[item[key]])
-                continue
-            if item[key] in index:
-                i = index[item[key]]
-                items[i] = deep_merge(items[i], item)
-                lines[i] = oline
-            else:
-                index[item[key]] = len(items)
-                items.append(item)
-                lines.append(oline)
-        for i, (item, line) in enumerate(zip(items, lines, strict=True)):
-            if i not in removed:
-                merged.append(item)
-                merged.lines.append(line)
-        return merged
-    return over
+    key = KEYED_LISTS.get(field)
+    if not (isinstance(base, list) and isinstance(over, list) and key):
+        return over
+    items = list(base)
+    lines = list(getattr(base, "lines", [base_where(base)] * len(base)))
+    removed: set[int] = set()
+    for j, item in enumerate(over):
+        where = over.lines[j] if hasattr(over, "lines") else base_where(over)
+        name = item_key(item, key)
+        if name is None:
+            return over  # not a keyed item: the child's list replaces the base's
+        i = _match(items, key, name, item, where)
+        if item.get("remove") is True:
+            if i is None:
+                names = [n for n in (item_key(x, key) for x in items) if n is not None]
+                raise ScenarioError(
+                    [f"{where[0]}:{where[1]}: {field}: remove: no {key} {name!r} in the extended "
+                     f"file ({_did_you_mean(name, names)})"]
+                )
+            removed.add(i)
+            continue
+        if i is None:
+            items.append(item)
+            lines.append(where)
+        else:
+            items[i] = deep_merge(items[i], item)
+            lines[i] = where
+    merged = llist(getattr(over, "where", ("?", 0)))
+    for i, (item, line) in enumerate(zip(items, lines, strict=True)):
+        if i not in removed:
+            merged.append(item)
+            merged.lines.append(line)
+    return merged
+
+
+def _match(items: list[Any], key: str, name: str, item: dict[str, Any], where: Loc) -> int | None:
+    hits = [i for i, x in enumerate(items) if item_key(x, key) == name]
+    if len(hits) > 1 and key == "type" and "base" in item:
+        hits = [i for i in hits if isinstance(items[i], dict) and items[i].get("base") == item["base"]]
+        return hits[0] if hits else None  # the type at another base: a new entry
+    if len(hits) > 1:
+        raise ScenarioError(
+            [f"{where[0]}:{where[1]}: {key} {name!r} matches {len(hits)} items of the extended "
+             "file; add 'base' to say which one"]
+        )
+    return hits[0] if hits else None
 
 
 def base_where(x: Any) -> Loc:
     return getattr(x, "where", ("?", 0))
 
 
-def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> LDict:
-    """Read ``path`` and everything it ``extends``, merged, as line-aware data."""
+def load_raw(path: Path, _stack: tuple[Path, ...] = (), _via: Loc | None = None) -> LDict:
+    """Read ``path`` and everything it ``extends``, merged, as line-aware data.
+
+    The result's ``files`` lists the file and those it extends, in order. A parent
+    that cannot be read is reported at the ``extends`` line that names it.
+    """
+    try:
+        data = read_yaml(path)
+    except ScenarioError as exc:
+        if _via is None:
+            raise
+        raise ScenarioError([f"{_via[0]}:{_via[1]}: extends: {p}" for p in exc.problems]) from None
+    if not isinstance(data, LDict):
+        raise ScenarioError([f"{path}:1: expected a mapping of scenario fields at the top level"])
     resolved = path.resolve()
     if resolved in _stack:
         chain = " -> ".join(p.name for p in (*_stack, resolved))
         raise ScenarioError([f"{path}: extends cycle: {chain}"])
-    if len(_stack) > 20:
-        raise ScenarioError([f"{path}: 'extends' chain deeper than 20 files"])
-    data = read_yaml(path)
-    if not isinstance(data, LDict):
-        raise ScenarioError([f"{path}:1: expected a mapping of scenario fields at the top level"])
     parent = data.pop("extends", None)
+    data.files = [str(path)]  # type: ignore[attr-defined]
     if parent is None:
         return data
-    if not isinstance(parent, str):
-        line = data.lines.get("extends", (str(path), 1))[1]
-        raise ScenarioError([f"{path}:{line}: extends: expected a file name"])
-    base = load_raw(path.parent / parent, (*_stack, resolved))
+    line = data.lines.get("extends", (str(path), 1))
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError([f"{path}:{line[1]}: extends: expected a file name"])
+    if len(_stack) >= MAX_EXTENDS:
+        raise ScenarioError([f"{path}:{line[1]}: 'extends' chain deeper than {MAX_EXTENDS} files"])
+    base = load_raw(path.parent / parent, (*_stack, resolved), line)
     merged = deep_merge(base, data)
     assert isinstance(merged, LDict)
+    merged.files = [str(path), *base.files]  # type: ignore[attr-defined]
     return merged
 
 
+def item_label(items: list[Any], index: int) -> str:
+    """How messages name ``items[index]``: its id, name or type when that is unique, else
+    its index."""
+    item = items[index]
+    for key in LIST_KEYS:
+        name = item_key(item, key)
+        if name is not None:
+            same = sum(1 for x in items if item_key(x, key) == name)
+            return name if same == 1 else str(index)
+    return str(index)
+
+
 def locate(root: Any, loc: tuple[Any, ...]) -> tuple[Loc, list[str]]:
-    """Best (file, line) for a path into ``root``, and the path segments that matched."""
+    """Best (file, line) for a path into ``root``, and the path as messages show it."""
+    where, shown, _ = locate_value(root, loc)
+    return where, shown
+
+
+def locate_value(root: Any, loc: tuple[Any, ...]) -> tuple[Loc, list[str], Any]:
+    """Best (file, line) for a path into ``root``, the path as messages show it (list
+    items by id, name or type), and the value there (None if the path leaves the data)."""
     where = base_where(root)
     node = root
-    matched: list[str] = []
+    shown: list[str] = []
     for seg in loc:
         if isinstance(node, dict) and str(seg) in node:
             where = node.lines.get(str(seg), where) if hasattr(node, "lines") else where
             node = node[str(seg)]
-            matched.append(str(seg))
+            shown.append(str(seg))
         elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
             where = node.lines[seg] if hasattr(node, "lines") else where
+            shown.append(item_label(node, seg))
             node = node[seg]
-            matched.append(str(seg))
         elif isinstance(node, dict) and isinstance(seg, str) and not _is_union_tag(seg):
-            matched.append(seg)  # a missing or unknown field: name it, keep its parent's line
+            shown.append(seg)  # a missing or unknown field: name it, keep its parent's line
+            node = None
             break
-    return where, matched
+    return where, shown, node
 
 
 def _is_union_tag(seg: str) -> bool:
@@ -242,24 +221,46 @@ def _format(where: Loc, path: list[str], msg: str) -> str:
     return f"{pos}{'.'.join(path) or '(top level)'}: {msg}"
 
 
+_BOUND_WORDS = {
+    "greater_than": "greater than", "greater_than_equal": "greater than or equal to",
+    "less_than": "less than", "less_than_equal": "less than or equal to",
+}
+
+
+def _message(err: Any) -> str:
+    """Pydantic's message, with limits written as people write them (10,000,000)."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind in _BOUND_WORDS and len(ctx) == 1:
+        (limit,) = ctx.values()
+        if isinstance(limit, (int, float)):
+            text = f"{limit:,}" if float(limit).is_integer() else f"{limit:g}"
+            return f"Input should be {_BOUND_WORDS[kind]} {text}"
+    if kind in ("float_type", "int_type") and isinstance(err.get("input"), bool):
+        return "Input should be a number, not true or false"
+    return str(err["msg"])
+
+
 def validation_problems(exc: ValidationError, data: Any) -> list[str]:
     """One line per distinct field problem in a pydantic error, with file and line."""
     out: list[str] = []
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        where, path = locate(data, loc)
-        value = _value_at(data, path)
+        where, path, value = locate_value(data, loc)
         tags = [s for s in loc if isinstance(s, str) and _is_union_tag(s)]
         if tags:
             # A number-or-distribution field: keep only the branch that fits the input.
-            _, union_path = locate(data, loc[: loc.index(tags[0])])
-            union_value = _value_at(data, union_path)
-            if isinstance(union_value, dict) and tags[0].endswith("float"):
+            _, _, union_value = locate_value(data, loc[: loc.index(tags[0])])
+            is_dist_branch = tags[0].startswith("tagged-union")
+            if isinstance(union_value, dict) != is_dist_branch:
                 continue
-            if not isinstance(union_value, dict) and tags[0].startswith("tagged-union"):
+            # A place name or a [lat, lon] pair: the same, by the input's shape.
+            if tags[0] == "str" and isinstance(union_value, list):
                 continue
-        msg = err["msg"]
+            if tags[0].startswith("tuple[") and isinstance(union_value, str):
+                continue
+        msg = _message(err)
         if err["type"] == "extra_forbidden":
             msg = "unknown field" + _field_hint(path)
         elif err["type"] == "missing":
@@ -268,22 +269,13 @@ def validation_problems(exc: ValidationError, data: Any) -> list[str]:
         if key in seen:
             continue
         seen.add(key)
-        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict):
-            msg += f" (got {value!r})"
+        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(
+            value, (dict, list)
+        ):
+            shown = repr(value)
+            msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
         out.append(_format(where, path, msg))
     return out
-
-
-def _value_at(data: Any, path: list[str]) -> Any:
-    node = data
-    for seg in path:
-        if isinstance(node, dict) and seg in node:
-            node = node[seg]
-        elif isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
-            node = node[int(seg)]
-        else:
-            return None
-    return node
 
 
 def _field_hint(path: list[str]) -> str:
@@ -352,31 +344,38 @@ def _find_item(items: list[Any], seg: str) -> int | None:
         i = int(seg)
         return i if -len(items) <= i < len(items) else None
     for key in LIST_KEYS:
-        hits = [i for i, x in enumerate(items) if isinstance(x, dict) and x.get(key) == seg]
+        hits = [i for i, x in enumerate(items) if item_key(x, key) == seg]
         if len(hits) == 1:
             return hits[0]
     return None
 
 
+def _did_you_mean(seg: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(seg, options, n=3, cutoff=0.5)
+    known = f"valid: {', '.join(options[:20]) or 'none'}{', ...' if len(options) > 20 else ''}"
+    return f"did you mean {' or '.join(close)}? {known}" if close else known
+
+
 def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
     """Set ``dotted`` (e.g. ``fleet.ch47.count``) in raw scenario data, in place.
 
-    List items are addressed by index or by their ``id``, ``name`` or ``type``.
-    Raises ScenarioError naming the valid paths when the path does not exist.
+    List items are addressed by index or by their ``id``, ``name`` or ``type``; a
+    name that matches no item is an error with did-you-mean suggestions, never a new
+    item. A new key may be added only as the last segment (a new place, a new risk
+    category's population), never as a step towards another field.
     """
     parts = dotted.split(".")
     node = data
     walked: list[str] = []
     for i, seg in enumerate(parts):
         last = i == len(parts) - 1
+        under = ".".join(walked) or "the top level"
         if isinstance(node, list):
             idx = _find_item(node, seg)
             if idx is None:
-                keys = [str(x.get("id") or x.get("name") or x.get("type") or j)
-                        for j, x in enumerate(node) if isinstance(x, dict)]
+                names = [item_label(node, j) for j in range(len(node))]
                 raise ScenarioError(
-                    [f"{origin} {dotted}: no item {seg!r} in {'.'.join(walked) or 'top'} "
-                     f"(items: {', '.join(keys) or 'none'})"]
+                    [f"{origin} {dotted}: no item {seg!r} in {under} ({_did_you_mean(seg, names)})"]
                 )
             if last:
                 node[idx] = value
@@ -388,21 +387,31 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
             schema_ann = annotation_at(walked)
             allowed = field_names(schema_ann)
             is_free_dict = typing.get_origin(schema_ann) is dict
-            if seg not in node and seg not in allowed and not is_free_dict:
-                options = sorted(set(node) | set(allowed))
-                close = difflib.get_close_matches(seg, options, n=3)
-                hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(options)}"
+            if seg not in node and not (seg in allowed or (is_free_dict and last)):
+                options = sorted(set(map(str, node)) | set(allowed))
+                what = "no entry" if is_free_dict else "unknown field"
                 raise ScenarioError(
-                    [f"{origin} {dotted}: unknown field {seg!r} under "
-                     f"{'.'.join(walked) or 'the top level'} ({hint})"]
+                    [f"{origin} {dotted}: {what} {seg!r} under {under} "
+                     f"({_did_you_mean(seg, options)})"]
                 )
             if last:
                 node[seg] = value
                 if isinstance(node, LDict):
                     node.lines[seg] = (f"{origin} {dotted}", 0)  # errors name the override
                 return
-            if seg not in node or not isinstance(node[seg], (dict, list)):
-                node[seg] = _ldict(("(" + origin + ")", 0))
+            if node.get(seg) is not None and not isinstance(node[seg], (dict, list)):
+                raise ScenarioError(
+                    [f"{origin} {dotted}: {'.'.join([*walked, seg])} is a value, "
+                     "not a mapping or list"]
+                )
+            if seg not in node or node[seg] is None:
+                child_ann = annotation_at([*walked, seg])
+                if typing.get_origin(child_ann) is list:
+                    raise ScenarioError(
+                        [f"{origin} {dotted}: {'.'.join([*walked, seg])} is empty: no item "
+                         f"{parts[i + 1]!r}"]
+                    )
+                node[seg] = ldict((f"{origin} {dotted}", 0))
             node = node[seg]
         else:
             raise ScenarioError(
@@ -411,32 +420,55 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
         walked.append(seg)
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """``path=value`` with the value read as YAML (numbers, booleans, null, lists)."""
+def parse_override(text: str, origin: str = "--set") -> tuple[str, Any]:
+    """``path=value`` with the value read as YAML (numbers, booleans, null, lists), by
+    the same bounded loader as files; a value that is not valid YAML stays text."""
     if "=" not in text:
-        raise ScenarioError([f"--set {text}: expected path=value"])
+        raise ScenarioError([f"{origin} {text}: expected path=value"])
     path, _, raw = text.partition("=")
+    if not raw.strip():
+        return path.strip(), ""
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = read_value(raw, f"{origin} {text}")
+    except ScenarioError as exc:
+        raise ScenarioError([f"{origin} {text}: value too large or nested too deeply"]) from exc
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         value = raw
     return path.strip(), value
 
 
 def build(data: Any, warn: list[str] | None = None) -> Scenario:
-    """Validate raw (possibly line-aware) data into a Scenario or raise ScenarioError."""
+    """Validate raw (possibly line-aware) data into a Scenario or raise ScenarioError.
+
+    When ``data`` came from a file that ``extends`` others, or ``--set`` changed it
+    (see ``load_scenario``), a problem located elsewhere says so: the cause may be
+    the child file or the override, not the line it points at.
+    """
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
+        problems = validation_problems(exc, data) or [f"{base_where(data)[0]}: {exc}"]
+        raise ScenarioError([p + _context(data, p) for p in problems]) from None
+    found = cross_check(scenario)
+    if found:
         raise ScenarioError(
-            validation_problems(exc, data) or [f"{base_where(data)[0]}: {exc}"]
-        ) from None
-    problems = cross_check(scenario)
-    if problems:
-        raise ScenarioError([_format(*locate(data, p), m) for p, m in problems])
+            [(line := _format(*locate(data, p), m)) + _context(data, line) for p, m in found]
+        )
     if warn is not None:
         warn.extend(_format(*locate(data, p), "warning: " + m) for p, m in warnings(scenario))
     return scenario
+
+
+def _context(data: Any, line: str) -> str:
+    """`` (from child.yaml, which extends base.yaml; with --set a=1)`` where it applies."""
+    files: list[str] = getattr(data, "files", [])
+    overrides: list[str] = getattr(data, "overrides", [])
+    parts: list[str] = []
+    if len(files) > 1 and not line.startswith(files[0] + ":"):
+        parts.append(f"from {files[0]}, which extends {' -> '.join(files[1:])}")
+    if overrides and ": --set " not in line:  # else the line names the override already
+        parts.append("with --set " + " ".join(overrides))
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def load_scenario(
@@ -449,9 +481,18 @@ def load_scenario(
     ``path`` may also name a shipped scenario (``"baseline"``; see ``sim.scenario.shipped``).
     """
     data = load_raw(shipped.resolve(path))
-    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+    items = list(
+        overrides.items()
+        if isinstance(overrides, dict)
+        else (parse_override(o, f"{path}: --set") for o in overrides or [])
+    )
     for key, value in items:
-        set_path(data, key, value)
+        set_path(data, key, value, f"{path}: --set")
+    data.overrides = (  # type: ignore[attr-defined]
+        [f"{k}={json.dumps(v, default=str)}" for k, v in items]
+        if isinstance(overrides, dict)
+        else list(overrides or [])
+    )
     return build(data, warn)
 
 

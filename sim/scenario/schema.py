@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.common.dist import Dist
+from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded
 
 Mode = Literal["rotary", "fixed_wing", "ground"]
 SiteKind = Literal["prison", "airfield", "refuel", "reception", "camp"]
@@ -29,11 +30,30 @@ POLICIES: tuple[str, ...] = (
     "highest_risk_first",
 )
 MODES: tuple[str, ...] = ("rotary", "fixed_wing", "ground")
-MAX_DETAINEES = 10_000_000
+MAX_DETAINEES = MAX_COUNT
 MAX_HORIZON_DAYS = 3650
+MAX_HOURS = MAX_HORIZON_DAYS * 24.0
+"""Longest delay or duration anywhere, hours: the longest horizon."""
+MAX_MINUTES = 7 * 24 * 60.0
+"""Longest fixed handling time (a refuel), minutes: a week."""
+MIN_TRIGGER_CHECK_HOURS = 0.01
+"""Shortest interval between checks of triggers and closures, hours (36 s)."""
+# Sizes: each bounds the work of loading and checking a file (routing runs over every
+# site and leg), so a huge hostile file fails fast with a message instead of hogging memory.
+MAX_SITES = 200
+MAX_LEGS = 1_000
+MAX_PLACES = 1_000
+MAX_AIRCRAFT_TYPES = 100
+MAX_FLEET_ENTRIES = 1_000
+MAX_FRONTS = 20
+MAX_WAYPOINTS = 100
+MAX_TRIGGERS = 1_000
+MAX_ITEMS = 100
+"""Actions in a trigger, conditions under one ``all``/``any``, risk categories, modes."""
+MAX_OBSERVED = 10_000
 
 Ident = str
-Waypoint = Ident | tuple[float, float]
+Waypoint = Ident | LatLon
 """A place name, a site id, or a ``[lat, lon]`` pair in decimal degrees."""
 
 
@@ -52,12 +72,12 @@ class Frozen(BaseModel):
 class Registration(Frozen):
     """Biometric registration at a reception: a multi-server FCFS queue with shifts."""
 
-    stations: int = Field(ge=1, le=10_000, description="Parallel registration stations.")
+    stations: Whole = bounded(1, 10_000, "Parallel registration stations.", integer=True)
     minutes: Dist = Field(description="Service time per detainee, minutes.")
-    hours_per_day: float = Field(
-        default=24.0, gt=0, le=24, description="Working hours per day (a service starts only then)."
+    hours_per_day: Real = bounded(
+        0.1, 24, "Working hours per day (a service starts only then).", 24.0
     )
-    start_hour: float = Field(default=0.0, ge=0, lt=24, description="Clock hour the shift starts.")
+    start_hour: Real = bounded(0, 23.99, "Clock hour the shift starts.", 0.0)
 
 
 class Site(Frozen):
@@ -66,11 +86,12 @@ class Site(Frozen):
     id: Ident = Field(pattern=r"^[A-Za-z0-9_\-]+$", description="Unique id used everywhere else.")
     kind: SiteKind
     name: str | None = Field(default=None, description="Display name.")
-    lat: float = Field(ge=-90, le=90, description="Latitude, decimal degrees.")
-    lon: float = Field(ge=-180, le=180, description="Longitude, decimal degrees.")
-    pads: int = Field(default=2, ge=1, le=10_000, description="Vehicles on the ground at once.")
-    detainees: dict[str, int] = Field(
-        default_factory=dict, description="Population by risk category (prison, camp)."
+    lat: Real = bounded(-90, 90, "Latitude, decimal degrees.")
+    lon: Real = bounded(-180, 180, "Longitude, decimal degrees.")
+    pads: Whole = bounded(1, 10_000, "Vehicles on the ground at once.", 2, integer=True)
+    detainees: dict[str, Count] = Field(
+        default_factory=dict,
+        description=f"Population by risk category (prison, camp); each 0..{MAX_COUNT:,}.",
     )
     load_min_per_detainee: Dist = Field(
         default=1.0, description="Handling minutes per detainee when loading here."
@@ -78,17 +99,18 @@ class Site(Frozen):
     unload_min_per_detainee: Dist = Field(
         default=0.5, description="Handling minutes per detainee when unloading here."
     )
-    holding_capacity: int | None = Field(
-        default=None, ge=0, description="Detainees an airfield may hold at once (none: no limit)."
+    holding_capacity: Whole | None = bounded(
+        0, MAX_COUNT, "Detainees an airfield may hold at once (none: no limit).", None,
+        integer=True,
     )
-    refuel_min: float = Field(default=20.0, ge=0, description="Minutes to refuel at this site.")
-    beds: int | None = Field(default=None, ge=0, description="Reception beds (none: no limit).")
-    daily_intake_limit: int | None = Field(
-        default=None, ge=0, description="Detainees a reception clears for arrival per day."
+    refuel_min: Real = bounded(0, MAX_MINUTES, "Minutes to refuel at this site.", 20.0)
+    beds: Whole | None = bounded(0, MAX_COUNT, "Reception beds (none: no limit).", None, integer=True)
+    daily_intake_limit: Whole | None = bounded(
+        0, MAX_COUNT, "Detainees a reception clears for arrival per day.", None, integer=True
     )
     registration: Registration | None = Field(default=None, description="Reception only.")
-    repatriation_per_day: float = Field(
-        default=0.0, ge=0, description="Registered detainees released from a reception per day."
+    repatriation_per_day: Real = bounded(
+        0, MAX_COUNT, "Registered detainees released from a reception per day.", 0.0
     )
     open: bool = Field(default=True, description="Closed sites take no pickups or deliveries.")
 
@@ -100,9 +122,6 @@ class Site(Frozen):
     def _kind_fields(self) -> Site:
         if self.detainees and self.kind not in ("prison", "camp"):
             raise ValueError(f"a {self.kind} holds no detainees at the start; remove 'detainees'")
-        for cat, n in self.detainees.items():
-            if n < 0:
-                raise ValueError(f"detainees.{cat} must be >= 0")
         if self.population > MAX_DETAINEES:
             raise ValueError(f"population {self.population} is over the limit {MAX_DETAINEES:,}")
         if self.registration is not None and self.kind != "reception":
@@ -116,12 +135,14 @@ class Leg(Frozen):
     id: Ident | None = Field(default=None, description="Defaults to 'from-to'.")
     from_: Ident = Field(alias="from", description="Site id at one end.")
     to: Ident = Field(description="Site id at the other end.")
-    modes: list[Mode] = Field(min_length=1, description="Modes allowed on this leg.")
-    distance_km: float | None = Field(
-        default=None, gt=0, description="Length in km; default great-circle x route_factor."
+    modes: list[Mode] = Field(
+        min_length=1, max_length=len(MODES), description="Modes allowed on this leg."
     )
-    route_factor: float | None = Field(
-        default=None, ge=1, le=5, description="Path length over great-circle (default 1, ground 1.3)."
+    distance_km: Real | None = bounded(
+        0, MAX_KM, "Length in km; default great-circle x route_factor.", None, above=True
+    )
+    route_factor: Real | None = bounded(
+        1, 5, "Path length over great-circle (default 1, ground 1.3).", None
     )
     bidirectional: bool = Field(default=True, description="Usable both ways.")
     open: bool = Field(default=True, description="Closed legs are not routed over.")
@@ -135,23 +156,21 @@ class AircraftType(Frozen):
     """A type of aircraft or road vehicle."""
 
     mode: Mode
-    seats: int = Field(ge=1, le=10_000, description="Detainee seats (guards excluded).")
-    cruise_kmh: float = Field(gt=0, le=3000, description="Block speed, km/h.")
-    range_km: float = Field(default=100_000.0, gt=0, description="Longest leg without refuel, km.")
+    seats: Whole = bounded(1, 10_000, "Detainee seats (guards excluded).", integer=True)
+    cruise_kmh: Real = bounded(1, 3000, "Block speed, km/h.")
+    range_km: Real = bounded(1, 100_000, "Longest leg without refuel, km.", 100_000.0)
     turnaround_min: Dist = Field(default=30.0, description="Ground time after unloading, minutes.")
-    refuel_min: float = Field(default=20.0, ge=0, description="Minutes per refuel stop en route.")
-    flight_time_cv: float = Field(
-        default=0.0, ge=0, le=2, description="Random variation of leg times (lognormal cv)."
-    )
-    mtbf_flight_hours: float | None = Field(
-        default=None, gt=0, description="Mean flight hours between failures (none: no failures)."
+    refuel_min: Real = bounded(0, MAX_MINUTES, "Minutes per refuel stop en route.", 20.0)
+    flight_time_cv: Real = bounded(0, 2, "Random variation of leg times (lognormal cv).", 0.0)
+    mtbf_flight_hours: Real | None = bounded(
+        0.1, 1_000_000, "Mean flight hours between failures (none: no failures).", None
     )
     repair_hours: Dist = Field(default=8.0, description="Repair time after a failure, hours.")
-    crew_hours_per_day: float = Field(
-        default=24.0, gt=0, le=24, description="Flight (driving) hours a crew may log per day."
+    crew_hours_per_day: Real = bounded(
+        0.1, 24, "Flight (driving) hours a crew may log per day.", 24.0
     )
-    rest_hours: float = Field(
-        default=0.0, ge=0, le=48, description="Minimum rest after the daily limit is reached, hours."
+    rest_hours: Real = bounded(
+        0, 48, "Minimum rest after the daily limit is reached, hours.", 0.0
     )
 
 
@@ -159,25 +178,33 @@ class FleetEntry(Frozen):
     """Vehicles of one type available at a base from a given day."""
 
     type: Ident = Field(description="Key into 'aircraft'.")
-    count: int = Field(ge=1, le=100_000)
+    count: Whole = bounded(1, 100_000, "Vehicles of this type at this base.", integer=True)
     base: Ident = Field(description="Site id where they start.")
-    available_from_day: float = Field(default=0.0, ge=0, description="Day they become available.")
+    available_from_day: Real = bounded(
+        0, MAX_HORIZON_DAYS, "Day they become available.", 0.0
+    )
 
 
 class Front(Frozen):
     """A line of fighting moving along waypoints at a random daily speed."""
 
-    name: str = Field(default="front")
-    start_day: float = Field(default=0.0, description="Day it leaves the first waypoint (may be < 0).")
-    path: list[Waypoint] = Field(description="Waypoints: place names, site ids or [lat, lon].")
+    name: str = Field(default="front", min_length=1, description="Names it in messages and --set.")
+    start_day: Real = bounded(
+        -MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day it leaves the first waypoint (may be < 0).", 0.0
+    )
+    path: list[Waypoint] = Field(
+        max_length=MAX_WAYPOINTS,
+        description=f"Waypoints: place names, site ids or [lat, lon]; at most {MAX_WAYPOINTS:,}.",
+    )
     speed_km_per_day: Dist = Field(description="Advance per day, km; drawn once per day.")
-    threat_radius_km: float = Field(ge=0, description="Sites this close are threatened.")
-    overrun_radius_km: float = Field(ge=0, description="Sites this close are overrun.")
-    close_legs_within_km: float | None = Field(
-        default=None, ge=0, description="Legs passing this close to the front close."
+    threat_radius_km: Real = bounded(0, MAX_KM, "Sites this close are threatened, km.")
+    overrun_radius_km: Real = bounded(0, MAX_KM, "Sites this close are overrun, km.")
+    close_legs_within_km: Real | None = bounded(
+        0, MAX_KM, "Legs passing this close to the front close, km.", None
     )
     close_modes: list[Mode] = Field(
-        default_factory=_ground_only, description="Modes whose legs close near the front."
+        default_factory=_ground_only, max_length=len(MODES),
+        description="Modes whose legs close near the front.",
     )
 
     @model_validator(mode="after")
@@ -192,42 +219,52 @@ class Front(Frozen):
 class Breakout(Frozen):
     """Mass escapes at threatened prisons."""
 
-    hazard_per_day: float = Field(ge=0, le=100, description="Breakout rate per threatened day.")
+    hazard_per_day: Real = bounded(0, 100, "Breakout rate per threatened day.")
     fraction: Dist = Field(description="Fraction (0..1) of those still held who escape.")
 
 
 class Weather(Frozen):
     """Random groundings (storms): Poisson arrivals, random durations."""
 
-    storms_per_week: float = Field(ge=0, le=100)
-    duration_hours: Dist
-    modes: list[Mode] = Field(default_factory=_rotary_only, description="Modes a storm grounds.")
+    storms_per_week: Real = bounded(0, 100, "Mean storms per week (Poisson arrivals).")
+    duration_hours: Dist = Field(description="How long a storm grounds, hours.")
+    modes: list[Mode] = Field(
+        default_factory=_rotary_only, max_length=len(MODES), description="Modes a storm grounds."
+    )
 
 
 class Escalation(Frozen):
-    fronts: list[Front] = Field(default_factory=list)
+    fronts: list[Front] = Field(
+        default_factory=list, max_length=MAX_FRONTS, description=f"At most {MAX_FRONTS} fronts."
+    )
     breakout: Breakout | None = None
     weather: Weather | None = None
-    threatened_load_factor: float = Field(
-        default=1.5, ge=1, le=20, description="Loading time multiplier at threatened sites."
+    threatened_load_factor: Real = bounded(
+        1, 20, "Loading time multiplier at threatened sites.", 1.5
     )
 
 
 class Condition(Frozen):
     """Exactly one of the keys below (``all``/``any``/``not`` combine conditions)."""
 
-    day: float | None = Field(default=None, description="Day reached (day 0 = start).")
+    day: Real | None = bounded(
+        -MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day reached (day 0 = start).", None
+    )
     site: Ident | None = Field(default=None, description="With 'status': a site's status.")
     status: Status | None = Field(default=None, description="Status reached (or worse).")
-    front_within_km: float | None = Field(
-        default=None, ge=0, description="With 'of': a front within this distance of a place."
+    front_within_km: Real | None = bounded(
+        0, MAX_KM, "With 'of': a front within this distance of a place, km.", None
     )
     of: Waypoint | None = None
-    fraction_delivered: float | None = Field(default=None, ge=0, le=1)
-    occupancy: int | None = Field(default=None, ge=0, description="Reception occupancy reached.")
-    registration_backlog: int | None = Field(default=None, ge=0)
-    all_: list[Condition] | None = Field(default=None, alias="all")
-    any_: list[Condition] | None = Field(default=None, alias="any")
+    fraction_delivered: Real | None = bounded(0, 1, "Fraction of all detainees delivered.", None)
+    occupancy: Whole | None = bounded(
+        0, MAX_COUNT, "Reception occupancy reached.", None, integer=True
+    )
+    registration_backlog: Whole | None = bounded(
+        0, MAX_COUNT, "Detainees waiting for registration.", None, integer=True
+    )
+    all_: list[Condition] | None = Field(default=None, alias="all", max_length=MAX_ITEMS)
+    any_: list[Condition] | None = Field(default=None, alias="any", max_length=MAX_ITEMS)
     not_: Condition | None = Field(default=None, alias="not")
 
     @model_validator(mode="after")
@@ -258,30 +295,34 @@ class Condition(Frozen):
 
 class IntakeLimit(Frozen):
     site: Ident
-    per_day: int | None = Field(default=None, ge=0, description="Detainees per day (null: no limit).")
+    per_day: Whole | None = bounded(
+        0, MAX_COUNT, "Detainees per day (null: no limit).", None, integer=True
+    )
 
 
 class AddAircraft(Frozen):
     type: Ident
-    count: int = Field(ge=1, le=100_000)
+    count: Whole = bounded(1, 100_000, "Vehicles to add.", integer=True)
     base: Ident
-    delay_hours: float = Field(default=0.0, ge=0)
+    delay_hours: Real = bounded(0, MAX_HOURS, "Hours until they are available.", 0.0)
 
 
 class WithdrawAircraft(Frozen):
     type: Ident
-    count: int = Field(ge=1, le=100_000)
-    delay_hours: float = Field(default=0.0, ge=0)
+    count: Whole = bounded(1, 100_000, "Vehicles to withdraw.", integer=True)
+    delay_hours: Real = bounded(0, MAX_HOURS, "Hours until they are withdrawn.", 0.0)
 
 
 class Ground(Frozen):
-    modes: list[Mode] = Field(min_length=1)
-    hours: float = Field(gt=0)
+    modes: list[Mode] = Field(min_length=1, max_length=len(MODES))
+    hours: Real = bounded(0, MAX_HOURS, "How long the grounding lasts, hours.", above=True)
 
 
 class SetParam(Frozen):
     path: str = Field(description="Dotted path, e.g. sites.bgw.beds or aircraft.ch47.seats.")
-    value: float
+    value: Real = bounded(
+        -1_000_000_000, 1_000_000_000, "New value; the field's own range applies too."
+    )
 
 
 class Action(Frozen):
@@ -296,7 +337,7 @@ class Action(Frozen):
     withdraw_aircraft: WithdrawAircraft | None = None
     ground: Ground | None = None
     release_modes: list[Mode] | None = Field(
-        default=None, description="Lift the groundings of these modes now."
+        default=None, max_length=len(MODES), description="Lift the groundings of these modes now."
     )
     set_dispatch: Policy | None = None
     set_param: SetParam | None = None
@@ -316,17 +357,17 @@ class Action(Frozen):
 class Trigger(Frozen):
     """A rule: when the condition becomes true, do the actions (in order)."""
 
-    name: str
+    name: str = Field(min_length=1, description="Names it in messages, results and --set.")
     when: Condition
-    then: list[Action] = Field(min_length=1)
+    then: list[Action] = Field(min_length=1, max_length=MAX_ITEMS)
     once: bool = Field(default=True, description="False: fire again each time it becomes true.")
 
 
 class ObservedPoint(Frozen):
     """A reported data point for charts and calibration."""
 
-    day: float
-    delivered_cum: float = Field(ge=0)
+    day: Real = bounded(-MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day of the report.")
+    delivered_cum: Real = bounded(0, MAX_COUNT, "Detainees delivered by then.")
     note: str | None = None
 
 
@@ -336,28 +377,46 @@ class Scenario(Frozen):
     name: str = Field(min_length=1)
     description: str = ""
     start: dt.date = Field(description="Calendar date of day 0.")
-    horizon_days: int = Field(ge=1, le=MAX_HORIZON_DAYS, description="Simulated days.")
-    places: dict[Ident, tuple[float, float]] = Field(
-        default_factory=dict, description="Named [lat, lon] points for fronts and conditions."
+    horizon_days: Whole = bounded(1, MAX_HORIZON_DAYS, "Simulated days.", integer=True)
+    places: dict[Ident, LatLon] = Field(
+        default_factory=dict, max_length=MAX_PLACES,
+        description=f"Named [lat, lon] points for fronts and conditions; at most {MAX_PLACES:,}.",
     )
     risk_categories: list[str] = Field(
-        default_factory=lambda: ["high", "medium", "standard", "low"],
-        description="Risk categories, most dangerous first.",
+        default_factory=lambda: ["high", "medium", "standard", "low"], min_length=1,
+        max_length=MAX_ITEMS,
+        description=f"Risk categories, most dangerous first; at most {MAX_ITEMS}.",
     )
-    sites: list[Site] = Field(min_length=1)
-    legs: list[Leg] = Field(default_factory=list)
-    aircraft: dict[Ident, AircraftType] = Field(default_factory=dict)
-    fleet: list[FleetEntry] = Field(default_factory=list)
+    sites: list[Site] = Field(
+        min_length=1, max_length=MAX_SITES, description=f"Sites; at most {MAX_SITES:,}."
+    )
+    legs: list[Leg] = Field(
+        default_factory=list, max_length=MAX_LEGS, description=f"Legs; at most {MAX_LEGS:,}."
+    )
+    aircraft: dict[Ident, AircraftType] = Field(
+        default_factory=dict, max_length=MAX_AIRCRAFT_TYPES,
+        description=f"Aircraft and vehicle types by name; at most {MAX_AIRCRAFT_TYPES}.",
+    )
+    fleet: list[FleetEntry] = Field(
+        default_factory=list, max_length=MAX_FLEET_ENTRIES,
+        description=f"Fleet entries; at most {MAX_FLEET_ENTRIES:,}.",
+    )
     dispatch: Policy = "largest_queue"
-    transfer_penalty_hours: float = Field(
-        default=1.0, ge=0, description="Routing cost of each change of vehicle, hours."
+    transfer_penalty_hours: Real = bounded(
+        0, 720, "Routing cost of each change of vehicle, hours.", 1.0
     )
     escalation: Escalation = Field(default_factory=Escalation)
-    triggers: list[Trigger] = Field(default_factory=list)
-    trigger_check_hours: float = Field(
-        default=1.0, gt=0, le=24, description="How often conditions and closures are checked."
+    triggers: list[Trigger] = Field(
+        default_factory=list, max_length=MAX_TRIGGERS,
+        description=f"Rules; at most {MAX_TRIGGERS:,}.",
     )
-    observed: list[ObservedPoint] = Field(default_factory=list)
+    trigger_check_hours: Real = bounded(
+        MIN_TRIGGER_CHECK_HOURS, 24, "How often conditions and closures are checked, hours.", 1.0
+    )
+    observed: list[ObservedPoint] = Field(
+        default_factory=list, max_length=MAX_OBSERVED,
+        description=f"Reported points; at most {MAX_OBSERVED:,}.",
+    )
 
     @property
     def total_detainees(self) -> int:

@@ -379,7 +379,7 @@ def test_bad_spec_is_reported_with_line(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError) as err:
         discover(tmp_path)
-    assert "01-x.questions.yaml:8: questions.0.aggregate" in err.value.problems[0]
+    assert "01-x.questions.yaml:8: questions.q1.aggregate" in err.value.problems[0]
 
 
 def test_spec_metric_that_does_not_fit_is_bad_input(tmp_path: Path) -> None:

@@ -93,25 +93,25 @@ CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
      ("{f}:3:", "horizon_days", "integer")),
     ("wrong-type-nested", GOOD.replace("cruise_kmh: 200", "cruise_kmh: fast"),
      ("{f}:10:", "aircraft.h.cruise_kmh")),
-    ("zero-count", GOOD.replace("count: 1,", "count: 0,"), ("{f}:12:", "fleet.0.count")),
-    ("negative-count", GOOD.replace("count: 1,", "count: -3,"), ("{f}:12:", "fleet.0.count")),
+    ("zero-count", GOOD.replace("count: 1,", "count: 0,"), ("{f}:12:", "fleet.h.count")),
+    ("negative-count", GOOD.replace("count: 1,", "count: -3,"), ("{f}:12:", "fleet.h.count")),
     ("negative-detainees", GOOD.replace("high: 10,", "high: -5,"),
-     ("{f}:5:", "sites.0", "detainees.high")),
+     ("{f}:5:", "sites.p1", "detainees.high")),
     ("zero-pads", GOOD.replace("kind: prison,", "kind: prison, pads: 0,"),
-     ("{f}:5:", "sites.0.pads")),
+     ("{f}:5:", "sites.p1.pads")),
     ("zero-seats", GOOD.replace("seats: 10", "seats: 0"), ("{f}:10:", "aircraft.h.seats")),
     ("leg-undefined-site", GOOD.replace("to: r1", "to: r9"),
-     ("{f}:8:", "legs.0.to", "unknown site 'r9'")),
+     ("{f}:8:", "legs.p1-r9.to", "unknown site 'r9'")),
     ("fleet-undefined-type", GOOD.replace("type: h,", "type: ch47,"),
-     ("{f}:12:", "fleet.0.type", "unknown aircraft type 'ch47'")),
+     ("{f}:12:", "fleet.ch47.type", "unknown aircraft type 'ch47'")),
     ("fleet-undefined-base", GOOD.replace("base: p1", "base: nowhere"),
-     ("{f}:12:", "fleet.0.base", "unknown site 'nowhere'")),
+     ("{f}:12:", "fleet.h.base", "unknown site 'nowhere'")),
     ("no-route", GOOD.replace("cruise_kmh: 200", "cruise_kmh: 200, range_km: 50"),
-     ("{f}:5:", "sites.0", "prison 'p1'", "no feasible route")),
+     ("{f}:5:", "sites.p1", "prison 'p1'", "no feasible route")),
     ("no-leg", GOOD.replace("legs:\n  - {from: p1, to: r1, modes: [rotary]}\n", "legs: []\n"),
      ("{f}:5:", "prison 'p1'")),
     ("population-over-10M", GOOD.replace("standard: 20}", "standard: 10000001}"),
-     ("{f}:5:", "sites.0", "10,000,000")),
+     ("{f}:5:", "sites.p1", "10,000,000")),
     ("total-population-over-10M",
      GOOD.replace("high: 10, standard: 20", "standard: 6000000").replace(
          "  - {id: r1,",
@@ -129,10 +129,10 @@ CASES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("rule-sets-zero-seats",
      GOOD + "triggers:\n  - name: cut\n    when: {day: 1}\n"
             "    then: [{set_param: {path: aircraft.h.seats, value: 0}}]\n",
-     ("{f}:16:", "triggers.0.then.0.set_param.value", "aircraft.h.seats")),
+     ("{f}:16:", "triggers.cut.then.0.set_param.value", "aircraft.h.seats")),
     ("rule-names-undefined-site",
      GOOD + "triggers:\n  - name: cut\n    when: {day: 1}\n    then: [{close_site: p7}]\n",
-     ("{f}:16:", "triggers.0.then.0.close_site", "unknown site 'p7'")),
+     ("{f}:16:", "triggers.cut.then.0.close_site", "unknown site 'p7'")),
 ]
 
 
@@ -244,7 +244,7 @@ def test_set_bad_value_names_the_field(tmp_path: Path) -> None:
     path = write(tmp_path, "good.yaml", GOOD)
     out = tmp_path / "out"
     proc = dtsim("run", str(path), "--set", "fleet.h.count=0", "--out", str(out))
-    assert_bad(proc, out, "--set fleet.h.count: fleet.0.count", "greater than or equal to 1")
+    assert_bad(proc, out, "--set fleet.h.count: fleet.h.count", "greater than or equal to 1")
 
 
 def test_set_override_applies(tmp_path: Path) -> None:

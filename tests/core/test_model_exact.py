@@ -492,7 +492,7 @@ def test_set_param_seats_below_one_is_rejected() -> None:
     data = one_leg(n=500, horizon_days=2, triggers=[
         {"name": "x", "when": {"day": 0.05},
          "then": [{"set_param": {"path": "aircraft.h.seats", "value": 0}}]}])
-    with pytest.raises(ScenarioError, match=r"triggers\.0\.then\.0\.set_param\.value"):
+    with pytest.raises(ScenarioError, match=r"triggers\.x\.then\.0\.set_param\.value"):
         build(data)
     data["triggers"][0]["then"][0]["set_param"]["value"] = 3
     res = sim.run(scenario(data), 1)

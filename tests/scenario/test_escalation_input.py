@@ -16,11 +16,11 @@ CASES = [
     ("one-waypoint",
      "escalation:\n  fronts:\n    - {name: x, path: [aleppo], speed_km_per_day: 10,"
      " threat_radius_km: 50, overrun_radius_km: 5}\n",
-     ["escalation.fronts.3", "at least two waypoints"]),
+     ["escalation.fronts.x", "at least two waypoints"]),
     ("negative-radius",
      "escalation:\n  fronts:\n    - {name: x, path: [aleppo, tabqa], speed_km_per_day: 10,"
      " threat_radius_km: -1, overrun_radius_km: 0}\n",
-     ["escalation.fronts.3.threat_radius_km", "greater than or equal to 0"]),
+     ["escalation.fronts.x.threat_radius_km", "greater than or equal to 0"]),
     ("overrun-beyond-threat",
      "escalation:\n  fronts:\n    - {name: x, path: [aleppo, tabqa], speed_km_per_day: 10,"
      " threat_radius_km: 10, overrun_radius_km: 20}\n",
@@ -28,7 +28,7 @@ CASES = [
     ("unknown-waypoint",
      "escalation:\n  fronts:\n    - {name: x, path: [aleppo, atlantis], speed_km_per_day: 10,"
      " threat_radius_km: 10, overrun_radius_km: 5}\n",
-     ["escalation.fronts.3.path.1", "unknown place or site 'atlantis'"]),
+     ["escalation.fronts.x.path.1", "unknown place or site 'atlantis'"]),
     ("unknown-site-in-condition",
      "triggers:\n  - {name: x, when: {site: hasaka, status: threatened},"
      " then: [{set_dispatch: round_robin}]}\n",
