@@ -31,7 +31,16 @@ from sim.common.vocabulary import (
     StatusChange,
     VehicleRecord,
 )
-from sim.core.detainees import DELIVERED, REGISTERED, ConservationError, check_conservation, state_counts
+from sim.core.detainees import (
+    DELIVERED,
+    HELD,
+    IN_FLIGHT,
+    REGISTERED,
+    WAITING,
+    ConservationError,
+    check_conservation,
+    state_counts,
+)
 from sim.core.fronts import FrontTrack
 from sim.scenario.schema import Scenario
 
@@ -84,6 +93,25 @@ class Result:
     @property
     def triggers_fired(self) -> list[dict[str, Any]]:
         return list(self.kpis["triggers_fired"])
+
+    def headline(self) -> str:
+        """One line with the numbers a reader looks for first."""
+        k = self.kpis
+        done = k.get("completion_day")
+        sorties = sum((k.get("sorties") or {}).values())
+        return (f"{k['scenario']} (seed {k['seed']}): {k['delivered']:,} of {k['detainees_total']:,} "
+                f"delivered, {k['escaped']:,} escaped, {k['remaining']:,} remaining; "
+                f"completion day {'-' if done is None else f'{done:g}'}; {sorties:,} sorties")
+
+    def __repr__(self) -> str:
+        # The dataclass repr would print every array and log (tens of thousands of characters).
+        return (f"Result({self.headline()}; {len(self.events):,} events, {len(self.sorties):,} "
+                f"sortie legs, {len(self.daily)} days)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p><b>Result</b>: {html.escape(self.headline())}</p>"
 
 
 def _day(hours: float) -> float:
@@ -302,6 +330,19 @@ def mean_transfer_hours(cols: Mapping[str, np.ndarray]) -> float | None:
     return float(np.mean(cols["delivered_hour"][picked] - cols["pickup_hour"][picked]))
 
 
+def remaining_by_site(cols: Mapping[str, np.ndarray], site_ids: Sequence[str]) -> dict[str, int]:
+    """Where the detainees neither delivered nor escaped are at the end: held or waiting at a
+    site (by id), or ``in_flight``; empty when everyone was delivered or escaped."""
+    state, location = cols["state"], cols["location"]
+    still = (state == HELD) | (state == WAITING)
+    counts = np.bincount(location[still], minlength=len(site_ids))
+    out = {sid: int(counts[i]) for i, sid in enumerate(site_ids) if counts[i]}
+    flying = int(np.count_nonzero(state == IN_FLIGHT))
+    if flying:
+        out["in_flight"] = flying
+    return out
+
+
 def detainee_table(cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The detainee table in ``DETAINEE_COLUMNS`` order, one row per id."""
     n = len(cols["state"])
@@ -375,6 +416,7 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
         "registered": len(times.registered),
         "escaped": n_escaped,
         "remaining": remaining,
+        "remaining_by_site": remaining_by_site(cols, run.site_ids),
         "released": len(times.released),
         "completion_day": completion,
         "registration_complete_day": reg_complete,
