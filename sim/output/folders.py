@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sim.common.processes import process_alive
+
 MARKER = "complete.json"
 MARKER_FORMAT = 1
 STAGING_TAG = ".dtsim-"
@@ -137,16 +139,6 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale(out: Path) -> list[Path]:
     """Remove staging and set-aside folders of ``out`` left by writers that were killed."""
     target = Path(os.path.realpath(out))
@@ -162,7 +154,7 @@ def clean_stale(out: Path) -> list[Path]:
             pid = int(entry.name[len(prefix):].split("-", 1)[0])
         except ValueError:
             continue
-        if pid > 0 and _pid_alive(pid) and pid != os.getpid():
+        if pid > 0 and process_alive(pid) and pid != os.getpid():
             continue  # another writer is still at work
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
