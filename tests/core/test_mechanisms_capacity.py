@@ -97,5 +97,11 @@ def test_full_airfield_holds_the_vehicle_until_room_frees() -> None:
     assert heli[0] < 24.0
     assert len(heli) >= 2, "never dispatched once room freed"
     assert heli[1] >= plane[0] >= 24.0
-    # never more than 10 waiting at the airfield: every load is at most the room left
+    # never more than 10 waiting at the airfield: replay its unloads (+) and loads (-)
+    held, peak = 0, 0
+    for e in res.events:
+        if e.site == "a" and e.kind in (EventKind.UNLOAD, EventKind.LOAD):
+            held += e.n if e.kind == EventKind.UNLOAD else -e.n
+            peak = max(peak, held)
+    assert peak == 10 and held == 0
     assert res.kpis["delivered"] == 30
