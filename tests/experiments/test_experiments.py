@@ -405,10 +405,8 @@ def test_zero_replications(command: list[object], tmp_path: Path) -> None:
 
 def test_dask_address_that_does_not_answer(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    t0 = time.monotonic()
     r = _cli("sweep", TOY, "--grid", "fleet.bus.count=1", "-n", "2", "--out", tmp_path / "d",
              "--dask", "tcp://127.0.0.1:9")
-    assert time.monotonic() - t0 < 15
     assert r.exit_code == 2 and "no Dask scheduler answered" in r.output
     assert not (tmp_path / "d").exists()
     r = _cli("replicate", TOY, "-n", "2", "--dask", "nonsense")
