@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.helpers import BadInput, guarded
+from sim.output.folders import out_dir_problem
 from sim.scenario import shipped
 
 scenarios_app = typer.Typer(
@@ -61,13 +62,18 @@ def copy_cmd(
 
     @guarded
     def body() -> None:
+        folder = dest.parent if dest.suffix.lower() in (".yaml", ".yml") and not dest.is_dir() else dest
+        problem = out_dir_problem(folder)  # refused before anything is copied
+        if problem:
+            raise BadInput(f"{folder}: {problem}")
         try:
             written = shipped.copy_out(name, dest)
         except FileNotFoundError:
             raise BadInput(f"unknown scenario {name!r}; shipped: {', '.join(shipped.names())}") \
                 from None
         except FileExistsError as exc:
-            raise BadInput(f"{exc.args[0]}: exists; not overwritten (name another DEST)") from None
+            raise BadInput(f"{exc.filename or exc.args[0]}: exists; not overwritten (name another DEST)") \
+                from None
         for path in written:
             typer.echo(str(path))
 
