@@ -432,9 +432,11 @@ def record_path_problem(path: Path) -> str | None:
         return "is a folder; name a file inside it, e.g. --record " + str(path / "game.yaml")
     if os.path.lexists(path) and not path.is_file():
         return "exists and is not a regular file"
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent  # missing folders are created when the game is saved
     if not parent.is_dir():
-        return f"folder {parent} does not exist"
+        return f"{parent} is not a folder"
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"folder {parent} is not writable"
     if path.exists() and not os.access(path, os.W_OK):

@@ -240,7 +240,12 @@ def play_cmd(
         import sim
         from sim.classroom.decisions import load_decisions, record_path_problem, write_decisions
         from sim.classroom.play import (
-            Game, debrief_rows, format_debrief, interactive, prison_rows, replay,
+            Game,
+            debrief_rows,
+            format_debrief,
+            interactive,
+            prison_rows,
+            replay,
         )
 
         if record is not None and (problem := record_path_problem(record)):
