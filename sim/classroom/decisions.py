@@ -416,3 +416,29 @@ def write_decisions(path: Path, decisions: list[Decision], header: str) -> None:
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump([d.as_record() for d in decisions], sort_keys=False) if decisions else "[]\n"
     atomic_write_text(path, text)
+
+
+def record_path_problem(path: Path) -> str | None:
+    """Why decisions could not be saved to ``path`` (None: they can).
+
+    Checked before a game starts, so that a game is never played only to
+    fail at the end, and nothing is written when the path is unusable.
+    """
+    import os
+
+    if not str(path).strip():
+        return "empty path; name a file, e.g. --record my-game.yaml"
+    if path.is_dir():
+        return "is a folder; name a file inside it, e.g. --record " + str(path / "game.yaml")
+    if os.path.lexists(path) and not path.is_file():
+        return "exists and is not a regular file"
+    parent = path.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent  # missing folders are created when the game is saved
+    if not parent.is_dir():
+        return f"{parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"folder {parent} is not writable"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "file is not writable"
+    return None

@@ -80,7 +80,7 @@ def format_value(v: Value, unit: str = "") -> str:
 def compute_question(ex: Exercise, q: Question, runner: Runner) -> KeyEntry:
     """The key for one question (runs the simulator through ``runner``)."""
     path = ex.folder / (q.scenario or ex.spec.scenario)
-    seeds = q.seeds or ex.spec.seeds
+    seeds = q.seeds or ex.spec.run_seeds
 
     def evaluate(overrides: dict[str, Any]) -> tuple[Value, list[Value]]:
         per_seed = [metric(q.metric, runner.result(path, overrides, s)) for s in seeds]

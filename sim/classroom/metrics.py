@@ -19,7 +19,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
-from sim.common.stats import t_quantile
+from sim.common.stats import proportion, t_quantile
 from sim.common.vocabulary import EventKind
 
 Value = float | str | None
@@ -202,6 +202,8 @@ def aggregate(values: list[Value], how: str, halfwidth: float | None = None) -> 
         return min(xs)
     if how == "max":
         return max(xs)
+    if how in ("wilson95_low", "wilson95_high"):
+        return _wilson(xs, how)
     sd = statistics.stdev(xs) if n > 1 else 0.0
     if how == "std":
         return sd
@@ -209,3 +211,15 @@ def aggregate(values: list[Value], how: str, halfwidth: float | None = None) -> 
         return t95(n - 1) * sd / math.sqrt(n) if n > 1 else math.inf
     assert how == "replications_for" and halfwidth is not None
     return float(math.ceil((t95(n - 1) * sd / halfwidth) ** 2)) if n > 1 else None
+
+
+def _wilson(xs: list[float], how: str) -> float:
+    """An end of the Wilson 95% interval of the proportion of 1s in 0/1 values.
+
+    The interval ``dtsim replicate`` reports for its probabilities
+    (``sim.common.stats.proportion``), so a key and the tool agree.
+    """
+    if any(x not in (0.0, 1.0) for x in xs):
+        raise ValueError(f"a Wilson interval needs 0/1 outcomes (an indicator metric), got {xs}")
+    p = proportion(int(sum(xs)), len(xs))
+    return float(p["ci_low"] if how == "wilson95_low" else p["ci_high"])

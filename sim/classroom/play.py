@@ -260,19 +260,31 @@ class Game:
 
 # ----- the debrief ---------------------------------------------------------------------
 
-DEBRIEF_KPIS: tuple[tuple[str, str, int], ...] = (
-    # (KPI, label, +1 if more is better, -1 if less is better, 0 neutral)
-    ("delivered", "delivered", 1),
-    ("escaped", "escaped", -1),
-    ("remaining", "still held at the end", -1),
-    ("completion_day", "completion day", -1),
-    ("registration_complete_day", "registration complete day", -1),
-    ("at_risk_detainee_days", "at-risk detainee-days", -1),
-    ("mean_transfer_hours", "mean transfer hours", -1),
-    ("peak_registration_backlog", "peak registration backlog", -1),
-    ("sorties_total", "loaded sorties", 0),
-    ("flight_hours_total", "flight hours", -1),
+DEBRIEF_KPIS: tuple[tuple[str, str, int, float, float], ...] = (
+    # (KPI, label, +1 if more is better / -1 if less is better / 0 neutral,
+    #  absolute tolerance, relative tolerance): a difference within
+    #  max(abs, rel x |default|) reads "about the same".
+    ("delivered", "delivered", 1, 0.0, 0.0),
+    ("escaped", "escaped", -1, 0.0, 0.0),
+    ("remaining", "still held at the end", -1, 0.0, 0.0),
+    ("completion_day", "completion day", -1, 0.1, 0.0),
+    ("registration_complete_day", "registration complete day", -1, 0.1, 0.0),
+    ("at_risk_detainee_days", "at-risk detainee-days", -1, 1.0, 0.02),
+    ("mean_transfer_hours", "mean transfer hours", -1, 0.1, 0.02),
+    ("peak_registration_backlog", "peak registration backlog", -1, 1.0, 0.02),
+    ("sorties_total", "loaded sorties", 0, 0.0, 0.0),
+    ("flight_hours_total", "flight hours", -1, 1.0, 0.02),
 )
+"""The debrief's KPIs. Days: 0.1 day (2.4 hours) is well inside the day-to-day noise of
+one run, so smaller differences are "about the same"; detainee counts are exact (every
+detainee counts); sizes such as flight hours allow 2 %."""
+
+SAME = "about the same"
+
+PRISON_FIELDS: tuple[tuple[str, str], ...] = (
+    ("delivered", "delivered"), ("escaped", "escaped"), ("emptied_day", "emptied day"),
+)
+"""Per-prison columns of the debrief (from the per-site KPIs)."""
 
 
 def _debrief_value(kpis: dict[str, Any], key: str) -> float | None:
@@ -285,38 +297,67 @@ def _debrief_value(kpis: dict[str, Any], key: str) -> float | None:
 
 
 def debrief_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str, Any]]:
-    """KPI rows: yours, the default plan's, the difference and whether yours is better."""
+    """KPI rows: yours, the default plan's, the difference and whether yours is better.
+
+    A difference within the KPI's tolerance (``DEBRIEF_KPIS``) is ``about the same``:
+    one run cannot tell so small a difference from noise.
+    """
     rows = []
-    for key, label, sign in DEBRIEF_KPIS:
+    for key, label, sign, tol_abs, tol_rel in DEBRIEF_KPIS:
         a, b = _debrief_value(mine, key), _debrief_value(default, key)
         diff = None if a is None or b is None else round(a - b, 2) + 0.0  # no "-0"
-        verdict = "same"
+        verdict = SAME
         if a is None and b is not None:
             verdict = "worse" if sign < 0 else "n/a"
         elif b is None and a is not None:
             verdict = "better" if sign < 0 else "n/a"
-        elif diff and sign:
+        elif diff and sign and abs(diff) > max(tol_abs, tol_rel * abs(b or 0.0)) + 1e-9:
             verdict = "better" if diff * sign > 0 else "worse"
         rows.append({"kpi": key, "label": label, "you": a, "default": b, "difference": diff,
                      "verdict": verdict})
     return rows
 
 
-def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision]) -> str:
-    """The debrief as text: a table and a few sentences."""
+def prison_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per prison: delivered, escaped and emptied day, yours and the default plan's."""
+    rows = []
+    for sid, site in mine.get("sites", {}).items():
+        other = default.get("sites", {}).get(sid, {})
+        row: dict[str, Any] = {"site": sid}
+        for key, _label in PRISON_FIELDS:
+            row[key] = site.get(key)
+            row[f"default_{key}"] = other.get(key)
+        rows.append(row)
+    return rows
 
-    def f(v: float | None) -> str:
-        if v is None:
-            return "-"
-        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
 
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
+
+
+def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision],
+                   prisons: list[dict[str, Any]] | None = None, seed: int | None = None) -> str:
+    """The debrief as text: a table, the per-prison breakdown and a few sentences."""
+    f = _fmt
     lines = ["=== Debrief: your operation against the default plan (same seed, same random "
              "numbers) ===", f"{'':<28}{'you':>12}{'default':>12}{'difference':>12}"]
     for r in rows:
         d = r["difference"]
         diff = "" if d is None else "0" if d == 0 else f"{d:+,.2f}".rstrip("0").rstrip(".")
         mark = {"better": "  better", "worse": "  worse"}.get(r["verdict"], "")
+        if r["verdict"] == SAME and d:
+            mark = "  " + SAME
         lines.append(f"{r['label']:<28}{f(r['you']):>12}{f(r['default']):>12}{diff:>12}{mark}")
+    if prisons:
+        lines.append("")
+        lines.append("Per prison (you / default):")
+        lines.append(f"{'':<16}{'delivered':>20}{'escaped':>16}{'emptied day':>20}")
+        for p in prisons:
+            cells = [f"{f(p[k])} / {f(p['default_' + k])}" for k, _ in PRISON_FIELDS]
+            lines.append(f"{p['site']:<16}{cells[0]:>20}{cells[1]:>16}{cells[2]:>20}")
+        lines.append("")
     by = {r["kpi"]: r for r in rows}
     esc = by["escaped"]
     if esc["difference"]:
@@ -325,12 +366,20 @@ def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision]) -> str
                      f"{'more' if esc['difference'] < 0 else 'more'} detainees "
                      f"{'from escaping' if esc['difference'] < 0 else 'to escapes'} than the default plan.")
     comp = by["completion_day"]
-    if comp["difference"]:
+    if comp["difference"] and comp["verdict"] != SAME:
         lines.append(f"You finished {abs(comp['difference']):.2f} days "
                      f"{'earlier' if comp['difference'] < 0 else 'later'} than the default plan.")
-    if decisions and all(r["difference"] in (0, None) and r["verdict"] == "same" for r in rows):
+    elif comp["difference"]:
+        lines.append(f"Your completion day is within {abs(comp['difference']):.2f} days of the "
+                     "default plan's: about the same.")
+    if decisions and all(r["difference"] in (0, None) and r["verdict"] == SAME for r in rows):
         lines.append("Your decisions did not change the outcome with these random numbers: "
                      "the default plan already did the same.")
+    seed_text = f" (seed {seed})" if seed is not None else ""
+    lines.append(f"This is one run{seed_text}: one possible history. One run cannot tell a "
+                 "small difference from noise;")
+    lines.append("to be sure, write your decisions as triggers and use 'dtsim compare' over "
+                 "many seeds.")
     lines.append(f"Decisions taken: {len(decisions)}")
     for d in decisions:
         lines.append(f"  day {d.day:g}: {d.label}")

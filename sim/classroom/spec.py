@@ -71,7 +71,8 @@ class Search(_Frozen):
     at_least: float = Field(default=1.0, ge=0, le=1)
 
 
-Aggregate = Literal["mean", "median", "min", "max", "std", "ci95_halfwidth", "replications_for"]
+Aggregate = Literal["mean", "median", "min", "max", "std", "ci95_halfwidth", "replications_for",
+                    "wilson95_low", "wilson95_high"]
 
 
 class Question(_Frozen):
@@ -115,6 +116,12 @@ class Spec(_Frozen):
     scenario: str
     worksheet: str
     seeds: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=200)
+    replications: int | None = Field(
+        default=None, ge=2, le=200,
+        description="Run the replications 'dtsim replicate -n N --seed master_seed' runs "
+                    "(instead of 'seeds'), so that a student's replicate output reproduces the key.",
+    )
+    master_seed: int = Field(default=1, ge=0, description="Master seed of 'replications'.")
     questions: list[Question] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -122,7 +129,26 @@ class Spec(_Frozen):
         ids = [q.id for q in self.questions]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate question ids in {ids}")
+        if self.replications is not None and "seeds" in self.model_fields_set:
+            raise ValueError("give either 'seeds' or 'replications' (with 'master_seed'), not both")
+        if self.replications is None and "master_seed" in self.model_fields_set:
+            raise ValueError("'master_seed' needs 'replications'")
         return self
+
+    @property
+    def run_seeds(self) -> list[int]:
+        """The run seeds of the exercise's questions.
+
+        With ``replications: N`` these are the seeds of replications 0..N-1 of
+        ``master_seed``, derived by ``sim.common.rng.replication_seed``, the rule
+        ``dtsim replicate`` uses, so ``dtsim replicate -n N --seed master_seed``
+        runs exactly the key's runs.
+        """
+        if self.replications is None:
+            return list(self.seeds)
+        from sim.common.rng import replication_seed
+
+        return [replication_seed(self.master_seed, i) for i in range(self.replications)]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,38 @@ DirOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
+BELOW_PASS_MARK = 3
+"""Exit code of ``exercises check`` when the score is below the pass mark.
+
+Apart from bad input (2) and an internal error (1), so that a script can tell
+"graded, not passed" from "could not grade"."""
+
+
+def pass_mark_needed(mark: str, out_of: int) -> int:
+    """Questions needed to pass: ``mark`` is a count (``4``), a fraction (``0.8``) or a
+    percentage (``80%``); ``all`` (the default) is every question. BadInput otherwise."""
+    text = mark.strip().lower()
+    if text == "all":
+        return out_of
+    try:
+        if text.endswith("%"):
+            fraction = float(text[:-1]) / 100.0
+        elif text.isdigit():
+            count = int(text)
+            if count > out_of:
+                raise BadInput(f"--pass-mark {mark}: more than the {out_of} questions")
+            return count
+        else:
+            fraction = float(text)
+    except ValueError:
+        raise BadInput(f"--pass-mark {mark!r}: expected a count (4), a fraction (0.8), "
+                       "a percentage (80%) or 'all'") from None
+    if not 0.0 <= fraction <= 1.0:
+        raise BadInput(f"--pass-mark {mark}: a fraction must be between 0 and 1")
+    import math
+
+    return math.ceil(fraction * out_of - 1e-9)
+
 
 def _echo_json(doc: Any) -> None:
     typer.echo(json.dumps(doc, indent=2, default=str))
@@ -129,21 +161,30 @@ def check_cmd(
     answers: Annotated[Path, typer.Argument(help="Answer file (YAML or JSON): q1: 5950 ...")],
     folder: DirOption = None,
     reveal: Annotated[bool, typer.Option("--reveal", help="Show the key of wrong answers.")] = False,
+    pass_mark: Annotated[
+        str,
+        typer.Option("--pass-mark",
+                     help="Correct answers needed to pass: a count (4), a fraction (0.8), a "
+                          "percentage (80%) or 'all'. Below it the exit code is 3."),
+    ] = "all",
     as_json: JsonOption = False,
 ) -> None:
-    """Grade an answer file question by question."""
+    """Grade an answer file question by question; exit 3 below the pass mark."""
     @guarded
     def body() -> None:
         from sim.classroom.exercises import answer_key, format_value, grade, read_answers
         from sim.classroom.spec import find
 
         ex = find(number, folder)
+        needed = pass_mark_needed(pass_mark, len(ex.spec.questions))
         given = read_answers(answers, ex)
         grades = grade(ex, given, answer_key(ex))
         score = sum(g.correct for g in grades)
+        passed = score >= needed
         if as_json:
             _echo_json({
                 "number": ex.number, "slug": ex.slug, "score": score, "out_of": len(grades),
+                "pass_mark": needed, "passed": passed,
                 "questions": [
                     {"id": g.id, "correct": g.correct, "answered": g.answered, "answer": g.answer,
                      "feedback": g.feedback, "tolerance": g.tolerance,
@@ -151,6 +192,8 @@ def check_cmd(
                     for g in grades
                 ],
             })
+            if not passed:
+                raise typer.Exit(BELOW_PASS_MARK)
             return
         typer.echo(f"Exercise {ex.number}: {ex.spec.title}")
         for g in grades:
@@ -159,7 +202,10 @@ def check_cmd(
             if reveal and not g.correct:
                 q = ex.question(g.id)
                 typer.echo(f"     key: {format_value(g.key, q.unit)}")
-        typer.echo(f"Score: {score} / {len(grades)}")
+        typer.echo(f"Score: {score} / {len(grades)} "
+                   f"({'passed' if passed else 'below'} the pass mark of {needed})")
+        if not passed:
+            raise typer.Exit(BELOW_PASS_MARK)
 
     body()
 
@@ -192,9 +238,18 @@ def play_cmd(
     @guarded
     def body() -> None:
         import sim
-        from sim.classroom.decisions import load_decisions, write_decisions
-        from sim.classroom.play import Game, debrief_rows, format_debrief, interactive, replay
+        from sim.classroom.decisions import load_decisions, record_path_problem, write_decisions
+        from sim.classroom.play import (
+            Game,
+            debrief_rows,
+            format_debrief,
+            interactive,
+            prison_rows,
+            replay,
+        )
 
+        if record is not None and (problem := record_path_problem(record)):
+            raise BadInput(f"--record {record}: {problem}")
         s = sim.load_scenario(scenario_path(scenario))
         if as_json and decisions is None:
             raise BadInput("--json needs --decisions (an interactive game prompts on stdout)")
@@ -214,15 +269,17 @@ def play_cmd(
             result = interactive(game, input, say)
         default = sim.run(s, seed)
         rows = debrief_rows(result.kpis, default.kpis)
+        prisons = prison_rows(result.kpis, default.kpis)
         if record is not None:
             write_decisions(record, game.decisions,
                             f"dtsim play decisions: scenario {s.name}, seed {seed}\n"
                             f"replay: dtsim play SCENARIO --seed {seed} --decisions FILE")
         if as_json:
             _echo_json({"kpis": result.kpis, "default_kpis": default.kpis, "debrief": rows,
+                        "prisons": prisons,
                         "decisions": [d.as_record() | {"name": d.name} for d in game.decisions]})
             return
-        say(format_debrief(rows, game.decisions))
+        say(format_debrief(rows, game.decisions, prisons, seed))
         if record is not None:
             say(f"decisions saved to {record}")
 
