@@ -86,6 +86,10 @@ def guarded(fn: F) -> F:
             fail([str(exc)])
         except KeyboardInterrupt:
             fail(["interrupted"], 130)
+        except BrokenPipeError:  # the reader went away (``dtsim scenarios | head``): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail too
+            raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if state["debug"]:
                 traceback.print_exc()

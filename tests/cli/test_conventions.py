@@ -208,3 +208,17 @@ def test_tables_fit_80_columns_without_cutting_numbers(tmp_path: Path, command: 
     # every number of the kept columns appears whole: the mean column is always kept
     means = {row.split("│")[2].strip() for row in table_rows}
     assert means - {"-"} <= kept
+
+
+def test_a_closed_pipe_ends_the_command_quietly() -> None:
+    """``dtsim schema | head -1``: the reader goes away; no internal error, exit 0."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "schema"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "internal error" not in err and "Traceback" not in err, err
