@@ -151,6 +151,14 @@ class Hazards:
             st.front_closed_legs = closed
             self.transfers.reroute()
 
+    def next_closure_check(self) -> float:
+        """Earliest time (hours) ``update_closures`` may act without a change of the state."""
+        if not self.closure_fronts or self.closure_settled <= self.state.env.now:
+            return math.inf  # no front closes legs, or none moves any more
+        if self.state.front_closed_legs:
+            return -math.inf  # closed legs may reopen at any check
+        return self.closure_next_check
+
     def weather(self) -> Generator[simpy.Event, Any, None]:
         """Process: storms arrive at a rate per week and ground their modes for a while."""
         w = self.scenario.escalation.weather

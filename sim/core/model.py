@@ -29,6 +29,7 @@ from sim.core.hazards import Hazards
 from sim.core.results import FinishedRun, Result, build_result
 from sim.core.rules import TriggerEngine
 from sim.core.state import CountingEnvironment, RunState
+from sim.core.ticks import CheckGrid
 from sim.core.transfers import Transfers
 from sim.scenario.checks import fleet_types
 from sim.scenario.network import mode_specs
@@ -59,6 +60,7 @@ class Model:
                                       self.params, self.fronts, self.proj)
         self.hazards = Hazards(scenario, self.state, self.transfers, self.params, self.streams,
                                self.fronts, self.xy, self.triggers.evaluate)
+        self.checks = CheckGrid(self.state, self.hazards, self.triggers)
         # Status changes and rules start first, so that what holds at a time (a site
         # overrun before day 0, a rule for day 0) is in force before any vehicle acts.
         env = self.state.env
@@ -98,11 +100,10 @@ class Model:
 
     # ----- periodic processes --------------------------------------------------------
     def _ticks(self) -> Generator[simpy.Event, Any, None]:
-        step = self.scenario.trigger_check_hours
-        while True:
-            self.hazards.update_closures()
-            self.triggers.evaluate()
-            yield self.state.env.timeout(step)
+        """Process: the checks at hour 0, then the grid of later checks (no event each)."""
+        self.checks.check()
+        self.state.env.start_grid(self.scenario.trigger_check_hours, self.checks)
+        yield from ()
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         env = self.state.env

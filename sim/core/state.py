@@ -10,8 +10,9 @@ so that a dispatcher may trust a "nothing to do" answer until it moves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -28,16 +29,75 @@ from sim.common.vocabulary import (
 from sim.scenario.schema import Scenario
 
 
+class GridChecks(Protocol):
+    """Checks that run at points of a fixed time grid, but only at those where they may act."""
+
+    def due(self, t: float) -> bool:
+        """Whether the checks may act at grid point ``t`` (hours)."""
+
+    def wake(self) -> float:
+        """Earliest time (hours) the checks may act without a change of the state."""
+
+    def check(self) -> None:
+        """Run the checks now."""
+
+
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it processes (an explicit hook)."""
+    """A SimPy environment that counts the events it processes, with a grid of checks.
+
+    The grid stands for a process that wakes every ``step`` hours (``timeout(step)``
+    after each check). No event is scheduled for it: each grid point keeps the place
+    in the event order that the process's timeout would have had (its time and a
+    sequence number drawn when the previous point passed), and ``step`` runs the
+    checks at that place only where they are due. Grid points where nothing can
+    act cost no event, so a long quiet horizon is nearly free, and results are the
+    same as with the polling process.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.events_processed = 0
+        self.grid_at = math.inf  # the next grid point, hours (inf: no grid)
+        self._grid_eid = 0  # its place among events at the same time
+        self._grid_step = math.inf
+        self._grid: GridChecks | None = None
+
+    def start_grid(self, step: float, checks: GridChecks) -> None:
+        """Run ``checks`` every ``step`` hours from ``now + step`` (the poll's next timeout)."""
+        self._grid_step = step
+        self._grid = checks
+        self.grid_at = self._now + step
+        self._grid_eid = next(self._eid)
 
     def step(self) -> None:
+        q = self._queue
+        if q and q[0][0] >= self.grid_at:
+            self._pass_grid()
         self.events_processed += 1
         super().step()
+
+    def _pass_grid(self) -> None:
+        """Pass every grid point that comes before the next event, checking where due."""
+        q = self._queue
+        checks = self._grid
+        assert checks is not None
+        step = self._grid_step
+        while q:
+            t, priority, eid, _ = q[0]
+            g = self.grid_at
+            if g > t or (g == t and (priority < simpy.events.NORMAL or eid < self._grid_eid)):
+                return  # the next event comes first
+            if checks.due(g):
+                self._now = g
+                checks.check()
+                g += step
+            else:  # nothing can act before the next event or the checks' own wake time
+                target = min(t, checks.wake())
+                g += step
+                while g < target:
+                    g += step
+            self.grid_at = g
+            self._grid_eid = next(self._eid)
 
 
 class RunState:
@@ -60,6 +120,9 @@ class RunState:
         self.sorties: list[Sortie] = []
         self.changed = self.env.event()
         self.version = 0  # bumped by every change that may give a vehicle work
+        # Set by every change a rule or a closure check may read (status, deliveries,
+        # escapes, occupancy, anything that moves ``version``); cleared by the checks.
+        self.dirty = True
 
     @property
     def now(self) -> float:
@@ -83,10 +146,12 @@ class RunState:
     def touch(self) -> None:
         """Record a change that may give a vehicle work without waking anyone."""
         self.version += 1
+        self.dirty = True
 
     def notify(self) -> None:
         """Wake every idle vehicle: something they may act on has changed."""
         self.version += 1
+        self.dirty = True
         old = self.changed
         self.changed = self.env.event()
         old.succeed()
@@ -108,6 +173,7 @@ class RunState:
         if level <= self.status[site]:
             return False
         self.status[site] = level
+        self.dirty = True
         self.status_log.append(StatusChange(self.env.now, site, level.label))
         return True
 

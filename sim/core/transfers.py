@@ -338,6 +338,7 @@ class Transfers:
                 d.t_reg_start[ids] = now
                 d.t_registered[ids] = now
             self.registration_ends.append(d.t_registered[ids])
+            self.state.dirty = True  # rules read deliveries, occupancy and the backlog
         else:
             d.state[ids] = WAITING
             self.queue[site] = np.concatenate([self.queue[site], ids])
@@ -358,6 +359,7 @@ class Transfers:
         q = self.queue[site]
         self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
         self.present[site] -= len(ids)
+        self.state.dirty = True
         self.state.log(cause, NOBODY, site, len(ids))
 
     def repatriate(self) -> None:
@@ -382,3 +384,4 @@ class Transfers:
                 d.state[out] = RELEASED
                 d.t_released[out] = now
                 self.occupancy[sid] -= k
+                self.state.dirty = True
