@@ -12,6 +12,7 @@ once the run is over.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Generator
 from typing import Any
@@ -21,7 +22,7 @@ import simpy
 
 from sim.common.geo import Projection
 from sim.common.rng import Streams
-from sim.common.vocabulary import Event, Sortie, StatusChange
+from sim.common.vocabulary import Event, Sortie, StatusChange, VehicleState
 from sim.core.dispatch import Policy
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack
@@ -35,6 +36,10 @@ from sim.scenario.checks import fleet_types
 from sim.scenario.network import mode_specs
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
+
+#: Stop the event loop once nothing can change any more and finish the run's days
+#: directly (``Model.run``). Off only to test that stopping changes nothing.
+STOP_WHEN_SETTLED = True
 
 
 class Model:
@@ -117,7 +122,68 @@ class Model:
 
     # ----- run ---------------------------------------------------------------------
     def run(self) -> None:
-        self.state.env.run(until=self.state.horizon)
+        """Run to the horizon; once settled (``settled``), finish the days without events."""
+        env, horizon = self.state.env, self.state.horizon
+        weather = self.scenario.escalation.weather
+        if not STOP_WHEN_SETTLED or (weather is not None and weather.storms_per_week > 0):
+            env.run(until=horizon)  # storms keep changing the fleet's state to the end
+            return
+        midnight = 24.0
+        while midnight < horizon:
+            env.run(until=midnight)  # stops before anything at midnight happens
+            if self.settled():
+                self._finish_days(midnight)
+                return
+            midnight += 24.0
+        env.run(until=horizon)
+
+    def settled(self) -> bool:
+        """Whether nothing but the daily records and the fronts' status changes remains.
+
+        No detainee waits or flies, every vehicle is idle (free to act, no rest, no
+        grounding, no withdrawal ahead) or withdrawn, no rule may fire and no front
+        closes a leg any more. What is left then is the same every day: the fleet's
+        state counts, repatriation at midnight, and status changes that only log
+        (nobody is held where they happen).
+        """
+        st, tr = self.state, self.transfers
+        now = st.env.now
+        if any(tr.present.values()) or any(tr.inbound.values()):
+            return False
+        for v in self.fleet.vehicles:
+            if v.state == VehicleState.WITHDRAWN:
+                continue
+            if (v.state != VehicleState.IDLE or v.withdraw_at != math.inf or v.rest_until > now
+                    or st.grounded_until.get(v.mode, 0.0) > now):
+                return False
+        if self.triggers.rules_added() or self.triggers.next_wake() != math.inf:
+            return False
+        if any(True for _ in self.triggers.active_rules()):
+            return False
+        if self.hazards.next_closure_check() != math.inf:
+            return False
+        # a status change at a midnight would need the order of the two: keep simulating
+        return all(t % 24.0 != 0.0 for t, _, _ in self.hazards.pending_status)
+
+    def _finish_days(self, midnight: float) -> None:
+        """From ``midnight`` to the horizon: each midnight's records, the status changes."""
+        st = self.state
+        env, horizon = st.env, st.horizon
+        changes = list(self.hazards.pending_status)
+        self.hazards.pending_status.clear()
+        while midnight < horizon or changes:
+            if changes and changes[0][0] < min(midnight, horizon):
+                t, level, sid = changes.pop(0)
+                env._now = t
+                self.hazards.set_status(sid, level)
+                continue
+            if midnight >= horizon:
+                break
+            env._now = midnight
+            self.fleet.count_states(round(midnight / 24.0) - 1)
+            self.transfers.repatriate()
+            midnight += 24.0
+        env._now = horizon
 
     def finished(self) -> FinishedRun:
         """The run's records, for ``build_result`` (which copies what it changes)."""

@@ -130,6 +130,10 @@ class TriggerEngine:
         """Whether rules were added since the last evaluation (a player's decision)."""
         return len(self.rules) != self._known
 
+    def active_rules(self) -> list[Trigger]:
+        """The rules that may still fire (a fired ``once`` rule is no longer active)."""
+        return [rule for rule, _ in self._active]
+
     def next_wake(self) -> float:
         """Earliest time (hours) a rule's condition may change without a change of the state.
 

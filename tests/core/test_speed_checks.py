@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sim.core import model as model_module
 from sim.core import ticks
 from sim.core.model import Model
 from sim.core.results import build_result
@@ -80,3 +81,35 @@ def test_a_backlog_rule_sees_registrations_finish_without_any_event() -> None:
     # true at hour 0 (no backlog), false from the delivery, true again once registered
     days = [f["day"] for f in model.triggers.fired_log]
     assert days == [0.0, round(first_grid / 24.0, 4)]
+
+
+def run_kpis(sc: Scenario, stop: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    monkeypatch.setattr(model_module, "STOP_WHEN_SETTLED", stop)
+    model = Model(sc, 1)
+    model.run()
+    res = build_result(model.finished(), 0.0)
+    kpis = {k: v for k, v in res.kpis.items() if k not in ("sim_events", "wall_seconds")}
+    return (model.env.events_processed, model.env.now, kpis, res.daily, list(model.events),
+            list(model.status_log), list(model.fleet.days))
+
+
+def test_a_long_horizon_stops_once_settled_with_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 50 detainees moved in the first day, registration and repatriation run on for weeks,
+    # a front threatens then overruns the empty prison late in the horizon.
+    data = one_leg(
+        n=50, horizon_days=400,
+        reception_kw={"registration": {"stations": 1, "minutes": 600},
+                      "repatriation_per_day": 0.5},
+        escalation={"fronts": [{"name": "late", "path": [[3.0, 40.0], [0.5, 40.0]],
+                                "start_day": 200, "speed_km_per_day": 2.0,
+                                "threat_radius_km": 60, "overrun_radius_km": 20}]},
+    )
+    sc = scenario(data)
+    stopped = run_kpis(sc, True, monkeypatch)
+    full = run_kpis(sc, False, monkeypatch)
+    assert stopped[1:] == full[1:]
+    assert stopped[0] < full[0] / 4
+    assert [c.status for c in stopped[5]]  # the late status changes are still recorded
+    assert stopped[2]["final_states"]["released"] > 0
