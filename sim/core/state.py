@@ -11,7 +11,7 @@ so that a dispatcher may trust a "nothing to do" answer until it moves.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
 import simpy
@@ -119,6 +119,9 @@ class RunState:
         self.events: list[Event] = []
         self.sorties: list[Sortie] = []
         self.changed = self.env.event()
+        # Processes that wait on ``changed`` and may skip a wake-up: process -> whether
+        # it would only wait again (``_wake``); the vehicles register here.
+        self.idle_bound: dict[object, Callable[[], bool]] = {}
         self.version = 0  # bumped by every change that may give a vehicle work
         # Set by every change a rule or a closure check may read (status, deliveries,
         # escapes, occupancy, anything that moves ``version``); cleared by the checks.
@@ -154,7 +157,29 @@ class RunState:
         self.dirty = True
         old = self.changed
         self.changed = self.env.event()
+        waiters = old.callbacks
+        assert waiters is not None
+        old.callbacks = [lambda event: self._wake(event, waiters)]
         old.succeed()
+
+    def _wake(self, event: simpy.Event, waiters: list[Callable[[simpy.Event], None]]) -> None:
+        """Resume the waiters of ``event`` in order, except those that would only wait again.
+
+        A vehicle idle with nothing to do would resume, find nothing and wait on the
+        newest ``changed``; it is moved there directly, at the same place in the order
+        of waiters, so that wake-ups cost only the vehicles that may act.
+        """
+        bound = self.idle_bound
+        for callback in waiters:
+            proc = getattr(callback, "__self__", None)
+            idle = bound.get(proc) if proc is not None else None
+            if idle is not None and idle():
+                newest = self.changed
+                assert newest.callbacks is not None
+                newest.callbacks.append(callback)
+                proc._target = newest  # type: ignore[union-attr]
+            else:
+                callback(event)
 
     def notify_at(self, t: float) -> None:
         """Wake every idle vehicle at hour ``t`` (now if ``t`` has passed)."""

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import simpy
 
 from sim.core import model as model_module
 from sim.core import ticks
 from sim.core.model import Model
 from sim.core.results import build_result
+from sim.core.vehicles import Vehicle
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from tests.tiny_scenarios import one_leg, scenario
@@ -113,3 +115,25 @@ def test_a_long_horizon_stops_once_settled_with_the_same_results(
     assert stopped[0] < full[0] / 4
     assert [c.status for c in stopped[5]]  # the late status changes are still recorded
     assert stopped[2]["final_states"]["released"] > 0
+
+
+def test_a_wake_up_resumes_only_the_vehicles_that_may_act(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the baseline's 32 vehicles: most of them have nothing to do at most changes
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    resumes = {"n": 0}
+    original = simpy.events.Process._resume
+
+    def counting(self: simpy.events.Process, event: simpy.Event) -> None:
+        resumes["n"] += 1
+        original(self, event)
+
+    monkeypatch.setattr(simpy.events.Process, "_resume", counting)
+    lazy = outcome(sc, 3)
+    lazy_resumes = resumes["n"]
+    resumes["n"] = 0
+    monkeypatch.setattr(Vehicle, "idle_bound", lambda self: False)
+    every = outcome(sc, 3)
+    assert lazy == every
+    assert lazy_resumes < resumes["n"] * 0.8
