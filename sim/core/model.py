@@ -17,23 +17,20 @@ import time
 from collections.abc import Generator
 from typing import Any
 
-import numpy as np
 import simpy
 
-from sim.common.geo import Projection
 from sim.common.rng import Streams
 from sim.common.vocabulary import Event, Sortie, StatusChange, VehicleState
 from sim.core.dispatch import Policy
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack
 from sim.core.hazards import Hazards
+from sim.core.prepared import prepare
 from sim.core.results import FinishedRun, Result, build_result
 from sim.core.rules import TriggerEngine
 from sim.core.state import CountingEnvironment, RunState
 from sim.core.ticks import CheckGrid
 from sim.core.transfers import Transfers
-from sim.scenario.checks import fleet_types
-from sim.scenario.network import mode_specs
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -51,15 +48,16 @@ class Model:
         self.streams = Streams(seed)
         self.params = RuntimeParams(scenario)
         self.state = RunState(scenario)
-        self.specs = mode_specs(scenario, fleet_types(scenario))
-        self.proj = Projection(float(np.mean([s.lat for s in scenario.sites])))
-        self.xy = {s.id: self.proj.to_xy(s.lat, s.lon) for s in scenario.sites}
+        self.prepared = prepare(scenario)
+        self.specs = self.prepared.specs
+        self.proj = self.prepared.proj
+        self.xy = self.prepared.xy
         self.fronts = [
             FrontTrack(f, scenario, self.proj, self.streams["front"], self.state.horizon)
             for f in scenario.escalation.fronts
         ]
         self.transfers = Transfers(scenario, self.state, self.params, self.streams, self.specs,
-                                   self.fronts, self.xy)
+                                   self.fronts, self.xy, self.prepared.network)
         self.fleet = Fleet(scenario, self.state, self.transfers, self.params, self.streams)
         self.triggers = TriggerEngine(scenario, self.state, self.transfers, self.fleet,
                                       self.params, self.fronts, self.proj)
