@@ -52,11 +52,14 @@ class RegistrationQueue:
         ends: list[float] = []
         free = self.free_at
         replace = heapq.heapreplace
-        next_open = None if self.always_open else self.next_open
+        shifts = not self.always_open
+        hours, start = self.hours_per_day, self.start_hour
+        floor = math.floor
         for s in service:  # plain floats: the same arithmetic as numpy scalars, faster
             t = max(arrival, free[0])
-            if next_open is not None:
-                t = next_open(t)
+            if shifts:  # ``next_open``, inlined
+                shift_start = floor((t - start) / 24.0) * 24.0 + start
+                t = max(t, shift_start) if t < shift_start + hours else shift_start + 24.0
             end = t + s
             replace(free, end)
             starts.append(t)
