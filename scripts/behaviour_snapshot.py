@@ -10,10 +10,15 @@ identical::
     ... change ...
     python scripts/behaviour_snapshot.py > after.json
     cmp before.json after.json
+
+``--ignore KPI`` (repeatable) drops a KPI from the fingerprint and masks it in every file
+before hashing: a change that only alters the event count compares with
+``--ignore sim_events``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import re
@@ -40,7 +45,17 @@ def scenarios() -> list[Path]:
     return out
 
 
-def fingerprint(path: Path, seed: int) -> tuple[str, dict[str, object]]:
+def masked(data: bytes, ignore: tuple[str, ...]) -> bytes:
+    """``data`` without wall-clock fields and the ``ignore`` keys' values."""
+    data = WALL.sub(b"", data)
+    for name in ignore:
+        data = re.sub(rb'"' + re.escape(name.encode()) + rb'": [0-9.eE+-]+', b"", data)
+    return data
+
+
+def fingerprint(
+    path: Path, seed: int, ignore: tuple[str, ...] = ()
+) -> tuple[str, dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         proc = subprocess.run(
@@ -53,17 +68,23 @@ def fingerprint(path: Path, seed: int) -> tuple[str, dict[str, object]]:
             return key, {"exit": proc.returncode, "stderr": proc.stderr.decode()[-400:]}
         kpis = json.loads((out / "kpis.json").read_text())
         kpis.pop("wall_seconds", None)
+        for name in ignore:
+            kpis.pop(name, None)
         files = {}
         for f in sorted(out.iterdir()):
             if f.is_file() and f.suffix != ".png" and f.name not in VOLATILE:
-                files[f.name] = hashlib.sha256(WALL.sub(b"", f.read_bytes())).hexdigest()[:16]
+                files[f.name] = hashlib.sha256(masked(f.read_bytes(), ignore)).hexdigest()[:16]
         return key, {"kpis": kpis, "files": files}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ignore", action="append", default=[], metavar="KPI",
+                        help="a KPI to leave out (and mask in files), e.g. sim_events")
+    ignore = tuple(parser.parse_args().ignore)
     jobs = [(p, s) for p in scenarios() for s in SEEDS]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(pool.map(lambda job: fingerprint(*job), jobs))
+        results = dict(pool.map(lambda job: fingerprint(*job, ignore), jobs))
     json.dump(results, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
 

@@ -48,6 +48,7 @@ class Hazards:
         self.closure_key: tuple[object, ...] = ()
         self.closure_next_check = -math.inf
         self.closure_settled = math.inf
+        self.pending_status: list[tuple[float, SiteStatus, str]] = []  # not yet applied, by time
 
     def status_changes(self) -> Generator[simpy.Event, Any, None]:
         """Process: apply each site's threatened and overrun times, solved up front."""
@@ -64,9 +65,12 @@ class Hazards:
                 )
                 if t < st.horizon:
                     changes.append((max(t, 0.0), level, i, sid))
-        for t, level, _, sid in sorted(changes):
+        self.pending_status = [(t, level, sid) for t, level, _, sid in sorted(changes)]
+        while self.pending_status:
+            t, level, sid = self.pending_status[0]
             if t > env.now:
                 yield env.timeout(t - env.now)
+            self.pending_status.pop(0)
             self.set_status(sid, level)
 
     def set_status(self, sid: str, level: SiteStatus) -> None:
@@ -150,6 +154,14 @@ class Hazards:
                     st.log(EventKind.LEG_CLOSED if new else EventKind.LEG_REOPENED, NOBODY, leg_id, 0)
             st.front_closed_legs = closed
             self.transfers.reroute()
+
+    def next_closure_check(self) -> float:
+        """Earliest time (hours) ``update_closures`` may act without a change of the state."""
+        if not self.closure_fronts or self.closure_settled <= self.state.env.now:
+            return math.inf  # no front closes legs, or none moves any more
+        if self.state.front_closed_legs:
+            return -math.inf  # closed legs may reopen at any check
+        return self.closure_next_check
 
     def weather(self) -> Generator[simpy.Event, Any, None]:
         """Process: storms arrive at a rate per week and ground their modes for a while."""

@@ -12,28 +12,31 @@ once the run is over.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Generator
 from typing import Any
 
-import numpy as np
 import simpy
 
-from sim.common.geo import Projection
 from sim.common.rng import Streams
-from sim.common.vocabulary import Event, Sortie, StatusChange
+from sim.common.vocabulary import Event, Sortie, StatusChange, VehicleState
 from sim.core.dispatch import Policy
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack
 from sim.core.hazards import Hazards
+from sim.core.prepared import prepare
 from sim.core.results import FinishedRun, Result, build_result
 from sim.core.rules import TriggerEngine
 from sim.core.state import CountingEnvironment, RunState
+from sim.core.ticks import CheckGrid
 from sim.core.transfers import Transfers
-from sim.scenario.checks import fleet_types
-from sim.scenario.network import mode_specs
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
+
+#: Stop the event loop once nothing can change any more and finish the run's days
+#: directly (``Model.run``). Off only to test that stopping changes nothing.
+STOP_WHEN_SETTLED = True
 
 
 class Model:
@@ -45,20 +48,22 @@ class Model:
         self.streams = Streams(seed)
         self.params = RuntimeParams(scenario)
         self.state = RunState(scenario)
-        self.specs = mode_specs(scenario, fleet_types(scenario))
-        self.proj = Projection(float(np.mean([s.lat for s in scenario.sites])))
-        self.xy = {s.id: self.proj.to_xy(s.lat, s.lon) for s in scenario.sites}
+        self.prepared = prepare(scenario)
+        self.specs = self.prepared.specs
+        self.proj = self.prepared.proj
+        self.xy = self.prepared.xy
         self.fronts = [
             FrontTrack(f, scenario, self.proj, self.streams["front"], self.state.horizon)
             for f in scenario.escalation.fronts
         ]
         self.transfers = Transfers(scenario, self.state, self.params, self.streams, self.specs,
-                                   self.fronts, self.xy)
+                                   self.fronts, self.xy, self.prepared.network)
         self.fleet = Fleet(scenario, self.state, self.transfers, self.params, self.streams)
         self.triggers = TriggerEngine(scenario, self.state, self.transfers, self.fleet,
                                       self.params, self.fronts, self.proj)
         self.hazards = Hazards(scenario, self.state, self.transfers, self.params, self.streams,
                                self.fronts, self.xy, self.triggers.evaluate)
+        self.checks = CheckGrid(self.state, self.hazards, self.triggers)
         # Status changes and rules start first, so that what holds at a time (a site
         # overrun before day 0, a rule for day 0) is in force before any vehicle acts.
         env = self.state.env
@@ -98,11 +103,10 @@ class Model:
 
     # ----- periodic processes --------------------------------------------------------
     def _ticks(self) -> Generator[simpy.Event, Any, None]:
-        step = self.scenario.trigger_check_hours
-        while True:
-            self.hazards.update_closures()
-            self.triggers.evaluate()
-            yield self.state.env.timeout(step)
+        """Process: the checks at hour 0, then the grid of later checks (no event each)."""
+        self.checks.check()
+        self.state.env.start_grid(self.scenario.trigger_check_hours, self.checks)
+        yield from ()
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         env = self.state.env
@@ -116,7 +120,68 @@ class Model:
 
     # ----- run ---------------------------------------------------------------------
     def run(self) -> None:
-        self.state.env.run(until=self.state.horizon)
+        """Run to the horizon; once settled (``settled``), finish the days without events."""
+        env, horizon = self.state.env, self.state.horizon
+        weather = self.scenario.escalation.weather
+        if not STOP_WHEN_SETTLED or (weather is not None and weather.storms_per_week > 0):
+            env.run(until=horizon)  # storms keep changing the fleet's state to the end
+            return
+        midnight = 24.0
+        while midnight < horizon:
+            env.run(until=midnight)  # stops before anything at midnight happens
+            if self.settled():
+                self._finish_days(midnight)
+                return
+            midnight += 24.0
+        env.run(until=horizon)
+
+    def settled(self) -> bool:
+        """Whether nothing but the daily records and the fronts' status changes remains.
+
+        No detainee waits or flies, every vehicle is idle (free to act, no rest, no
+        grounding, no withdrawal ahead) or withdrawn, no rule may fire and no front
+        closes a leg any more. What is left then is the same every day: the fleet's
+        state counts, repatriation at midnight, and status changes that only log
+        (nobody is held where they happen).
+        """
+        st, tr = self.state, self.transfers
+        now = st.env.now
+        if any(tr.present.values()) or any(tr.inbound.values()):
+            return False
+        for v in self.fleet.vehicles:
+            if v.state == VehicleState.WITHDRAWN:
+                continue
+            if (v.state != VehicleState.IDLE or v.withdraw_at != math.inf or v.rest_until > now
+                    or st.grounded_until.get(v.mode, 0.0) > now):
+                return False
+        if self.triggers.rules_added() or self.triggers.next_wake() != math.inf:
+            return False
+        if any(True for _ in self.triggers.active_rules()):
+            return False
+        if self.hazards.next_closure_check() != math.inf:
+            return False
+        # a status change at a midnight would need the order of the two: keep simulating
+        return all(t % 24.0 != 0.0 for t, _, _ in self.hazards.pending_status)
+
+    def _finish_days(self, midnight: float) -> None:
+        """From ``midnight`` to the horizon: each midnight's records, the status changes."""
+        st = self.state
+        env, horizon = st.env, st.horizon
+        changes = list(self.hazards.pending_status)
+        self.hazards.pending_status.clear()
+        while midnight < horizon or changes:
+            if changes and changes[0][0] < min(midnight, horizon):
+                t, level, sid = changes.pop(0)
+                env._now = t
+                self.hazards.set_status(sid, level)
+                continue
+            if midnight >= horizon:
+                break
+            env._now = midnight
+            self.fleet.count_states(round(midnight / 24.0) - 1)
+            self.transfers.repatriate()
+            midnight += 24.0
+        env._now = horizon
 
     def finished(self) -> FinishedRun:
         """The run's records, for ``build_result`` (which copies what it changes)."""

@@ -47,14 +47,21 @@ class RegistrationQueue:
 
     def admit(self, arrival: float, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Schedule ``n`` detainees arriving at ``arrival``; returns (starts, ends) in hours."""
-        service = sample_many(self.service_min, self.rng, n) / 60.0
-        starts = np.empty(n)
-        ends = np.empty(n)
+        service = (sample_many(self.service_min, self.rng, n) / 60.0).tolist()
+        starts: list[float] = []
+        ends: list[float] = []
         free = self.free_at
-        for i in range(n):
-            t = self.next_open(max(arrival, free[0]))
-            end = t + float(service[i])
-            heapq.heapreplace(free, end)
-            starts[i] = t
-            ends[i] = end
-        return starts, ends
+        replace = heapq.heapreplace
+        shifts = not self.always_open
+        hours, start = self.hours_per_day, self.start_hour
+        floor = math.floor
+        for s in service:  # plain floats: the same arithmetic as numpy scalars, faster
+            t = max(arrival, free[0])
+            if shifts:  # ``next_open``, inlined
+                shift_start = floor((t - start) / 24.0) * 24.0 + start
+                t = max(t, shift_start) if t < shift_start + hours else shift_start + 24.0
+            end = t + s
+            replace(free, end)
+            starts.append(t)
+            ends.append(end)
+        return np.array(starts, dtype=float), np.array(ends, dtype=float)

@@ -1,7 +1,11 @@
 """Scenario rules ``when -> then``: conditions on the run's state, and actions.
 
-Rules are evaluated at every check tick (``trigger_check_hours``) and after
-each site status change, in file order, so firing order is deterministic. A
+Rules are evaluated at check ticks (multiples of ``trigger_check_hours``) and
+after each site status change, in file order, so firing order is deterministic.
+A tick evaluates only when something a condition reads may have changed
+(``RunState.dirty``) or a condition's truth may drift with time
+(``next_wake``: a day reached, a front come within reach, a registration
+finished); at other ticks every condition would give the same answer. A
 rule with ``once: true`` fires the first time its condition holds; with
 ``once: false`` it fires each time the condition becomes true again (on each
 false-to-true edge).
@@ -79,6 +83,7 @@ class TriggerEngine:
         self._reg_heap: list[float] = []  # registration end times not yet passed
         self._reg_batches_seen = 0
         self._registered = 0
+        self._front_checks: dict[int, FrontWithin] = {}  # id(condition) -> its check
 
     def holds(self, c: Condition) -> bool:
         """Whether condition ``c`` holds now."""
@@ -100,7 +105,8 @@ class TriggerEngine:
             return lambda: status[site] >= level
         if c.front_within_km is not None and c.of is not None:
             xy = self.proj.to_xy(*resolve_point(self.scenario, c.of))
-            return FrontWithin(st, self.fronts, xy, c.front_within_km)
+            check = self._front_checks[id(c)] = FrontWithin(st, self.fronts, xy, c.front_within_km)
+            return check
         if c.fraction_delivered is not None:
             frac = c.fraction_delivered
             return lambda: tr.total > 0 and tr.delivered_count / tr.total >= frac
@@ -119,6 +125,41 @@ class TriggerEngine:
         assert c.not_ is not None
         inner = self._compile(c.not_)
         return lambda: not inner()
+
+    def rules_added(self) -> bool:
+        """Whether rules were added since the last evaluation (a player's decision)."""
+        return len(self.rules) != self._known
+
+    def active_rules(self) -> list[Trigger]:
+        """The rules that may still fire (a fired ``once`` rule is no longer active)."""
+        return [rule for rule, _ in self._active]
+
+    def next_wake(self) -> float:
+        """Earliest time (hours) a rule's condition may change without a change of the state.
+
+        Conditions on status, deliveries and occupancy change only with the state; a day
+        condition turns true at its day, a front condition not before its next check (at
+        every tick while it holds), a registration backlog falls as registrations end.
+        """
+        if self.rules_added():
+            return -math.inf
+        now = self.state.env.now
+        return min((self._wake(rule.when, now) for rule, _ in self._active), default=math.inf)
+
+    def _wake(self, c: Condition, now: float) -> float:
+        if c.day is not None:
+            t = c.day * 24.0 - 1e-9
+            return t if now < t else math.inf
+        if c.front_within_km is not None and c.of is not None:
+            check = self._front_checks.get(id(c))
+            if check is None or check.next_check <= now:
+                return -math.inf
+            return check.next_check
+        if c.registration_backlog is not None:
+            self.registration_backlog()  # drop the registrations already finished
+            return self._reg_heap[0] if self._reg_heap else math.inf
+        parts = c.all_ or c.any_ or ([c.not_] if c.not_ is not None else [])
+        return min((self._wake(x, now) for x in parts), default=math.inf)
 
     def registration_backlog(self) -> int:
         """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""

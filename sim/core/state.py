@@ -10,10 +10,13 @@ so that a dispatcher may trust a "nothing to do" answer until it moves.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+import math
+from collections.abc import Callable, Generator
+from heapq import heappop
+from typing import Any, Protocol
 
 import simpy
+from simpy.core import EmptySchedule, EventPriority, StopSimulation
 
 from sim.common.vocabulary import (
     GROUNDED_BY,
@@ -28,16 +31,92 @@ from sim.common.vocabulary import (
 from sim.scenario.schema import Scenario
 
 
+class GridChecks(Protocol):
+    """Checks that run at points of a fixed time grid, but only at those where they may act."""
+
+    def due(self, t: float) -> bool:
+        """Whether the checks may act at grid point ``t`` (hours)."""
+
+    def wake(self) -> float:
+        """Earliest time (hours) the checks may act without a change of the state."""
+
+    def check(self) -> None:
+        """Run the checks now."""
+
+
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it processes (an explicit hook)."""
+    """A SimPy environment that counts the events it processes, with a grid of checks.
+
+    The grid stands for a process that wakes every ``step`` hours (``timeout(step)``
+    after each check). No event is scheduled for it: each grid point keeps the place
+    in the event order that the process's timeout would have had (its time and a
+    sequence number drawn when the previous point passed), and ``step`` runs the
+    checks at that place only where they are due. Grid points where nothing can
+    act cost no event, so a long quiet horizon is nearly free, and results are the
+    same as with the polling process.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.events_processed = 0
+        self.grid_at = math.inf  # the next grid point, hours (inf: no grid)
+        self._grid_eid = 0  # its place among events at the same time
+        self._grid_step = math.inf
+        self._grid: GridChecks | None = None
+
+    def start_grid(self, step: float, checks: GridChecks) -> None:
+        """Run ``checks`` every ``step`` hours from ``now + step`` (the poll's next timeout)."""
+        self._grid_step = step
+        self._grid = checks
+        self.grid_at = self._now + step
+        self._grid_eid = next(self._eid)
 
     def step(self) -> None:
+        """``simpy.Environment.step`` (same code, inlined: one call less per event)."""
+        q = self._queue
+        if q and q[0][0] >= self.grid_at:
+            self._pass_grid()
         self.events_processed += 1
-        super().step()
+        try:
+            self._now, _, _, event = heappop(q)
+        except IndexError:
+            raise EmptySchedule from None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        assert callbacks is not None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            event.callbacks = callbacks[callbacks.index(callback) + 1:]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+    def _pass_grid(self) -> None:
+        """Pass every grid point that comes before the next event, checking where due."""
+        q = self._queue
+        checks = self._grid
+        assert checks is not None
+        step = self._grid_step
+        while q:
+            t, priority, eid, _ = q[0]
+            g = self.grid_at
+            if g > t or (g == t and (priority < simpy.events.NORMAL or eid < self._grid_eid)):
+                return  # the next event comes first
+            if checks.due(g):
+                self._now = g
+                checks.check()
+                g += step
+            else:  # nothing can act before the next event or the checks' own wake time
+                target = min(t, checks.wake())
+                g += step
+                while g < target:
+                    g += step
+            self.grid_at = g
+            self._grid_eid = next(self._eid)
 
 
 class RunState:
@@ -59,7 +138,13 @@ class RunState:
         self.events: list[Event] = []
         self.sorties: list[Sortie] = []
         self.changed = self.env.event()
+        # Processes that wait on ``changed`` and may skip a wake-up: process -> whether
+        # it would only wait again (``_wake``); the vehicles register here.
+        self.idle_bound: dict[object, Callable[[], bool]] = {}
         self.version = 0  # bumped by every change that may give a vehicle work
+        # Set by every change a rule or a closure check may read (status, deliveries,
+        # escapes, occupancy, anything that moves ``version``); cleared by the checks.
+        self.dirty = True
 
     @property
     def now(self) -> float:
@@ -83,13 +168,37 @@ class RunState:
     def touch(self) -> None:
         """Record a change that may give a vehicle work without waking anyone."""
         self.version += 1
+        self.dirty = True
 
     def notify(self) -> None:
         """Wake every idle vehicle: something they may act on has changed."""
         self.version += 1
+        self.dirty = True
         old = self.changed
         self.changed = self.env.event()
+        waiters = old.callbacks
+        assert waiters is not None
+        old.callbacks = [lambda event: self._wake(event, waiters)]
         old.succeed()
+
+    def _wake(self, event: simpy.Event, waiters: list[Callable[[simpy.Event], None]]) -> None:
+        """Resume the waiters of ``event`` in order, except those that would only wait again.
+
+        A vehicle idle with nothing to do would resume, find nothing and wait on the
+        newest ``changed``; it is moved there directly, at the same place in the order
+        of waiters, so that wake-ups cost only the vehicles that may act.
+        """
+        bound = self.idle_bound
+        for callback in waiters:
+            proc = getattr(callback, "__self__", None)
+            idle = bound.get(proc) if proc is not None else None
+            if idle is not None and idle():
+                newest = self.changed
+                assert newest.callbacks is not None
+                newest.callbacks.append(callback)
+                proc._target = newest  # type: ignore[union-attr]
+            else:
+                callback(event)
 
     def notify_at(self, t: float) -> None:
         """Wake every idle vehicle at hour ``t`` (now if ``t`` has passed)."""
@@ -108,6 +217,7 @@ class RunState:
         if level <= self.status[site]:
             return False
         self.status[site] = level
+        self.dirty = True
         self.status_log.append(StatusChange(self.env.now, site, level.label))
         return True
 

@@ -11,6 +11,7 @@ and ``reroute``. Capacities are in detainees, times in hours.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +31,7 @@ from sim.scenario.schema import Scenario
 
 OVERRUN = SiteStatus.OVERRUN
 WorkKey = tuple[str, float, "str | None"]
+NetworkSource = Callable[[frozenset[str], dict[str, frozenset[str]]], Network]
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Transfers:
     def __init__(
         self, scenario: Scenario, state: RunState, params: RuntimeParams, streams: Streams,
         specs: dict[str, ModeSpec], fronts: list[FrontTrack], xy: dict[str, tuple[float, float]],
+        networks: NetworkSource | None = None,
     ) -> None:
         self.scenario = scenario
         self.state = state
@@ -103,6 +106,7 @@ class Transfers:
         self._no_work: set[WorkKey] = set()
         self._no_work_version = -1  # the RunState.version and clock the answers hold for
         self._no_work_now = -1.0
+        self._networks = networks  # shared networks by closures (``prepared``), if given
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
         for s in scenario.sites:
@@ -116,6 +120,8 @@ class Transfers:
     # ----- routes ------------------------------------------------------------------
     def _build_network(self) -> Network:
         st = self.state
+        if self._networks is not None:
+            return self._networks(st.closed_sites(), st.closed_legs())
         return Network(self.scenario, self.specs, st.closed_sites(), st.closed_legs())
 
     def reroute(self) -> None:
@@ -338,6 +344,7 @@ class Transfers:
                 d.t_reg_start[ids] = now
                 d.t_registered[ids] = now
             self.registration_ends.append(d.t_registered[ids])
+            self.state.dirty = True  # rules read deliveries, occupancy and the backlog
         else:
             d.state[ids] = WAITING
             self.queue[site] = np.concatenate([self.queue[site], ids])
@@ -358,6 +365,7 @@ class Transfers:
         q = self.queue[site]
         self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
         self.present[site] -= len(ids)
+        self.state.dirty = True
         self.state.log(cause, NOBODY, site, len(ids))
 
     def repatriate(self) -> None:
@@ -382,3 +390,4 @@ class Transfers:
                 d.state[out] = RELEASED
                 d.t_released[out] = now
                 self.occupancy[sid] -= k
+                self.state.dirty = True

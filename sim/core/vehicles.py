@@ -54,6 +54,22 @@ class Vehicle:
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
         self.process = state.env.process(self.run())
+        state.idle_bound[self.process] = self.idle_bound
+
+    def idle_bound(self) -> bool:
+        """Whether a wake-up now would only find this idle vehicle nothing to do.
+
+        The same tests, in the same order, as the loop of ``run`` before it waits
+        again: not withdrawn, not grounded, not resting, and a dispatch at this
+        instant already found nothing for vehicles like it.
+        """
+        if self.state != IDLE:
+            return False  # e.g. waiting for beds to unload: it must look again
+        now = self.run_state.env.now
+        return (now < self.withdraw_at
+                and self.run_state.grounded_until.get(self.mode, 0.0) <= now
+                and self.rest_until <= now
+                and self.transfers.has_no_work(self))
 
     @property
     def p(self) -> dict[str, Any]:

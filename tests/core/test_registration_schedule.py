@@ -1,0 +1,40 @@
+"""The registration schedule equals the plain per-detainee FCFS rule it implements."""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import pytest
+
+from sim.common.dist import sample_many
+from sim.core.registration import RegistrationQueue
+from sim.scenario.schema import Scenario
+from tests.tiny_scenarios import one_leg, scenario
+
+
+def reference(queue: RegistrationQueue, service_h: list[float], arrival: float,
+              free: list[float]) -> list[tuple[float, float]]:
+    out = []
+    for s in service_h:
+        t = queue.next_open(max(arrival, free[0]))
+        heapq.heapreplace(free, t + s)
+        out.append((t, t + s))
+    return out
+
+
+@pytest.mark.parametrize(("hours", "start"), [(24.0, 0.0), (16.0, 6.0), (8.0, 22.0)])
+def test_batches_are_scheduled_first_come_first_served_within_shifts(
+    hours: float, start: float
+) -> None:
+    sc: Scenario = scenario(one_leg(n=5))
+    dist = sc.site("p").load_min_per_detainee  # any distribution of minutes will do
+    queue = RegistrationQueue(3, dist, np.random.default_rng(7), hours, start)
+    twin_rng = np.random.default_rng(7)
+    free = [0.0, 0.0, 0.0]
+    for arrival, n in [(1.0, 5), (1.5, 0), (2.25, 40), (30.0, 7)]:
+        starts, ends = queue.admit(arrival, n)
+        service = (sample_many(dist, twin_rng, n) / 60.0).tolist()
+        expected = reference(queue, service, arrival, free)
+        assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
+        assert starts.dtype == np.float64 and len(starts) == n
