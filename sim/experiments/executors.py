@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.common.processes import process_alive
 from sim.experiments.store import ExperimentError
 
 if TYPE_CHECKING:
@@ -143,22 +144,6 @@ def _ignore_sigint() -> None:
 PARENT_POLL_SECONDS = 0.5
 
 
-def _process_alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, killed but not yet reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): kill(pid, 0) is all we know
-
-
 def _watch_parent(parent_pid: int) -> None:
     """Exit this worker as soon as ``parent_pid`` (the process running the experiment) is gone.
 
@@ -173,7 +158,7 @@ def _watch_parent(parent_pid: int) -> None:
     import time
 
     def watch() -> None:
-        while _process_alive(parent_pid):
+        while process_alive(parent_pid):
             time.sleep(PARENT_POLL_SECONDS)
         os._exit(1)
 
