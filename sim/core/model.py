@@ -125,6 +125,7 @@ class Model:
         weather = self.scenario.escalation.weather
         if not STOP_WHEN_SETTLED or (weather is not None and weather.storms_per_week > 0):
             env.run(until=horizon)  # storms keep changing the fleet's state to the end
+            self._end_last_day()
             return
         midnight = 24.0
         while midnight < horizon:
@@ -134,6 +135,15 @@ class Model:
                 return
             midnight += 24.0
         env.run(until=horizon)
+        self._end_last_day()
+
+    def _end_last_day(self) -> None:
+        """The midnight at the horizon ends the last day like every other: the fleet's state
+        counts and that midnight's repatriation (the event loop stops before it)."""
+        st = self.state
+        st.env.jump_to(st.horizon)
+        self.fleet.count_states(round(st.horizon / 24.0) - 1)
+        self.transfers.repatriate()
 
     def settled(self) -> bool:
         """Whether nothing but the daily records and the fronts' status changes remains.
@@ -169,19 +179,19 @@ class Model:
         env, horizon = st.env, st.horizon
         changes = list(self.hazards.pending_status)
         self.hazards.pending_status.clear()
-        while midnight < horizon or changes:
+        while midnight <= horizon or changes:
             if changes and changes[0][0] < min(midnight, horizon):
                 t, level, sid = changes.pop(0)
-                env._now = t
+                env.jump_to(t)
                 self.hazards.set_status(sid, level)
                 continue
-            if midnight >= horizon:
+            if midnight > horizon:
                 break
-            env._now = midnight
+            env.jump_to(midnight)
             self.fleet.count_states(round(midnight / 24.0) - 1)
             self.transfers.repatriate()
             midnight += 24.0
-        env._now = horizon
+        env.jump_to(horizon)
 
     def finished(self) -> FinishedRun:
         """The run's records, for ``build_result`` (which copies what it changes)."""

@@ -64,6 +64,11 @@ class CountingEnvironment(simpy.Environment):
         self._grid_step = math.inf
         self._grid: GridChecks | None = None
 
+    def jump_to(self, hours: float) -> None:
+        """Set the clock to ``hours`` with no event: only for a settled run whose remaining
+        days are filled in directly (nothing is scheduled that could fall in between)."""
+        self._now = hours
+
     def start_grid(self, step: float, checks: GridChecks) -> None:
         """Run ``checks`` every ``step`` hours from ``now + step`` (the poll's next timeout)."""
         self._grid_step = step

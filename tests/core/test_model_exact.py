@@ -473,9 +473,10 @@ def test_fractional_repatriation_rate() -> None:
     check_conservation(res)
     released = res.detainees["released_hour"]
     days = np.sort(released[~np.isnan(released)]) / 24
-    # delivered on day 0; one released every second midnight from day 1 to day 11
-    assert res.kpis["released"] == 5
-    assert np.allclose(days, [2, 4, 6, 8, 10])
+    # delivered on day 0; one released every second midnight, up to the horizon's midnight
+    # (the end of day 11, which ends its day like every other midnight)
+    assert res.kpis["released"] == 6
+    assert np.allclose(days, [2, 4, 6, 8, 10, 12])
 
 
 def test_withdrawn_aircraft_utilization_at_most_one() -> None:
