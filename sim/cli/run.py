@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.helpers import check_out_dir, fail, guarded, print_kpis, scenario_path
+from sim.planning.gap import bound_gap, full_delivery_day, gap_line
 from sim.scenario.loader import ScenarioError
 
 
@@ -41,10 +42,12 @@ def run(
 
             for line in draw_run(out_dir):
                 typer.echo(line, err=True)
+    gap = bound_gap(s, [full_delivery_day(result.detainees["delivered_hour"])])
     if as_json:
-        typer.echo(json.dumps(result.kpis))
+        typer.echo(json.dumps({**result.kpis, "bound_gap": gap}))
     else:
         print_kpis(result.kpis, f"{s.name} (seed {seed})")
+        typer.echo(gap_line(gap) or "", nl=gap is not None)
         if out_dir is not None:
             typer.echo(f"results written to {out_dir}/")
 
