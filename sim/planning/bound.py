@@ -209,15 +209,15 @@ def build(opt: Optimistic, step: float, last: int,
         sites = {m.origin for m in opt.movements if m.vehicle == v.name}
         sites |= {m.dest for m in opt.movements if m.vehicle == v.name}
         sites |= {b for b, _ in supply}
-        for s in sites:
+        for site in sites:
             prev: int | None = None
             for t in range(last + 1):
                 w = lp.var()
-                terms = [(w, 1.0)] + outflow.get((v.name, s, t), [])
-                terms += [(a, -1.0) for a, _ in inflow.get((v.name, s, t), [])]
+                terms = [(w, 1.0)] + outflow.get((v.name, site, t), [])
+                terms += [(a, -1.0) for a, _ in inflow.get((v.name, site, t), [])]
                 if prev is not None:
                     terms.append((prev, -1.0))
-                lp.eq(terms, supply.get((s, t), 0.0))
+                lp.eq(terms, supply.get((site, t), 0.0))
                 prev = w
     for sid, s in opt.sites.items():
         if s.kind == "reception":
@@ -251,7 +251,11 @@ def loading_pads(net: TimeExpanded) -> None:
             per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, minutes / 60.0))
     for sid, per_step in per_site.items():
         pads = net.opt.sites[sid].pads
-        net.lp.cumulative(per_step, net.last, lambda t, p=pads: p * net.end_hours(t))
+
+        def work(t: int, pads: int = pads) -> float:
+            return pads * net.end_hours(t)
+
+        net.lp.cumulative(per_step, net.last, work)
 
 
 def vehicle_hours(net: TimeExpanded) -> None:
@@ -341,8 +345,11 @@ def intake(net: TimeExpanded) -> None:
         limit = net.opt.sites[sid].daily_intake_limit
         if limit is None:
             continue
-        net.lp.cumulative(per_step, net.last, lambda t, lim=float(limit): lim * math.ceil(
-            net.end_hours(t) / 24.0 - EPS))
+
+        def cleared(t: int, limit: float = float(limit)) -> float:
+            return limit * math.ceil(net.end_hours(t) / 24.0 - EPS)  # days begun
+
+        net.lp.cumulative(per_step, net.last, cleared)
 
 
 CONSTRAINTS: tuple[Callable[[TimeExpanded], None], ...] = (
