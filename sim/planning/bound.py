@@ -140,7 +140,7 @@ class Program:
             A_eq=matrix(self.eq_rows) if self.eq_rows else None,
             b_eq=self.eq_rhs or None,
             bounds=[(0.0, None if math.isinf(u) else u) for u in self.upper],
-            method="highs",
+            method="highs-ipm",
         )
         if res.status != 0:
             raise RuntimeError(f"the bound's linear program failed: {res.message}")

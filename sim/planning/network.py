@@ -286,8 +286,8 @@ def positioning_km(opt: Optimistic, mode: str, g: nx.DiGraph) -> dict[tuple[str,
 def movements(opt: Optimistic) -> list[Movement]:
     """Every loaded hop and empty positioning of every type (see the module doc).
 
-    Positioning is listed only between the sites a vehicle of the type can use:
-    its bases and the two ends of its loaded hops.
+    A vehicle is only ever at a base or at the end of a loaded hop, and flies empty
+    only to pick up, so positioning is listed from those sites to hop origins.
     """
     out: list[Movement] = []
     graphs: dict[str, nx.DiGraph] = {}
@@ -297,16 +297,18 @@ def movements(opt: Optimistic) -> list[Movement]:
         g = graphs.get(v.mode)
         if g is None:
             g = graphs[v.mode] = mode_graph(opt, v.mode)
-        used = {base for _, _, base in v.arrivals}
+        starts = {base for _, _, base in v.arrivals}
+        origins: set[str] = set()
         for origin, lim in opt.sites.items():
             if lim.kind not in ORIGIN_KINDS or origin not in opt.open_sites:
                 continue
             for dest, (hours, flight) in fastest_hops(opt, v, g, origin).items():
                 out.append(Movement(v.name, origin, dest, True, hours,
                                     hours + v.turnaround_hours, flight))
-                used.update((origin, dest))
+                origins.add(origin)
+                starts.add(dest)
         for (a, b), km in positioning_km(opt, v.mode, g).items():
-            if a in used and b in used:
+            if a in starts and b in origins:
                 out.append(Movement(v.name, a, b, False, km / v.speed_kmh, km / v.speed_kmh,
                                     km / v.speed_kmh))
     return out

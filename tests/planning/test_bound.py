@@ -197,9 +197,7 @@ def _day_reached(hours: np.ndarray, need: int) -> float | None:
     return float(done[need - 1]) / 24.0 if need <= len(done) else None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny(), st.integers(0, 10_000))
-def test_the_bound_is_never_later_than_a_run(data: dict[str, Any], seed: int) -> None:
+def _never_later(data: dict[str, Any], seed: int) -> None:
     try:
         s = scenario(data)
     except ScenarioError:
@@ -213,3 +211,17 @@ def test_the_bound_is_never_later_than_a_run(data: dict[str, Any], seed: int) ->
             assert day is not None and day <= reached + 1e-9, (f, day, reached)
     for d, most in enumerate(b.delivered_by_day):
         assert np.count_nonzero(hours <= 24.0 * (d + 1)) <= most + 1e-6, d
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny(), st.integers(0, 10_000))
+def test_the_bound_is_never_later_than_a_run(data: dict[str, Any], seed: int) -> None:
+    _never_later(data, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny(), st.integers(0, 10_000))
+def test_the_bound_is_never_later_than_a_run_in_300_scenarios(data: dict[str, Any],
+                                                              seed: int) -> None:
+    _never_later(data, seed)
