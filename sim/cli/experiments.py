@@ -20,7 +20,7 @@ import typer
 
 from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
 from sim.cli.tables import fitted_table
-from sim.planning.gap import bound_gap, gap_line
+from sim.planning.gap import bound_gap, gap_line, replication_full_days
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
@@ -148,9 +148,7 @@ def replicate_cmd(
     except ExperimentError as exc:
         _bad(exc)
         return
-    table = result.table
-    gap = bound_gap(s, [float(d) for d in table.values("completion_day")]
-                    if "completion_day" in table.names else [])
+    gap = bound_gap(s, replication_full_days(result.table))
     if as_json:
         typer.echo(json.dumps({**result.to_dict(), "bound_gap": gap}))
         return

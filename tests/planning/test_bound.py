@@ -13,7 +13,7 @@ from tiny_scenarios import DEG_KM, aircraft_type, leg, one_leg, prison, receptio
 
 import sim
 from sim.planning.bound import CONSTRAINTS, lower_bound
-from sim.planning.gap import bound_gap, full_delivery_day
+from sim.planning.gap import bound_gap, full_delivery_day, replication_full_days
 from sim.scenario.loader import ScenarioError
 
 QUICK = {"load_min_per_detainee": 0}
@@ -225,3 +225,15 @@ def test_the_bound_is_never_later_than_a_run(data: dict[str, Any], seed: int) ->
 def test_the_bound_is_never_later_than_a_run_in_300_scenarios(data: dict[str, Any],
                                                               seed: int) -> None:
     _never_later(data, seed)
+
+
+def test_replications_count_only_runs_that_delivered_everyone() -> None:
+    class Table:
+        names = ["completion_day", "escaped", "remaining"]
+        cols = {"completion_day": np.array([3.0, 2.0, np.nan]), "escaped": np.array([0.0, 4.0, 0.0]),
+                "remaining": np.array([0.0, 0.0, 5.0])}
+
+        def values(self, name: str) -> np.ndarray:
+            return self.cols[name]
+
+    assert replication_full_days(Table()) == [3.0, None, None]
