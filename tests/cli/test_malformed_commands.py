@@ -53,6 +53,12 @@ def _cases() -> list[Case]:
     add("run-unknown-option", ["run", TOY, "--nosuchoption"], "--nosuchoption")
     add("run-missing-file", ["run", "nosuch.yaml"], "nosuch.yaml")
     add("run-folder", ["run", "emptydir"], "emptydir")
+    # bound
+    add("bound-missing-file", ["bound", "nosuch.yaml"], "nosuch.yaml")
+    add("bound-set-unknown", ["bound", TOY, "--set", "nosuch=1"], "nosuch")
+    add("bound-set-no-equals", ["bound", TOY, "--set", "a.b.c"], "expected path=value")
+    add("bound-step-zero", ["bound", TOY, "--step-hours", "0"], "--step-hours")
+    add("bound-out-under-file", ["bound", TOY, "--out", "afile/sub"], "afile")
     add("unknown-command", ["nosuchcommand"], "nosuchcommand")
     add("validate-nothing", ["validate"], "Missing argument")
     add("validate-missing", ["validate", "nosuch.yaml"], "nosuch.yaml")
