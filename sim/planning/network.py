@@ -286,8 +286,9 @@ def positioning_km(opt: Optimistic, mode: str, g: nx.DiGraph) -> dict[tuple[str,
 def movements(opt: Optimistic) -> list[Movement]:
     """Every loaded hop and empty positioning of every type (see the module doc).
 
-    A vehicle is only ever at a base or at the end of a loaded hop, and flies empty
-    only to pick up, so positioning is listed from those sites to hop origins.
+    A vehicle is only ever at a base, at either end of a loaded hop (a diverted
+    flight brings it back to the origin) and flies empty only to pick up, so
+    positioning is listed from those sites to hop origins.
     """
     out: list[Movement] = []
     graphs: dict[str, nx.DiGraph] = {}
@@ -308,7 +309,7 @@ def movements(opt: Optimistic) -> list[Movement]:
                 origins.add(origin)
                 starts.add(dest)
         for (a, b), km in positioning_km(opt, v.mode, g).items():
-            if a in starts and b in origins:
+            if (a in starts or a in origins) and b in origins:
                 out.append(Movement(v.name, a, b, False, km / v.speed_kmh, km / v.speed_kmh,
                                     km / v.speed_kmh))
     return out
