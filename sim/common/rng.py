@@ -21,6 +21,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "breakouts",
     "registration",
     "turnaround",
+    "rules",
 )
 
 

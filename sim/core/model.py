@@ -60,7 +60,7 @@ class Model:
                                    self.fronts, self.xy, self.prepared.network)
         self.fleet = Fleet(scenario, self.state, self.transfers, self.params, self.streams)
         self.triggers = TriggerEngine(scenario, self.state, self.transfers, self.fleet,
-                                      self.params, self.fronts, self.proj)
+                                      self.params, self.fronts, self.proj, self.streams["rules"])
         self.hazards = Hazards(scenario, self.state, self.transfers, self.params, self.streams,
                                self.fronts, self.xy, self.triggers.evaluate)
         self.checks = CheckGrid(self.state, self.hazards, self.triggers)

@@ -222,7 +222,7 @@ def warnings(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     for i, trig in enumerate(s.triggers):
         for cond, path in _walk_conditions(trig.when, ("triggers", i, "when")):
-            if cond.day is not None and cond.day > s.horizon_days:
+            if isinstance(cond.day, (int, float)) and cond.day > s.horizon_days:
                 out.append(
                     (
                         (*path, "day"),

@@ -9,12 +9,12 @@ frozen and forbids unknown keys so typos are errors, not silent defaults.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.common.dist import Dist
-from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded
+from sim.common.dist import Dist, DistModel
+from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded, real
 
 Mode = Literal["rotary", "fixed_wing", "ground"]
 SiteKind = Literal["prison", "airfield", "refuel", "reception", "camp"]
@@ -247,8 +247,13 @@ class Escalation(Frozen):
 class Condition(Frozen):
     """Exactly one of the keys below (``all``/``any``/``not`` combine conditions)."""
 
-    day: Real | None = bounded(
-        -MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day reached (day 0 = start).", None
+    day: Annotated[Real, real(-MAX_HORIZON_DAYS, MAX_HORIZON_DAYS)] | DistModel | None = Field(
+        default=None,
+        description=(
+            "Day reached (day 0 = start): a number, or a distribution drawn once per run for an "
+            "uncertain date (e.g. {dist: triangular, low: 4, mode: 6, high: 9}). "
+            f"Range: {-MAX_HORIZON_DAYS:g}..{MAX_HORIZON_DAYS:g}."
+        ),
     )
     site: Ident | None = Field(default=None, description="With 'status': a site's status.")
     status: Status | None = Field(default=None, description="Status reached (or worse).")
@@ -295,8 +300,13 @@ class Condition(Frozen):
 
 class IntakeLimit(Frozen):
     site: Ident
-    per_day: Whole | None = bounded(
-        0, MAX_COUNT, "Detainees per day (null: no limit).", None, integer=True
+    per_day: Annotated[Whole, Field(strict=True, ge=0, le=MAX_COUNT)] | DistModel | None = Field(
+        default=None,
+        description=(
+            "Detainees per day (null: no limit): a whole number, or a distribution drawn when "
+            "the rule fires (an uncertain quota), rounded to a whole number. "
+            f"Range: 0..{MAX_COUNT:,}."
+        ),
     )
 
 
