@@ -56,7 +56,8 @@ def test_each_vehicle_type_validates_as_an_aircraft_type(name: str) -> None:
 def test_each_site_profile_validates_as_site_fields(name: str) -> None:
     values = lib.library().sites[name].values()
     site = Site.model_validate({"id": "x", "kind": "airfield", "lat": 0, "lon": 0, **values})
-    assert {k: getattr(site, k) for k in values} is not None
+    dumped = site.model_dump(mode="json")
+    assert {k: dumped[k] for k in values} == values  # the profile's values, not defaults
 
 
 def _raw_library() -> dict:
@@ -156,3 +157,18 @@ def test_the_baseline_uses_the_library_and_keeps_its_values() -> None:
     assert s.aircraft["bus"] == AircraftType.model_validate(
         {"mode": "ground", "seats": 45, "cruise_kmh": 50, "turnaround_min": 30,
          "crew_hours_per_day": 12, "rest_hours": 10})
+
+
+def test_a_child_file_overrides_one_field_of_a_type_its_base_took_from_the_library(
+        tmp_path: Path) -> None:
+    base = _scenario(tmp_path, "{extends: library.CH-47F}")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {base.name}\naircraft:\n  ch47: {{seats: 20}}\n", encoding="utf-8")
+    s = load_scenario(child)
+    assert s.aircraft["ch47"].seats == 20 and s.aircraft["ch47"].cruise_kmh == 240.0
+
+
+def test_the_library_page_lists_every_entry() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "library.md").read_text(encoding="utf-8")
+    for name in (*lib.library().vehicles, *lib.library().sites):
+        assert f"`{name}`" in page, name
