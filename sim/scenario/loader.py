@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import shipped
 from sim.scenario.checks import cross_check, warnings
+from sim.scenario.library import fill_from_library
 from sim.scenario.reading import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -443,7 +444,14 @@ def build(data: Any, warn: list[str] | None = None) -> Scenario:
     When ``data`` came from a file that ``extends`` others, or ``--set`` changed it
     (see ``load_scenario``), a problem located elsewhere says so: the cause may be
     the child file or the override, not the line it points at.
+
+    Aircraft types and sites that ``extends: library.NAME`` are first filled from the
+    library of planning factors (``sim.scenario.library``), in place.
     """
+    try:
+        fill_from_library(data)
+    except ScenarioError as exc:
+        raise ScenarioError([p + _context(data, p) for p in exc.problems]) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

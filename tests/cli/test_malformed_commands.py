@@ -128,6 +128,10 @@ def _cases() -> list[Case]:
     add("scenarios-copy-unknown", ["scenarios", "copy", "nosuch"], "unknown scenario")
     add("scenarios-copy-under-file", ["scenarios", "copy", "baseline", "afile/sub.yaml"], "afile")
     add("scenarios-copy-over-file", ["scenarios", "copy", "baseline", "afile.yaml"], "exists")
+    # types (the library of planning factors)
+    add("types-unknown", ["types", "CH47"], "unknown library type 'CH47'", "did you mean CH-47F")
+    add("types-extra-argument", ["types", "CH-47F", "extra"], "extra")
+    add("types-unknown-option", ["types", "--nosuchoption"], "--nosuchoption")
     return c
 
 
