@@ -52,7 +52,7 @@ def sensitivity_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Which inputs matter: Morris or Sobol indices, judged against replication noise."""
-    from sim.planning.runs import PlanningError
+    from sim.experiments.store import ExperimentError
     from sim.planning.sensitivity import DEFAULT_KPI, sensitivity
 
     if ranges is None:
@@ -72,7 +72,7 @@ def sensitivity_cmd(
             result = sensitivity(s, ranges, method=method, n=n, reps=reps,
                                  kpis=kpi or [DEFAULT_KPI], out=out, seed=seed, jobs=jobs,
                                  dask=dask, progress=progress, notice=_note)
-    except PlanningError as exc:
+    except ExperimentError as exc:
         fail([f"error: {exc}"])
         return
     except KeyboardInterrupt:
@@ -147,7 +147,7 @@ def discover_cmd(
 ) -> None:
     """Where the deadline fails: PRIM boxes over a sampled design, in plain words."""
     from sim.planning.discover import discover
-    from sim.planning.runs import PlanningError
+    from sim.experiments.store import ExperimentError
 
     s = _load(scenario, set_)
     if out is not None:
@@ -165,7 +165,7 @@ def discover_cmd(
                               from_store=from_store, out=out, seed=seed, jobs=jobs, dask=dask,
                               max_boxes=boxes, min_coverage=min_coverage, progress=progress,
                               notice=_note)
-    except PlanningError as exc:
+    except ExperimentError as exc:
         fail([f"error: {exc}"])
         return
     except KeyboardInterrupt:

@@ -32,6 +32,9 @@ import numpy as np
 DEFAULT_ALPHA = 0.05
 DEFAULT_MIN_MASS = 0.05
 DEFAULT_MIN_COVERAGE = 0.5
+MIN_EXTRA_COVERAGE = 0.1
+"""Share of all cases of interest a second or later box must hold (else it describes a few
+stragglers, not a region)."""
 DENSITY_TOLERANCE = 0.02
 """Density (a share) a simpler box may give up: the tolerance of box choice and release."""
 
@@ -180,7 +183,8 @@ def find_boxes(x: np.ndarray, y: np.ndarray, *, max_boxes: int = 2,
     """Up to ``max_boxes`` boxes by covering: each from the cases outside the earlier ones.
 
     A box is kept only if it is denser than the cases it was found in (it says
-    something the base rate does not).
+    something the base rate does not) and, after the first, holds at least
+    ``MIN_EXTRA_COVERAGE`` of all cases of interest.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -210,6 +214,8 @@ def find_boxes(x: np.ndarray, y: np.ndarray, *, max_boxes: int = 2,
         restricted = [j for j in range(x.shape[1])
                       if lower[j] > full_lo[j] or upper[j] < full_hi[j]]
         if not restricted or s.density <= traj[0].density + DENSITY_TOLERANCE:
+            break
+        if boxes and s.coverage < MIN_EXTRA_COVERAGE:
             break
         box = Box(lower=lower, upper=upper, coverage=s.coverage, density=s.density,
                   mass=s.mass, n=s.n, n_interest=int(round(s.density * s.n)),
