@@ -25,7 +25,7 @@ def _first_kpi(res: Results) -> tuple[str, dict[str, Any]]:
     results = res.summary.get("results")
     if not isinstance(results, dict) or not results:
         raise Skip("summary.json holds no sensitivity results")
-    kpi = res.kpi if res.kpi in results else next(iter(results))
+    kpi = res.kpi if res.kpi is not None and res.kpi in results else str(next(iter(results)))
     return kpi, results[kpi]
 
 

@@ -146,8 +146,8 @@ def discover_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Where the deadline fails: PRIM boxes over a sampled design, in plain words."""
-    from sim.planning.discover import discover
     from sim.experiments.store import ExperimentError
+    from sim.planning.discover import discover
 
     s = _load(scenario, set_)
     if out is not None:

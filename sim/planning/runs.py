@@ -184,6 +184,6 @@ def run_design(base: Scenario, points: list[dict[str, Any]], *, reps: int, seed:
         by_key: dict[str, dict[int, dict[str, Any]]] = {}
         for k in unique:
             by_key[k] = {sd: flatten_kpis(kp) for sd, kp in store.rows(k)}
-    kpis = [[by_key[k][sd] for sd in seeds] for k in keys]
-    return DesignRuns(points=points, seeds=seeds, kpis=kpis, store_path=store_path, ran=ran,
+    per_run = [[by_key[k][sd] for sd in seeds] for k in keys]
+    return DesignRuns(points=points, seeds=seeds, kpis=per_run, store_path=store_path, ran=ran,
                       skipped=skipped, horizon_days=base.horizon_days)

@@ -129,7 +129,7 @@ def _analyse_morris(ranges: Ranges, x: np.ndarray, y: np.ndarray, seed: int,
     ee = morris_effects(x, y, k)
     n_traj = ee.shape[0]
     reps = y.shape[1]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, inp in enumerate(ranges.inputs):
         mu_star = float(res["mu_star"][i])
         conf = float(res["mu_star_conf"][i])
@@ -147,7 +147,7 @@ def _analyse_morris(ranges: Ranges, x: np.ndarray, y: np.ndarray, seed: int,
             "sigma": float(res["sigma"][i]), "noise_floor": floor,
             "real": None if floor is None else bool(mu_star > floor),
         })
-    rows.sort(key=lambda r: -r["mu_star"])
+    rows.sort(key=lambda r: -float(r["mu_star"]))
     return rows
 
 
@@ -163,7 +163,7 @@ def _analyse_sobol(ranges: Ranges, y: np.ndarray, seed: int,
                                     num_resamples=BOOTSTRAP_RESAMPLES, conf_level=CONFIDENCE,
                                     seed=seed)
     share = noise.get("mean_noise_share")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, inp in enumerate(ranges.inputs):
         s1, s1c = float(res["S1"][i]), float(res["S1_conf"][i])
         st, stc = float(res["ST"][i]), float(res["ST_conf"][i])
@@ -172,7 +172,7 @@ def _analyse_sobol(ranges: Ranges, y: np.ndarray, seed: int,
             "S1_ci_high": s1 + s1c, "ST": st, "ST_ci_low": st - stc, "ST_ci_high": st + stc,
             "noise_floor": share, "real": None if share is None else bool(st > share),
         })
-    rows.sort(key=lambda r: -r["ST"])
+    rows.sort(key=lambda r: -float(r["ST"]))
     return rows
 
 

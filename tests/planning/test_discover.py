@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim.experiments.store import ExperimentError
 from sim.planning.discover import discover
 from sim.planning.prim import choose, find_boxes, peel
-from sim.experiments.store import ExperimentError
 from tests.exit2 import refusal_problems
 from tests.tiny_scenarios import one_leg, scenario
 
@@ -159,3 +159,28 @@ def test_shipped_ranges_file_is_valid_for_the_baseline() -> None:
                     sim.load_scenario("baseline"))
     assert 6 <= len(r.inputs) <= 8
     assert r.paths[0] == "fleet.ch47.count" and r.inputs[0].integer
+
+
+def test_report_and_figures_of_planning_folders(tmp_path: Path) -> None:
+    from sim.planning.sensitivity import sensitivity
+    from viz import figures
+    from viz.report import build_html
+    from viz.results import Results
+
+    rf = tmp_path / "ranges.yaml"
+    rf.write_text(RANGES)
+    sens, disc = tmp_path / "sens", tmp_path / "disc"
+    sensitivity(tiny(), rf, method="morris", n=4, reps=2, kpis=["done_day"], out=sens,
+                evaluate=wall)
+    discover(tiny(), rf, kpi="done_day", threshold=7, samples=100, out=disc, evaluate=wall)
+    for folder, kind, names in ((sens, "sensitivity", {"tornado", "output_vs_inputs"}),
+                                (disc, "discovery", {"discovery"})):
+        res = Results(folder)
+        assert res.kind == kind
+        drawn = {r.spec.name for r in figures.render(res) if r.figure is not None}
+        assert drawn == names
+        page = build_html(folder)
+        assert all(f"{n}" in page for n in ("data:image/png",))
+        assert page.count("<figure>") == len(names)
+    assert "this box holds" in build_html(disc)
+    assert "matters" in build_html(sens) and "beds" in build_html(sens)

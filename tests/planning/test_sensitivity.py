@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.planning.ranges import load_ranges
 from sim.experiments.store import ExperimentError
+from sim.planning.ranges import load_ranges
 from sim.planning.sensitivity import _noise, describe, morris_effects, sensitivity
 from sim.scenario.reading import ScenarioError
 from tests.tiny_scenarios import one_leg, scenario
