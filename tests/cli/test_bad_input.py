@@ -19,6 +19,7 @@ from sim.scenario.loader import ScenarioError, load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(
     p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
+    and p.parent.name != "ranges"  # ranges files (scenarios/ranges/) are no scenarios
 )
 KPI_NAMES = (
     "scenario", "seed", "detainees_total", "delivered", "registered", "escaped", "remaining",

@@ -132,6 +132,20 @@ def _cases() -> list[Case]:
     add("types-unknown", ["types", "CH47"], "unknown library type 'CH47'", "did you mean CH-47F")
     add("types-extra-argument", ["types", "CH-47F", "extra"], "extra")
     add("types-unknown-option", ["types", "--nosuchoption"], "--nosuchoption")
+    # sensitivity / discover (planning answers)
+    add("sensitivity-no-ranges", ["sensitivity", TOY, "--out", "p1"], "--ranges")
+    add("sensitivity-no-out", ["sensitivity", TOY, "--ranges", "nosuch.yaml"], "--out")
+    add("sensitivity-ranges-missing", ["sensitivity", TOY, "--ranges", "nosuch.yaml", "--out",
+                                       "p2"], "nosuch.yaml")
+    add("sensitivity-ranges-device", ["sensitivity", TOY, "--ranges", "/dev/zero", "--out",
+                                      "p3"], "/dev/zero")
+    add("sensitivity-ranges-not-ranges", ["sensitivity", TOY, "--ranges", "afile", "--out",
+                                          "p4"], "afile")
+    add("discover-no-failure", ["discover", TOY, "--ranges", "nosuch.yaml"], "--threshold")
+    add("discover-from-store-missing", ["discover", TOY, "--from-store", "nosuch", "--kpi",
+                                        "completion_day", "--threshold", "1"], "nosuch")
+    add("discover-threshold-text", ["discover", TOY, "--kpi", "completion_day", "--threshold",
+                                    "soon"], "--threshold")
     return c
 
 

@@ -10,8 +10,9 @@ from tiny_scenarios import check_conservation
 import sim
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted(
+SCENARIOS = sorted(  # exercise questions and ranges files (scenarios/ranges/) are no scenarios
     p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
+    and p.parent.name != "ranges"
 )
 
 
