@@ -202,3 +202,53 @@ def test_triangular_and_normal_inputs_map_quantiles_into_their_range(tmp_path: P
     assert tri.value(0.2) == pytest.approx(120.0)  # the mode sits at F = 20/100
     assert nor.value(0.5) == pytest.approx(40.0)
     assert np.all(np.diff(nor.from_unit(u)) >= 0)
+
+
+def _count(store: Path) -> int:
+    try:
+        con = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_cli_sensitivity_survives_sigkill_and_resumes_to_the_same_indices(
+        tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    sc = tmp_path / "tiny.yaml"
+    sc.write_text(yaml.safe_dump(one_leg(n=60, count=2, seats=10, horizon_days=10,
+                                         reception_kw={"beds": 5000})))
+    rf = ranges_file(tmp_path, f"fleet.h.count: {{low: 1, high: 3}}\n{B}: {{low: 10, high: 70}}\n")
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    args = [sys.executable, "-m", "sim", "sensitivity", str(sc), "--ranges", str(rf), "-n", "6",
+            "--reps", "3", "--json"]
+    proc = subprocess.Popen([*args, "--jobs", "2", "--out", str(killed)], cwd=root,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    store = killed / "results.sqlite"
+    deadline = time.time() + 120
+    while _count(store) < 3 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = _count(store)
+    assert partial >= 3
+    done = subprocess.run([*args, "--jobs", "2", "--out", str(killed)], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    resumed = json.loads(done.stdout)
+    assert resumed["skipped"] == partial and resumed["ran"] > 0  # killed part-way
+    fresh = subprocess.run([*args, "--jobs", "1", "--out", str(clean)], cwd=root,
+                           capture_output=True, text=True, timeout=300, check=True)
+    assert resumed["results"] == json.loads(fresh.stdout)["results"]
