@@ -184,3 +184,22 @@ def test_report_and_figures_of_planning_folders(tmp_path: Path) -> None:
         assert page.count("<figure>") == len(names)
     assert "this box holds" in build_html(disc)
     assert "matters" in build_html(sens) and "beds" in build_html(sens)
+
+
+def test_plot_kpi_picks_the_kpi_of_a_sensitivity_folder(tmp_path: Path) -> None:
+    from sim.planning.sensitivity import sensitivity
+
+    def two(pt: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        return {"first": float(pt.get(A, 0)), "second": float(pt.get(B, 0))}
+
+    rf = tmp_path / "ranges.yaml"
+    rf.write_text(RANGES)
+    sens = tmp_path / "sens"
+    sensitivity(tiny(), rf, n=4, reps=1, kpis=["first", "second"], out=sens, evaluate=two)
+    proc = dtsim("plot", str(sens), "--kpi", "second")
+    assert proc.returncode == 0, proc.stderr
+    from viz.planning import _first_kpi
+    from viz.results import Results
+
+    assert _first_kpi(Results(sens, kpi="second"))[0] == "second"
+    assert _first_kpi(Results(sens))[0] == "first"
