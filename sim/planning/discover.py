@@ -261,6 +261,9 @@ def discover(scenario: Scenario | str | Path, ranges: Ranges | str | Path | None
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_out(out_path)
+        if from_store is not None and out_path.resolve() == Path(from_store).resolve():
+            raise PlanningError(f"--out {out}: the folder of --from-store; its summary would "
+                                "be replaced: choose another --out folder")
     t0 = time.perf_counter()
     ran = skipped = 0
     if from_store is not None:

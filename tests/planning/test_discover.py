@@ -98,6 +98,11 @@ def test_discover_over_a_latin_hypercube(tmp_path: Path) -> None:
     again = discover(tiny(), kpi="done_day", threshold=7, from_store=tmp_path / "out",
                      evaluate=wall)
     assert again.ran == 0 and again.to_dict()["boxes"][0]["limits"].keys() == {A, B}
+    before = (tmp_path / "out" / "summary.json").read_bytes()
+    with pytest.raises(ExperimentError, match="the folder of --from-store"):
+        discover(tiny(), kpi="done_day", threshold=3, from_store=tmp_path / "out",
+                 out=tmp_path / "out", evaluate=wall)
+    assert (tmp_path / "out" / "summary.json").read_bytes() == before
 
 
 def test_discover_refuses_bad_arguments(tmp_path: Path) -> None:
