@@ -23,6 +23,7 @@ from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
 from sim.core.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
 from sim.core.dispatch import Candidate, Policy, make_policy
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
+from sim.core.nowork import NoWork, WorkKey
 from sim.core.registration import RegistrationQueue
 from sim.core.state import RunState
 from sim.scenario.network import Hop, ModeSpec, Network
@@ -30,7 +31,6 @@ from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
 OVERRUN = SiteStatus.OVERRUN
-WorkKey = tuple[str, float, "str | None"]
 NetworkSource = Callable[[frozenset[str], dict[str, frozenset[str]]], Network]
 
 
@@ -101,11 +101,9 @@ class Transfers:
         self.policy: Policy = make_policy(scenario.dispatch)
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
-        # Dispatch's "nothing to do" answers, valid while neither the clock nor the state
-        # moves (see ``has_no_work``): a wake-up of many idle vehicles stays linear.
-        self._no_work: set[WorkKey] = set()
-        self._no_work_version = -1  # the RunState.version and clock the answers hold for
-        self._no_work_now = -1.0
+        # Dispatch's "nothing to do" answers (see ``has_no_work``): a wake-up of many idle
+        # vehicles costs only those that may act on the change.
+        self.no_work = NoWork(self)
         self._networks = networks  # shared networks by closures (``prepared``), if given
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
@@ -175,12 +173,24 @@ class Transfers:
         road) location (its ``WorkKey``, recorded by ``dispatch``), and on the shared state.
         Claims only remove work, and every change that can add work moves
         ``RunState.version`` (``notify``, ``touch``), so a "no candidates" answer holds for
-        all such vehicles until the clock or the version moves.
+        all such vehicles until the clock or the version moves (or, for the changes at one
+        node that ``Transfers`` reports to ``NoWork``, until that node can be served).
         """
+        return self.no_work.holds(self._work_key(v), self.env.now, same_day=False)
+
+    def no_work_today(self, v: Tasked) -> bool:
+        """``has_no_work``, also counting an answer found earlier today: for idle vehicles.
+
+        Within a day a dispatch's candidates change only with the state (the daily
+        intake clearances change with the day), so an idle vehicle need not wake for
+        a change that gives vehicles like it nothing to do (``NoWork``).
+        """
+        return self.no_work.holds(self._work_key(v), self.env.now, same_day=True)
+
+    @staticmethod
+    def _work_key(v: Tasked) -> WorkKey:
         mode = v.mode
-        return (self._no_work_now == self.env.now
-                and self._no_work_version == self.state.version
-                and (mode, v.range_km, v.location if mode == "ground" else None) in self._no_work)
+        return (mode, v.range_km, v.location if mode == "ground" else None)
 
     def dispatch(self, v: Tasked) -> Mission | None:
         """Choose and claim a batch for ``v``, or None if nothing it can do now."""
@@ -188,9 +198,6 @@ class Transfers:
         now = st.env.now
         if now >= st.horizon or self.has_no_work(v):
             return None
-        if self._no_work_version != st.version or self._no_work_now != now:
-            self._no_work.clear()
-            self._no_work_version, self._no_work_now = st.version, now
         rng_km = v.range_km
         seats = int(v.p["seats"])
         cands: list[Candidate] = []
@@ -227,7 +234,7 @@ class Transfers:
                                    min(int(status[site]), 1), front_km, pos))
             hops[site] = hop
         if not cands:
-            self._no_work.add((v.mode, v.range_km, v.location if v.mode == "ground" else None))
+            self.no_work.remember(self._work_key(v), now)
             return None
         choice = policy.choose(cands)
         hop = hops[choice.site]
@@ -281,6 +288,7 @@ class Transfers:
             self.cleared[(mission.hop.dest, mission.cleared_day)] -= n
         mission.reserved -= n
         self.state.touch()  # capacity freed at the destination
+        self.no_work.freed(mission.hop.dest)
 
     def still_here(self, ids: np.ndarray) -> np.ndarray:
         """Those of ``ids`` still held or waiting (not escaped meanwhile)."""
@@ -296,6 +304,7 @@ class Transfers:
             self.queue[origin] = np.concatenate([back, self.queue[origin]])
         self._unclaim(mission, mission.reserved)
         self.state.notify()
+        self.no_work.queued(origin)
 
     def return_to(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """Detainees flown back to where they were picked up (the destination was lost)."""
@@ -308,6 +317,7 @@ class Transfers:
         if self.state.status[site] == OVERRUN:
             self.escape(ids, site, EventKind.OVERRUN_ESCAPE)
         self.state.notify()
+        self.no_work.queued(site)
 
     def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """``ids`` are on board at ``site``; places claimed for the rest are given back."""
@@ -321,6 +331,7 @@ class Transfers:
         self._unclaim(mission, unused)
         if self.kind[site] == "airfield" and unused >= 0:
             self.state.notify()  # holding space freed
+            self.no_work.freed(site)
 
     def drop_off(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """``ids`` are handed over at ``site``: delivered at a reception, else wait there."""
@@ -350,6 +361,7 @@ class Transfers:
             self.queue[site] = np.concatenate([self.queue[site], ids])
             self.present[site] += n
             self.state.notify()  # new work at a transfer node (a reception delivery creates none)
+            self.no_work.queued(site)
 
     def held_at(self, site: str) -> np.ndarray:
         """Ids of the detainees held or waiting at ``site`` now."""

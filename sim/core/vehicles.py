@@ -60,8 +60,8 @@ class Vehicle:
         """Whether a wake-up now would only find this idle vehicle nothing to do.
 
         The same tests, in the same order, as the loop of ``run`` before it waits
-        again: not withdrawn, not grounded, not resting, and a dispatch at this
-        instant already found nothing for vehicles like it.
+        again: not withdrawn, not grounded, not resting, and a dispatch earlier today
+        already found nothing for vehicles like it and nothing they could act on changed.
         """
         if self.state != IDLE:
             return False  # e.g. waiting for beds to unload: it must look again
@@ -69,7 +69,7 @@ class Vehicle:
         return (now < self.withdraw_at
                 and self.run_state.grounded_until.get(self.mode, 0.0) <= now
                 and self.rest_until <= now
-                and self.transfers.has_no_work(self))
+                and self.transfers.no_work_today(self))
 
     @property
     def p(self) -> dict[str, Any]:
@@ -107,7 +107,7 @@ class Vehicle:
                 yield env.timeout(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
-            mission = None if tr.has_no_work(self) else tr.dispatch(self)
+            mission = None if tr.no_work_today(self) else tr.dispatch(self)
             if mission is None:
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
