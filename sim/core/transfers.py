@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-import simpy
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
@@ -24,6 +23,7 @@ from sim.core.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WA
 from sim.core.dispatch import Candidate, Policy, make_policy
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
 from sim.core.nowork import NoWork, WorkKey
+from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
 from sim.core.state import RunState
 from sim.scenario.network import Hop, ModeSpec, Network
@@ -86,7 +86,7 @@ class Transfers:
         self.kind = state.kind
         self.d = Detainees(scenario, self.site_index)
         self.total = self.d.n
-        self.pads = {s.id: simpy.Resource(env, capacity=s.pads) for s in scenario.sites}
+        self.pads = {s.id: Pads(env, s.pads) for s in scenario.sites}
         self.queue: dict[str, np.ndarray] = {
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
         }
