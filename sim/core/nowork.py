@@ -39,6 +39,9 @@ class NoWork:
         self.transfers = transfers
         self.state = transfers.state
         self.answers: dict[WorkKey, tuple[float, int]] = {}  # key -> (hours, version)
+        # key -> (hours, version) at which a reported change was found to matter: asked
+        # again then, the answer is the same (claims in between only remove work)
+        self.ended: dict[WorkKey, tuple[float, int]] = {}
         # version reached by a reported change -> (node queued at, destination freed)
         self.changes: dict[int, tuple[str | None, str | None]] = {}
 
@@ -77,7 +80,7 @@ class NoWork:
         current = self.state.version
         if version == current:
             return True
-        if current - version > MAX_CHANGES:
+        if current - version > MAX_CHANGES or self.ended.get(key) == (now, current):
             return False
         sites: set[str] = set()
         dests: set[str] = set()
@@ -98,6 +101,7 @@ class NoWork:
                 if any(h.dest in dests for h in per_mode.get(mode, ())):
                     sites.add(origin)
         if any(self._servable(site, key) for site in sites):
+            self.ended[key] = (now, current)
             return False
         self.answers[key] = (found_at, current)
         return True

@@ -124,6 +124,7 @@ class Network:
         # is full or closed (another reception, another airfield).
         self.next_hops = self._next_hops()
         self._ground_dist: dict[str, dict[str, float]] = {}
+        self._positioning: dict[tuple[str, str, str], float | None] = {}
 
     def _hops_from(self, origin: str, mode: str, spec: ModeSpec) -> list[Hop]:
         """Fastest hop from ``origin`` to every reachable destination by ``mode``."""
@@ -227,7 +228,19 @@ class Network:
         return path if path and self.kind[path[-1].dest] == "reception" else []
 
     def positioning_km(self, mode: str, a: str, b: str) -> float | None:
-        """Empty-positioning distance a->b: direct for aircraft, by road for ground."""
+        """Empty-positioning distance a->b: direct for aircraft, by road for ground.
+
+        Asked for every candidate of every dispatch and every empty flight: memoised
+        (the network does not change once built).
+        """
+        key = (mode, a, b)
+        try:
+            return self._positioning[key]
+        except KeyError:
+            km = self._positioning[key] = self._positioning_km(mode, a, b)
+            return km
+
+    def _positioning_km(self, mode: str, a: str, b: str) -> float | None:
         if a == b:
             return 0.0
         if mode != "ground":
