@@ -19,12 +19,13 @@ that makes work without going through ``Transfers`` must call ``RunState.notify`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+import numpy as np
 
 from sim.common.vocabulary import SiteStatus
-
-if TYPE_CHECKING:
-    from sim.core.transfers import Transfers
+from sim.core.state import RunState
+from sim.scenario.network import Network
 
 WorkKey = tuple[str, float, "str | None"]  # mode, range (km), location (by road only)
 
@@ -32,10 +33,20 @@ WorkKey = tuple[str, float, "str | None"]  # mode, range (km), location (by road
 MAX_CHANGES = 64
 
 
-class NoWork:
-    """Per ``WorkKey``: the day and state version at which a dispatch found nothing."""
+class Queues(Protocol):
+    """What the answers are checked against: ``Transfers``'s queues, routes and capacity."""
 
-    def __init__(self, transfers: Transfers) -> None:
+    state: RunState
+    queue: dict[str, np.ndarray]
+    network: Network
+
+    def capacity(self, site: str) -> float: ...
+
+
+class NoWork:
+    """Per ``WorkKey``: the time and state version at which a dispatch found nothing."""
+
+    def __init__(self, transfers: Queues) -> None:
         self.transfers = transfers
         self.state = transfers.state
         self.answers: dict[WorkKey, tuple[float, int]] = {}  # key -> (hours, version)
