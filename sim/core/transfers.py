@@ -198,7 +198,6 @@ class Transfers:
             self._no_work.clear()
             self._no_work_version, self._no_work_now = st.version, now
         rng_km = v.range_km
-        seats = v.sortie_places  # the seats, unless a load or overload factor is set
         cands: list[Candidate] = []
         hops = {}
         policy = self.policy
@@ -241,7 +240,8 @@ class Transfers:
         if not v.crew_allows(est):
             return None
         cap = self.capacity(hop.dest)
-        n = int(min(seats, choice.waiting, cap))
+        # the sortie's places: the seats, unless a load or overload factor is set
+        n = int(min(v.sortie_places, choice.waiting, cap))
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
         ids = self._take(choice.site, n)

@@ -59,7 +59,7 @@ class Vehicle:
         self.day_hours: dict[int, float] = {}
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
-        self.load_share = self._draw_load_share()  # of the next sortie's places
+        self._load_share: float | None = None  # of this sortie's places, drawn when claimed
         self.process = state.env.process(self.run())
         state.idle_bound[self.process] = self.idle_bound
 
@@ -88,20 +88,20 @@ class Vehicle:
             return math.inf
         return float(self.streams["failures"].exponential(mtbf))
 
-    def _draw_load_share(self) -> float:
-        """The share (0..1) of its places the next sortie fills (``load_factor``)."""
-        return min(1.0, sample(self.p["load_factor"], self.streams["load_factor"]))
-
     @property
     def sortie_places(self) -> int:
         """People the current sortie may carry: seats x overload factor x load share.
 
-        Rounded down, and at least one. With the defaults (no overload, a load factor
-        of 1) it is exactly the seats.
+        The load share (``load_factor``, at most 1) is drawn when the dispatcher first asks
+        for a sortie's places, as it claims a batch, and holds until the sortie ends; a
+        rule's change of the factor applies from the next sortie. Rounded down, and at
+        least one. With the defaults (no overload, a load factor of 1) it is the seats.
         """
         p = self.p
+        if self._load_share is None:
+            self._load_share = min(1.0, sample(p["load_factor"], self.streams["load_factor"]))
         places = math.floor(p["seats"] * p["overload_factor"] + 1e-9)
-        return max(1, math.floor(places * self.load_share + 1e-9))
+        return max(1, math.floor(places * self._load_share + 1e-9))
 
     def min_load(self) -> int:
         """People the sortie waits for at its pickup: ``min_load_fraction`` of the seats
@@ -156,7 +156,7 @@ class Vehicle:
             t0 = env.now
             yield from self.fly(mission)
             self.busy_hours += env.now - t0
-            self.load_share = self._draw_load_share()
+            self._load_share = None  # the next sortie draws its own
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE
                 st.log(EventKind.FAILURE, self.name, self.location, 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.common.dist import Dist
 from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded
@@ -217,16 +217,16 @@ class AircraftType(Frozen):
         0, MAX_HOURS, "Longest wait at a pickup for the minimum load, hours.", 2.0
     )
 
-    @model_validator(mode="after")
-    def _load_share(self) -> AircraftType:
-        lf = self.load_factor
+    @field_validator("load_factor")
+    @classmethod
+    def _load_share(cls, lf: Dist) -> Dist:
         value = lf if isinstance(lf, (int, float)) else getattr(lf, "value", None)
         if value is not None and not 0 < value <= 1:
             raise ValueError(
                 f"load_factor {value:g} is a share of the places: above 0 up to 1 "
                 "(overload_factor carries more than the seats)"
             )
-        return self
+        return lf
 
 
 class FleetEntry(Frozen):
