@@ -215,6 +215,24 @@ def test_the_maximum_wait_sends_the_sortie_with_whoever_is_there() -> None:
     assert res.kpis["delivered"] == 30
 
 
+def test_a_waiting_sortie_takes_no_one_on_after_its_intake_day() -> None:
+    """A batch cleared against ``r``'s intake of day 0 takes on no one on day 1.
+
+    The helicopter's crew may fly 2 h a day, so it rests after each trip: it drops 10 at
+    ``a`` at 1.25 (day 0), at 26.25 (day 1: fly to ``p`` 24 -> 25, load, fly, unload) and
+    at 50.25 (day 2). The plane, tasked at 1.25 with 10 cleared for day 0 and waiting up
+    to 30 h for 30, does not take on the 10 of day 1: it loads its 10 at 31.25.
+    """
+    data = _staging(max_wait=30.0)
+    data["horizon_days"] = 3
+    data["sites"][2]["daily_intake_limit"] = 100
+    data["aircraft"]["h"]["crew_hours_per_day"] = 2
+    res = run(data)
+    assert times(res, EventKind.UNLOAD, "h-01") == approx([1.25, 26.25, 50.25])
+    first = events(res, EventKind.LOAD, "f-01")[0]
+    assert (first.time, first.n) == (pytest.approx(31.25), 10)
+
+
 # ----- positioning within range ---------------------------------------------------------
 def _refuel_route(range_km: float, horizon_days: int = 1, **top: Any) -> dict[str, Any]:
     """``p`` (lat 2, 40 held) - refuel point ``f`` (lat 1) - ``r`` (lat 0); 20-seat helicopter.
