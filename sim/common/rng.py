@@ -22,6 +22,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "registration",
     "turnaround",
     "rules",
+    "ground_time",
+    "load_factor",
 )
 
 

@@ -62,6 +62,9 @@ class Tasked(Protocol):
     @property
     def p(self) -> dict[str, Any]: ...
 
+    @property
+    def sortie_places(self) -> int: ...
+
     def crew_allows(self, hours: float) -> bool: ...
 
 
@@ -87,6 +90,9 @@ class Transfers:
         self.d = Detainees(scenario, self.site_index)
         self.total = self.d.n
         self.pads = {s.id: simpy.Resource(env, capacity=s.pads) for s in scenario.sites}
+        # fixed-wing parking, where a site limits it (``Site.ramp_spaces``)
+        self.ramps = {s.id: simpy.Resource(env, capacity=s.ramp_spaces)
+                      for s in scenario.sites if s.ramp_spaces is not None}
         self.queue: dict[str, np.ndarray] = {
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
         }
@@ -192,7 +198,6 @@ class Transfers:
             self._no_work.clear()
             self._no_work_version, self._no_work_now = st.version, now
         rng_km = v.range_km
-        seats = int(v.p["seats"])
         cands: list[Candidate] = []
         hops = {}
         policy = self.policy
@@ -235,16 +240,11 @@ class Transfers:
         if not v.crew_allows(est):
             return None
         cap = self.capacity(hop.dest)
-        n = int(min(seats, choice.waiting, cap))
+        # the sortie's places: the seats, unless a load or overload factor is set
+        n = int(min(v.sortie_places, choice.waiting, cap))
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
-        q = self.queue[choice.site]
-        if need_risk:
-            order = np.argsort(self.d.category[q], kind="stable")
-            ids = q[order[:n]]
-            self.queue[choice.site] = q[np.sort(order[n:])]
-        else:
-            ids, self.queue[choice.site] = q[:n], q[n:]
+        ids = self._take(choice.site, n)
         self.inbound[hop.dest] += n
         cleared_day = None
         if self.kind[hop.dest] == "reception":
@@ -253,6 +253,39 @@ class Transfers:
             self.cleared[key] = self.cleared.get(key, 0) + n
         st.log(EventKind.DISPATCH, v.name, choice.site, n)
         return Mission(hop, ids, n, cleared_day)
+
+    def _take(self, site: str, n: int) -> np.ndarray:
+        """Take the first ``n`` of ``site``'s queue (the most dangerous first under
+        ``highest_risk_first``) for a claim."""
+        q = self.queue[site]
+        if self.policy.name == "highest_risk_first":
+            order = np.argsort(self.d.category[q], kind="stable")
+            self.queue[site] = q[np.sort(order[n:])]
+            return q[order[:n]]
+        self.queue[site] = q[n:]
+        return q[:n]
+
+    def top_up(self, mission: Mission, k: int) -> int:
+        """Claim up to ``k`` more of those waiting at the mission's origin; how many.
+
+        A sortie waiting at its pickup for its minimum load takes on those who come to
+        wait there, as far as its destination has room. A claim counts against one day's
+        intake clearance at a reception, so none is added once that day is over.
+        """
+        origin, dest = mission.hop.origin, mission.hop.dest
+        if k <= 0 or len(self.queue[origin]) == 0:
+            return 0
+        if mission.cleared_day is not None and mission.cleared_day != int(self.env.now // 24):
+            return 0
+        n = int(min(k, len(self.queue[origin]), self.capacity(dest)))
+        if n <= 0:
+            return 0
+        mission.ids = np.concatenate([mission.ids, self._take(origin, n)])
+        mission.reserved += n
+        self.inbound[dest] += n
+        if mission.cleared_day is not None:
+            self.cleared[(dest, mission.cleared_day)] += n
+        return n
 
     def set_policy(self, name: str) -> bool:
         """Switch the dispatch policy; False if it is already in force (it keeps its state)."""

@@ -20,6 +20,8 @@ SITE_FIELDS = frozenset(
         "beds",
         "daily_intake_limit",
         "repatriation_per_day",
+        "pickup_stop_min",
+        "dropoff_stop_min",
     }
 )
 AIRCRAFT_FIELDS = frozenset(
@@ -33,6 +35,12 @@ AIRCRAFT_FIELDS = frozenset(
         "rest_hours",
         "mtbf_flight_hours",
         "flight_time_cv",
+        "pickup_stop_min",
+        "dropoff_stop_min",
+        "load_factor",
+        "overload_factor",
+        "min_load_fraction",
+        "max_load_wait_hours",
     }
 )
 ESCALATION_FIELDS = frozenset({"threatened_load_factor", "breakout.hazard_per_day"})

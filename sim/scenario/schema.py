@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.common.dist import Dist, DistModel
 from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded, real
@@ -88,7 +88,9 @@ class Site(Frozen):
     name: str | None = Field(default=None, description="Display name.")
     lat: Real = bounded(-90, 90, "Latitude, decimal degrees.")
     lon: Real = bounded(-180, 180, "Longitude, decimal degrees.")
-    pads: Whole = bounded(1, 10_000, "Vehicles on the ground at once.", 2, integer=True)
+    pads: Whole = bounded(
+        1, 10_000, "Vehicles loading or unloading at once (pads, loading slots).", 2, integer=True
+    )
     detainees: dict[str, Count] = Field(
         default_factory=dict,
         description=f"Population by risk category (prison, camp); each 0..{MAX_COUNT:,}.",
@@ -113,6 +115,22 @@ class Site(Frozen):
         0, MAX_COUNT, "Registered detainees released from a reception per day.", 0.0
     )
     open: bool = Field(default=True, description="Closed sites take no pickups or deliveries.")
+    pickup_stop_min: Dist | None = Field(
+        default=None,
+        description="Fixed ground time per pickup landing here, minutes; overrides the vehicle "
+                    "type's pickup_stop_min (none: the type's).",
+    )
+    dropoff_stop_min: Dist | None = Field(
+        default=None,
+        description="Fixed ground time per drop-off landing here, minutes; overrides the vehicle "
+                    "type's dropoff_stop_min (none: the type's).",
+    )
+    ramp_spaces: Whole | None = bounded(
+        1, 10_000,
+        "Fixed-wing aircraft on the ground here at once for a pickup or drop-off stop (ramp "
+        "parking), from landing to take-off; an aircraft waits at its origin until one is free "
+        "(none: no limit). Pads limit those loading or unloading among them.", None, integer=True,
+    )
 
     @property
     def population(self) -> int:
@@ -172,6 +190,43 @@ class AircraftType(Frozen):
     rest_hours: Real = bounded(
         0, 48, "Minimum rest after the daily limit is reached, hours.", 0.0
     )
+    pickup_stop_min: Dist = Field(
+        default=0.0,
+        description="Fixed ground time per landing at a pickup, minutes (approach, security, "
+                    "manifest and head count), on top of the per-detainee loading minutes.",
+    )
+    dropoff_stop_min: Dist = Field(
+        default=0.0,
+        description="Fixed ground time per landing at a drop-off, minutes (approach, hand-over "
+                    "and head count), on top of the per-detainee unloading minutes.",
+    )
+    load_factor: Dist = Field(
+        default=1.0,
+        description="Share of the sortie's places filled, drawn per sortie (0..1; a draw above "
+                    "1 counts as 1; at least one person). Places: seats x overload_factor.",
+    )
+    overload_factor: Real = bounded(
+        1, 3, "People a sortie may carry per nominal seat (1: no more than the seats).", 1.0
+    )
+    min_load_fraction: Real = bounded(
+        0, 1,
+        "A sortie waits at its pickup until this share of its seats is on board (never more "
+        "than its drawn load), up to max_load_wait_hours (0: no wait).", 0.0,
+    )
+    max_load_wait_hours: Real = bounded(
+        0, MAX_HOURS, "Longest wait at a pickup for the minimum load, hours.", 2.0
+    )
+
+    @field_validator("load_factor")
+    @classmethod
+    def _load_share(cls, lf: Dist) -> Dist:
+        value = lf if isinstance(lf, (int, float)) else getattr(lf, "value", None)
+        if value is not None and not 0 < value <= 1:
+            raise ValueError(
+                f"load_factor {value:g} is a share of the places: above 0 up to 1 "
+                "(overload_factor carries more than the seats)"
+            )
+        return lf
 
 
 class FleetEntry(Frozen):

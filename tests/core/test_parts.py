@@ -43,6 +43,10 @@ class FakeVehicle:
     location: str
     p: dict[str, Any]
 
+    @property
+    def sortie_places(self) -> int:
+        return int(self.p["seats"])
+
     def crew_allows(self, hours: float) -> bool:
         return True
 
