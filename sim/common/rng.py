@@ -21,6 +21,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "breakouts",
     "registration",
     "turnaround",
+    # one stream per vehicle, named ``availability:<vehicle>`` (``sim/core/availability.py``)
+    "availability",
 )
 
 

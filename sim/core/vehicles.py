@@ -20,6 +20,7 @@ import simpy
 from sim.common.dist import sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleState
+from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Mission, Transfers
 from sim.scenario.params import RuntimeParams
@@ -34,6 +35,7 @@ class Vehicle:
     def __init__(
         self, state: RunState, transfers: Transfers, params: RuntimeParams, streams: Streams,
         type_name: str, spec: AircraftType, index: int, base: str, available_at: float,
+        availability: Availability | None = None,
     ) -> None:
         self.run_state = state
         self.transfers = transfers
@@ -53,6 +55,7 @@ class Vehicle:
         self.day_hours: dict[int, float] = {}
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
+        self.availability = availability  # sortie generation: windows, sorties per day
         self.process = state.env.process(self.run())
         state.idle_bound[self.process] = self.idle_bound
 
@@ -107,7 +110,14 @@ class Vehicle:
                 yield env.timeout(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
-            mission = None if tr.has_no_work(self) else tr.dispatch(self)
+            no_work = tr.has_no_work(self)
+            if not no_work and self.availability is not None:
+                hold = self.availability.hold(self, now)
+                if hold is not None:  # off duty or not mission capable: ask again later
+                    self.state, until = hold
+                    yield env.timeout(until - now) | st.changed
+                    continue
+            mission = None if no_work else tr.dispatch(self)
             if mission is None:
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
@@ -116,6 +126,8 @@ class Vehicle:
                 continue
             self.state = BUSY
             t0 = env.now
+            if self.availability is not None:
+                self.availability.started(self, t0)
             yield from self.fly(mission)
             self.busy_hours += env.now - t0
             if self.flight_hours >= self.hours_to_failure:

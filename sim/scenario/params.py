@@ -33,6 +33,11 @@ AIRCRAFT_FIELDS = frozenset(
         "rest_hours",
         "mtbf_flight_hours",
         "flight_time_cv",
+        # sortie generation (``sim/core/availability.py``)
+        "operating_start_hour",
+        "operating_hours",
+        "max_sorties_per_day",
+        "mission_capable_rate",
     }
 )
 ESCALATION_FIELDS = frozenset({"threatened_load_factor", "breakout.hazard_per_day"})
@@ -101,7 +106,8 @@ class RuntimeParams:
                 v = int(value)
             self.site[parts[1]][parts[2]] = v
         elif parts[0] == "aircraft":
-            self.aircraft[parts[1]][parts[2]] = int(value) if parts[2] == "seats" else value
+            whole = parts[2] in ("seats", "max_sorties_per_day")
+            self.aircraft[parts[1]][parts[2]] = int(value) if whole else value
         elif parts[1] == "threatened_load_factor":
             self.threatened_load_factor = value
         else:

@@ -9,12 +9,12 @@ frozen and forbids unknown keys so typos are errors, not silent defaults.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.common.dist import Dist
-from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded
+from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded, real
 
 Mode = Literal["rotary", "fixed_wing", "ground"]
 SiteKind = Literal["prison", "airfield", "refuel", "reception", "camp"]
@@ -53,6 +53,8 @@ MAX_ITEMS = 100
 MAX_OBSERVED = 10_000
 
 Ident = str
+GuardRatio = Annotated[Real, real(0, 20)]
+"""Guards per detainee of a risk category (0..20): 0.25 is one guard per four."""
 Waypoint = Ident | LatLon
 """A place name, a site id, or a ``[lat, lon]`` pair in decimal degrees."""
 
@@ -172,6 +174,23 @@ class AircraftType(Frozen):
     rest_hours: Real = bounded(
         0, 48, "Minimum rest after the daily limit is reached, hours.", 0.0
     )
+    # Sortie generation (``sim/core/availability.py``); none keeps every vehicle always free.
+    operating_start_hour: Real | None = bounded(
+        0, 23.99, "Clock hour its operating window opens: no mission starts outside the "
+        "window, one under way is finished (none: the mode's window, else always open).", None
+    )
+    operating_hours: Real | None = bounded(
+        0, 24, "Length of its operating window from the opening, hours; it may run past "
+        "midnight (24: always open; none: the mode's window, else 24).", None, above=True
+    )
+    max_sorties_per_day: Whole | None = bounded(
+        1, 1_000, "Missions (a pickup and its transfer) a vehicle may start per calendar "
+        "day (none: no limit).", None, integer=True
+    )
+    mission_capable_rate: Real | None = bounded(
+        0, 1, "Probability that a vehicle can be tasked on a day, drawn per vehicle and "
+        "day on top of failures (none: 1, every vehicle every day).", None
+    )
 
 
 class FleetEntry(Frozen):
@@ -182,6 +201,16 @@ class FleetEntry(Frozen):
     base: Ident = Field(description="Site id where they start.")
     available_from_day: Real = bounded(
         0, MAX_HORIZON_DAYS, "Day they become available.", 0.0
+    )
+
+
+class OperatingWindow(Frozen):
+    """Hours of the day in which vehicles of a mode may start missions (clock hours)."""
+
+    start_hour: Real = bounded(0, 23.99, "Clock hour the window opens.", 0.0)
+    hours: Real = bounded(
+        0, 24, "Length from the opening, hours; may run past midnight (24: always open).",
+        24.0, above=True,
     )
 
 
@@ -417,6 +446,26 @@ class Scenario(Frozen):
         default_factory=list, max_length=MAX_OBSERVED,
         description=f"Reported points; at most {MAX_OBSERVED:,}.",
     )
+    operating_windows: dict[Mode, OperatingWindow] | None = Field(
+        default=None,
+        description="Operating window by mode (a type's own hours take precedence); e.g. "
+        "rotary {start_hour: 6, hours: 12} flies by day only (none: always open).",
+    )
+    escort_guards_per_detainee: dict[str, GuardRatio] | None = Field(
+        default=None,
+        description="Guards per detainee by risk category; guards take detainee seats "
+        "(a batch of detainees needs the total rounded up) (none or a missing category: 0).",
+    )
+
+    @model_validator(mode="after")
+    def _escort_categories(self) -> Scenario:
+        unknown = sorted(set(self.escort_guards_per_detainee or {}) - set(self.risk_categories))
+        if unknown:
+            raise ValueError(
+                f"escort_guards_per_detainee: unknown risk categories {unknown}; "
+                f"known: {self.risk_categories}"
+            )
+        return self
 
     @property
     def total_detainees(self) -> int:
