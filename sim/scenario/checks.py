@@ -68,6 +68,9 @@ def cross_check(s: Scenario) -> list[Problem]:
                         f"unknown risk category {cat!r}" + _hint(cat, s.risk_categories),
                     )
                 )
+    for cat in s.escort_guards_per_detainee or {}:
+        problems += unknown(cat, s.risk_categories, "risk category",
+                            ("escort_guards_per_detainee", cat))
     if not any(k == "reception" for k in kinds.values()):
         problems.append((("sites",), "no site of kind 'reception': detainees have nowhere to go"))
     if s.total_detainees == 0:

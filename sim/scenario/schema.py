@@ -457,16 +457,6 @@ class Scenario(Frozen):
         "(a batch of detainees needs the total rounded up) (none or a missing category: 0).",
     )
 
-    @model_validator(mode="after")
-    def _escort_categories(self) -> Scenario:
-        unknown = sorted(set(self.escort_guards_per_detainee or {}) - set(self.risk_categories))
-        if unknown:
-            raise ValueError(
-                f"escort_guards_per_detainee: unknown risk categories {unknown}; "
-                f"known: {self.risk_categories}"
-            )
-        return self
-
     @property
     def total_detainees(self) -> int:
         return sum(s.population for s in self.sites if s.kind == "prison")
