@@ -15,6 +15,7 @@ from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.core.vehicles import Vehicle
+from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -36,6 +37,8 @@ class Fleet:
         self.roster: dict[str, str] = {}  # vehicle name -> type, every vehicle that joined
         self.days: list[FleetDay] = []
         self.availability = Availability(scenario, streams)  # windows, sorties/day, MC rate
+        self.waves = Waves(scenario, state.env, self.vehicles) if any(
+            t.wave is not None for t in scenario.aircraft.values()) else None  # convoys
 
     def add(self, type_name: str, count: int, base: str, at_hour: float) -> None:
         """Add ``count`` vehicles of a type at ``base``, in service from ``at_hour``."""
@@ -44,7 +47,7 @@ class Fleet:
             i = self.type_counts.get(type_name, 0) + 1
             self.type_counts[type_name] = i
             v = Vehicle(self.state, self.transfers, self.params, self.streams,
-                        type_name, spec, i, base, at_hour, self.availability)
+                        type_name, spec, i, base, at_hour, self.availability, self.waves)
             self.vehicles.append(v)
             self.roster[v.name] = type_name
 

@@ -23,6 +23,7 @@ from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleStat
 from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Mission, Transfers
+from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import AircraftType
 
@@ -35,7 +36,7 @@ class Vehicle:
     def __init__(
         self, state: RunState, transfers: Transfers, params: RuntimeParams, streams: Streams,
         type_name: str, spec: AircraftType, index: int, base: str, available_at: float,
-        availability: Availability | None = None,
+        availability: Availability | None = None, waves: Waves | None = None,
     ) -> None:
         self.run_state = state
         self.transfers = transfers
@@ -56,6 +57,8 @@ class Vehicle:
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
         self.availability = availability  # sortie generation: windows, sorties per day
+        self.waves = waves  # convoys: groups that start their missions together
+        self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
         self.process = state.env.process(self.run())
         state.idle_bound[self.process] = self.idle_bound
 
@@ -117,6 +120,14 @@ class Vehicle:
                     self.state, until = hold
                     yield env.timeout(until - now) | st.changed
                     continue
+            if not no_work and self.waves is not None and self.wave_left_at != now:
+                gate = self.waves.join(self, self.name)
+                if gate is not None:  # wait for the rest of the wave
+                    self.state = IDLE
+                    yield gate
+                    self.wave_left_at = env.now
+                    continue
+                self.wave_left_at = now
             mission = None if no_work else tr.dispatch(self)
             if mission is None:
                 if self.rest_until > now:

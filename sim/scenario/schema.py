@@ -154,6 +154,15 @@ class Leg(Frozen):
         return self.id or f"{self.from_}-{self.to}"
 
 
+class Wave(Frozen):
+    """Vehicles of a type that leave together: a convoy of buses, a wave of helicopters."""
+
+    size: Whole = bounded(2, 1_000, "Vehicles that start their missions together.", integer=True)
+    max_wait_hours: Real = bounded(
+        0, MAX_HOURS, "Longest a ready vehicle waits for the rest of its wave, hours.", 2.0
+    )
+
+
 class AircraftType(Frozen):
     """A type of aircraft or road vehicle."""
 
@@ -190,6 +199,11 @@ class AircraftType(Frozen):
     mission_capable_rate: Real | None = bounded(
         0, 1, "Probability that a vehicle can be tasked on a day, drawn per vehicle and "
         "day on top of failures (none: 1, every vehicle every day).", None
+    )
+    wave: Wave | None = Field(
+        default=None,
+        description="Dispatch in waves (convoys) of vehicles of this type at the same place "
+        "(none: each vehicle leaves on its own).",
     )
 
 

@@ -176,6 +176,33 @@ def test_escort_batches() -> None:
     assert e.batch(np.array([0]), 2) == 0  # one high-risk detainee needs 3 seats
 
 
+# ----- waves -----------------------------------------------------------------------------------
+
+
+def two_helicopters(wave: dict[str, Any] | None) -> list[tuple[float, str, int]]:
+    data = timed({"wave": wave} if wave else None, n=90, count=2)
+    res = run(data)
+    return [(round(e.time, 9), e.subject, e.n) for e in res.events if e.kind == EventKind.DISPATCH]
+
+
+def test_a_wave_leaves_together() -> None:
+    """Two helicopters at ``p``, one pad, 90 detainees. Both are ready at 0 and leave at
+    once: the last to join (h-02) first, so h-02 loads 0-1 and h-01 1-2; h-02 is ready at
+    ``r`` at 3, h-01 at 4. On their own, the first back (h-01 without waves) leaves at 3
+    for the last 30; in a wave of 2, h-02 waits at ``r`` for h-01, which completes the wave
+    at 4 and takes the 30 (h-02 finds nothing left)."""
+    assert two_helicopters(None) == [(0.0, "h-01", 30), (0.0, "h-02", 30), (3.0, "h-01", 30)]
+    assert two_helicopters({"size": 2}) == [(0.0, "h-02", 30), (0.0, "h-01", 30),
+                                            (4.0, "h-01", 30)]
+
+
+def test_a_wave_waits_at_most_its_limit_and_never_for_more_than_the_fleet() -> None:
+    """Waiting at most 0.5 h, h-02 leaves alone at 3.5. A wave of 3 with two helicopters in
+    service leaves with both, as a wave of 2 does."""
+    assert two_helicopters({"size": 2, "max_wait_hours": 0.5})[-1] == (3.5, "h-02", 30)
+    assert two_helicopters({"size": 3}) == two_helicopters({"size": 2})
+
+
 # ----- defaults, schema, --set and rules ---------------------------------------------------
 
 
@@ -193,7 +220,8 @@ def test_neutral_values_give_the_same_run_as_the_defaults() -> None:
 def test_fields_are_in_the_schema_and_settable() -> None:
     text = str(Scenario.model_json_schema(by_alias=True))
     for name in ("operating_start_hour", "operating_hours", "max_sorties_per_day",
-                 "mission_capable_rate", "operating_windows", "escort_guards_per_detainee"):
+                 "mission_capable_rate", "operating_windows", "escort_guards_per_detainee",
+                 "wave", "max_wait_hours"):
         assert name in text
     s = scenario(timed())
     for f in ("operating_start_hour", "operating_hours", "max_sorties_per_day",
@@ -202,7 +230,9 @@ def test_fields_are_in_the_schema_and_settable() -> None:
     data = copy.deepcopy(timed())
     set_path(data, "escort_guards_per_detainee.standard", 0.5)
     set_path(data, "aircraft.h.max_sorties_per_day", 3)
+    set_path(data, "aircraft.h.wave.size", 4)
     s = build(data)
+    assert s.aircraft["h"].wave is not None and s.aircraft["h"].wave.size == 4
     assert s.escort_guards_per_detainee == {"standard": 0.5}
     assert s.aircraft["h"].max_sorties_per_day == 3
 
@@ -210,6 +240,8 @@ def test_fields_are_in_the_schema_and_settable() -> None:
 def test_bad_values_are_refused() -> None:
     with pytest.raises(ScenarioError, match="mission_capable_rate"):
         build(timed({"mission_capable_rate": 1.5}))
+    with pytest.raises(ScenarioError, match="size"):
+        build(timed({"wave": {"size": 1}}))
     with pytest.raises(ScenarioError, match="operating_hours"):
         build(timed({"operating_hours": 0}))
     bad = Scenario.model_validate(timed(escort_guards_per_detainee={"hgh": 1}))
