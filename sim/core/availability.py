@@ -19,7 +19,7 @@ Three limits, each off by default (every vehicle may start a mission at any time
 A vehicle held by a window or the sortie limit is ``resting`` (off duty); one not mission
 capable today is in ``maintenance``. Values are read when the vehicle asks, so a rule's
 ``set_param`` applies from the next time a vehicle asks (a held vehicle asks again at the
-end of its hold and at every change of the run's state). Times are hours.
+end of its hold, or at once when a rule changes one of these limits). Times are hours.
 """
 
 from __future__ import annotations
@@ -27,11 +27,17 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import numpy as np
+import simpy
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import VehicleState
+from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
+LIMITS = frozenset(
+    {"operating_start_hour", "operating_hours", "max_sorties_per_day", "mission_capable_rate"}
+)
+"""The type fields read here (settable by a rule's ``set_param``)."""
 DAY_HOURS = 24.0
 EPS = 1e-9  # hours: a clock this close to a window's opening counts as at it
 
@@ -69,14 +75,25 @@ def window_wait(now: float, start_hour: float, hours: float) -> float:
 class Availability:
     """The sortie-generation limits of one run, consulted before each dispatch."""
 
-    def __init__(self, scenario: Scenario, streams: Streams) -> None:
+    def __init__(
+        self, scenario: Scenario, streams: Streams, env: simpy.Environment, params: RuntimeParams,
+    ) -> None:
         self.streams = streams
+        self.env = env
+        self.changed = env.event()  # fires when a rule changes a limit: held vehicles ask again
+        params.listeners.append(self._param_changed)
         self.days = scenario.horizon_days + 1  # draws per vehicle: every day of the run
         self.mode_window: dict[str, tuple[float, float]] = {
             mode: (w.start_hour, w.hours) for mode, w in (scenario.operating_windows or {}).items()
         }
         self._draws: dict[str, np.ndarray] = {}  # vehicle -> uniform draw per day
         self._started: dict[str, tuple[int, int]] = {}  # vehicle -> (day, missions started)
+
+    def _param_changed(self, path: str) -> None:
+        parts = path.split(".")
+        if parts[0] == "aircraft" and parts[-1] in LIMITS:
+            old, self.changed = self.changed, self.env.event()
+            old.succeed()
 
     def window(self, v: Asking) -> tuple[float, float]:
         """The vehicle's window (opening clock hour, length in hours): its type's, field by

@@ -36,7 +36,8 @@ class Fleet:
         self.type_counts: dict[str, int] = {}  # vehicles ever added, by type
         self.roster: dict[str, str] = {}  # vehicle name -> type, every vehicle that joined
         self.days: list[FleetDay] = []
-        self.availability = Availability(scenario, streams)  # windows, sorties/day, MC rate
+        # windows, sorties per day, mission-capable rate
+        self.availability = Availability(scenario, streams, state.env, params)
         self.waves = Waves(scenario, state.env, self.vehicles) if any(
             t.wave is not None for t in scenario.aircraft.values()) else None  # convoys
 

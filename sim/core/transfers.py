@@ -240,8 +240,8 @@ class Transfers:
         n = int(min(seats, choice.waiting, cap))
         q = self.queue[choice.site]
         if n > 0 and self.escorts is not None:  # guards take seats: who boards decides
-            cats = self.d.category[q]
-            n = self.escorts.batch(np.sort(cats)[:n] if need_risk else cats[:n], seats)
+            cat = self.d.category
+            n = self.escorts.batch(np.sort(cat[q])[:n] if need_risk else cat[q[:n]], seats)
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
         if need_risk:

@@ -118,7 +118,7 @@ class Vehicle:
                 hold = self.availability.hold(self, now)
                 if hold is not None:  # off duty or not mission capable: ask again later
                     self.state, until = hold
-                    yield env.timeout(until - now) | st.changed
+                    yield env.timeout(until - now) | self.availability.changed
                     continue
             if not no_work and self.waves is not None and self.wave_left_at != now:
                 gate = self.waves.join(self, self.name)

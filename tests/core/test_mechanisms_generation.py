@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import simpy
 from tiny_scenarios import check_conservation, one_leg, scenario
 
 import sim
@@ -22,7 +23,7 @@ from sim.core.availability import Availability, window_wait
 from sim.core.escorts import Escorts
 from sim.scenario.checks import cross_check
 from sim.scenario.loader import ScenarioError, build, set_path
-from sim.scenario.params import check_param_path
+from sim.scenario.params import RuntimeParams, check_param_path
 from sim.scenario.schema import Scenario
 
 
@@ -76,6 +77,15 @@ def test_a_types_hours_take_precedence_over_its_modes_field_by_field() -> None:
     res = run(timed({"operating_start_hour": 6},
                     operating_windows={"rotary": {"start_hour": 22, "hours": 4}}))
     assert dispatches(res) == [(6.0, 30), (9.0, 20)]
+
+
+def test_a_rule_that_opens_the_window_frees_held_vehicles_at_once() -> None:
+    """Window 06:00-07:00; at hour 3 a rule opens it all day (24 h): the vehicle held
+    until 6 starts at 3, and the second mission follows at 6 (3 + 3 h)."""
+    rule = {"name": "night flying", "when": {"day": 0.125},
+            "then": [{"set_param": {"path": "aircraft.h.operating_hours", "value": 24}}]}
+    res = run(timed({"operating_start_hour": 6, "operating_hours": 1}, triggers=[rule]))
+    assert dispatches(res) == [(3.0, 30), (6.0, 20)]
 
 
 def test_window_wait_hours() -> None:
@@ -135,7 +145,7 @@ def test_capable_days_depend_only_on_the_vehicle_and_grow_with_the_rate() -> Non
     s = scenario(one_leg(horizon_days=60))
 
     def days(rate: float, others_first: bool) -> set[int]:
-        a = Availability(s, Streams(7))
+        a = Availability(s, Streams(7), simpy.Environment(), RuntimeParams(s))
         if others_first:
             for d in range(60):
                 a.capable(Asker("h-02", 0.5), d)
