@@ -260,3 +260,16 @@ def test_bad_values_are_refused() -> None:
             "then": [{"set_param": {"path": "aircraft.h.max_sorties_per_day", "value": 0}}]}
     with pytest.raises(ScenarioError, match="max_sorties_per_day"):
         build(timed(triggers=[rule]))
+
+
+def test_a_type_too_small_for_a_detainee_and_guards_is_warned_about() -> None:
+    """Two guards per high-risk detainee: one needs 3 seats, and a 2-seat type never fits."""
+    data = timed(escort_guards_per_detainee={"high": 2}, seats=2)
+    data["sites"][0]["detainees"] = {"high": 1, "standard": 3}
+    warned: list[str] = []
+    build(data, warned)
+    assert any("'h' has 2 seats" in w and "'high'" in w for w in warned)
+    data["aircraft"]["h"]["seats"] = 3
+    warned.clear()
+    build(data, warned)
+    assert not any("seats" in w for w in warned)
