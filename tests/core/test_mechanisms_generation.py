@@ -273,3 +273,30 @@ def test_a_type_too_small_for_a_detainee_and_guards_is_warned_about() -> None:
     warned.clear()
     build(data, warned)
     assert not any("seats" in w for w in warned)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_shipped_baseline_with_every_limit_on_conserves_detainees(seed: int) -> None:
+    """Windows, sorties per day, mission-capable rates, escorts and convoys together: every
+    detainee is in exactly one state, and nobody boards outside a window or an MC day."""
+    from pathlib import Path
+
+    from sim.scenario.loader import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    s = load_scenario(root / "scenarios" / "baseline.yaml", [
+        "operating_windows={rotary: {start_hour: 7.5, hours: 10}}",
+        "aircraft.ch47.mission_capable_rate=0.75", "aircraft.uh60.max_sorties_per_day=3",
+        "escort_guards_per_detainee={high: 1, standard: 0.25}", "aircraft.bus.wave={size: 4}",
+    ])
+    res = sim.run(s, seed)
+    check_conservation(res)
+    starts = [e for e in res.events if e.kind == EventKind.DISPATCH
+              and e.subject.startswith(("ch47", "uh60"))]
+    assert starts and all(window_wait(e.time, 7.5, 10.0) == 0.0 for e in starts)
+    per_day: dict[tuple[str, int], int] = {}
+    for e in starts:
+        if e.subject.startswith("uh60"):
+            key = (e.subject, int(e.time // 24))
+            per_day[key] = per_day.get(key, 0) + 1
+    assert max(per_day.values()) <= 3
