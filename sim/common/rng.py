@@ -24,6 +24,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "rules",
     "ground_time",
     "load_factor",
+    # one stream per vehicle, named ``availability:<vehicle>`` (``sim/core/availability.py``)
+    "availability",
 )
 
 

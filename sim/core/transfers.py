@@ -22,6 +22,7 @@ from sim.common.rng import Streams
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
 from sim.core.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
 from sim.core.dispatch import Candidate, Policy, make_policy
+from sim.core.escorts import Escorts
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
 from sim.core.registration import RegistrationQueue
 from sim.core.state import RunState
@@ -105,6 +106,7 @@ class Transfers:
         self.delivered_count = 0
         self.cut_off: dict[str, float] = {}  # nodes with detainees and no route: since (hours)
         self.policy: Policy = make_policy(scenario.dispatch)
+        self.escorts = Escorts.of(scenario)  # guards per detainee by risk (none: no guards)
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
         # Dispatch's "nothing to do" answers, valid while neither the clock nor the state
@@ -241,7 +243,11 @@ class Transfers:
             return None
         cap = self.capacity(hop.dest)
         # the sortie's places: the seats, unless a load or overload factor is set
-        n = int(min(v.sortie_places, choice.waiting, cap))
+        places = int(v.sortie_places)
+        n = int(min(places, choice.waiting, cap))
+        if n > 0 and self.escorts is not None:  # guards take places: who boards decides
+            q, cat = self.queue[choice.site], self.d.category
+            n = self.escorts.batch(np.sort(cat[q])[:n] if need_risk else cat[q[:n]], places)
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
         ids = self._take(choice.site, n)

@@ -26,8 +26,10 @@ from simpy.resources.resource import Request
 from sim.common.dist import sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleState
+from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Mission, Transfers
+from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import AircraftType
 
@@ -40,6 +42,7 @@ class Vehicle:
     def __init__(
         self, state: RunState, transfers: Transfers, params: RuntimeParams, streams: Streams,
         type_name: str, spec: AircraftType, index: int, base: str, available_at: float,
+        availability: Availability | None = None, waves: Waves | None = None,
     ) -> None:
         self.run_state = state
         self.transfers = transfers
@@ -60,6 +63,9 @@ class Vehicle:
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
         self._load_share: float | None = None  # of this sortie's places, drawn when claimed
+        self.availability = availability  # sortie generation: windows, sorties per day
+        self.waves = waves  # convoys: groups that start their missions together
+        self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
         self.process = state.env.process(self.run())
         state.idle_bound[self.process] = self.idle_bound
 
@@ -145,7 +151,22 @@ class Vehicle:
                 yield env.timeout(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
-            mission = None if tr.has_no_work(self) else tr.dispatch(self)
+            no_work = tr.has_no_work(self)
+            if not no_work and self.availability is not None:
+                hold = self.availability.hold(self, now)
+                if hold is not None:  # off duty or not mission capable: ask again later
+                    self.state, until = hold
+                    yield env.timeout(until - now) | self.availability.changed
+                    continue
+            if not no_work and self.waves is not None and self.wave_left_at != now:
+                gate = self.waves.join(self, self.name)
+                if gate is not None:  # wait for the rest of the wave
+                    self.state = IDLE
+                    yield gate
+                    self.wave_left_at = env.now
+                    continue
+                self.wave_left_at = now
+            mission = None if no_work else tr.dispatch(self)
             if mission is None:
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
@@ -154,6 +175,8 @@ class Vehicle:
                 continue
             self.state = BUSY
             t0 = env.now
+            if self.availability is not None:
+                self.availability.started(self, t0)
             yield from self.fly(mission)
             self.busy_hours += env.now - t0
             self._load_share = None  # the next sortie draws its own

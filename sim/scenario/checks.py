@@ -7,6 +7,7 @@ and line. Warnings are things that are legal but probably a mistake.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,9 @@ def cross_check(s: Scenario) -> list[Problem]:
                         f"unknown risk category {cat!r}" + _hint(cat, s.risk_categories),
                     )
                 )
+    for cat in s.escort_guards_per_detainee or {}:
+        problems += unknown(cat, s.risk_categories, "risk category",
+                            ("escort_guards_per_detainee", cat))
     if not any(k == "reception" for k in kinds.values()):
         problems.append((("sites",), "no site of kind 'reception': detainees have nowhere to go"))
     if s.total_detainees == 0:
@@ -243,4 +247,22 @@ def warnings(s: Scenario) -> list[Problem]:
     for i, e in enumerate(s.fleet):
         if e.available_from_day > s.horizon_days:
             out.append((("fleet", i, "available_from_day"), "available after the horizon"))
+    out.extend(_escort_warnings(s))
+    return out
+
+
+def _escort_warnings(s: Scenario) -> list[Problem]:
+    """A type too small to take one detainee of a held category with its guards."""
+    guards = s.escort_guards_per_detainee or {}
+    held = {c for x in s.sites if x.kind == "prison" for c, n in x.detainees.items() if n > 0}
+    out: list[Problem] = []
+    for name in fleet_types(s):
+        seats = s.aircraft[name].seats
+        for cat in s.risk_categories:
+            need = 1 + math.ceil(guards.get(cat, 0.0) - 1e-9)
+            if cat in held and need > seats:
+                out.append((("aircraft", name, "seats"),
+                            f"{name!r} has {seats} seats: a {cat!r} detainee and the guards "
+                            f"({need} seats) never fit, so it takes no mission where one is "
+                            "next in the queue"))
     return out

@@ -7,6 +7,7 @@ model reads at use time are settable; routing and geometry are fixed per run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sim.scenario.schema import Scenario
@@ -41,6 +42,11 @@ AIRCRAFT_FIELDS = frozenset(
         "overload_factor",
         "min_load_fraction",
         "max_load_wait_hours",
+        # sortie generation (``sim/core/availability.py``)
+        "operating_start_hour",
+        "operating_hours",
+        "max_sorties_per_day",
+        "mission_capable_rate",
     }
 )
 ESCALATION_FIELDS = frozenset({"threatened_load_factor", "breakout.hazard_per_day"})
@@ -84,12 +90,19 @@ class RuntimeParams:
         self.threatened_load_factor = s.escalation.threatened_load_factor
         b = s.escalation.breakout
         self.breakout_hazard_per_day = b.hazard_per_day if b else 0.0
+        # Called with the path of every value a ``set`` changes (parts of a run that wait
+        # on a value, e.g. vehicles held by an operating window, listen here).
+        self.listeners: list[Callable[[str], None]] = []
 
     def set(self, path: str, value: float) -> bool:
         """Set a value by path; True if it changed (so vehicles need waking)."""
         before = self.get(path)
         self._set(path, value)
-        return self.get(path) != before
+        if self.get(path) == before:
+            return False
+        for listener in self.listeners:
+            listener(path)
+        return True
 
     def get(self, path: str) -> Any:
         parts = path.split(".")
@@ -109,7 +122,8 @@ class RuntimeParams:
                 v = int(value)
             self.site[parts[1]][parts[2]] = v
         elif parts[0] == "aircraft":
-            self.aircraft[parts[1]][parts[2]] = int(value) if parts[2] == "seats" else value
+            whole = parts[2] in ("seats", "max_sorties_per_day")
+            self.aircraft[parts[1]][parts[2]] = int(value) if whole else value
         elif parts[1] == "threatened_load_factor":
             self.threatened_load_factor = value
         else:

@@ -53,6 +53,8 @@ MAX_ITEMS = 100
 MAX_OBSERVED = 10_000
 
 Ident = str
+GuardRatio = Annotated[Real, real(0, 20)]
+"""Guards per detainee of a risk category (0..20): 0.25 is one guard per four."""
 Waypoint = Ident | LatLon
 """A place name, a site id, or a ``[lat, lon]`` pair in decimal degrees."""
 
@@ -170,6 +172,15 @@ class Leg(Frozen):
         return self.id or f"{self.from_}-{self.to}"
 
 
+class Wave(Frozen):
+    """Vehicles of a type that leave together: a convoy of buses, a wave of helicopters."""
+
+    size: Whole = bounded(2, 1_000, "Vehicles that start their missions together.", integer=True)
+    max_wait_hours: Real = bounded(
+        0, MAX_HOURS, "Longest a ready vehicle waits for the rest of its wave, hours.", 2.0
+    )
+
+
 class AircraftType(Frozen):
     """A type of aircraft or road vehicle."""
 
@@ -227,6 +238,28 @@ class AircraftType(Frozen):
                 "(overload_factor carries more than the seats)"
             )
         return lf
+    # Sortie generation (``sim/core/availability.py``); none keeps every vehicle always free.
+    operating_start_hour: Real | None = bounded(
+        0, 23.99, "Clock hour its operating window opens: no mission starts outside the "
+        "window, one under way is finished (none: the mode's window, else always open).", None
+    )
+    operating_hours: Real | None = bounded(
+        0, 24, "Length of its operating window from the opening, hours; it may run past "
+        "midnight (24: always open; none: the mode's window, else 24).", None, above=True
+    )
+    max_sorties_per_day: Whole | None = bounded(
+        1, 1_000, "Missions (a pickup and its transfer) a vehicle may start per calendar "
+        "day (none: no limit).", None, integer=True
+    )
+    mission_capable_rate: Real | None = bounded(
+        0, 1, "Probability that a vehicle can be tasked on a day, drawn per vehicle and "
+        "day on top of failures (none: 1, every vehicle every day).", None
+    )
+    wave: Wave | None = Field(
+        default=None,
+        description="Dispatch in waves (convoys) of vehicles of this type at the same place "
+        "(none: each vehicle leaves on its own).",
+    )
 
 
 class FleetEntry(Frozen):
@@ -237,6 +270,16 @@ class FleetEntry(Frozen):
     base: Ident = Field(description="Site id where they start.")
     available_from_day: Real = bounded(
         0, MAX_HORIZON_DAYS, "Day they become available.", 0.0
+    )
+
+
+class OperatingWindow(Frozen):
+    """Hours of the day in which vehicles of a mode may start missions (clock hours)."""
+
+    start_hour: Real = bounded(0, 23.99, "Clock hour the window opens.", 0.0)
+    hours: Real = bounded(
+        0, 24, "Length from the opening, hours; may run past midnight (24: always open).",
+        24.0, above=True,
     )
 
 
@@ -481,6 +524,16 @@ class Scenario(Frozen):
     observed: list[ObservedPoint] = Field(
         default_factory=list, max_length=MAX_OBSERVED,
         description=f"Reported points; at most {MAX_OBSERVED:,}.",
+    )
+    operating_windows: dict[Mode, OperatingWindow] | None = Field(
+        default=None,
+        description="Operating window by mode (a type's own hours take precedence); e.g. "
+        "rotary {start_hour: 6, hours: 12} flies by day only (none: always open).",
+    )
+    escort_guards_per_detainee: dict[str, GuardRatio] | None = Field(
+        default=None,
+        description="Guards per detainee by risk category; guards take detainee seats "
+        "(a batch of detainees needs the total rounded up) (none or a missing category: 0).",
     )
 
     @property
