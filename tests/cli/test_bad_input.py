@@ -22,7 +22,7 @@ SCENARIOS = sorted(
 )
 KPI_NAMES = (
     "scenario", "seed", "detainees_total", "delivered", "registered", "escaped", "remaining",
-    "completion_day", "registration_complete_day", "sorties", "flight_hours",
+    "prisons_cleared_day", "registration_complete_day", "sorties", "flight_hours",
     "fleet_utilization", "peak_facility_occupancy", "peak_registration_backlog",
     "at_risk_detainee_days", "mean_transfer_hours", "triggers_fired", "sim_events",
     "wall_seconds",
@@ -266,7 +266,7 @@ def test_set_override_applies(tmp_path: Path) -> None:
     first = min(float(r["depart_hour"]) for r in two_rows)
     assert sum(int(r["detainees"]) for r in two_rows if float(r["depart_hour"]) == first) == 20
     assert base_k["delivered"] == two_k["delivered"] == 30
-    assert two_k["completion_day"] < base_k["completion_day"]
+    assert two_k["prisons_cleared_day"] < base_k["prisons_cleared_day"]
 
 
 def test_out_is_a_file(tmp_path: Path) -> None:

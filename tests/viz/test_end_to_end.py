@@ -88,7 +88,7 @@ def test_kpi_histograms_show_each_distribution_once(replications: Path) -> None:
     shown = [ax.get_xlabel().split(" (")[0] for ax in panels]
     data = [tuple(res.replications.text(k)) for k in shown]
     assert len(set(data)) == len(data), shown
-    assert "registration_complete_day" not in shown  # the same days as completion_day here
+    assert "registration_complete_day" not in shown  # the same days as prisons_cleared_day here
     fig.canvas.draw()
     width, height = fig.canvas.get_width_height()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
