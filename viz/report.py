@@ -384,12 +384,14 @@ def _sweep_kpis(res: Results) -> str:
     deadline = res.summary.get("deadline_day")
     heads: list[tuple[str, str]] = [("delivered_fraction", "share delivered"),
                                     ("day_to_100", "all delivered (day, 95% CI)")]
-    heads += [(c, "P(done within the horizon)") for c in t.columns
+    target = res.summary.get("target")
+    share = f"{100 * target:g}%" if isinstance(target, (int, float)) else "target share"
+    heads += [(c, f"P({share} delivered within the horizon)") for c in t.columns
               if c.startswith("p_") and c.endswith("_within_horizon")][:1]
     by_day = [c for c in t.columns if c.startswith("p_") and "_by_day_" in c]
     if by_day:
         when = f"day {words.number(deadline)}" if deadline is not None else "the deadline"
-        heads.append((by_day[0], f"P(done by {when})"))
+        heads.append((by_day[0], f"P({share} delivered by {when})"))
     heads += [("escaped", "escaped (detainees, 95% CI)"), ("p_any_escape", "P(any escape)"),
               ("delivered", "delivered (detainees)")]
     heads = [(k, label) for k, label in heads if k in t or f"{k}_mean" in t]

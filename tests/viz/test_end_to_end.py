@@ -115,7 +115,7 @@ def test_sweep_out_one_dimension_plots_and_reports(tmp_path: Path) -> None:
     assert head
     columns = re.findall(r"<th>(.*?)</th>", head.group(1))
     assert columns[0] == "fleet.0.count" and len(columns) <= 9, columns
-    assert any(c.startswith("P(done by day 2") for c in columns), columns
+    assert any(c.startswith("P(100% delivered by day 2") for c in columns), columns
     assert any(c.startswith("transfers complete") for c in columns), columns
     assert "not shown" not in _text(page)
 
