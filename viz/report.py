@@ -402,7 +402,7 @@ def _sweep_kpis(res: Results) -> str:
         for k, _label in heads:
             if k.startswith("p_"):
                 row.append(f"{100 * float(r[k]):.0f}%" if r.get(k) else "-")
-            elif r.get(f"{k}_ci_low") and k != "delivered":
+            elif r.get(f"{k}_ci_low") and k not in ("delivered", "delivered_fraction"):
                 row.append(f"{words.number(float(r[f'{k}_mean']))} ("
                            f"{words.number(float(r[f'{k}_ci_low']))} to "
                            f"{words.number(float(r[f'{k}_ci_high']))})")

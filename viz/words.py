@@ -39,8 +39,8 @@ NOT_RESULTS = frozenset({"scenario", "seed", "sim_events", "wall_seconds", "scen
 
 #: Probabilities in summary.json -> words.
 PROBABILITY_WORDS: dict[str, str] = {
-    "complete_within_horizon": "probability that the target share is delivered within the horizon",
-    "complete_by_deadline": "probability that the target share is delivered by the deadline",
+    "complete_within_horizon": "probability of delivering the target share within the horizon",
+    "complete_by_deadline": "probability of delivering the target share by the deadline",
     "any_escape": "probability of at least one escape",
 }
 

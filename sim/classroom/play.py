@@ -269,8 +269,8 @@ DEBRIEF_KPIS: tuple[tuple[str, str, int, float, float], ...] = (
     ("remaining", "still held at the end", -1, 0.0, 0.0),
     ("day_to_90", "day 90% delivered", -1, 0.1, 0.0),
     ("day_to_100", "day all delivered", -1, 0.1, 0.0),
-    # neutral: prisons also empty when people are lost, so earlier is not better
-    ("prisons_cleared_day", "prisons cleared day", 0, 0.1, 0.0),
+    # prisons also empty when people are lost: judged only between equal losses
+    ("prisons_cleared_day", "prisons cleared day", -1, 0.1, 0.0),
     ("registration_complete_day", "registration complete day", -1, 0.1, 0.0),
     ("at_risk_detainee_days", "at-risk detainee-days", -1, 1.0, 0.02),
     ("mean_transfer_hours", "mean transfer hours", -1, 0.1, 0.02),
@@ -281,7 +281,8 @@ DEBRIEF_KPIS: tuple[tuple[str, str, int, float, float], ...] = (
 """The debrief's KPIs. Days: 0.1 day (2.4 hours) is well inside the day-to-day noise of
 one run, so smaller differences are "about the same"; detainee counts are exact (every
 detainee counts); sizes such as flight hours allow 2 %. A day that is never reached (not all
-delivered) is worse than any day."""
+delivered) is worse than any day. The day the prisons were cleared is judged only when
+both lost as many people: a lost prison clears early, and that is not better."""
 
 SAME = "about the same"
 
@@ -306,8 +307,13 @@ def debrief_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str
     A difference within the KPI's tolerance (``DEBRIEF_KPIS``) is ``about the same``:
     one run cannot tell so small a difference from noise.
     """
+    from sim.core.results import people_lost
+
     rows = []
+    same_losses = people_lost(mine) == people_lost(default)
     for key, label, sign, tol_abs, tol_rel in DEBRIEF_KPIS:
+        if key == "prisons_cleared_day" and not same_losses:
+            sign = 0  # not comparable: the earlier one may have lost a prison
         a, b = _debrief_value(mine, key), _debrief_value(default, key)
         diff = None if a is None or b is None else round(a - b, 2) + 0.0  # no "-0"
         verdict = SAME

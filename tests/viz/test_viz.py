@@ -356,8 +356,8 @@ def test_sweep_with_one_dimension_draws_the_kpi_against_the_parameter(tmp_path: 
     folder = tmp_path / "sw1"
     folder.mkdir()
     _write_csv(folder / "summary.csv",
-               ["point_index", "fleet.ch47.count", "n", "prisons_cleared_day_mean",
-                "prisons_cleared_day_ci_low", "prisons_cleared_day_ci_high", "escaped_mean",
+               ["point_index", "fleet.ch47.count", "n", "day_to_100_mean",
+                "day_to_100_ci_low", "day_to_100_ci_high", "escaped_mean",
                 "escaped_ci_low", "escaped_ci_high"],
                [[0, 6, 10, 25.0, 24.0, 26.5, 300, 250, 350],
                 [1, 8, 10, 22.0, 21.0, 23.0, 200, 150, 260]])
@@ -369,7 +369,7 @@ def test_sweep_with_one_dimension_draws_the_kpi_against_the_parameter(tmp_path: 
     fig = sweep_figure(Results(folder))
     ax = fig.axes[0]
     assert list(ax.lines[0].get_ydata()) == [25.0, 22.0]
-    assert "prisons_cleared_day" in ax.get_ylabel() and "day" in ax.get_ylabel()
+    assert "day_to_100" in ax.get_ylabel() and "day" in ax.get_ylabel()
     bars = [c for c in ax.collections if len(c.get_segments()) == 2]  # type: ignore[attr-defined]
     ends = sorted(sorted(float(y) for _x, y in seg) for seg in bars[0].get_segments())
     assert ends == [[21.0, 23.0], [24.0, 26.5]]
@@ -565,7 +565,8 @@ def test_sim_never_imports_viz_at_module_level() -> None:
 def test_run_report_speaks_in_words_with_units(report: str) -> None:
     """KPIs as words with units, triggers as sentences, no bookkeeping numbers."""
     key = report[report.index("id='kpis'"):report.index("id='timeline'")]
-    assert "Transfers complete on day 21.2" in key
+    assert "Not all of them were delivered within the horizon" in key
+    assert "The prisons were cleared, by delivery or loss, on day 21.2" in key
     assert "6,050 detainees" in key and "snake" not in key
     for raw in ("prisons_cleared_day", "sim_events", "wall_seconds", "at_risk_detainee_days"):
         assert raw not in key, raw
