@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-
 NOT_FLATTENED = frozenset({"delivery_days"})
 """KPIs left out of flat rows: ``delivery_days`` (100 days a run) serves the deadline test,
 which reads it from the run's KPIs before they are flattened; its summary columns are
