@@ -555,12 +555,13 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
     kpis: dict[str, Any] = {
         "scenario": s.name,
         "seed": run.seed,
-        "detainees_total": run.total,
-        "delivered": n_delivered,
-        "registered": len(times.registered),
+        # delivery first: success is measured on those delivered, never on prisons emptied
         "in_custody_at_start": in_custody,
         "delivered_fraction": round(n_delivered / in_custody, 6) if in_custody > 0 else None,
         **{name: by_percent[round(f * PERCENT_STEPS) - 1] for name, f in FRACTION_KPIS.items()},
+        "detainees_total": run.total,
+        "delivered": n_delivered,
+        "registered": len(times.registered),
         "escaped": n_escaped,
         "remaining": remaining,
         "remaining_by_site": remaining_by_site(cols, run.site_ids),
