@@ -22,7 +22,8 @@ SCENARIOS = sorted(
 )
 KPI_NAMES = (
     "scenario", "seed", "in_custody_at_start", "delivered_fraction", "day_to_50", "day_to_90",
-    "day_to_100", "delivery_days", "flying_hours_per_available_hour", "detainees_total", "delivered", "registered", "escaped", "remaining",
+    "day_to_100", "delivery_days", "flying_hours_per_available_hour", "detainees_total",
+    "delivered", "registered", "escaped", "remaining",
     "prisons_cleared_day", "registration_complete_day", "sorties", "flight_hours",
     "fleet_utilization", "peak_facility_occupancy", "peak_registration_backlog",
     "at_risk_detainee_days", "mean_transfer_hours", "triggers_fired", "sim_events",
