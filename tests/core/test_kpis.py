@@ -132,8 +132,7 @@ def test_a_lost_prison_never_looks_faster_or_more_successful(
     assume(people_lost(lost) > 0)
     total = n_safe + n_lost
     kept = 1 - people_lost(lost) / total
-    assert lost["day_to_100"] is None
-    assert base["day_to_100"] is None or lost["day_to_100"] is None  # never earlier
+    assert lost["day_to_100"] is None  # never reached, so never earlier than the base run's
     targets = [1.0, *(p / 100 for p in range(1, 101) if p / 100 > kept + 1e-9)]
     for target in targets:
         assert day_to_target(lost, target) is None
@@ -187,8 +186,8 @@ def test_a_fleet_that_works_hard_and_finishes_early_scores_at_least_as_high() ->
     """Three helicopters move 100 people in ten sorties on day 0; with an intake limit of
     15 a day the same fleet needs 13 sorties (a 5-seat remainder each day) over seven days
     and idles in between. Counted to the horizon, the throttled fleet looked busier
-    (31.5 busy hours against 24 of the same 1,080); counted to the end of the operation,
-    the hard-working fleet scores far higher."""
+    (32 busy hours against 24.5, of the same 1,080: 0.030 against 0.023); counted to the
+    end of the operation, the hard-working fleet scores far higher."""
     hard, throttled = _fleet(None), _fleet(15)
     assert hard["prisons_cleared_day"] < 1 < 6 < throttled["prisons_cleared_day"]
     assert sum(throttled["sorties"].values()) > sum(hard["sorties"].values())
