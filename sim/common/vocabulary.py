@@ -182,3 +182,6 @@ class VehicleRecord(NamedTuple):
     available_at: float
     retired_at: float  # inf: still in service at the end
     busy_hours: float
+    # (dispatch, end of turnaround) of each mission; a mission still under way at the
+    # end ends at inf
+    busy_spans: tuple[tuple[float, float], ...] = ()

@@ -70,5 +70,7 @@ class Fleet:
 
     def records(self) -> list[VehicleRecord]:
         """Each vehicle's service, for the results."""
-        return [VehicleRecord(v.name, v.type_name, v.available_at, v.retired_at, v.busy_hours)
+        return [VehicleRecord(v.name, v.type_name, v.available_at, v.retired_at, v.busy_hours,
+                              (*v.busy_spans, *(() if v.mission_since is None
+                                                else ((v.mission_since, math.inf),))))
                 for v in self.vehicles]

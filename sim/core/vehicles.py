@@ -59,6 +59,8 @@ class Vehicle:
         self.retired_at = math.inf  # when it actually left service (after its last mission)
         self.flight_hours = 0.0
         self.busy_hours = 0.0
+        self.busy_spans: list[tuple[float, float]] = []  # (dispatch, end of turnaround), hours
+        self.mission_since: float | None = None  # dispatch hour of the mission under way
         self.day_hours: dict[int, float] = {}
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
@@ -174,11 +176,13 @@ class Vehicle:
                 yield st.changed
                 continue
             self.state = BUSY
-            t0 = env.now
+            t0 = self.mission_since = env.now
             if self.availability is not None:
                 self.availability.started(self, t0)
             yield from self.fly(mission)
             self.busy_hours += env.now - t0
+            self.busy_spans.append((t0, env.now))
+            self.mission_since = None
             self._load_share = None  # the next sortie draws its own
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE

@@ -176,7 +176,7 @@ def test_generated_scenarios_conserve_detainees(data: dict[str, Any], seed: int)
         assert vals == sorted(vals)
     assert res.daily[-1]["delivered_cum"] == k["delivered"]
     assert res.daily[-1]["escaped_cum"] == k["escaped"]
-    if k["completion_day"] is not None:
+    if k["prisons_cleared_day"] is not None:
         assert k["remaining"] == 0
 
 
