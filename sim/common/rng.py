@@ -21,6 +21,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "breakouts",
     "registration",
     "turnaround",
+    "release",
+    "custody",
 )
 
 

@@ -32,6 +32,7 @@ from sim.common.vocabulary import (
     VehicleRecord,
 )
 from sim.core.detainees import (
+    CUSTODY_TRANSFERRED,
     DELIVERED,
     HELD,
     IN_FLIGHT,
@@ -213,6 +214,8 @@ class Times:
 def detainee_times(cols: Mapping[str, np.ndarray], prisons: Sequence[str],
                    site_index: Mapping[str, int]) -> Times:
     leave = np.fmin(cols["pickup_hour"], cols["escaped_hour"])
+    if "custody_hour" in cols:  # passed into another authority's custody at an overrun
+        leave = np.fmin(leave, cols["custody_hour"])
     leave = np.where(np.isnan(leave), np.inf, leave)
     return Times(
         _sorted_finite(cols["delivered_hour"]), _sorted_finite(cols["registered_hour"]),
@@ -391,7 +394,8 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
     prisons = [x.id for x in s.sites if x.kind == "prison"]
     times = detainee_times(cols, prisons, site_index)
     n_delivered, n_escaped = len(times.delivered), len(times.escaped)
-    remaining = run.total - n_delivered - n_escaped
+    n_custody = int(np.count_nonzero(cols["state"] == CUSTODY_TRANSFERRED))
+    remaining = run.total - n_delivered - n_escaped - n_custody
     if remaining < 0:
         raise ConservationError(f"remaining is negative ({remaining})")
     threat_time, overrun_time = status_times(run.status_log, run.site_ids)
@@ -415,6 +419,7 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
         "delivered": n_delivered,
         "registered": len(times.registered),
         "escaped": n_escaped,
+        "custody_transferred": n_custody,  # taken over with an overrun site: not delivered
         "remaining": remaining,
         "remaining_by_site": remaining_by_site(cols, run.site_ids),
         "released": len(times.released),

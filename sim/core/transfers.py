@@ -11,7 +11,7 @@ and ``reroute``. Capacities are in detainees, times in hours.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,10 +20,20 @@ import simpy
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
-from sim.core.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
+from sim.core.detainees import (
+    CUSTODY_TRANSFERRED,
+    DELIVERED,
+    ESCAPED,
+    HELD,
+    IN_FLIGHT,
+    RELEASED,
+    WAITING,
+    Detainees,
+)
 from sim.core.dispatch import Candidate, Policy, make_policy
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
 from sim.core.registration import RegistrationQueue
+from sim.core.release import ready_hours
 from sim.core.state import RunState
 from sim.scenario.network import Hop, ModeSpec, Network
 from sim.scenario.params import RuntimeParams
@@ -91,6 +101,23 @@ class Transfers:
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
         }
         self.present = {sid: len(q) for sid, q in self.queue.items()}  # held or waiting there
+        # Origins with a ``release``: who is handed over when (sorted by hour); the queue
+        # holds only those already handed over, ``present`` counts everyone still there.
+        self.pending_release: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for site in scenario.sites:
+            if site.release is not None and len(self.queue[site.id]):
+                ids = self.queue[site.id]
+                hours = ready_hours(site.release, len(ids), streams["release"])
+                self.d.t_ready[ids] = hours
+                order = np.argsort(hours, kind="stable")
+                self.pending_release[site.id] = (ids[order], hours[order])
+                self.queue[site.id] = ids[:0]
+        self.pull = scenario.staging == "pull"
+        self.clearance_hours = scenario.staging_clearance_hours
+        # Share passing into another authority's custody at an overrun site, from the front
+        # that overran it (``Hazards``); a site's own ``overrun_custody_fraction`` wins.
+        self.front_custody: dict[str, float] = {}
+        self.custody_rng = streams["custody"]
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
         self.occupancy = dict.fromkeys(self.site_ids, 0)
@@ -156,9 +183,44 @@ class Transfers:
                 day = int(st.env.now // 24)
                 cap = min(cap, p["daily_intake_limit"] - self.cleared.get((site, day), 0))
             return cap
+        room: float = math.inf
         if p["holding_capacity"] is not None:
-            return p["holding_capacity"] - self.present[site] - self.inbound[site]
-        return math.inf
+            room = p["holding_capacity"] - self.present[site] - self.inbound[site]
+        if self.pull and self.kind[site] == "airfield":
+            cleared = self.onward_clearance(site, st.env.now + self.clearance_hours)
+            room = min(room, cleared - self.present[site] - self.inbound[site])
+        return room
+
+    def onward_clearance(self, site: str, until: float) -> float:
+        """Detainees the destinations of ``site``'s onward hops have cleared by ``until`` (hours).
+
+        Pull through staging: a batch enters a staging airfield only if this covers it,
+        with those already there or on their way. A reception clears what is left of
+        today's intake plus its current daily limit for each later day that begins
+        by ``until`` (a rule may change it), within its free beds; a further airfield
+        clears its own room (pull again). A destination without limits clears any number.
+        """
+        st = self.state
+        dests = {h.dest for hops in self.network.options.get(site, {}).values() for h in hops}
+        total = 0.0
+        for dest in sorted(dests):
+            if self.kind[dest] != "reception":
+                total += max(0.0, self.capacity(dest))
+                continue
+            if not st.site_open[dest] or st.status[dest] == OVERRUN:
+                continue
+            p = self.params.site[dest]
+            cap: float = math.inf
+            if p["beds"] is not None:
+                cap = p["beds"] - self.occupancy[dest] - self.inbound[dest]
+            limit = p["daily_intake_limit"]
+            if limit is not None:
+                today = int(st.env.now // 24)
+                later_days = max(0, math.floor(until / 24.0) - today)
+                cap = min(cap, max(0, limit - self.cleared.get((dest, today), 0))
+                          + limit * later_days)
+            total += max(0.0, cap)
+        return total
 
     def can_unload(self, site: str, n: int) -> bool:
         """Beds may have shrunk (a rule) since the claim: never overfill."""
@@ -306,7 +368,7 @@ class Transfers:
         self.queue[site] = np.concatenate([ids, self.queue[site]])
         self.present[site] += len(ids)
         if self.state.status[site] == OVERRUN:
-            self.escape(ids, site, EventKind.OVERRUN_ESCAPE)
+            self.overrun(ids, site)
         self.state.notify()
 
     def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
@@ -362,11 +424,82 @@ class Transfers:
         d = self.d
         d.state[ids] = ESCAPED
         d.t_escaped[ids] = self.state.env.now
+        self._gone(ids, site)
+        self.state.log(cause, NOBODY, site, len(ids))
+
+    def overrun(self, ids: np.ndarray, site: str) -> None:
+        """``ids`` are held at ``site`` as it is overrun: a share passes into another
+        authority's custody (the site's ``overrun_custody_fraction``, else the overrunning
+        front's ``custody_fraction``), drawn at random; the rest escape.
+
+        ``round(fraction x held)`` are handed over (halves round up): 0.3 of 10 is 3.
+        """
+        frac = self.params.site[site]["overrun_custody_fraction"]
+        if frac is None:
+            frac = self.front_custody.get(site, 0.0)
+        k = min(len(ids), math.floor(float(frac) * len(ids) + 0.5))
+        if k == len(ids):
+            kept, rest = ids, ids[:0]
+        elif k > 0:
+            kept = np.sort(self.custody_rng.choice(ids, size=k, replace=False))
+            rest = ids[~np.isin(ids, kept)]
+        else:
+            kept, rest = ids[:0], ids
+        if len(kept):
+            d = self.d
+            d.state[kept] = CUSTODY_TRANSFERRED
+            d.t_custody[kept] = self.state.env.now
+            self._gone(kept, site)
+            self.state.log(EventKind.CUSTODY_TRANSFER, NOBODY, site, len(kept))
+        self.escape(rest, site, EventKind.OVERRUN_ESCAPE)
+
+    def _gone(self, ids: np.ndarray, site: str) -> None:
+        """``ids`` left ``site`` other than by a vehicle: out of its queue and count."""
+        d = self.d
         q = self.queue[site]
         self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
         self.present[site] -= len(ids)
         self.state.dirty = True
-        self.state.log(cause, NOBODY, site, len(ids))
+
+    # ----- release at the origins and the pull window's wake-ups ---------------------
+    def start(self) -> None:
+        """Start the transfers' own processes: the origins' releases, and (pull with a
+        window that is not whole days) a wake-up when each day's intake enters the window."""
+        env = self.state.env
+        for site, (ids, hours) in self.pending_release.items():
+            env.process(self._release(site, ids, hours))
+        if self.pull and self.clearance_hours % 24.0 != 0.0:
+            env.process(self._window_wakeups())
+
+    def _release(
+        self, site: str, ids: np.ndarray, hours: np.ndarray
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: hand over ``ids`` at ``site`` at their ``hours`` (sorted): they join the
+        pickup queue then (those who escaped or were taken over meanwhile do not)."""
+        env, d = self.state.env, self.d
+        here = self.site_index[site]
+        i, n = 0, len(ids)
+        while i < n and math.isfinite(hours[i]):
+            if hours[i] > env.now:
+                yield env.timeout(float(hours[i]) - env.now)
+            j = int(np.searchsorted(hours, env.now, side="right"))
+            batch = ids[i:j]
+            i = j
+            batch = batch[(d.state[batch] == HELD) & (d.location[batch] == here)]
+            if len(batch):
+                self.queue[site] = np.concatenate([self.queue[site], batch])
+                self.state.notify()
+
+    def _window_wakeups(self) -> Generator[simpy.Event, Any, None]:
+        """Process: wake vehicles when a day's intake comes within the pull window."""
+        env = self.state.env
+        ahead = self.clearance_hours % 24.0
+        t = 24.0 - ahead
+        while True:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.state.notify()
+            t += 24.0
 
     def repatriate(self) -> None:
         """Release each reception's daily quota of registered detainees (at midnight)."""

@@ -20,6 +20,7 @@ SITE_FIELDS = frozenset(
         "beds",
         "daily_intake_limit",
         "repatriation_per_day",
+        "overrun_custody_fraction",
     }
 )
 AIRCRAFT_FIELDS = frozenset(
