@@ -27,9 +27,10 @@ def fmt(x: float | None, digits: int = 1) -> str:
 
 def table() -> str:
     lines = [
-        "| scenario | what it asks | delivered | escaped | completion day (runs done) "
-        "| at-risk detainee-days | peak registration backlog | sorties |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | what it asks | delivered | escaped | custody transferred "
+        "| completion day (runs done) | at-risk detainee-days | peak registration backlog "
+        "| sorties |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     files = sorted(ROOT.glob("scenarios/*.yaml"), key=lambda p: (p.stem != "baseline", p.stem))
     for path in files:
@@ -40,6 +41,7 @@ def table() -> str:
             f"| `{path.name}` | {s.description.strip() or s.name} "
             f"| {fmt(statistics.mean(k['delivered'] for k in ks), 0)} "
             f"| {fmt(statistics.mean(k['escaped'] for k in ks), 0)} "
+            f"| {fmt(statistics.mean(k['custody_transferred'] for k in ks), 0)} "
             f"| {fmt(statistics.mean(done) if done else None)} ({len(done)}/{len(ks)}) "
             f"| {fmt(statistics.mean(k['at_risk_detainee_days'] for k in ks), 0)} "
             f"| {fmt(statistics.mean(k['peak_registration_backlog'] for k in ks), 0)} "

@@ -188,7 +188,8 @@ class Transfers:
             room = p["holding_capacity"] - self.present[site] - self.inbound[site]
         if self.pull and self.kind[site] == "airfield":
             cleared = self.onward_clearance(site, st.env.now + self.clearance_hours)
-            room = min(room, cleared - self.present[site] - self.inbound[site])
+            # those already claimed for an onward hop count at their destination already
+            room = min(room, cleared - len(self.queue[site]) - self.inbound[site])
         return room
 
     def onward_clearance(self, site: str, until: float) -> float:

@@ -21,7 +21,8 @@ SCENARIOS = sorted(
     p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
 )
 KPI_NAMES = (
-    "scenario", "seed", "detainees_total", "delivered", "registered", "escaped", "remaining",
+    "scenario", "seed", "detainees_total", "delivered", "registered", "escaped",
+    "custody_transferred", "remaining",
     "completion_day", "registration_complete_day", "sorties", "flight_hours",
     "fleet_utilization", "peak_facility_occupancy", "peak_registration_backlog",
     "at_risk_detainee_days", "mean_transfer_hours", "triggers_fired", "sim_events",
@@ -315,7 +316,8 @@ def test_run_json_prints_one_document() -> None:
     for name in KPI_NAMES:
         assert name in kpis, name
     assert kpis["scenario"] == "baseline" and kpis["seed"] == 2
-    assert kpis["delivered"] + kpis["escaped"] + kpis["remaining"] == kpis["detainees_total"]
+    assert (kpis["delivered"] + kpis["escaped"] + kpis["custody_transferred"] + kpis["remaining"]
+            == kpis["detainees_total"])
     assert isinstance(kpis["sorties"], dict) and isinstance(kpis["flight_hours"], dict)
     assert set(kpis["sorties"]) == set(kpis["flight_hours"])
     assert 0 <= kpis["fleet_utilization"] <= 1
