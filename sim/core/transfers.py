@@ -118,6 +118,8 @@ class Transfers:
         # that overran it (``Hazards``); a site's own ``overrun_custody_fraction`` wins.
         self.front_custody: dict[str, float] = {}
         self.custody_rng = streams["custody"]
+        self._onward_net: Network | None = None  # the network ``_onward_dests`` is for
+        self._onward_dests: dict[str, tuple[str, ...]] = {}  # staging airfield -> onward dests
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
         self.occupancy = dict.fromkeys(self.site_ids, 0)
@@ -202,9 +204,15 @@ class Transfers:
         clears its own room (pull again). A destination without limits clears any number.
         """
         st = self.state
-        dests = {h.dest for hops in self.network.options.get(site, {}).values() for h in hops}
+        net = self.network
+        if self._onward_net is not net:  # the destinations change only with the routes
+            self._onward_net, self._onward_dests = net, {}
+        dests = self._onward_dests.get(site)
+        if dests is None:
+            dests = self._onward_dests[site] = tuple(sorted(
+                {h.dest for hops in net.options.get(site, {}).values() for h in hops}))
         total = 0.0
-        for dest in sorted(dests):
+        for dest in dests:
             if self.kind[dest] != "reception":
                 total += max(0.0, self.capacity(dest))
                 continue
@@ -488,8 +496,14 @@ class Transfers:
             i = j
             batch = batch[(d.state[batch] == HELD) & (d.location[batch] == here)]
             if len(batch):
+                waiting = len(self.queue[site])
                 self.queue[site] = np.concatenate([self.queue[site], batch])
-                self.state.notify()
+                # New work only if nobody was waiting: a vehicle idle beside a non-empty
+                # queue lacks room, range or a route, which more people do not give it.
+                if waiting:
+                    self.state.touch()
+                else:
+                    self.state.notify()
 
     def _window_wakeups(self) -> Generator[simpy.Event, Any, None]:
         """Process: wake vehicles when a day's intake comes within the pull window."""
