@@ -327,3 +327,19 @@ def test_baseline_al_aqtan_is_taken_over_not_emptied() -> None:
     assert res.kpis["custody_transferred"] > 250
     assert res.kpis["sites"]["raqqa"]["escaped"] < 50
 
+
+
+def test_pull_counts_those_claimed_onward_once() -> None:
+    """Loading at ``a`` takes 6 min a person. At hour 1 the bus drops its 20 at ``a`` and
+    the aircraft claims 10 of them against today's clearance; it loads them until hour 2.
+    At hour 1.5 the reception has cleared 10 - 10 = 0 more today and 10 tomorrow; those 10
+    claimed count against the clearance already, so the room at ``a`` is 10 - 10 waiting
+    unclaimed = 0 (not 10 - 20 present = -10), and 20 are still physically there."""
+    data = _staging_case()
+    data["sites"][1]["load_min_per_detainee"] = 6.0
+    m = Model(scenario(data), 1)
+    m.env.run(until=1.5)
+    tr = m.transfers
+    assert tr.present["a"] == 20 and len(tr.queue["a"]) == 10
+    assert tr.onward_clearance("a", 1.5 + 24.0) == 10
+    assert tr.capacity("a") == 0
