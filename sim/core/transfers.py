@@ -113,7 +113,8 @@ class Transfers:
                 self.pending_release[site.id] = (ids[order], hours[order])
                 self.queue[site.id] = ids[:0]
         self.pull = scenario.staging == "pull"
-        self.clearance_hours = scenario.staging_clearance_hours
+        self._window_moved = state.env.event()  # a rule changed the pull window
+        params.on_change["staging_clearance_hours"] = self._move_window
         # Share passing into another authority's custody at an overrun site, from the front
         # that overran it (``Hazards``); a site's own ``overrun_custody_fraction`` wins.
         self.front_custody: dict[str, float] = {}
@@ -189,7 +190,7 @@ class Transfers:
         if p["holding_capacity"] is not None:
             room = p["holding_capacity"] - self.present[site] - self.inbound[site]
         if self.pull and self.kind[site] == "airfield":
-            cleared = self.onward_clearance(site, st.env.now + self.clearance_hours)
+            cleared = self.onward_clearance(site, st.env.now + self.params.staging_clearance_hours)
             # those already claimed for an onward hop count at their destination already
             room = min(room, cleared - len(self.queue[site]) - self.inbound[site])
         return room
@@ -472,12 +473,12 @@ class Transfers:
 
     # ----- release at the origins and the pull window's wake-ups ---------------------
     def start(self) -> None:
-        """Start the transfers' own processes: the origins' releases, and (pull with a
-        window that is not whole days) a wake-up when each day's intake enters the window."""
+        """Start the transfers' own processes: the origins' releases, and (pull) a wake-up
+        when each day's intake enters the window."""
         env = self.state.env
         for site, (ids, hours) in self.pending_release.items():
             env.process(self._release(site, ids, hours))
-        if self.pull and self.clearance_hours % 24.0 != 0.0:
+        if self.pull:
             env.process(self._window_wakeups())
 
     def _release(
@@ -505,16 +506,28 @@ class Transfers:
                 else:
                     self.state.notify()
 
+    def _move_window(self) -> None:
+        """A rule changed ``staging_clearance_hours``: re-time the wake-ups."""
+        old, self._window_moved = self._window_moved, self.state.env.event()
+        old.succeed()
+
     def _window_wakeups(self) -> Generator[simpy.Event, Any, None]:
-        """Process: wake vehicles when a day's intake comes within the pull window."""
+        """Process: wake vehicles when a day's intake comes within the pull window.
+
+        Day d's intake enters the window at d x 24 - window hours; with a window of whole
+        days that is a midnight, when vehicles are woken anyway (no event here).
+        """
         env = self.state.env
-        ahead = self.clearance_hours % 24.0
-        t = 24.0 - ahead
         while True:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self.state.notify()
-            t += 24.0
+            ahead = self.params.staging_clearance_hours % 24.0
+            if ahead == 0.0:
+                yield self._window_moved
+                continue
+            t = math.floor((env.now + ahead) / 24.0) * 24.0 + 24.0 - ahead  # next, after now
+            moved = self._window_moved
+            yield env.timeout(t - env.now) | moved
+            if not moved.triggered:
+                self.state.notify()
 
     def repatriate(self) -> None:
         """Release each reception's daily quota of registered detainees (at midnight)."""

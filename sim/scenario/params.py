@@ -7,6 +7,7 @@ model reads at use time are settable; routing and geometry are fixed per run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sim.scenario.schema import Scenario
@@ -37,6 +38,7 @@ AIRCRAFT_FIELDS = frozenset(
     }
 )
 ESCALATION_FIELDS = frozenset({"threatened_load_factor", "breakout.hazard_per_day"})
+TOP_FIELDS = frozenset({"staging_clearance_hours"})
 
 
 def check_param_path(s: Scenario, path: str) -> str | None:
@@ -57,10 +59,12 @@ def check_param_path(s: Scenario, path: str) -> str | None:
         return f"{path!r}: settable aircraft fields are {sorted(AIRCRAFT_FIELDS)}"
     if parts[0] == "escalation" and ".".join(parts[1:]) in ESCALATION_FIELDS:
         return None
+    if path in TOP_FIELDS:
+        return None
     return (
         f"{path!r} cannot be changed during a run; use sites.<id>.<field>, "
-        "aircraft.<type>.<field>, escalation.threatened_load_factor or "
-        "escalation.breakout.hazard_per_day"
+        "aircraft.<type>.<field>, escalation.threatened_load_factor, "
+        "escalation.breakout.hazard_per_day or staging_clearance_hours"
     )
 
 
@@ -77,12 +81,18 @@ class RuntimeParams:
         self.threatened_load_factor = s.escalation.threatened_load_factor
         b = s.escalation.breakout
         self.breakout_hazard_per_day = b.hazard_per_day if b else 0.0
+        self.staging_clearance_hours = s.staging_clearance_hours
+        # Called after a top-level value changes (path -> callback), e.g. to re-time wake-ups.
+        self.on_change: dict[str, Callable[[], None]] = {}
 
     def set(self, path: str, value: float) -> bool:
         """Set a value by path; True if it changed (so vehicles need waking)."""
         before = self.get(path)
         self._set(path, value)
-        return self.get(path) != before
+        changed = self.get(path) != before
+        if changed and path in self.on_change:
+            self.on_change[path]()
+        return changed
 
     def get(self, path: str) -> Any:
         parts = path.split(".")
@@ -90,6 +100,8 @@ class RuntimeParams:
             return self.site[parts[1]][parts[2]]
         if parts[0] == "aircraft":
             return self.aircraft[parts[1]][parts[2]]
+        if path == "staging_clearance_hours":
+            return self.staging_clearance_hours
         if parts[1] == "threatened_load_factor":
             return self.threatened_load_factor
         return self.breakout_hazard_per_day
@@ -103,6 +115,8 @@ class RuntimeParams:
             self.site[parts[1]][parts[2]] = v
         elif parts[0] == "aircraft":
             self.aircraft[parts[1]][parts[2]] = int(value) if parts[2] == "seats" else value
+        elif path == "staging_clearance_hours":
+            self.staging_clearance_hours = value
         elif parts[1] == "threatened_load_factor":
             self.threatened_load_factor = value
         else:

@@ -343,3 +343,17 @@ def test_pull_counts_those_claimed_onward_once() -> None:
     assert tr.present["a"] == 20 and len(tr.queue["a"]) == 10
     assert tr.onward_clearance("a", 1.5 + 24.0) == 10
     assert tr.capacity("a") == 0
+
+
+def test_a_rule_widens_the_pull_window() -> None:
+    """At hour 24 a rule sets the window to 30 hours. Then day 2's intake is in the window at
+    once (as with 24 hours: the bus takes 10) and day 3's enters it at 72 - 30 = 42 h, when
+    the bus is woken and takes 10 more, then every day at 18:00 (without the rule: 48, 72)."""
+    rule = {"name": "widen", "when": {"day": 1},
+            "then": [{"set_param": {"path": "staging_clearance_hours", "value": 30}}]}
+    res = run(_staging_case(triggers=[rule]))
+    assert _bus_dispatches(res)[:4] == [(0.0, 20), (24.0, 10), (42.0, 10), (66.0, 10)]
+    bad = _staging_case(triggers=[{**rule, "then": [{"set_param": {
+        "path": "staging_clearance_hours", "value": -1}}]}])
+    with pytest.raises(ScenarioError, match="staging_clearance_hours"):
+        scenario(bad)
