@@ -34,10 +34,10 @@ def mean_reached(ks: list[dict[str, object]], key: str) -> str:
 def table() -> str:
     lines = [
         "| scenario | what it asks | delivered (share of those held at day 0) | escaped "
-        "| day 90% delivered (runs reaching it) | day all delivered (runs) "
+        "| custody transferred | day 90% delivered (runs reaching it) | day all delivered (runs) "
         "| prisons cleared day (runs) | at-risk detainee-days | peak registration backlog "
         "| sorties |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     files = sorted(ROOT.glob("scenarios/*.yaml"), key=lambda p: (p.stem != "baseline", p.stem))
     for path in files:
@@ -48,6 +48,7 @@ def table() -> str:
             f"| `{path.name}` | {s.description.strip() or s.name} "
             f"| {fmt(statistics.mean(k['delivered'] for k in ks), 0)} ({share:.1%}) "
             f"| {fmt(statistics.mean(k['escaped'] for k in ks), 0)} "
+            f"| {fmt(statistics.mean(k['custody_transferred'] for k in ks), 0)} "
             f"| {mean_reached(ks, 'day_to_90')} "
             f"| {mean_reached(ks, 'day_to_100')} "
             f"| {mean_reached(ks, 'prisons_cleared_day')} "

@@ -26,6 +26,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "load_factor",
     # one stream per vehicle, named ``availability:<vehicle>`` (``sim/core/availability.py``)
     "availability",
+    "release",
+    "custody",
 )
 
 

@@ -47,6 +47,8 @@ class EventKind(StrEnum):
     GROUNDED_STORM = "grounded_storm"
     GROUNDED_ORDER = "grounded_order"
     RELEASED = "released"
+    # an overrun site's detainees passed into another authority's custody (the count)
+    CUSTODY_TRANSFER = "custody_transfer"
 
 
 #: The grounding event kind by its cause (a storm, or an order of a rule).
@@ -97,6 +99,7 @@ class DetaineeState(IntEnum):
     REGISTERED = 4
     ESCAPED = 5
     RELEASED = 6
+    CUSTODY_TRANSFERRED = 7  # taken over with an overrun site by another authority; not delivered
 
     @property
     def label(self) -> str:

@@ -5,7 +5,7 @@ records and copies of its detainee columns) by small builders, each a pure
 function of plain records and arrays that returns new values: building twice
 from the same finished run gives equal results. KPI names are a contract
 (see the README): new ones may be added; a name is changed only when it
-misled (``prisons_cleared_day`` became ``prisons_cleared_day``). Times are hours
+misled (``completion_day`` became ``prisons_cleared_day``). Times are hours
 unless a name says days.
 
 Success is measured on deliveries, never on the prisons being empty: people
@@ -40,6 +40,7 @@ from sim.common.vocabulary import (
     VehicleRecord,
 )
 from sim.core.detainees import (
+    CUSTODY_TRANSFERRED,
     DELIVERED,
     HELD,
     IN_FLIGHT,
@@ -284,6 +285,8 @@ class Times:
 def detainee_times(cols: Mapping[str, np.ndarray], prisons: Sequence[str],
                    site_index: Mapping[str, int]) -> Times:
     leave = np.fmin(cols["pickup_hour"], cols["escaped_hour"])
+    if "custody_hour" in cols:  # passed into another authority's custody at an overrun
+        leave = np.fmin(leave, cols["custody_hour"])
     leave = np.where(np.isnan(leave), np.inf, leave)
     return Times(
         _sorted_finite(cols["delivered_hour"]), _sorted_finite(cols["registered_hour"]),
@@ -529,7 +532,8 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
     prisons = [x.id for x in s.sites if x.kind == "prison"]
     times = detainee_times(cols, prisons, site_index)
     n_delivered, n_escaped = len(times.delivered), len(times.escaped)
-    remaining = run.total - n_delivered - n_escaped
+    n_custody = int(np.count_nonzero(cols["state"] == CUSTODY_TRANSFERRED))
+    remaining = run.total - n_delivered - n_escaped - n_custody
     if remaining < 0:
         raise ConservationError(f"remaining is negative ({remaining})")
     threat_time, overrun_time = status_times(run.status_log, run.site_ids)
@@ -538,10 +542,13 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
                             [t for t in s.aircraft if t in run.types_added])
     daily, at_risk_total = daily_series(run, times, prisons, threat_time, overrun_time, flights)
 
-    # Cleared: nobody left to move, by delivery or loss (escape). Not a success measure.
+    # Cleared: nobody left to move, by delivery or loss (escape or custody transfer). Not a
+    # success measure.
     cleared_hour = None
     if remaining == 0 and run.total > 0:
-        ends = [float(x[-1]) for x in (times.delivered, times.escaped) if len(x)]
+        custody = _sorted_finite(run.detainees["custody_hour"]) if "custody_hour" in run.detainees \
+            else np.empty(0)
+        ends = [float(x[-1]) for x in (times.delivered, times.escaped, custody) if len(x)]
         cleared_hour = max(ends)
     end_of_operation = cleared_hour if cleared_hour is not None else run.horizon
     reg_complete = None
@@ -563,6 +570,7 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
         "delivered": n_delivered,
         "registered": len(times.registered),
         "escaped": n_escaped,
+        "custody_transferred": n_custody,  # taken over with an overrun site: not delivered
         "remaining": remaining,
         "remaining_by_site": remaining_by_site(cols, run.site_ids),
         "released": len(times.released),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.network import Network, mode_specs
-from sim.scenario.params import check_param_path
+from sim.scenario.params import TOP_FIELDS, check_param_path
 from sim.scenario.schema import MAX_DETAINEES, Condition, Scenario
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ def _param_value_problem(s: Scenario, path: str, value: float) -> str | None:
         model = s.site(parts[1])
     elif parts[0] == "aircraft":
         model = s.aircraft[parts[1]]
+    elif parts[0] in TOP_FIELDS:
+        model = s
     elif parts[1] == "breakout":
         if s.escalation.breakout is None:
             return None  # no breakouts in this scenario: the value is never read

@@ -19,6 +19,7 @@ from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bo
 Mode = Literal["rotary", "fixed_wing", "ground"]
 SiteKind = Literal["prison", "airfield", "refuel", "reception", "camp"]
 Status = Literal["safe", "threatened", "overrun"]
+Staging = Literal["pull", "push"]
 Policy = Literal[
     "largest_queue", "round_robin", "nearest_first", "highest_threat", "highest_risk_first"
 ]
@@ -82,6 +83,64 @@ class Registration(Frozen):
     start_hour: Real = bounded(0, 23.99, "Clock hour the shift starts.", 0.0)
 
 
+class ReleaseStep(Frozen):
+    """One piece of a piecewise-constant release profile: a rate from a day on."""
+
+    from_day: Real = bounded(0, MAX_HORIZON_DAYS, "Day this rate starts (day 0 = start).")
+    per_hour: Real = bounded(0, MAX_COUNT, "People handed over per hour from then on.")
+
+
+class Release(Frozen):
+    """How the people of an origin become ready for pickup over time (default: all at hour 0).
+
+    Exactly one of three forms: out-processing ``stations`` (each hands over one person
+    after ``minutes``, within a daily shift, like registration), a constant ``per_hour``
+    rate from hour 0, or a piecewise-constant ``profile`` of rates (evacuation-type
+    arrivals). Rates are deterministic (person k is ready when the cumulative rate
+    reaches k) unless ``poisson`` is set. The schedule is drawn at the start of a run.
+    """
+
+    stations: Whole | None = bounded(
+        1, 10_000, "Parallel out-processing stations (manifest, restraints, checks).", None,
+        integer=True,
+    )
+    minutes: Dist | None = Field(
+        default=None, description="With 'stations': out-processing minutes per person."
+    )
+    hours_per_day: Real = bounded(
+        0.1, 24, "With 'stations': working hours per day (a hand-over starts only then).", 24.0
+    )
+    start_hour: Real = bounded(0, 23.99, "With 'stations': clock hour the shift starts.", 0.0)
+    per_hour: Real | None = bounded(
+        0, MAX_COUNT, "A constant hand-over rate from hour 0, people per hour.", None, above=True
+    )
+    profile: list[ReleaseStep] | None = Field(
+        default=None, min_length=1, max_length=MAX_ITEMS,
+        description="Piecewise-constant rates, people per hour, by increasing 'from_day'.",
+    )
+    poisson: bool = Field(
+        default=False, description="With a rate or profile: random (Poisson) hand-over times."
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Release:
+        forms = [k for k, v in (("stations", self.stations), ("per_hour", self.per_hour),
+                                ("profile", self.profile)) if v is not None]
+        if len(forms) != 1:
+            raise ValueError(
+                f"a release needs exactly one of 'stations', 'per_hour', 'profile', got "
+                f"{forms or 'none'}")
+        if (self.stations is None) != (self.minutes is None):
+            raise ValueError("'stations' and 'minutes' go together")
+        if self.profile is not None:
+            days = [p.from_day for p in self.profile]
+            if days != sorted(days) or len(set(days)) != len(days):
+                raise ValueError("profile steps need strictly increasing 'from_day'")
+            if not any(p.per_hour > 0 for p in self.profile):
+                raise ValueError("a profile needs a step with 'per_hour' above 0")
+        return self
+
+
 class Site(Frozen):
     """A node of the route network: prison, airfield, refuel point, reception or camp."""
 
@@ -133,6 +192,14 @@ class Site(Frozen):
         "parking), from landing to take-off; an aircraft waits at its origin until one is free "
         "(none: no limit). Pads limit those loading or unloading among them.", None, integer=True,
     )
+    release: Release | None = Field(
+        default=None,
+        description="Prison or camp: how people become ready for pickup (none: all at hour 0).",
+    )
+    overrun_custody_fraction: Real | None = bounded(
+        0, 1, "Share (0..1) of those held here when overrun who pass into another authority's "
+        "custody, the rest escape (none: the overrunning front's 'custody_fraction').", None,
+    )
 
     @property
     def population(self) -> int:
@@ -146,6 +213,8 @@ class Site(Frozen):
             raise ValueError(f"population {self.population} is over the limit {MAX_DETAINEES:,}")
         if self.registration is not None and self.kind != "reception":
             raise ValueError("only a reception has 'registration'")
+        if self.release is not None and self.kind not in ("prison", "camp"):
+            raise ValueError("only a prison or camp has 'release'")
         return self
 
 
@@ -303,6 +372,10 @@ class Front(Frozen):
     close_modes: list[Mode] = Field(
         default_factory=_ground_only, max_length=len(MODES),
         description="Modes whose legs close near the front.",
+    )
+    custody_fraction: Real = bounded(
+        0, 1, "Share (0..1) of those held at a site this front overruns who pass into "
+        "another authority's custody; the rest escape. A site's own value wins.", 0.0,
     )
 
     @model_validator(mode="after")
@@ -534,6 +607,14 @@ class Scenario(Frozen):
         default=None,
         description="Guards per detainee by risk category; guards take detainee seats "
         "(a batch of detainees needs the total rounded up) (none or a missing category: 0).",
+    )
+    staging: Staging = Field(
+        default="pull",
+        description="pull: move a batch into a staging airfield only when its onward intake "
+        "is cleared within 'staging_clearance_hours'; push: whenever the airfield has room.",
+    )
+    staging_clearance_hours: Real = bounded(
+        0, MAX_HOURS, "Pull: how far ahead (hours) onward intake clearances count.", 24.0
     )
 
     @property

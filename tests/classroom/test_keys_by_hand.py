@@ -198,12 +198,16 @@ def test_exercise_6_remaining_from_the_event_log(
     tmp_path: Path, keys: dict[int, dict[str, Any]]
 ) -> None:
     """q2: detainees in the prisons (scenario.resolved.yaml) minus those unloaded at a
-    reception minus those who escaped (overrun_escape and breakout events)."""
+    reception minus those who escaped (overrun_escape and breakout events) minus those
+    passed into another authority's custody at an overrun (custody_transfer events)."""
     folder = write_folder(tmp_path, "06-camp-question.yaml", 1)
     delivered = sum(n for _, n in unloads_at(folder, site_ids(folder, "reception")))
     escaped = sum(int(r["n"]) for r in rows(folder, "events.csv")
                   if r["event"] in ("overrun_escape", "breakout"))
-    remaining = prison_total(folder) - delivered - escaped
+    custody = sum(int(r["n"]) for r in rows(folder, "events.csv")
+                  if r["event"] == "custody_transfer")
+    assert custody > 0  # al-Aqtan is taken over in the baseline this extends
+    remaining = prison_total(folder) - delivered - escaped - custody
     assert remaining > 0
     assert keys[6]["q2"] == remaining
 

@@ -23,7 +23,7 @@ SCENARIOS = sorted(
 KPI_NAMES = (
     "scenario", "seed", "in_custody_at_start", "delivered_fraction", "day_to_50", "day_to_90",
     "day_to_100", "delivery_days", "flying_hours_per_available_hour", "detainees_total",
-    "delivered", "registered", "escaped", "remaining",
+    "delivered", "registered", "escaped", "custody_transferred", "remaining",
     "prisons_cleared_day", "registration_complete_day", "sorties", "flight_hours",
     "fleet_utilization", "peak_facility_occupancy", "peak_registration_backlog",
     "at_risk_detainee_days", "mean_transfer_hours", "triggers_fired", "sim_events",
@@ -317,7 +317,8 @@ def test_run_json_prints_one_document() -> None:
     for name in KPI_NAMES:
         assert name in kpis, name
     assert kpis["scenario"] == "baseline" and kpis["seed"] == 2
-    assert kpis["delivered"] + kpis["escaped"] + kpis["remaining"] == kpis["detainees_total"]
+    assert (kpis["delivered"] + kpis["escaped"] + kpis["custody_transferred"] + kpis["remaining"]
+            == kpis["detainees_total"])
     assert isinstance(kpis["sorties"], dict) and isinstance(kpis["flight_hours"], dict)
     assert set(kpis["sorties"]) == set(kpis["flight_hours"])
     assert 0 <= kpis["fleet_utilization"] <= 1

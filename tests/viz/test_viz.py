@@ -579,13 +579,13 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
 
 
 def test_reception_plots_clearances_which_the_limit_caps(tmp_path: Path) -> None:
-    """rotary_heavy, seed 1: one day's arrivals exceed the limit, no day's clearances do."""
+    """rotary_heavy, seed 2: one day's arrivals exceed the limit, no day's clearances do."""
     import matplotlib.pyplot as plt
 
     from viz.results import Results
     from viz.timeseries import clearances_by_day, intake_limit_by_day, reception
 
-    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=1)
+    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=2)
     res = Results(tmp_path)
     days = res.daily.col("day")
     limit = intake_limit_by_day(res, days)
