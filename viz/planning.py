@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.common.atomic import atomic_write_bytes
-from sim.output.files import PLAN_FLEET_FIGURE, PLAN_FLEET_JSON
+from sim.output.folders import PLAN_FLEET_FIGURE, PLAN_FLEET_JSON
 from viz import style
 
 if TYPE_CHECKING:

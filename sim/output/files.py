@@ -23,9 +23,6 @@ from sim.core.results import DETAINEE_COLUMNS, Result
 from sim.output.folders import new_run_id, staged_folder
 
 FORMAT_VERSION = 1
-PLAN_FLEET_JSON = "plan_fleet.json"
-"""What ``dtsim plan fleet --out`` writes (read by ``viz.planning``)."""
-PLAN_FLEET_FIGURE = "fleet_plan.png"
 
 
 def _clean(v: Any) -> Any:

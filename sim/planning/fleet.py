@@ -55,8 +55,8 @@ from sim.experiments.common import (
 )
 from sim.experiments.executors import execute, make_runner, payload
 from sim.experiments.store import ExperimentError
-from sim.output.files import PLAN_FLEET_JSON as PLAN_FILE
-from sim.planning.confidence import MEETS, MISSES, UNDECIDED, SequentialTest, looks
+from sim.output.folders import PLAN_FLEET_JSON as PLAN_FILE
+from sim.planning.confidence import MEETS, UNDECIDED, SequentialTest, looks
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
@@ -427,7 +427,10 @@ def cheapest_mix(ranges: Sequence[tuple[int, int]], costs: Sequence[float],
             top = min(last_hi, math.ceil((best_cost - base) / c_last - 1e-9) - 1)
         if top < last_lo or not passes((*prefix, top)):
             continue
-        b = smallest_passing(last_lo, top, lambda k, p=prefix: passes((*p, k)))
+        def passes_last(k: int, p: Candidate = prefix) -> bool:
+            return passes((*p, k))
+
+        b = smallest_passing(last_lo, top, passes_last)
         assert b is not None
         best, best_cost = (*prefix, b), base + b * c_last
     return best
@@ -446,9 +449,10 @@ def _model_simulate(base: Scenario, space: Space, deadline_day: float, target: f
                 cache[c] = payload(space.scenario(base, c))
             except ScenarioError:  # no vehicle left at all: nothing can be delivered
                 cache[c] = None
-        if cache[c] is None:
+        entry = cache[c]
+        if entry is None:
             return [False] * len(indices)
-        key, data = cache[c]
+        key, data = entry
         tasks = ((i, (key, data, replication_seed(seed, i), True)) for i in indices)
         out = []
         for _, (kpis, daily) in execute(runner, tasks, True, len(indices)):
