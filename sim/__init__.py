@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sim.core.results import Result
     from sim.experiments.replication import ComparisonResult, ReplicationResult
     from sim.experiments.sweeps import SweepResult
+    from sim.planning.fleet import FleetPlan
     from sim.scenario.schema import Scenario
 
 
@@ -53,4 +54,11 @@ def sweep(scenario: Any, **options: Any) -> SweepResult:
     return _sweep(scenario, **options)
 
 
-__all__ = ["__version__", "compare", "load_scenario", "replicate", "run", "sweep"]
+def plan_fleet(scenario: Any, **options: Any) -> FleetPlan:
+    """The smallest fleet meeting a deadline at a confidence; see ``sim.planning.fleet``."""
+    from sim.planning.fleet import plan_fleet as _plan_fleet
+
+    return _plan_fleet(scenario, **options)
+
+
+__all__ = ["__version__", "compare", "load_scenario", "plan_fleet", "replicate", "run", "sweep"]
