@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sim.experiments.replication import ComparisonResult, ReplicationResult
     from sim.experiments.sweeps import SweepResult
     from sim.planning.discover import DiscoveryResult
+    from sim.planning.fleet import FleetPlan
     from sim.planning.sensitivity import SensitivityResult
     from sim.scenario.schema import Scenario
 
@@ -55,6 +56,13 @@ def sweep(scenario: Any, **options: Any) -> SweepResult:
     return _sweep(scenario, **options)
 
 
+def plan_fleet(scenario: Any, **options: Any) -> FleetPlan:
+    """The smallest fleet meeting a deadline at a confidence; see ``sim.planning.fleet``."""
+    from sim.planning.fleet import plan_fleet as _plan_fleet
+
+    return _plan_fleet(scenario, **options)
+
+
 def sensitivity(scenario: Any, ranges: Any, **options: Any) -> SensitivityResult:
     """Which inputs matter (Morris or Sobol, judged against replication noise); see
     ``sim.planning.sensitivity.sensitivity``."""
@@ -71,5 +79,5 @@ def discover(scenario: Any, ranges: Any = None, **options: Any) -> DiscoveryResu
     return _discover(scenario, ranges, **options)
 
 
-__all__ = ["__version__", "compare", "discover", "load_scenario", "replicate", "run",
+__all__ = ["__version__", "compare", "discover", "load_scenario", "plan_fleet", "replicate", "run",
            "sensitivity", "sweep"]

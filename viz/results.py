@@ -180,7 +180,8 @@ KPI_KEYS: dict[str, tuple[type, ...]] = {
     "delivered": (int, float),
     "registered": (int, float),
     "escaped": (int, float),
-    "completion_day": (int, float, type(None)),
+    "day_to_100": (int, float, type(None)),
+    "prisons_cleared_day": (int, float, type(None)),
 }
 
 
@@ -344,7 +345,7 @@ class Results:
 
     folder: Path
     kind: str = field(default="")
-    #: The KPI a sweep figure shows (``dtsim plot --kpi``); None: completion day or the first.
+    #: The KPI a sweep figure shows (``dtsim plot --kpi``); None: day_to_100 or the first.
     kpi: str | None = None
 
     def __post_init__(self) -> None:

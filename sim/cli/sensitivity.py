@@ -42,7 +42,7 @@ def sensitivity_cmd(
     reps: Annotated[int, typer.Option(
         "--reps", help="Replications at every point (2 or more measure the noise).")] = 5,
     kpi: Annotated[list[str] | None, typer.Option(
-        "--kpi", help="KPI to analyse (repeatable; default completion_day).")] = None,
+        "--kpi", help="KPI to analyse (repeatable; default delivered_fraction).")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="DIR", help="Results folder (required; a re-run resumes).")] = None,
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
@@ -127,7 +127,10 @@ def discover_cmd(
     direction: Annotated[str, typer.Option(
         "--direction", help="above (default: a day reached too late) or below.")] = "above",
     deadline_day: Annotated[float | None, typer.Option(
-        "--deadline-day", help="A run fails when it is not complete by this day.")] = None,
+        "--deadline-day", help="A run fails when fewer than --target of those in custody at "
+        "day 0 were delivered by this day.")] = None,
+    target: Annotated[float, typer.Option(
+        "--target", help="With --deadline-day: the share to deliver (default 1: all).")] = 1.0,
     samples: Annotated[int, typer.Option(
         "--samples", help="Latin hypercube points over the ranges.")] = 200,
     reps: Annotated[int, typer.Option("--reps", help="Runs at every point.")] = 1,
@@ -161,7 +164,8 @@ def discover_cmd(
                     bar(done, total)
 
             result = discover(s, ranges, kpi=kpi, threshold=threshold, direction=direction,
-                              deadline_day=deadline_day, samples=samples, reps=reps,
+                              deadline_day=deadline_day, target=target, samples=samples,
+                              reps=reps,
                               from_store=from_store, out=out, seed=seed, jobs=jobs, dask=dask,
                               max_boxes=boxes, min_coverage=min_coverage, progress=progress,
                               notice=_note)

@@ -36,7 +36,7 @@ def plot(
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
     kpi: Annotated[str | None, typer.Option(
         "--kpi", help="The KPI a sweep figure shows, e.g. escaped or p_done_by_day_15 "
-                      "(default: completion_day).")] = None,
+                      "(default: day_to_100).")] = None,
 ) -> None:
     """Redraw every figure the results folder supports (without re-running)."""
     fmt = fmt.lower()

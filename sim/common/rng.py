@@ -22,6 +22,12 @@ STREAM_NAMES: tuple[str, ...] = (
     "registration",
     "turnaround",
     "rules",
+    "ground_time",
+    "load_factor",
+    # one stream per vehicle, named ``availability:<vehicle>`` (``sim/core/availability.py``)
+    "availability",
+    "release",
+    "custody",
 )
 
 

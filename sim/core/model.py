@@ -70,6 +70,7 @@ class Model:
         env.process(self.hazards.status_changes())
         env.process(self._ticks())
         env.process(self._days())
+        self.transfers.start()  # the origins' releases (and the pull window's wake-ups)
         if scenario.escalation.weather is not None:
             env.process(self.hazards.weather())
         for entry in scenario.fleet:
@@ -223,6 +224,7 @@ DETAINEE_ARRAYS = {
     "pickup_hour": "t_pickup", "delivered_hour": "t_delivered",
     "registration_start_hour": "t_reg_start", "registered_hour": "t_registered",
     "escaped_hour": "t_escaped", "released_hour": "t_released", "hops": "hops",
+    "custody_hour": "t_custody",  # not a table column: results read it for who left when
 }
 
 

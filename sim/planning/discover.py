@@ -7,8 +7,10 @@ case, its point's numeric overrides the inputs). A case is "of interest" when
 its KPI is above the threshold (``direction="above"``, the default: a day
 reached too late) or below it; a run in which the KPI has no value (a day never
 reached within the horizon) counts as above any threshold. With
-``deadline_day`` instead, a case is of interest when the run was not complete
-by that day (``completion_day`` later than the deadline, or never).
+``deadline_day`` (and ``target``, default 1.0) instead, a case is of interest when
+the run missed the deadline by the shared definition of success
+(``sim.core.results.deadline_met``: at least ``target`` of those in custody at day 0
+delivered by the deadline; people lost never count).
 
 PRIM (``sim.planning.prim``) then describes where those cases concentrate:
 each box in plain words ("... in 83% of runs when X > 6 and Y < 5; this box
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.core.results import TargetError, check_target, deadline_met
 from sim.experiments.common import Progress, as_scenario, check_deadline, check_out, json_safe
 from sim.planning.prim import (
     DEFAULT_ALPHA,
@@ -53,11 +56,11 @@ class Event:
     threshold: float | None = None
     direction: str = "above"
     deadline_day: float | None = None
+    target: float = 1.0
 
     def of_interest(self, kpis: Mapping[str, Any]) -> bool:
         if self.deadline_day is not None:
-            done = kpis.get("completion_day")
-            return done is None or float(done) > self.deadline_day
+            return not deadline_met(kpis, self.deadline_day, self.target)
         v = kpis.get(self.kpi)
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return True  # never reached: later than any threshold
@@ -69,14 +72,17 @@ class Event:
     def phrase(self) -> str:
         """The event as the subject of a sentence (``the deadline (day 15) is missed``)."""
         if self.deadline_day is not None:
-            return f"the deadline (day {self.deadline_day:g}) is missed"
+            return (f"the deadline ({self.target:.0%} delivered by day {self.deadline_day:g}) "
+                    "is missed")
         sign = ">" if self.direction == "above" else "<"
         return f"{self.kpi} {sign} {self.threshold:g}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kpi": self.kpi if self.deadline_day is None else "completion_day",
+        return {"kpi": self.kpi if self.deadline_day is None else "delivery_days",
                 "threshold": self.threshold, "direction": self.direction,
-                "deadline_day": self.deadline_day, "phrase": self.phrase}
+                "deadline_day": self.deadline_day,
+                "target": self.target if self.deadline_day is not None else None,
+                "phrase": self.phrase}
 
 
 def _num(v: float, integer: bool) -> str:
@@ -178,14 +184,18 @@ class DiscoveryResult:
 
 
 def _event(kpi: str | None, threshold: float | None, direction: str,
-           deadline_day: float | None, horizon: int) -> Event:
+           deadline_day: float | None, horizon: int, target: float = 1.0) -> Event:
     if direction not in ("above", "below"):
         raise PlanningError(f"--direction {direction}: expected above or below")
     if deadline_day is not None:
         if threshold is not None:
             raise PlanningError("give either --deadline-day or --kpi with --threshold, not both")
         check_deadline(deadline_day, horizon)
-        return Event(kpi="completion_day", deadline_day=float(deadline_day))
+        try:
+            target = check_target(target)
+        except TargetError as exc:
+            raise PlanningError(str(exc)) from None
+        return Event(kpi="delivery_days", deadline_day=float(deadline_day), target=target)
     if kpi is None or threshold is None:
         raise PlanningError("name what counts as a failure: --kpi NAME --threshold VALUE "
                             "(or --deadline-day D)")
@@ -238,7 +248,7 @@ def _store_cases(store: Path, base: Scenario, only: Sequence[str] | None
 def discover(scenario: Scenario | str | Path, ranges: Ranges | str | Path | None = None, *,
              kpi: str | None = None, threshold: float | None = None,
              direction: str = "above", deadline_day: float | None = None,
-             samples: int = 200, reps: int = 1, from_store: str | Path | None = None,
+             target: float = 1.0, samples: int = 200, reps: int = 1, from_store: str | Path | None = None,
              out: str | Path | None = None, seed: int = 1, jobs: int | None = None,
              dask: str | None = None, max_boxes: int = 2,
              min_coverage: float = DEFAULT_MIN_COVERAGE,
@@ -248,7 +258,7 @@ def discover(scenario: Scenario | str | Path, ranges: Ranges | str | Path | None
     from sim.planning.ranges import load_ranges
 
     base = as_scenario(scenario)
-    event = _event(kpi, threshold, direction, deadline_day, base.horizon_days)
+    event = _event(kpi, threshold, direction, deadline_day, base.horizon_days, target)
     if not 0 < min_coverage <= 1:
         raise PlanningError(f"--min-coverage {min_coverage}: expected a share in (0, 1]")
     if max_boxes < 1:

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 METHODS = ("morris", "sobol")
-DEFAULT_KPI = "completion_day"
+DEFAULT_KPI = "delivered_fraction"
 """The KPI analysed when none is named (any numeric KPI may be named with ``--kpi``)."""
 MORRIS_LEVELS = 4
 BOOTSTRAP_RESAMPLES = 1000

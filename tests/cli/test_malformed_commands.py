@@ -104,6 +104,19 @@ def _cases() -> list[Case]:
                                "--out", "s10"], "--deadline-day")
     add("sweep-out-under-file", ["sweep", TOY, "--grid", "fleet.0.count=1", "--out", "afile/s"],
         "afile")
+    # plan fleet
+    plan = ["plan", "fleet", TOY, "--type", "bus", "--deadline-day", "3", "--confidence", "0.9"]
+    add("plan-deadline-beyond-horizon", [*plan[:6], "9", *plan[7:], "--out", "p1"],
+        "--deadline-day 9")
+    add("plan-confidence-one", [*plan[:8], "1", "--out", "p2"], "--confidence 1")
+    add("plan-type-not-in-fleet", ["plan", "fleet", TOY, "--type", "ch47", *plan[5:]],
+        "not in the fleet")
+    add("plan-max-below-current", [*plan, "--max", "0"], "--max 0")
+    add("plan-target-zero", [*plan, "--target", "0"], "--target 0")
+    add("plan-out-under-file", [*plan, "--out", "afile/p"], "afile")
+    add("plan-no-deadline", ["plan", "fleet", TOY, "--type", "bus", "--confidence", "0.9"],
+        "--deadline-day")
+    add("plan-unknown-subcommand", ["plan", "crew"], "crew")
     # plot / report / map
     for cmd in ("plot", "report", "map"):
         add(f"{cmd}-missing", [cmd, "nosuch"], "nosuch")

@@ -208,3 +208,20 @@ def test_plot_kpi_picks_the_kpi_of_a_sensitivity_folder(tmp_path: Path) -> None:
 
     assert _first_kpi(Results(sens, kpi="second"))[0] == "second"
     assert _first_kpi(Results(sens))[0] == "first"
+
+
+def test_a_deadline_failure_is_the_shared_definition_of_success() -> None:
+    """--deadline-day D --target F: a case of interest is a run that did not deliver F of
+    those in custody at day 0 by day D; people lost never make a run a success."""
+    from sim.planning.discover import _event
+
+    kpis = {"delivery_days": [float(p) / 10 for p in range(1, 101)],  # p% on day p/10
+            "in_custody_at_start": 100}
+    ev = _event(None, None, "above", 9.0, 30, target=0.9)
+    assert not ev.of_interest(kpis)  # 90% on day 9.0
+    assert _event(None, None, "above", 8.9, 30, target=0.9).of_interest(kpis)
+    assert _event(None, None, "above", 9.5, 30, target=1.0).of_interest(kpis)  # 100%: day 10
+    lost = {"delivery_days": [*kpis["delivery_days"][:90], *([None] * 10)],
+            "in_custody_at_start": 100}
+    assert _event(None, None, "above", 30.0, 30, target=1.0).of_interest(lost)
+    assert "90% delivered by day 9" in ev.phrase

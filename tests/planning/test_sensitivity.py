@@ -128,10 +128,10 @@ def test_morris_on_a_tiny_real_scenario(tmp_path: Path) -> None:
     text = f"fleet.h.count: {{low: 1, high: 3}}\n{B}: {{low: 10, high: 70}}\n{C}: " \
            "{low: 5000, high: 9000}\n"
     res = sensitivity(tiny(), ranges_file(tmp_path, text), method="morris", n=4, reps=2,
-                      kpis=["completion_day"], out=tmp_path / "out", jobs=1)
-    order = [r["path"] for r in res.kpis["completion_day"]["indices"]]
+                      kpis=["prisons_cleared_day"], out=tmp_path / "out", jobs=1)
+    order = [r["path"] for r in res.kpis["prisons_cleared_day"]["indices"]]
     assert order[0] == "fleet.h.count"
-    rows = {r["path"]: r for r in res.kpis["completion_day"]["indices"]}
+    rows = {r["path"]: r for r in res.kpis["prisons_cleared_day"]["indices"]}
     assert rows[C]["mu_star"] == 0.0 and rows[C]["real"] is False
     assert rows[B]["mu_star"] > 0
 
