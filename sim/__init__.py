@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from sim.core.results import Result
     from sim.experiments.replication import ComparisonResult, ReplicationResult
     from sim.experiments.sweeps import SweepResult
+    from sim.planning.discover import DiscoveryResult
+    from sim.planning.fleet import FleetPlan
+    from sim.planning.sensitivity import SensitivityResult
     from sim.scenario.schema import Scenario
 
 
@@ -53,4 +56,28 @@ def sweep(scenario: Any, **options: Any) -> SweepResult:
     return _sweep(scenario, **options)
 
 
-__all__ = ["__version__", "compare", "load_scenario", "replicate", "run", "sweep"]
+def plan_fleet(scenario: Any, **options: Any) -> FleetPlan:
+    """The smallest fleet meeting a deadline at a confidence; see ``sim.planning.fleet``."""
+    from sim.planning.fleet import plan_fleet as _plan_fleet
+
+    return _plan_fleet(scenario, **options)
+
+
+def sensitivity(scenario: Any, ranges: Any, **options: Any) -> SensitivityResult:
+    """Which inputs matter (Morris or Sobol, judged against replication noise); see
+    ``sim.planning.sensitivity.sensitivity``."""
+    from sim.planning.sensitivity import sensitivity as _sensitivity
+
+    return _sensitivity(scenario, ranges, **options)
+
+
+def discover(scenario: Any, ranges: Any = None, **options: Any) -> DiscoveryResult:
+    """Where a KPI threshold or a deadline fails (PRIM boxes); see
+    ``sim.planning.discover.discover``."""
+    from sim.planning.discover import discover as _discover
+
+    return _discover(scenario, ranges, **options)
+
+
+__all__ = ["__version__", "compare", "discover", "load_scenario", "plan_fleet", "replicate", "run",
+           "sensitivity", "sweep"]

@@ -82,7 +82,8 @@ def scenario(data: dict[str, Any]) -> Scenario:
 
 
 def check_conservation(res: Result) -> None:
-    """Every detainee in exactly one state; delivered + escaped + remaining == total."""
+    """Every detainee in exactly one state; delivered + escaped + custody_transferred +
+    remaining == total."""
     k = res.kpis
     total = k["detainees_total"]
     states = res.detainees["state"]
@@ -91,8 +92,9 @@ def check_conservation(res: Result) -> None:
     counts = np.bincount(states, minlength=len(STATE_NAMES))
     assert counts.sum() == total
     assert {name: int(counts[i]) for i, name in enumerate(STATE_NAMES)} == k["final_states"]
-    assert k["delivered"] + k["escaped"] + k["remaining"] == total
-    for key in ("delivered", "registered", "escaped", "remaining", "released"):
+    assert k["delivered"] + k["escaped"] + k["custody_transferred"] + k["remaining"] == total
+    for key in ("delivered", "registered", "escaped", "custody_transferred", "remaining",
+                "released"):
         assert k[key] >= 0, key
     assert k["registered"] <= k["delivered"]
     assert k["released"] <= k["registered"]

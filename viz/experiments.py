@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 #: KPIs shown first in histograms and heatmaps, with their units.
 KPI_UNITS: dict[str, str] = {
-    "completion_day": "day",
+    "delivered_fraction": "fraction 0..1 of those in custody at day 0",
+    "day_to_50": "day",
+    "day_to_90": "day",
+    "day_to_100": "day",
+    "prisons_cleared_day": "day",
     "registration_complete_day": "day",
     "delivered": "detainees",
     "escaped": "detainees",
@@ -26,11 +30,12 @@ KPI_UNITS: dict[str, str] = {
     "peak_facility_occupancy": "detainees",
     "mean_transfer_hours": "hours",
     "fleet_utilization": "fraction 0..1",
+    "flying_hours_per_available_hour": "fraction 0..1",
     "aborted_sorties": "sorties",
 }
 #: Columns never worth a histogram.
 NOT_KPIS = {"seed", "replication", "rep", "index", "wall_seconds", "sim_events", "point",
-            "detainees_total", "id"}
+            "detainees_total", "in_custody_at_start", "id"}
 
 
 def unit_of(kpi: str) -> str:
@@ -47,8 +52,8 @@ def unit_of(kpi: str) -> str:
 
 
 #: 0/1 columns of replications.csv: shown as probabilities in the title, not as histograms.
-INDICATORS = {"completed": "all transfers complete", "completed_by_deadline":
-              "all transfers complete by the deadline", "any_escape": "at least one escape"}
+INDICATORS = {"completed": "target share delivered", "completed_by_deadline":
+              "target share delivered by the deadline", "any_escape": "at least one escape"}
 
 
 def _same_as_earlier(t: Any, kpis: list[str]) -> dict[str, list[str]]:
@@ -125,13 +130,14 @@ def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
 
 
 #: Sweep KPIs preferred when ``--kpi`` is not given, in order.
-DEFAULT_SWEEP_KPIS = ("completion_day", "delivered", "escaped", "at_risk_detainee_days")
+DEFAULT_SWEEP_KPIS = ("day_to_100", "delivered_fraction", "delivered", "escaped",
+                      "at_risk_detainee_days")
 #: Suffixes of summary.csv columns that are not KPI means.
 _CI_SUFFIXES = ("_ci_low", "_ci_high", "_p5", "_p95", "_sd", "_n")
 
 
 def sweep_kpis(res: Results) -> list[str]:
-    """KPI names a sweep figure can show (``completion_day``, ``p_any_escape``, ...)."""
+    """KPI names a sweep figure can show (``day_to_100``, ``p_any_escape``, ...)."""
     t = res.sweep_table
     grid = set(res.grid_columns)
     numeric = [c for c in t.numeric_columns() if c not in grid]

@@ -19,8 +19,10 @@ from viz.embed import png_base64
 from viz.parallel import Background
 from viz.results import (
     COMPARE_KIND,
+    DISCOVERY_KIND,
     REPLICATIONS_KIND,
     RUN_KIND,
+    SENSITIVITY_KIND,
     SWEEP_KIND,
     Results,
     Skip,
@@ -237,13 +239,44 @@ def _kpi_section(res: Results) -> str:
         return _sweep_kpis(res)
     if res.kind == COMPARE_KIND:
         return _compare_table(res)
+    if res.kind in (SENSITIVITY_KIND, DISCOVERY_KIND):
+        return _planning_section(res)
     return ""
 
 
+def _planning_section(res: Results) -> str:
+    """Sensitivity or discovery: the plain sentences, then the indices or the boxes."""
+    s = res.summary
+    lead = "".join(f"<p class='lead'>{esc(line)}</p>" for line in s.get("sentences") or [])
+    if res.kind == DISCOVERY_KIND:
+        rows = [[b.get("box"), f"{100 * float(b.get('coverage', 0)):.0f}%",
+                 f"{100 * float(b.get('density', 0)):.0f}%", b.get("runs"),
+                 " and ".join(b.get("words") or [])] for b in s.get("boxes") or []]
+        return lead + (table(["box", "coverage", "density", "runs", "where"], rows)
+                       if rows else "")
+    parts = [lead]
+    morris = s.get("method") == "morris"
+    for kpi, r in (s.get("results") or {}).items():
+        rows = []
+        for x in r.get("indices") or []:
+            verdict = {True: "matters", False: "noise"}.get(x.get("real"), "-")
+            if morris:
+                rows.append([x["label"], x["mu_star"], x["mu_star_ci_low"], x["mu_star_ci_high"],
+                             x["sigma"], verdict])
+            else:
+                rows.append([x["label"], x["ST"], x["ST_ci_low"], x["ST_ci_high"], x["S1"],
+                             verdict])
+        heads = (["input", "mu*", "95% low", "95% high", "sigma", "verdict"] if morris else
+                 ["input", "ST", "95% low", "95% high", "S1", "verdict"])
+        parts.append(f"<h3>{esc(kpi)}</h3>" + table(heads, rows))
+    return "".join(parts)
+
+
 #: The run's headline KPIs, in the order the report states them.
-HEADLINE = ("completion_day", "registration_complete_day", "delivered", "escaped", "remaining",
+HEADLINE = ("delivered_fraction", "day_to_50", "day_to_90", "day_to_100", "delivered", "escaped",
+            "remaining", "prisons_cleared_day", "registration_complete_day",
             "peak_registration_backlog", "peak_facility_occupancy", "at_risk_detainee_days",
-            "mean_transfer_hours", "fleet_utilization")
+            "mean_transfer_hours", "fleet_utilization", "flying_hours_per_available_hour")
 
 
 def _run_kpis(res: Results) -> str:
@@ -261,9 +294,14 @@ def _run_kpis(res: Results) -> str:
                     f"{words.number(kpis.get('escaped'))} escaped and "
                     f"{words.number(kpis.get('remaining'))} were still held or on the way "
                     "at the end.")
-    done = kpis.get("completion_day")
-    lead.append("Transfers complete on " + words.with_unit("completion_day", done, res.start)
-                + "." if done is not None else "Transfers did not complete within the horizon.")
+    done = kpis.get("day_to_100")
+    lead.append("All of them delivered on " + words.with_unit("day_to_100", done, res.start)
+                + "." if done is not None else
+                "Not all of them were delivered within the horizon.")
+    cleared = kpis.get("prisons_cleared_day")
+    if cleared is not None and done is None:
+        lead.append("The prisons were cleared, by delivery or loss, on "
+                    + words.with_unit("prisons_cleared_day", cleared, res.start) + ".")
     reg = kpis.get("registration_complete_day")
     if reg is not None:
         lead.append("Registration complete on "
@@ -316,9 +354,9 @@ def _replication_kpis(res: Results) -> str:
     n = summary.get("n")
     lead = [f"Over {words.number(n)} replications (means with 95% confidence intervals):"]
     items = []
-    for key in ("completion_day", "registration_complete_day", "delivered", "escaped",
-                "remaining", "at_risk_detainee_days", "peak_registration_backlog",
-                "mean_transfer_hours"):
+    for key in ("delivered_fraction", "day_to_50", "day_to_90", "day_to_100", "delivered",
+                "escaped", "remaining", "prisons_cleared_day", "registration_complete_day",
+                "at_risk_detainee_days", "peak_registration_backlog", "mean_transfer_hours"):
         d = kpis.get(key)
         if not isinstance(d, dict):
             continue
@@ -333,9 +371,12 @@ def _replication_kpis(res: Results) -> str:
         if not isinstance(d, dict):
             continue
         what = words.PROBABILITY_WORDS.get(key, f"probability: {key.replace('_', ' ')}")
+        share = d.get("target")
+        if isinstance(share, (int, float)) and key != "any_escape":
+            what = what.replace("the target share", f"{100 * share:g}% of those in custody "
+                                "at day 0")
         if key == "complete_by_deadline" and d.get("deadline_day") is not None:
-            what = ("probability that all transfers complete by day "
-                    f"{words.number(d['deadline_day'])}")
+            what = what.replace("by the deadline", f"by day {words.number(d['deadline_day'])}")
         items.append(f"{what}: {words.probability(d)}")
     out = f"<p class='lead'>{esc(lead[0])}</p><ul>" + "".join(
         f"<li>{esc(i)}</li>" for i in items) + "</ul>"
@@ -373,12 +414,16 @@ def _sweep_kpis(res: Results) -> str:
         return ("<p class='skip'>No summary.csv in the folder: the table of points needs "
                 "`dtsim sweep --out` to finish.</p>")
     deadline = res.summary.get("deadline_day")
-    heads: list[tuple[str, str]] = [("completion_day", "transfers complete (day, 95% CI)"),
-                                    ("p_done_within_horizon", "P(done within the horizon)")]
-    by_day = [c for c in t.columns if c.startswith("p_done_by_day_")]
+    heads: list[tuple[str, str]] = [("delivered_fraction", "share delivered"),
+                                    ("day_to_100", "all delivered (day, 95% CI)")]
+    target = res.summary.get("target")
+    share = f"{100 * target:g}%" if isinstance(target, (int, float)) else "target share"
+    heads += [(c, f"P({share} delivered within the horizon)") for c in t.columns
+              if c.startswith("p_") and c.endswith("_within_horizon")][:1]
+    by_day = [c for c in t.columns if c.startswith("p_") and "_by_day_" in c]
     if by_day:
         when = f"day {words.number(deadline)}" if deadline is not None else "the deadline"
-        heads.append((by_day[0], f"P(done by {when})"))
+        heads.append((by_day[0], f"P({share} delivered by {when})"))
     heads += [("escaped", "escaped (detainees, 95% CI)"), ("p_any_escape", "P(any escape)"),
               ("delivered", "delivered (detainees)")]
     heads = [(k, label) for k, label in heads if k in t or f"{k}_mean" in t]
@@ -389,7 +434,7 @@ def _sweep_kpis(res: Results) -> str:
         for k, _label in heads:
             if k.startswith("p_"):
                 row.append(f"{100 * float(r[k]):.0f}%" if r.get(k) else "-")
-            elif r.get(f"{k}_ci_low") and k != "delivered":
+            elif r.get(f"{k}_ci_low") and k not in ("delivered", "delivered_fraction"):
                 row.append(f"{words.number(float(r[f'{k}_mean']))} ("
                            f"{words.number(float(r[f'{k}_ci_low']))} to "
                            f"{words.number(float(r[f'{k}_ci_high']))})")

@@ -24,6 +24,10 @@ RUN_KIND = "run"
 REPLICATIONS_KIND = "replications"
 SWEEP_KIND = "sweep"
 COMPARE_KIND = "compare"
+SENSITIVITY_KIND = "sensitivity"
+DISCOVERY_KIND = "discovery"
+#: Kinds a summary.json may declare (its ``kind``).
+DECLARED_KINDS = (REPLICATIONS_KIND, SWEEP_KIND, COMPARE_KIND, SENSITIVITY_KIND, DISCOVERY_KIND)
 
 
 class ResultsError(Exception):
@@ -176,7 +180,8 @@ KPI_KEYS: dict[str, tuple[type, ...]] = {
     "delivered": (int, float),
     "registered": (int, float),
     "escaped": (int, float),
-    "completion_day": (int, float, type(None)),
+    "day_to_100": (int, float, type(None)),
+    "prisons_cleared_day": (int, float, type(None)),
 }
 
 
@@ -303,7 +308,7 @@ def _declared_kind(path: Path) -> str | None:
         return None
     _check_format(path, data)
     kind = KIND_ALIASES.get(str(data.get("kind")), str(data.get("kind")))
-    return kind if kind in (REPLICATIONS_KIND, SWEEP_KIND, COMPARE_KIND) else None
+    return kind if kind in DECLARED_KINDS else None
 
 
 def _check_format(path: Path, data: dict[str, Any], required: bool = False) -> None:
@@ -340,7 +345,7 @@ class Results:
 
     folder: Path
     kind: str = field(default="")
-    #: The KPI a sweep figure shows (``dtsim plot --kpi``); None: completion day or the first.
+    #: The KPI a sweep figure shows (``dtsim plot --kpi``); None: day_to_100 or the first.
     kpi: str | None = None
 
     def __post_init__(self) -> None:

@@ -1,6 +1,6 @@
 """Results in words: KPI names with units, numbers with intervals, triggers as sentences.
 
-The report leads with sentences a reader can quote ("transfers complete on
+The report leads with sentences a reader can quote ("all delivered on
 day 21.2 (11 Feb 2026)") rather than snake_case keys and raw JSON; this
 module holds the vocabulary so the report's layout code stays about layout.
 """
@@ -13,14 +13,20 @@ from typing import Any
 #: KPI key -> (words, unit). The unit is what the number counts; "" for plain counts of days.
 KPI_WORDS: dict[str, tuple[str, str]] = {
     "detainees_total": ("detainees at the start", "detainees"),
+    "in_custody_at_start": ("in custody at day 0", "detainees"),
+    "delivered_fraction": ("share of those in custody at day 0 delivered", "%"),
+    "day_to_50": ("half of those in custody at day 0 delivered", "day"),
+    "day_to_90": ("90% of those in custody at day 0 delivered", "day"),
+    "day_to_100": ("all of those in custody at day 0 delivered", "day"),
     "delivered": ("delivered to a reception", "detainees"),
     "registered": ("registered", "detainees"),
     "escaped": ("escaped", "detainees"),
     "remaining": ("still held or on the way at the end", "detainees"),
     "released": ("released", "detainees"),
-    "completion_day": ("transfers complete", "day"),
+    "prisons_cleared_day": ("prisons cleared, by delivery or loss", "day"),
     "registration_complete_day": ("registration complete", "day"),
-    "fleet_utilization": ("fleet utilisation (time busy)", "%"),
+    "fleet_utilization": ("fleet utilisation (time busy until the end of the operation)", "%"),
+    "flying_hours_per_available_hour": ("flying time per available vehicle hour", "%"),
     "peak_facility_occupancy": ("peak reception occupancy", "detainees"),
     "peak_registration_backlog": ("peak registration backlog", "detainees"),
     "at_risk_detainee_days": ("detainee-days held at a threatened prison", "detainee-days"),
@@ -33,8 +39,8 @@ NOT_RESULTS = frozenset({"scenario", "seed", "sim_events", "wall_seconds", "scen
 
 #: Probabilities in summary.json -> words.
 PROBABILITY_WORDS: dict[str, str] = {
-    "complete_within_horizon": "probability that all transfers complete within the horizon",
-    "complete_by_deadline": "probability that all transfers complete by the deadline",
+    "complete_within_horizon": "probability of delivering the target share within the horizon",
+    "complete_by_deadline": "probability of delivering the target share by the deadline",
     "any_escape": "probability of at least one escape",
 }
 

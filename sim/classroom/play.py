@@ -267,7 +267,10 @@ DEBRIEF_KPIS: tuple[tuple[str, str, int, float, float], ...] = (
     ("delivered", "delivered", 1, 0.0, 0.0),
     ("escaped", "escaped", -1, 0.0, 0.0),
     ("remaining", "still held at the end", -1, 0.0, 0.0),
-    ("completion_day", "completion day", -1, 0.1, 0.0),
+    ("day_to_90", "day 90% delivered", -1, 0.1, 0.0),
+    ("day_to_100", "day all delivered", -1, 0.1, 0.0),
+    # prisons also empty when people are lost: judged only between equal losses
+    ("prisons_cleared_day", "prisons cleared day", -1, 0.1, 0.0),
     ("registration_complete_day", "registration complete day", -1, 0.1, 0.0),
     ("at_risk_detainee_days", "at-risk detainee-days", -1, 1.0, 0.02),
     ("mean_transfer_hours", "mean transfer hours", -1, 0.1, 0.02),
@@ -277,7 +280,9 @@ DEBRIEF_KPIS: tuple[tuple[str, str, int, float, float], ...] = (
 )
 """The debrief's KPIs. Days: 0.1 day (2.4 hours) is well inside the day-to-day noise of
 one run, so smaller differences are "about the same"; detainee counts are exact (every
-detainee counts); sizes such as flight hours allow 2 %."""
+detainee counts); sizes such as flight hours allow 2 %. A day that is never reached (not all
+delivered) is worse than any day. The day the prisons were cleared is judged only when
+both lost as many people: a lost prison clears early, and that is not better."""
 
 SAME = "about the same"
 
@@ -302,8 +307,13 @@ def debrief_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str
     A difference within the KPI's tolerance (``DEBRIEF_KPIS``) is ``about the same``:
     one run cannot tell so small a difference from noise.
     """
+    from sim.core.results import people_lost
+
     rows = []
+    same_losses = people_lost(mine) == people_lost(default)
     for key, label, sign, tol_abs, tol_rel in DEBRIEF_KPIS:
+        if key == "prisons_cleared_day" and not same_losses:
+            sign = 0  # not comparable: the earlier one may have lost a prison
         a, b = _debrief_value(mine, key), _debrief_value(default, key)
         diff = None if a is None or b is None else round(a - b, 2) + 0.0  # no "-0"
         verdict = SAME
@@ -365,13 +375,15 @@ def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision],
         lines.append(f"You {'kept' if esc['difference'] < 0 else 'lost'} {n:,.0f} "
                      f"{'more' if esc['difference'] < 0 else 'more'} detainees "
                      f"{'from escaping' if esc['difference'] < 0 else 'to escapes'} than the default plan.")
-    comp = by["completion_day"]
+    comp = by["day_to_100"]
     if comp["difference"] and comp["verdict"] != SAME:
-        lines.append(f"You finished {abs(comp['difference']):.2f} days "
+        lines.append(f"You delivered everyone {abs(comp['difference']):.2f} days "
                      f"{'earlier' if comp['difference'] < 0 else 'later'} than the default plan.")
     elif comp["difference"]:
-        lines.append(f"Your completion day is within {abs(comp['difference']):.2f} days of the "
-                     "default plan's: about the same.")
+        lines.append(f"Your day all were delivered is within {abs(comp['difference']):.2f} days "
+                     "of the default plan's: about the same.")
+    elif comp["you"] is None and comp["default"] is not None:
+        lines.append("You did not deliver everyone; the default plan did.")
     if decisions and all(r["difference"] in (0, None) and r["verdict"] == SAME for r in rows):
         lines.append("Your decisions did not change the outcome with these random numbers: "
                      "the default plan already did the same.")

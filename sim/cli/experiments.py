@@ -26,8 +26,10 @@ SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see do
 JOBS_HELP = "Local worker processes (default: the number of cores)."
 DASK_HELP = "Run on Dask: 'local' (a LocalCluster of --jobs processes) or tcp://host:port."
 SET_HELP = "Override a scenario field: path=value (repeatable)."
-DEADLINE_HELP = ("Report P(done by this day): completion_day <= this many days from the "
-                 "scenario start (within the horizon).")
+DEADLINE_HELP = ("Report P(done by this day): at least --target of those in custody at day 0 "
+                 "delivered within this many days from the scenario start (within the horizon).")
+TARGET_HELP = ("Share of those in custody at day 0 that must be delivered to count as done, "
+               "in whole percent: above 0, at most 1 (people lost never count).")
 OUT_HELP = "Write results to this folder (replaced whole; see docs)."
 DEFAULT_REPLICATIONS = 20
 """``-n`` of replicate, compare and sweep: enough for a first interval; raise it for a report."""
@@ -87,7 +89,8 @@ def _fmt(v: Any, digits: int = 4) -> str:
 def _kpi_names(names: list[str]) -> list[str]:
     from sim.experiments.common import MAIN_KPIS
 
-    return [k for k in names if k in MAIN_KPIS or k.startswith(("sorties:", "flight_hours:"))]
+    main = sorted((k for k in names if k in MAIN_KPIS), key=MAIN_KPIS.index)  # delivery first
+    return main + [k for k in names if k.startswith(("sorties:", "flight_hours:"))]
 
 
 def _note_dropped(dropped: list[str]) -> None:
@@ -132,6 +135,7 @@ def replicate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     out: Annotated[str | None, typer.Option("--out", metavar="DIR", help=OUT_HELP)] = None,
     deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
+    target: Annotated[float, typer.Option("--target", help=TARGET_HELP)] = 1.0,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
@@ -144,7 +148,7 @@ def replicate_cmd(
         with _progress("replications", _show_progress(as_json)) as progress:
             result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
                                out=out_dir, progress=progress, source=scenario_path(scenario),
-                               overrides=set_ or [])
+                               overrides=set_ or [], target=target)
     except ExperimentError as exc:
         _bad(exc)
         return
@@ -166,6 +170,7 @@ def compare_cmd(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
+    target: Annotated[float, typer.Option("--target", help=TARGET_HELP)] = 1.0,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP + " Both.")] = None,
     set_b: Annotated[list[str] | None, typer.Option("--set-b", help="Override in B only.")] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
@@ -187,7 +192,7 @@ def compare_cmd(
             result = compare(sa, sb, n, seed=seed, jobs=jobs, deadline_day=deadline_day,
                              dask=dask, progress=progress, out=out_dir, label_a=label_a,
                              label_b=label_b, source_a=a, source_b=b, overrides=set_ or [],
-                             overrides_b=set_b or [])
+                             overrides_b=set_b or [], target=target)
     except ExperimentError as exc:
         _bad(exc)
         return
@@ -235,6 +240,7 @@ def sweep_cmd(
         "--export", help="Also write DIR/results.csv or .parquet: csv or parquet.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     deadline_day: Annotated[float | None, typer.Option("--deadline-day", help=DEADLINE_HELP)] = None,
+    target: Annotated[float, typer.Option("--target", help=TARGET_HELP)] = 1.0,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Sweep a grid or design, N replications a point, into a resumable SQLite store."""
@@ -261,7 +267,8 @@ def sweep_cmd(
 
             result = sweep(s, n=n, out=out_dir, grid=parsed, design=design, seed=seed, jobs=jobs,
                            dask=dask, export=export, deadline_day=deadline_day,
-                           progress=progress, notice=note, overrides=set_ or [])
+                           progress=progress, notice=note, overrides=set_ or [],
+                           target=target)
     except ExperimentError as exc:
         _bad(exc)
         return
@@ -292,19 +299,23 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
         probs.insert(0, "complete_by_deadline")
     horizons = {pt.get("horizon_days") for pt in summary["points"]}
     one_horizon = horizons.pop() if len(horizons) == 1 else None
-    heads = [probability_label(name, summary.get("deadline_day"), one_horizon) for name in probs]
-    cols = ["#", *params, "n", "completion day (95% CI)", *heads, "escaped", "delivered"]
+    target = summary.get("target") or 1.0
+    heads = [probability_label(name, summary.get("deadline_day"), one_horizon, target)
+             for name in probs]
+    cols = ["#", *params, "n", "delivered share", "day all delivered (95% CI)", *heads,
+            "escaped", "delivered"]
     for c in cols:
         table.add_column(c, justify="right", no_wrap=c in heads)
     for pt in summary["points"]:
         k = pt["kpis"]
-        cd = k.get("completion_day", {})
+        cd = k.get("day_to_100", {})
         ci = ("-" if cd.get("mean") is None else
               f"{_fmt(cd['mean'])}" + ("" if cd.get("ci_low") is None else
                                        f" ({_fmt(cd['ci_low'])} .. {_fmt(cd['ci_high'])})"))
         ps = [_fmt(pt["probabilities"].get(name, {}).get("p"), 3) for name in probs]
         table.add_row(str(pt["point_index"]), *(_fmt(pt["params"].get(p)) for p in params),
-                      str(pt["n"]), ci, *ps,
+                      str(pt["n"]), _fmt(k.get("delivered_fraction", {}).get("mean"), 3),
+                      ci, *ps,
                       _fmt(k.get("escaped", {}).get("mean")),
                       _fmt(k.get("delivered", {}).get("mean")))
     console().print(table)

@@ -141,7 +141,7 @@ def print_kpis(kpis: dict[str, Any], title: str) -> None:
     table.add_column("KPI")
     table.add_column("value", justify="left")
     for key, value in kpis.items():
-        if key in ("sites", "final_states"):
+        if key in ("sites", "final_states", "delivery_days"):  # delivery_days: in --json
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}"

@@ -36,17 +36,18 @@ def plot(
     fmt: Annotated[str, typer.Option("--format", help="Image format: png or svg.")] = "png",
     kpi: Annotated[str | None, typer.Option(
         "--kpi", help="The KPI a sweep figure shows, e.g. escaped or p_done_by_day_15 "
-                      "(default: completion_day).")] = None,
+                      "(default: day_to_100).")] = None,
 ) -> None:
     """Redraw every figure the results folder supports (without re-running)."""
     fmt = fmt.lower()
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
     res = _results(folder, kpi)
-    from viz.results import SWEEP_KIND, ResultsError
+    from viz.results import SENSITIVITY_KIND, SWEEP_KIND, ResultsError
 
-    if kpi is not None and res.kind != SWEEP_KIND:
-        raise BadInput(f"--kpi applies to a sweep folder; {folder} holds {res.kind}")
+    if kpi is not None and res.kind not in (SWEEP_KIND, SENSITIVITY_KIND):
+        raise BadInput(f"--kpi applies to a sweep or sensitivity folder; {folder} holds "
+                       f"{res.kind}")
     from viz.figures import draw_folder
 
     try:

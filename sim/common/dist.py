@@ -19,7 +19,7 @@ from sim.common.numbers import MAX_DIST_VALUE, Real, bounded, real
 
 
 class _DistBase(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Constant(_DistBase):

@@ -21,6 +21,13 @@ STREAM_NAMES: tuple[str, ...] = (
     "breakouts",
     "registration",
     "turnaround",
+    "rules",
+    "ground_time",
+    "load_factor",
+    # one stream per vehicle, named ``availability:<vehicle>`` (``sim/core/availability.py``)
+    "availability",
+    "release",
+    "custody",
 )
 
 

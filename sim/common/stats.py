@@ -124,7 +124,7 @@ def t_quantile(p: float, df: float) -> float:
 def summarize(values: Iterable[float | None], confidence: float = 0.95) -> dict[str, Any]:
     """Mean, sd, t-based confidence interval, percentiles, min and max of the finite values.
 
-    Missing values (None or NaN, e.g. a completion day when the transfer did not
+    Missing values (None or NaN, e.g. ``day_to_100`` when the transfer did not
     finish) are left out; ``n`` counts the values used and ``n_missing`` the rest.
     The interval needs two values; with fewer its fields are None.
     Percentiles use linear interpolation between order statistics.

@@ -47,6 +47,8 @@ class EventKind(StrEnum):
     GROUNDED_STORM = "grounded_storm"
     GROUNDED_ORDER = "grounded_order"
     RELEASED = "released"
+    # an overrun site's detainees passed into another authority's custody (the count)
+    CUSTODY_TRANSFER = "custody_transfer"
 
 
 #: The grounding event kind by its cause (a storm, or an order of a rule).
@@ -97,6 +99,7 @@ class DetaineeState(IntEnum):
     REGISTERED = 4
     ESCAPED = 5
     RELEASED = 6
+    CUSTODY_TRANSFERRED = 7  # taken over with an overrun site by another authority; not delivered
 
     @property
     def label(self) -> str:
@@ -182,3 +185,6 @@ class VehicleRecord(NamedTuple):
     available_at: float
     retired_at: float  # inf: still in service at the end
     busy_hours: float
+    # (dispatch, end of turnaround) of each mission; a mission still under way at the
+    # end ends at inf
+    busy_spans: tuple[tuple[float, float], ...] = ()

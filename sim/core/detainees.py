@@ -12,7 +12,8 @@ from sim.common.vocabulary import DETAINEE_STATE_NAMES, DetaineeState
 from sim.scenario.schema import Scenario
 
 # The states as plain ints, for numpy comparisons (the names are ``DetaineeState``'s).
-HELD, WAITING, IN_FLIGHT, DELIVERED, REGISTERED, ESCAPED, RELEASED = (int(s) for s in DetaineeState)
+(HELD, WAITING, IN_FLIGHT, DELIVERED, REGISTERED, ESCAPED, RELEASED,
+ CUSTODY_TRANSFERRED) = (int(s) for s in DetaineeState)
 STATE_NAMES = DETAINEE_STATE_NAMES
 
 
@@ -47,6 +48,8 @@ class Detainees:
         self.t_registered = nan.copy()
         self.t_escaped = nan.copy()
         self.t_released = nan.copy()
+        self.t_custody = nan.copy()  # passed into another authority's custody (an overrun)
+        self.t_ready = np.zeros(n)  # handed over for pickup at the origin (``release``)
         self.hops = np.zeros(n, dtype=np.int16)
 
     def ids_at(self, site: int, states: tuple[int, ...] = (HELD, WAITING)) -> np.ndarray:
@@ -81,6 +84,8 @@ def check_conservation(
     escaped = state == ESCAPED
     if np.any(~np.isnan(t_delivered[escaped])):
         problems.append("a detainee is both escaped and delivered")
+    if np.any(~np.isnan(t_delivered[state == CUSTODY_TRANSFERRED])):
+        problems.append("a detainee is both in another authority's custody and delivered")
     done = np.isin(state, (DELIVERED, REGISTERED, RELEASED))
     if np.any(np.isnan(t_delivered[done])):
         problems.append("a delivered detainee has no delivery time")

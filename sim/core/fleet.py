@@ -11,9 +11,11 @@ import math
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import FleetDay, VehicleRecord, VehicleState
+from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.core.vehicles import Vehicle
+from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -34,6 +36,10 @@ class Fleet:
         self.type_counts: dict[str, int] = {}  # vehicles ever added, by type
         self.roster: dict[str, str] = {}  # vehicle name -> type, every vehicle that joined
         self.days: list[FleetDay] = []
+        # windows, sorties per day, mission-capable rate
+        self.availability = Availability(scenario, streams, state.env, params)
+        self.waves = Waves(scenario, state.env, self.vehicles) if any(
+            t.wave is not None for t in scenario.aircraft.values()) else None  # convoys
 
     def add(self, type_name: str, count: int, base: str, at_hour: float) -> None:
         """Add ``count`` vehicles of a type at ``base``, in service from ``at_hour``."""
@@ -42,7 +48,7 @@ class Fleet:
             i = self.type_counts.get(type_name, 0) + 1
             self.type_counts[type_name] = i
             v = Vehicle(self.state, self.transfers, self.params, self.streams,
-                        type_name, spec, i, base, at_hour)
+                        type_name, spec, i, base, at_hour, self.availability, self.waves)
             self.vehicles.append(v)
             self.roster[v.name] = type_name
 
@@ -64,5 +70,7 @@ class Fleet:
 
     def records(self) -> list[VehicleRecord]:
         """Each vehicle's service, for the results."""
-        return [VehicleRecord(v.name, v.type_name, v.available_at, v.retired_at, v.busy_hours)
+        return [VehicleRecord(v.name, v.type_name, v.available_at, v.retired_at, v.busy_hours,
+                              (*v.busy_spans, *(() if v.mission_since is None
+                                                else ((v.mission_since, math.inf),))))
                 for v in self.vehicles]

@@ -58,11 +58,13 @@ class Hazards:
         for i, sid in enumerate(st.site_ids):
             for level, attr in ((SiteStatus.THREATENED, "threat_radius_km"),
                                 (SiteStatus.OVERRUN, "overrun_radius_km")):
-                t = min(
-                    (tr.first_time_within(self.xy[sid], getattr(tr.front, attr))
-                     for tr in self.fronts),
-                    default=math.inf,
+                t, first = min(
+                    ((tr.first_time_within(self.xy[sid], getattr(tr.front, attr)), k)
+                     for k, tr in enumerate(self.fronts)),
+                    default=(math.inf, -1),
                 )
+                if level == SiteStatus.OVERRUN and first >= 0:  # the front that overruns it
+                    self.transfers.front_custody[sid] = self.fronts[first].front.custody_fraction
                 if t < st.horizon:
                     changes.append((max(t, 0.0), level, i, sid))
         self.pending_status = [(t, level, sid) for t, level, _, sid in sorted(changes)]
@@ -74,13 +76,13 @@ class Hazards:
             self.set_status(sid, level)
 
     def set_status(self, sid: str, level: SiteStatus) -> None:
-        """Raise a site's status (never lowered); an overrun frees everyone held there."""
+        """Raise a site's status (never lowered); an overrun ends the custody of everyone held there."""
         st, tr = self.state, self.transfers
         if not st.raise_status(sid, level):
             return
         st.log(EventKind(level.label), NOBODY, sid, tr.present[sid])
         if level == SiteStatus.OVERRUN:
-            tr.escape(tr.held_at(sid), sid, EventKind.OVERRUN_ESCAPE)
+            tr.overrun(tr.held_at(sid), sid)  # escapes, or another authority's custody
             st.overrun_event[sid].succeed()
             tr.reroute()
         elif self.scenario.escalation.breakout is not None and st.kind[sid] == "prison":

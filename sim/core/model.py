@@ -60,7 +60,7 @@ class Model:
                                    self.fronts, self.xy, self.prepared.network)
         self.fleet = Fleet(scenario, self.state, self.transfers, self.params, self.streams)
         self.triggers = TriggerEngine(scenario, self.state, self.transfers, self.fleet,
-                                      self.params, self.fronts, self.proj)
+                                      self.params, self.fronts, self.proj, self.streams["rules"])
         self.hazards = Hazards(scenario, self.state, self.transfers, self.params, self.streams,
                                self.fronts, self.xy, self.triggers.evaluate)
         self.checks = CheckGrid(self.state, self.hazards, self.triggers)
@@ -70,6 +70,7 @@ class Model:
         env.process(self.hazards.status_changes())
         env.process(self._ticks())
         env.process(self._days())
+        self.transfers.start()  # the origins' releases (and the pull window's wake-ups)
         if scenario.escalation.weather is not None:
             env.process(self.hazards.weather())
         for entry in scenario.fleet:
@@ -223,6 +224,7 @@ DETAINEE_ARRAYS = {
     "pickup_hour": "t_pickup", "delivered_hour": "t_delivered",
     "registration_start_hour": "t_reg_start", "registered_hour": "t_registered",
     "escaped_hour": "t_escaped", "released_hour": "t_released", "hops": "hops",
+    "custody_hour": "t_custody",  # not a table column: results read it for who left when
 }
 
 

@@ -55,13 +55,21 @@ class RegistrationQueue:
         shifts = not self.always_open
         hours, start = self.hours_per_day, self.start_hour
         floor = math.floor
-        for s in service:  # plain floats: the same arithmetic as numpy scalars, faster
-            t = max(arrival, free[0])
+        add_start, add_end = starts.append, ends.append
+        # Plain floats: the same arithmetic as numpy scalars, faster; ``a if a >= b else b``
+        # is ``max(a, b)`` without the call.
+        for s in service:
+            t = free[0]
+            if arrival >= t:
+                t = arrival
             if shifts:  # ``next_open``, inlined
                 shift_start = floor((t - start) / 24.0) * 24.0 + start
-                t = max(t, shift_start) if t < shift_start + hours else shift_start + 24.0
+                if t >= shift_start + hours:
+                    t = shift_start + 24.0
+                elif shift_start > t:
+                    t = shift_start
             end = t + s
             replace(free, end)
-            starts.append(t)
-            ends.append(end)
+            add_start(t)
+            add_end(end)
         return np.array(starts, dtype=float), np.array(ends, dtype=float)

@@ -3,9 +3,17 @@
 Built in a phase after the run from a ``FinishedRun`` (the run's typed
 records and copies of its detainee columns) by small builders, each a pure
 function of plain records and arrays that returns new values: building twice
-from the same finished run gives equal results. KPI names are a stable
-contract (see the README); new ones may be added, none renamed. Times are
-hours unless a name says days.
+from the same finished run gives equal results. KPI names are a contract
+(see the README): new ones may be added; a name is changed only when it
+misled (``completion_day`` became ``prisons_cleared_day``). Times are hours
+unless a name says days.
+
+Success is measured on deliveries, never on the prisons being empty: people
+lost (escaped, or passed into another authority's custody) are not delivered,
+so losing a prison can never make an operation look faster or more successful.
+The fractions count those in custody at day 0 (all prisons' populations at the
+start); ``deadline_met`` is the one test of "a target fraction delivered by a
+deadline" that experiments and planning share.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from sim.common.vocabulary import (
     VehicleRecord,
 )
 from sim.core.detainees import (
+    CUSTODY_TRANSFERRED,
     DELIVERED,
     HELD,
     IN_FLIGHT,
@@ -44,13 +53,68 @@ from sim.core.detainees import (
 from sim.core.fronts import FrontTrack
 from sim.scenario.schema import Scenario
 
-__all__ = ["DETAINEE_COLUMNS", "SORTIE_COLUMNS", "FinishedRun", "Result", "build_result"]
+__all__ = [
+    "DETAINEE_COLUMNS", "FRACTION_KPIS", "SORTIE_COLUMNS", "FinishedRun", "Result", "build_result",
+    "check_target", "day_to_target", "deadline_met", "people_lost",
+]
 
 DETAINEE_COLUMNS = (
     "id", "origin", "category", "state", "location", "pickup_hour", "delivered_hour",
     "registration_start_hour", "registered_hour", "escaped_hour", "released_hour", "hops",
 )
 THREATENED, OVERRUN = SiteStatus.THREATENED.label, SiteStatus.OVERRUN.label
+FRACTION_KPIS = {"day_to_50": 0.5, "day_to_90": 0.9, "day_to_100": 1.0}
+PERCENT_STEPS = 100  # ``delivery_days`` holds the day of each whole percent, 1..100
+LOST_KPIS = ("escaped", "custody_transferred")  # outcomes that end custody without delivery
+
+
+class TargetError(ValueError):
+    """A delivery target outside (0, 1] or not a whole percent."""
+
+
+def check_target(target: float) -> float:
+    """``target`` as a float if it is a fraction in (0, 1] in whole percent, else a TargetError.
+
+    Whole percent because each run keeps the day of each whole percent delivered
+    (``delivery_days``), which answers any such target exactly.
+    """
+    if isinstance(target, bool) or not isinstance(target, (int, float)):
+        raise TargetError(f"--target {target!r}: expected a fraction such as 0.9")
+    if not math.isfinite(target) or not 0.0 < target <= 1.0:
+        raise TargetError(f"--target {target:g}: expected a fraction of those in custody at day 0 "
+                          "above 0 and at most 1 (e.g. 0.9)")
+    percent = target * PERCENT_STEPS
+    if abs(percent - round(percent)) > 1e-9:
+        raise TargetError(f"--target {target:g}: expected a whole percent (e.g. 0.9 or 0.95)")
+    return float(target)
+
+
+def people_lost(kpis: Mapping[str, Any]) -> int:
+    """People whose custody ended without delivery: escaped, plus custody transferred when
+    the run reports it."""
+    return sum(int(kpis.get(name) or 0) for name in LOST_KPIS)
+
+
+def day_to_target(kpis: Mapping[str, Any], target: float) -> float | None:
+    """The day ``target`` (a whole-percent fraction) of those in custody at day 0 had been
+    delivered, from a run's ``delivery_days``; None if never within the horizon."""
+    percent = round(check_target(target) * PERCENT_STEPS)
+    days = kpis.get("delivery_days") or []
+    if len(days) < percent:
+        return None
+    day = days[percent - 1]
+    return None if day is None or (isinstance(day, float) and math.isnan(day)) else float(day)
+
+
+def deadline_met(kpis: Mapping[str, Any], deadline_day: float | None, target: float = 1.0) -> bool:
+    """Whether at least ``target`` of those in custody at day 0 were delivered by
+    ``deadline_day`` (days from the start; None: by the end of the horizon).
+
+    The one definition of success that replications, comparisons, sweeps and
+    planning all use. People lost never count, so a lost prison never helps.
+    """
+    day = day_to_target(kpis, target)
+    return day is not None and (deadline_day is None or day <= deadline_day + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -97,11 +161,19 @@ class Result:
     def headline(self) -> str:
         """One line with the numbers a reader looks for first."""
         k = self.kpis
-        done = k.get("completion_day")
+        full = k.get("day_to_100")
+        cleared = k.get("prisons_cleared_day")
         sorties = sum((k.get("sorties") or {}).values())
+        frac = k.get("delivered_fraction")
+        lost = people_lost(k)
+
+        def day(x: float | None) -> str:
+            return "-" if x is None else f"{x:g}"
+
         return (f"{k['scenario']} (seed {k['seed']}): {k['delivered']:,} of {k['detainees_total']:,} "
-                f"delivered, {k['escaped']:,} escaped, {k['remaining']:,} remaining; "
-                f"completion day {'-' if done is None else f'{done:g}'}; {sorties:,} sorties")
+                f"delivered ({'-' if frac is None else f'{frac:.1%}'}), all delivered on day "
+                f"{day(full)}; {lost:,} lost, {k['remaining']:,} remaining; prisons cleared day "
+                f"{day(cleared)}; {sorties:,} sorties")
 
     def __repr__(self) -> str:
         # The dataclass repr would print every array and log (tens of thousands of characters).
@@ -213,6 +285,8 @@ class Times:
 def detainee_times(cols: Mapping[str, np.ndarray], prisons: Sequence[str],
                    site_index: Mapping[str, int]) -> Times:
     leave = np.fmin(cols["pickup_hour"], cols["escaped_hour"])
+    if "custody_hour" in cols:  # passed into another authority's custody at an overrun
+        leave = np.fmin(leave, cols["custody_hour"])
     leave = np.where(np.isnan(leave), np.inf, leave)
     return Times(
         _sorted_finite(cols["delivered_hour"]), _sorted_finite(cols["registered_hour"]),
@@ -231,6 +305,7 @@ def daily_series(
     fleet_by_day = {row.day: row for row in run.fleet_days}
     daily: list[dict[str, Any]] = []
     at_risk_total = 0.0
+    peaks = daily_peak_occupancy(times, s.horizon_days)
     for day in range(s.horizon_days):
         t = (day + 1) * 24.0
         row: dict[str, Any] = {
@@ -241,7 +316,8 @@ def daily_series(
             "escaped_cum": _count_le(times.escaped, t),
             "released_cum": _count_le(times.released, t),
         }
-        row["facility_occupancy"] = row["delivered_cum"] - row["released_cum"]
+        row["facility_occupancy_end"] = row["delivered_cum"] - row["released_cum"]
+        row["facility_occupancy"] = max(peaks[day], row["facility_occupancy_end"])
         row["registration_backlog"] = row["delivered_cum"] - row["registered_cum"]
         at_risk = 0
         for p in prisons:
@@ -272,17 +348,58 @@ def daily_series(
     return daily, at_risk_total
 
 
-def utilisation(vehicles: Sequence[VehicleRecord], horizon: float) -> float:
-    """Busy hours over hours in service, over the whole fleet (0 if none served)."""
-    avail_hours = 0.0
-    busy_hours = 0.0
+def _overlap(a: float, b: float, lo: float, hi: float) -> float:
+    return max(0.0, min(b, hi) - max(a, lo))
+
+
+def available_hours(vehicles: Sequence[VehicleRecord], end: float) -> dict[str, tuple[float, float]]:
+    """Each vehicle's hours in service up to ``end`` (hours), as (start, stop) windows."""
+    out: dict[str, tuple[float, float]] = {}
     for v in vehicles:
         start = max(v.available_at, 0.0)
-        end = min(v.retired_at, horizon)  # a withdrawn vehicle finishes its mission first
-        if end > start:
-            avail_hours += end - start
-            busy_hours += v.busy_hours
-    return round(busy_hours / avail_hours, 4) if avail_hours > 0 else 0.0
+        stop = min(v.retired_at, end)  # a withdrawn vehicle finishes its mission first
+        if stop > start:
+            out[v.name] = (start, stop)
+    return out
+
+
+def utilisation(vehicles: Sequence[VehicleRecord], end: float) -> float:
+    """Busy hours over available hours up to ``end``, the end of the operation (hours).
+
+    Busy runs from a mission's dispatch to the end of its turnaround; available is
+    a vehicle's time in service. Counting up to the end of the operation (the last
+    delivery or loss), not the horizon, keeps a fleet that works hard and finishes
+    early from scoring lower than the same fleet throttled. 0 if none served.
+    """
+    windows = available_hours(vehicles, end)
+    avail = sum(stop - start for start, stop in windows.values())
+    busy = sum(_overlap(a, b, *windows[v.name]) for v in vehicles if v.name in windows
+               for a, b in v.busy_spans)
+    return round(busy / avail, 4) if avail > 0 else 0.0
+
+
+def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sequence[Sortie],
+                              end: float) -> float:
+    """Flight hours (loaded and positioning legs) per available vehicle hour, both up to
+    ``end``, the end of the operation (0 if none served)."""
+    windows = available_hours(vehicles, end)
+    avail = sum(stop - start for start, stop in windows.values())
+    flying = sum(_overlap(leg.depart_hour, leg.depart_hour + leg.flight_hours, *windows[leg.aircraft])
+                 for leg in sorties if leg.aircraft in windows)
+    return round(flying / avail, 4) if avail > 0 else 0.0
+
+
+def delivery_days(delivered: np.ndarray, in_custody: int) -> list[float | None]:
+    """The day each whole percent (1..100) of ``in_custody`` had been delivered (None: never).
+
+    The k-th percent is reached with the ceil(k/100 * in_custody)-th delivery, so a
+    target of 100% needs every one of them; ``delivered`` is sorted (hours).
+    """
+    out: list[float | None] = []
+    for k in range(1, PERCENT_STEPS + 1):
+        need = max(1, math.ceil(k * in_custody / PERCENT_STEPS - 1e-9))
+        out.append(_day(float(delivered[need - 1])) if need <= len(delivered) else None)
+    return out
 
 
 def per_site_rows(
@@ -311,6 +428,30 @@ def per_site_rows(
             "delivered": int(np.count_nonzero(mine & picked)),
         }
     return per_site
+
+
+def daily_peak_occupancy(times: Times, days: int) -> list[int]:
+    """The most detainees in the facilities at once during each day, from its first
+    instant (after the previous midnight's repatriation) to just before its own midnight.
+
+    +1 a delivery, -1 a release, swept in time order (releases first at equal times);
+    reading the count after the midnight release instead would show a day with 400
+    occupied beds as 300.
+    """
+    t = np.concatenate([times.delivered, times.released])
+    steps = np.concatenate([np.ones(len(times.delivered), dtype=np.int64),
+                            -np.ones(len(times.released), dtype=np.int64)])
+    order = np.lexsort((steps, t))
+    t, level = t[order], np.cumsum(steps[order])
+    peaks: list[int] = []
+    for day in range(days):
+        lo, hi = day * 24.0, (day + 1) * 24.0
+        first = int(np.searchsorted(t, lo, side="right"))  # steps up to the day's start
+        last = int(np.searchsorted(t, hi, side="left"))  # steps before its midnight
+        start_level = int(level[first - 1]) if first > 0 else 0
+        inside = level[first:last]
+        peaks.append(max(start_level, int(inside.max())) if len(inside) else start_level)
+    return peaks
 
 
 def peak_backlog(times: Times) -> int:
@@ -391,7 +532,8 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
     prisons = [x.id for x in s.sites if x.kind == "prison"]
     times = detainee_times(cols, prisons, site_index)
     n_delivered, n_escaped = len(times.delivered), len(times.escaped)
-    remaining = run.total - n_delivered - n_escaped
+    n_custody = int(np.count_nonzero(cols["state"] == CUSTODY_TRANSFERRED))
+    remaining = run.total - n_delivered - n_escaped - n_custody
     if remaining < 0:
         raise ConservationError(f"remaining is negative ({remaining})")
     threat_time, overrun_time = status_times(run.status_log, run.site_ids)
@@ -400,29 +542,46 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
                             [t for t in s.aircraft if t in run.types_added])
     daily, at_risk_total = daily_series(run, times, prisons, threat_time, overrun_time, flights)
 
-    completion = None
-    if remaining == 0 and n_delivered > 0:
-        completion = _day(float(times.delivered[-1]))
+    # Cleared: nobody left to move, by delivery or loss (escape or custody transfer). Not a
+    # success measure.
+    cleared_hour = None
+    if remaining == 0 and run.total > 0:
+        custody = _sorted_finite(run.detainees["custody_hour"]) if "custody_hour" in run.detainees \
+            else np.empty(0)
+        ends = [float(x[-1]) for x in (times.delivered, times.escaped, custody) if len(x)]
+        cleared_hour = max(ends)
+    end_of_operation = cleared_hour if cleared_hour is not None else run.horizon
     reg_complete = None
-    if completion is not None and len(times.registered) == n_delivered:
+    if cleared_hour is not None and n_delivered > 0 and len(times.registered) == n_delivered:
         reg_complete = _day(float(times.registered[-1]))
+    in_custody = s.total_detainees
+    by_percent = delivery_days(times.delivered, in_custody) if in_custody > 0 else \
+        [None] * PERCENT_STEPS
     mean_transfer = mean_transfer_hours(cols)
     types = flights.types
     kpis: dict[str, Any] = {
         "scenario": s.name,
         "seed": run.seed,
+        # delivery first: success is measured on those delivered, never on prisons emptied
+        "in_custody_at_start": in_custody,
+        "delivered_fraction": round(n_delivered / in_custody, 6) if in_custody > 0 else None,
+        **{name: by_percent[round(f * PERCENT_STEPS) - 1] for name, f in FRACTION_KPIS.items()},
         "detainees_total": run.total,
         "delivered": n_delivered,
         "registered": len(times.registered),
         "escaped": n_escaped,
+        "custody_transferred": n_custody,  # taken over with an overrun site: not delivered
         "remaining": remaining,
         "remaining_by_site": remaining_by_site(cols, run.site_ids),
         "released": len(times.released),
-        "completion_day": completion,
+        "prisons_cleared_day": _day(cleared_hour) if cleared_hour is not None else None,
         "registration_complete_day": reg_complete,
+        "delivery_days": by_percent,
         "sorties": {t: flights.sorties_total[t] for t in types},
         "flight_hours": {t: round(flights.hours_total[t], 3) for t in types},
-        "fleet_utilization": utilisation(run.vehicles, run.horizon),
+        "fleet_utilization": utilisation(run.vehicles, end_of_operation),
+        "flying_hours_per_available_hour": flying_per_available_hour(
+            run.vehicles, run.sorties, end_of_operation),
         "peak_facility_occupancy": run.peak_occupancy,
         "peak_registration_backlog": peak_backlog(times),
         "at_risk_detainee_days": round(at_risk_total, 3),

@@ -18,6 +18,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from sim.common.dist import sample
 from sim.common.geo import Projection
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
 from sim.core.fleet import Fleet
@@ -64,6 +67,7 @@ class TriggerEngine:
     def __init__(
         self, scenario: Scenario, state: RunState, transfers: Transfers, fleet: Fleet,
         params: RuntimeParams, fronts: list[FrontTrack], proj: Projection,
+        rng: np.random.Generator,
     ) -> None:
         self.scenario = scenario
         self.state = state
@@ -84,6 +88,29 @@ class TriggerEngine:
         self._reg_batches_seen = 0
         self._registered = 0
         self._front_checks: dict[int, FrontWithin] = {}  # id(condition) -> its check
+        # Uncertain dates (a day condition given as a distribution) are drawn once per run,
+        # in the order the rules are written, from the run's "rules" stream; a plain day
+        # draws nothing, so scenarios without uncertain dates see no change.
+        self._rng = rng
+        self._day_hours: dict[int, float] = {}
+        for rule in self.rules:
+            self._draw_days(rule.when)
+
+    def _draw_days(self, c: Condition) -> None:
+        if c.day is not None:
+            if id(c) not in self._day_hours:
+                self._day_hours[id(c)] = sample(c.day, self._rng) * 24.0 - 1e-9
+            return
+        for part in (c.all_ or c.any_ or ([c.not_] if c.not_ is not None else [])):
+            self._draw_days(part)
+
+    def day_threshold_hours(self, c: Condition) -> float:
+        """When day condition ``c`` turns true in this run, hours (its drawn day if uncertain)."""
+        t = self._day_hours.get(id(c))
+        if t is None:  # a rule added during the run (a player's decision)
+            self._draw_days(c)
+            t = self._day_hours[id(c)]
+        return t
 
     def holds(self, c: Condition) -> bool:
         """Whether condition ``c`` holds now."""
@@ -97,7 +124,7 @@ class TriggerEngine:
         st, tr = self.state, self.transfers
         env = st.env
         if c.day is not None:
-            t = c.day * 24.0 - 1e-9
+            t = self.day_threshold_hours(c)
             return lambda: env.now >= t
         if c.site is not None and c.status is not None:
             site, level = c.site, SiteStatus[c.status.upper()]
@@ -148,7 +175,7 @@ class TriggerEngine:
 
     def _wake(self, c: Condition, now: float) -> float:
         if c.day is not None:
-            t = c.day * 24.0 - 1e-9
+            t = self.day_threshold_hours(c)
             return t if now < t else math.inf
         if c.front_within_km is not None and c.of is not None:
             check = self._front_checks.get(id(c))
@@ -228,8 +255,11 @@ class TriggerEngine:
             tr.reroute()
         elif a.set_intake_limit is not None:
             site_params = self.params.site[a.set_intake_limit.site]
-            if site_params["daily_intake_limit"] != a.set_intake_limit.per_day:
-                site_params["daily_intake_limit"] = a.set_intake_limit.per_day
+            quota = a.set_intake_limit.per_day
+            if quota is not None and not isinstance(quota, int):  # an uncertain quota
+                quota = int(round(sample(quota, self._rng)))
+            if site_params["daily_intake_limit"] != quota:
+                site_params["daily_intake_limit"] = quota
                 st.notify()
         elif a.add_aircraft is not None:
             x = a.add_aircraft

@@ -11,7 +11,7 @@ and ``reroute``. Capacities are in detainees, times in hours.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,17 +20,29 @@ import simpy
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
-from sim.core.detainees import DELIVERED, ESCAPED, HELD, IN_FLIGHT, RELEASED, WAITING, Detainees
+from sim.core.detainees import (
+    CUSTODY_TRANSFERRED,
+    DELIVERED,
+    ESCAPED,
+    HELD,
+    IN_FLIGHT,
+    RELEASED,
+    WAITING,
+    Detainees,
+)
 from sim.core.dispatch import Candidate, Policy, make_policy
+from sim.core.escorts import Escorts
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
+from sim.core.nowork import NoWork, WorkKey
+from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
+from sim.core.release import ready_hours
 from sim.core.state import RunState
 from sim.scenario.network import Hop, ModeSpec, Network
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
 OVERRUN = SiteStatus.OVERRUN
-WorkKey = tuple[str, float, "str | None"]
 NetworkSource = Callable[[frozenset[str], dict[str, frozenset[str]]], Network]
 
 
@@ -62,6 +74,9 @@ class Tasked(Protocol):
     @property
     def p(self) -> dict[str, Any]: ...
 
+    @property
+    def sortie_places(self) -> int: ...
+
     def crew_allows(self, hours: float) -> bool: ...
 
 
@@ -86,11 +101,35 @@ class Transfers:
         self.kind = state.kind
         self.d = Detainees(scenario, self.site_index)
         self.total = self.d.n
-        self.pads = {s.id: simpy.Resource(env, capacity=s.pads) for s in scenario.sites}
+        self.pads = {s.id: Pads(env, s.pads) for s in scenario.sites}
+        # fixed-wing parking, where a site limits it (``Site.ramp_spaces``)
+        self.ramps = {s.id: simpy.Resource(env, capacity=s.ramp_spaces)
+                      for s in scenario.sites if s.ramp_spaces is not None}
         self.queue: dict[str, np.ndarray] = {
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
         }
         self.present = {sid: len(q) for sid, q in self.queue.items()}  # held or waiting there
+        # Origins with a ``release``: who is handed over when (sorted by hour); the queue
+        # holds only those already handed over, ``present`` counts everyone still there.
+        self.pending_release: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for site in scenario.sites:
+            if site.release is not None and len(self.queue[site.id]):
+                ids = self.queue[site.id]
+                hours = ready_hours(site.release, len(ids), streams["release"])
+                self.d.t_ready[ids] = hours
+                order = np.argsort(hours, kind="stable")
+                self.pending_release[site.id] = (ids[order], hours[order])
+                self.queue[site.id] = ids[:0]
+        self.pull = scenario.staging == "pull"
+        self._window_moved = state.env.event()  # a rule changed the pull window
+        params.listeners.append(
+            lambda path: self._move_window() if path == "staging_clearance_hours" else None)
+        # Share passing into another authority's custody at an overrun site, from the front
+        # that overran it (``Hazards``); a site's own ``overrun_custody_fraction`` wins.
+        self.front_custody: dict[str, float] = {}
+        self.custody_rng = streams["custody"]
+        self._onward_net: Network | None = None  # the network ``_onward_dests`` is for
+        self._onward_dests: dict[str, tuple[str, ...]] = {}  # staging airfield -> onward dests
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
         self.occupancy = dict.fromkeys(self.site_ids, 0)
@@ -99,13 +138,12 @@ class Transfers:
         self.delivered_count = 0
         self.cut_off: dict[str, float] = {}  # nodes with detainees and no route: since (hours)
         self.policy: Policy = make_policy(scenario.dispatch)
+        self.escorts = Escorts.of(scenario)  # guards per detainee by risk (none: no guards)
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
-        # Dispatch's "nothing to do" answers, valid while neither the clock nor the state
-        # moves (see ``has_no_work``): a wake-up of many idle vehicles stays linear.
-        self._no_work: set[WorkKey] = set()
-        self._no_work_version = -1  # the RunState.version and clock the answers hold for
-        self._no_work_now = -1.0
+        # Dispatch's "nothing to do" answers (see ``has_no_work``): a wake-up of many idle
+        # vehicles costs only those that may act on the change.
+        self.no_work = NoWork(self)
         self._networks = networks  # shared networks by closures (``prepared``), if given
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
@@ -156,9 +194,51 @@ class Transfers:
                 day = int(st.env.now // 24)
                 cap = min(cap, p["daily_intake_limit"] - self.cleared.get((site, day), 0))
             return cap
+        room: float = math.inf
         if p["holding_capacity"] is not None:
-            return p["holding_capacity"] - self.present[site] - self.inbound[site]
-        return math.inf
+            room = p["holding_capacity"] - self.present[site] - self.inbound[site]
+        if self.pull and self.kind[site] == "airfield":
+            cleared = self.onward_clearance(site, st.env.now + self.params.staging_clearance_hours)
+            # those already claimed for an onward hop count at their destination already
+            room = min(room, cleared - len(self.queue[site]) - self.inbound[site])
+        return room
+
+    def onward_clearance(self, site: str, until: float) -> float:
+        """Detainees the destinations of ``site``'s onward hops have cleared by ``until`` (hours).
+
+        Pull through staging: a batch enters a staging airfield only if this covers it,
+        with those already there or on their way. A reception clears what is left of
+        today's intake plus its current daily limit for each later day that begins
+        by ``until`` (a rule may change it), within its free beds; a further airfield
+        clears its own room (pull again). A destination without limits clears any number.
+        """
+        st = self.state
+        net = self.network
+        if self._onward_net is not net:  # the destinations change only with the routes
+            self._onward_net, self._onward_dests = net, {}
+        dests = self._onward_dests.get(site)
+        if dests is None:
+            dests = self._onward_dests[site] = tuple(sorted(
+                {h.dest for hops in net.options.get(site, {}).values() for h in hops}))
+        total = 0.0
+        for dest in dests:
+            if self.kind[dest] != "reception":
+                total += max(0.0, self.capacity(dest))
+                continue
+            if not st.site_open[dest] or st.status[dest] == OVERRUN:
+                continue
+            p = self.params.site[dest]
+            cap: float = math.inf
+            if p["beds"] is not None:
+                cap = p["beds"] - self.occupancy[dest] - self.inbound[dest]
+            limit = p["daily_intake_limit"]
+            if limit is not None:
+                today = int(st.env.now // 24)
+                later_days = max(0, math.floor(until / 24.0) - today)
+                cap = min(cap, max(0, limit - self.cleared.get((dest, today), 0))
+                          + limit * later_days)
+            total += max(0.0, cap)
+        return total
 
     def can_unload(self, site: str, n: int) -> bool:
         """Beds may have shrunk (a rule) since the claim: never overfill."""
@@ -175,12 +255,24 @@ class Transfers:
         road) location (its ``WorkKey``, recorded by ``dispatch``), and on the shared state.
         Claims only remove work, and every change that can add work moves
         ``RunState.version`` (``notify``, ``touch``), so a "no candidates" answer holds for
-        all such vehicles until the clock or the version moves.
+        all such vehicles until the clock or the version moves (or, for the changes at one
+        node that ``Transfers`` reports to ``NoWork``, until that node can be served).
         """
+        return self.no_work.holds(self._work_key(v), self.env.now, same_day=False)
+
+    def no_work_today(self, v: Tasked) -> bool:
+        """``has_no_work``, also counting an answer found earlier today: for idle vehicles.
+
+        Within a day a dispatch's candidates change only with the state (the daily
+        intake clearances change with the day), so an idle vehicle need not wake for
+        a change that gives vehicles like it nothing to do (``NoWork``).
+        """
+        return self.no_work.holds(self._work_key(v), self.env.now, same_day=True)
+
+    @staticmethod
+    def _work_key(v: Tasked) -> WorkKey:
         mode = v.mode
-        return (self._no_work_now == self.env.now
-                and self._no_work_version == self.state.version
-                and (mode, v.range_km, v.location if mode == "ground" else None) in self._no_work)
+        return (mode, v.range_km, v.location if mode == "ground" else None)
 
     def dispatch(self, v: Tasked) -> Mission | None:
         """Choose and claim a batch for ``v``, or None if nothing it can do now."""
@@ -188,11 +280,7 @@ class Transfers:
         now = st.env.now
         if now >= st.horizon or self.has_no_work(v):
             return None
-        if self._no_work_version != st.version or self._no_work_now != now:
-            self._no_work.clear()
-            self._no_work_version, self._no_work_now = st.version, now
         rng_km = v.range_km
-        seats = int(v.p["seats"])
         cands: list[Candidate] = []
         hops = {}
         policy = self.policy
@@ -227,7 +315,7 @@ class Transfers:
                                    min(int(status[site]), 1), front_km, pos))
             hops[site] = hop
         if not cands:
-            self._no_work.add((v.mode, v.range_km, v.location if v.mode == "ground" else None))
+            self.no_work.remember(self._work_key(v), now)
             return None
         choice = policy.choose(cands)
         hop = hops[choice.site]
@@ -235,16 +323,15 @@ class Transfers:
         if not v.crew_allows(est):
             return None
         cap = self.capacity(hop.dest)
-        n = int(min(seats, choice.waiting, cap))
+        # the sortie's places: the seats, unless a load or overload factor is set
+        places = int(v.sortie_places)
+        n = int(min(places, choice.waiting, cap))
+        if n > 0 and self.escorts is not None:  # guards take places: who boards decides
+            q, cat = self.queue[choice.site], self.d.category
+            n = self.escorts.batch(np.sort(cat[q])[:n] if need_risk else cat[q[:n]], places)
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
-        q = self.queue[choice.site]
-        if need_risk:
-            order = np.argsort(self.d.category[q], kind="stable")
-            ids = q[order[:n]]
-            self.queue[choice.site] = q[np.sort(order[n:])]
-        else:
-            ids, self.queue[choice.site] = q[:n], q[n:]
+        ids = self._take(choice.site, n)
         self.inbound[hop.dest] += n
         cleared_day = None
         if self.kind[hop.dest] == "reception":
@@ -253,6 +340,39 @@ class Transfers:
             self.cleared[key] = self.cleared.get(key, 0) + n
         st.log(EventKind.DISPATCH, v.name, choice.site, n)
         return Mission(hop, ids, n, cleared_day)
+
+    def _take(self, site: str, n: int) -> np.ndarray:
+        """Take the first ``n`` of ``site``'s queue (the most dangerous first under
+        ``highest_risk_first``) for a claim."""
+        q = self.queue[site]
+        if self.policy.name == "highest_risk_first":
+            order = np.argsort(self.d.category[q], kind="stable")
+            self.queue[site] = q[np.sort(order[n:])]
+            return q[order[:n]]
+        self.queue[site] = q[n:]
+        return q[:n]
+
+    def top_up(self, mission: Mission, k: int) -> int:
+        """Claim up to ``k`` more of those waiting at the mission's origin; how many.
+
+        A sortie waiting at its pickup for its minimum load takes on those who come to
+        wait there, as far as its destination has room. A claim counts against one day's
+        intake clearance at a reception, so none is added once that day is over.
+        """
+        origin, dest = mission.hop.origin, mission.hop.dest
+        if k <= 0 or len(self.queue[origin]) == 0:
+            return 0
+        if mission.cleared_day is not None and mission.cleared_day != int(self.env.now // 24):
+            return 0
+        n = int(min(k, len(self.queue[origin]), self.capacity(dest)))
+        if n <= 0:
+            return 0
+        mission.ids = np.concatenate([mission.ids, self._take(origin, n)])
+        mission.reserved += n
+        self.inbound[dest] += n
+        if mission.cleared_day is not None:
+            self.cleared[(dest, mission.cleared_day)] += n
+        return n
 
     def set_policy(self, name: str) -> bool:
         """Switch the dispatch policy; False if it is already in force (it keeps its state)."""
@@ -281,6 +401,7 @@ class Transfers:
             self.cleared[(mission.hop.dest, mission.cleared_day)] -= n
         mission.reserved -= n
         self.state.touch()  # capacity freed at the destination
+        self.no_work.freed(mission.hop.dest)
 
     def still_here(self, ids: np.ndarray) -> np.ndarray:
         """Those of ``ids`` still held or waiting (not escaped meanwhile)."""
@@ -296,6 +417,7 @@ class Transfers:
             self.queue[origin] = np.concatenate([back, self.queue[origin]])
         self._unclaim(mission, mission.reserved)
         self.state.notify()
+        self.no_work.queued(origin)
 
     def return_to(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """Detainees flown back to where they were picked up (the destination was lost)."""
@@ -306,8 +428,9 @@ class Transfers:
         self.queue[site] = np.concatenate([ids, self.queue[site]])
         self.present[site] += len(ids)
         if self.state.status[site] == OVERRUN:
-            self.escape(ids, site, EventKind.OVERRUN_ESCAPE)
+            self.overrun(ids, site)
         self.state.notify()
+        self.no_work.queued(site)
 
     def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """``ids`` are on board at ``site``; places claimed for the rest are given back."""
@@ -321,6 +444,7 @@ class Transfers:
         self._unclaim(mission, unused)
         if self.kind[site] == "airfield" and unused >= 0:
             self.state.notify()  # holding space freed
+            self.no_work.freed(site)
 
     def drop_off(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """``ids`` are handed over at ``site``: delivered at a reception, else wait there."""
@@ -350,6 +474,7 @@ class Transfers:
             self.queue[site] = np.concatenate([self.queue[site], ids])
             self.present[site] += n
             self.state.notify()  # new work at a transfer node (a reception delivery creates none)
+            self.no_work.queued(site)
 
     def held_at(self, site: str) -> np.ndarray:
         """Ids of the detainees held or waiting at ``site`` now."""
@@ -362,11 +487,100 @@ class Transfers:
         d = self.d
         d.state[ids] = ESCAPED
         d.t_escaped[ids] = self.state.env.now
+        self._gone(ids, site)
+        self.state.log(cause, NOBODY, site, len(ids))
+
+    def overrun(self, ids: np.ndarray, site: str) -> None:
+        """``ids`` are held at ``site`` as it is overrun: a share passes into another
+        authority's custody (the site's ``overrun_custody_fraction``, else the overrunning
+        front's ``custody_fraction``), drawn at random; the rest escape.
+
+        ``round(fraction x held)`` are handed over (halves round up): 0.3 of 10 is 3.
+        """
+        frac = self.params.site[site]["overrun_custody_fraction"]
+        if frac is None:
+            frac = self.front_custody.get(site, 0.0)
+        k = min(len(ids), math.floor(float(frac) * len(ids) + 0.5))
+        if k == len(ids):
+            kept, rest = ids, ids[:0]
+        elif k > 0:
+            kept = np.sort(self.custody_rng.choice(ids, size=k, replace=False))
+            rest = ids[~np.isin(ids, kept)]
+        else:
+            kept, rest = ids[:0], ids
+        if len(kept):
+            d = self.d
+            d.state[kept] = CUSTODY_TRANSFERRED
+            d.t_custody[kept] = self.state.env.now
+            self._gone(kept, site)
+            self.state.log(EventKind.CUSTODY_TRANSFER, NOBODY, site, len(kept))
+        self.escape(rest, site, EventKind.OVERRUN_ESCAPE)
+
+    def _gone(self, ids: np.ndarray, site: str) -> None:
+        """``ids`` left ``site`` other than by a vehicle: out of its queue and count."""
+        d = self.d
         q = self.queue[site]
         self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
         self.present[site] -= len(ids)
         self.state.dirty = True
-        self.state.log(cause, NOBODY, site, len(ids))
+
+    # ----- release at the origins and the pull window's wake-ups ---------------------
+    def start(self) -> None:
+        """Start the transfers' own processes: the origins' releases, and (pull) a wake-up
+        when each day's intake enters the window."""
+        env = self.state.env
+        for site, (ids, hours) in self.pending_release.items():
+            env.process(self._release(site, ids, hours))
+        if self.pull:
+            env.process(self._window_wakeups())
+
+    def _release(
+        self, site: str, ids: np.ndarray, hours: np.ndarray
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: hand over ``ids`` at ``site`` at their ``hours`` (sorted): they join the
+        pickup queue then (those who escaped or were taken over meanwhile do not)."""
+        env, d = self.state.env, self.d
+        here = self.site_index[site]
+        i, n = 0, len(ids)
+        while i < n and math.isfinite(hours[i]):
+            if hours[i] > env.now:
+                yield env.timeout(float(hours[i]) - env.now)
+            j = int(np.searchsorted(hours, env.now, side="right"))
+            batch = ids[i:j]
+            i = j
+            batch = batch[(d.state[batch] == HELD) & (d.location[batch] == here)]
+            if len(batch):
+                waiting = len(self.queue[site])
+                self.queue[site] = np.concatenate([self.queue[site], batch])
+                # New work only if nobody was waiting: a vehicle idle beside a non-empty
+                # queue lacks room, range or a route, which more people do not give it.
+                if waiting:
+                    self.state.touch()
+                else:
+                    self.state.notify()
+
+    def _move_window(self) -> None:
+        """A rule changed ``staging_clearance_hours``: re-time the wake-ups."""
+        old, self._window_moved = self._window_moved, self.state.env.event()
+        old.succeed()
+
+    def _window_wakeups(self) -> Generator[simpy.Event, Any, None]:
+        """Process: wake vehicles when a day's intake comes within the pull window.
+
+        Day d's intake enters the window at d x 24 - window hours; with a window of whole
+        days that is a midnight, when vehicles are woken anyway (no event here).
+        """
+        env = self.state.env
+        while True:
+            ahead = self.params.staging_clearance_hours % 24.0
+            if ahead == 0.0:
+                yield self._window_moved
+                continue
+            t = math.floor((env.now + ahead) / 24.0) * 24.0 + 24.0 - ahead  # next, after now
+            moved = self._window_moved
+            yield env.timeout(t - env.now) | moved
+            if not moved.triggered:
+                self.state.notify()
 
     def repatriate(self) -> None:
         """Release each reception's daily quota of registered detainees (at midnight)."""

@@ -1,12 +1,17 @@
 """Aircraft and road vehicles as SimPy processes.
 
 Each vehicle loops: wait out groundings and crew rest, ask the dispatcher for
-a mission, fly empty to the pickup node, queue for a pad, load, fly the hop's
-segments (refuelling at intermediate stops), unload, turn around. Failures
-are drawn as flight hours to failure (exponential with the type's MTBF) and
-are discovered on landing: the vehicle finishes its hop, then is repaired.
-A vehicle sees the run through the run state (clock, status, groundings,
-logs) and the transfers (dispatch, pads, pickups and deliveries) only.
+a mission, fly empty to the pickup node (refuelling on the way when it is out
+of range), wait there for the sortie's minimum load if it has one, queue for a
+pad, load, fly the hop's segments (refuelling at intermediate stops), unload,
+turn around. No vehicle takes off while its mode is grounded: one that is on
+the ground when a grounding starts (loading, refuelling) waits it out. A
+fixed-wing aircraft holds a ramp space at an airfield with ``ramp_spaces`` from
+landing to take-off, and waits at its origin until one is free. Failures are
+drawn as flight hours to failure (exponential with the type's MTBF) and are
+discovered on landing: the vehicle finishes its hop, then is repaired. A
+vehicle sees the run through the run state (clock, status, groundings, logs)
+and the transfers (dispatch, pads, ramps, pickups and deliveries) only.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from collections.abc import Generator
 from typing import Any
 
 import simpy
+from simpy.resources.resource import Request
 
 from sim.common.dist import sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleState
+from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Mission, Transfers
+from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import AircraftType
 
@@ -34,6 +42,7 @@ class Vehicle:
     def __init__(
         self, state: RunState, transfers: Transfers, params: RuntimeParams, streams: Streams,
         type_name: str, spec: AircraftType, index: int, base: str, available_at: float,
+        availability: Availability | None = None, waves: Waves | None = None,
     ) -> None:
         self.run_state = state
         self.transfers = transfers
@@ -50,9 +59,15 @@ class Vehicle:
         self.retired_at = math.inf  # when it actually left service (after its last mission)
         self.flight_hours = 0.0
         self.busy_hours = 0.0
+        self.busy_spans: list[tuple[float, float]] = []  # (dispatch, end of turnaround), hours
+        self.mission_since: float | None = None  # dispatch hour of the mission under way
         self.day_hours: dict[int, float] = {}
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
+        self._load_share: float | None = None  # of this sortie's places, drawn when claimed
+        self.availability = availability  # sortie generation: windows, sorties per day
+        self.waves = waves  # convoys: groups that start their missions together
+        self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
         self.process = state.env.process(self.run())
         state.idle_bound[self.process] = self.idle_bound
 
@@ -60,8 +75,8 @@ class Vehicle:
         """Whether a wake-up now would only find this idle vehicle nothing to do.
 
         The same tests, in the same order, as the loop of ``run`` before it waits
-        again: not withdrawn, not grounded, not resting, and a dispatch at this
-        instant already found nothing for vehicles like it.
+        again: not withdrawn, not grounded, not resting, and a dispatch earlier today
+        already found nothing for vehicles like it and nothing they could act on changed.
         """
         if self.state != IDLE:
             return False  # e.g. waiting for beds to unload: it must look again
@@ -69,7 +84,7 @@ class Vehicle:
         return (now < self.withdraw_at
                 and self.run_state.grounded_until.get(self.mode, 0.0) <= now
                 and self.rest_until <= now
-                and self.transfers.has_no_work(self))
+                and self.transfers.no_work_today(self))
 
     @property
     def p(self) -> dict[str, Any]:
@@ -80,6 +95,37 @@ class Vehicle:
         if mtbf is None:
             return math.inf
         return float(self.streams["failures"].exponential(mtbf))
+
+    @property
+    def sortie_places(self) -> int:
+        """People the current sortie may carry: seats x overload factor x load share.
+
+        The load share (``load_factor``, at most 1) is drawn when the dispatcher first asks
+        for a sortie's places, as it claims a batch, and holds until the sortie ends; a
+        rule's change of the factor applies from the next sortie. Rounded down, and at
+        least one. With the defaults (no overload, a load factor of 1) it is the seats.
+        """
+        p = self.p
+        if self._load_share is None:
+            self._load_share = min(1.0, sample(p["load_factor"], self.streams["load_factor"]))
+        places = math.floor(p["seats"] * p["overload_factor"] + 1e-9)
+        return max(1, math.floor(places * self._load_share + 1e-9))
+
+    def min_load(self) -> int:
+        """People the sortie waits for at its pickup: ``min_load_fraction`` of the seats
+        (rounded up), never more than the sortie's places; 0 when it does not wait."""
+        frac = self.p["min_load_fraction"]
+        if frac <= 0:
+            return 0
+        return min(self.sortie_places, math.ceil(frac * self.p["seats"] - 1e-9))
+
+    def stop_minutes(self, site: str, key: str) -> float:
+        """Fixed ground time of a landing at ``site``, minutes: the site's ``key``
+        (``pickup_stop_min`` or ``dropoff_stop_min``) if it sets one, else the type's."""
+        d = self.params.site[site][key]
+        if d is None:
+            d = self.p[key]
+        return sample(d, self.streams["ground_time"])
 
     def leg_hours(self, km: float) -> float:
         """Flight time for ``km`` at cruise, with the type's random variation."""
@@ -107,7 +153,22 @@ class Vehicle:
                 yield env.timeout(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
-            mission = None if tr.has_no_work(self) else tr.dispatch(self)
+            no_work = tr.no_work_today(self)
+            if not no_work and self.availability is not None:
+                hold = self.availability.hold(self, now)
+                if hold is not None:  # off duty or not mission capable: ask again later
+                    self.state, until = hold
+                    yield env.timeout(until - now) | self.availability.changed
+                    continue
+            if not no_work and self.waves is not None and self.wave_left_at != now:
+                gate = self.waves.join(self, self.name)
+                if gate is not None:  # wait for the rest of the wave
+                    self.state = IDLE
+                    yield gate
+                    self.wave_left_at = env.now
+                    continue
+                self.wave_left_at = now
+            mission = None if no_work else tr.dispatch(self)
             if mission is None:
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
@@ -115,9 +176,14 @@ class Vehicle:
                 yield st.changed
                 continue
             self.state = BUSY
-            t0 = env.now
+            t0 = self.mission_since = env.now
+            if self.availability is not None:
+                self.availability.started(self, t0)
             yield from self.fly(mission)
             self.busy_hours += env.now - t0
+            self.busy_spans.append((t0, env.now))
+            self.mission_since = None
+            self._load_share = None  # the next sortie draws its own
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE
                 st.log(EventKind.FAILURE, self.name, self.location, 0)
@@ -148,49 +214,128 @@ class Vehicle:
         st.log_sortie(self.name, self.type_name, self.mode, kind, origin, dest, n, km, hours)
         return st.env.timeout(hours)
 
+    def hold_while_grounded(self) -> Generator[simpy.Event, Any, None]:
+        """Stay on the ground while the mode is grounded (a storm or an order).
+
+        Yields nothing when the mode may fly, so a flight that is not held keeps its
+        place in the order of events.
+        """
+        st = self.run_state
+        env = st.env
+        while (until := st.grounded_until.get(self.mode, 0.0)) > env.now:
+            yield env.timeout(until - env.now) | st.changed  # a release may end it early
+
+    def ramp_request(self, site: str) -> Request | None:
+        """A request for a ramp space at ``site`` if this aircraft needs one there."""
+        ramp = self.transfers.ramps.get(site) if self.mode == "fixed_wing" else None
+        return ramp.request() if ramp is not None else None
+
+    def release_ramp(self, request: Request | None) -> None:
+        if request is not None:
+            request.resource.release(request)
+
+    def position(self, mission: Mission) -> Generator[simpy.Event, Any, bool]:
+        """Fly empty to the mission's pickup, refuelling on the way when out of range.
+
+        Returns False if the pickup was overrun on the way: the vehicle has turned back,
+        taken as long to return as it had flown, and given back the mission's claims.
+        """
+        st, tr = self.run_state, self.transfers
+        env = st.env
+        origin = mission.hop.origin
+        nodes, segment_km = tr.network.positioning_route(
+            self.mode, self.location, origin, self.range_km
+        )
+        start = env.now
+        overrun = st.overrun_event[origin]
+        for i, km in enumerate(segment_km):
+            if i:
+                st.log(EventKind.REFUEL, self.name, nodes[i], 0)
+                stop = env.timeout(self.refuel_minutes(nodes[i]) / 60.0)
+                yield stop | overrun
+                if not stop.processed and st.is_overrun(origin):
+                    break
+            yield from self.hold_while_grounded()
+            flight = self._fly(km, nodes[i], nodes[i + 1], 0, SortieKind.POSITIONING)
+            yield flight | overrun
+            if not flight.processed and st.is_overrun(origin):
+                break
+        else:
+            self.location = origin
+            return True
+        # The pickup was overrun while en route: turn back and re-task.
+        back = env.now - start
+        st.log(EventKind.ABORT, self.name, origin, len(mission.ids))
+        tr.release_claim(mission)
+        yield env.timeout(back)
+        return False
+
+    def refuel_minutes(self, site: str) -> float:
+        """Minutes of a refuel stop at ``site``: the longer of the type's and the site's."""
+        return float(max(self.p["refuel_min"], self.params.site[site]["refuel_min"]))
+
+    def wait_for_load(self, mission: Mission, need: int) -> Generator[simpy.Event, Any, None]:
+        """At the pickup, claim those who come to wait there until ``need`` are claimed,
+        the sortie's places are full, or ``max_load_wait_hours`` have passed."""
+        st, tr = self.run_state, self.transfers
+        env = st.env
+        origin = mission.hop.origin
+        until = env.now + self.p["max_load_wait_hours"]
+        while True:
+            tr.top_up(mission, self.sortie_places - len(tr.still_here(mission.ids)))
+            if (len(tr.still_here(mission.ids)) >= need or env.now >= until
+                    or not st.site_open[origin] or st.is_overrun(origin)):
+                return
+            yield env.timeout(until - env.now) | st.changed | st.overrun_event[origin]
+
     def fly(self, mission: Mission) -> Generator[simpy.Event, Any, None]:
         st = self.run_state
         tr = self.transfers
         env = st.env
         hop = mission.hop
         origin, dest = hop.origin, hop.dest
+        ramp = self.ramp_request(origin)
+        if ramp is not None:
+            yield ramp  # a space on the pickup's ramp before flying there
         if self.location != origin:
-            km = tr.network.positioning_km(self.mode, self.location, origin) or 0.0
-            start = env.now
-            flight = self._fly(km, self.location, origin, 0, SortieKind.POSITIONING)
-            yield flight | st.overrun_event[origin]
-            if not flight.processed and st.is_overrun(origin):
-                # The pickup was overrun while en route: turn back and re-task.
-                back = env.now - start
-                st.log(EventKind.ABORT, self.name, origin, len(mission.ids))
-                tr.release_claim(mission)
-                yield env.timeout(back)
+            if not (yield from self.position(mission)):
+                self.release_ramp(ramp)
                 return
-            self.location = origin
+        need = self.min_load()
+        if len(mission.ids) < need:
+            yield from self.wait_for_load(mission, need)
         with tr.pads[origin].request() as pad:
             yield pad
             ids = tr.still_here(mission.ids)
             if len(ids) == 0 or not st.site_open[origin]:
                 st.log(EventKind.ABORT, self.name, origin, 0)
                 tr.release_claim(mission)
+                self.release_ramp(ramp)
                 return
             minutes = sample(self.params.site[origin]["load_min_per_detainee"], self.streams["loading"])
             if st.status[origin] == SiteStatus.THREATENED:
                 minutes *= self.params.threatened_load_factor
+            stop = self.stop_minutes(origin, "pickup_stop_min")
             st.log(EventKind.LOAD, self.name, origin, len(ids))
-            yield env.timeout(minutes * len(ids) / 60.0)
+            yield env.timeout((stop + minutes * len(ids)) / 60.0)
             ids = tr.still_here(ids)
             tr.pick_up(ids, origin, mission)
+        dest_ramp = self.ramp_request(dest)
+        if dest_ramp is not None:
+            yield dest_ramp  # a space on the destination's ramp before taking off
+        yield from self.hold_while_grounded()
+        self.release_ramp(ramp)
         st.log(EventKind.DEPART, self.name, origin, len(ids))
         for i, km in enumerate(hop.segment_km):
             a, b = hop.nodes[i], hop.nodes[i + 1]
             yield self._fly(km, a, b, len(ids), SortieKind.TRANSFER)
             if b != dest:
                 st.log(EventKind.REFUEL, self.name, b, len(ids))
-                stop_min = max(self.p["refuel_min"], self.params.site[b]["refuel_min"])
-                yield env.timeout(stop_min / 60.0)
+                yield env.timeout(self.refuel_minutes(b) / 60.0)
+                yield from self.hold_while_grounded()
         if st.is_overrun(dest):
             # The destination was overrun while in the air: fly the detainees back.
+            self.release_ramp(dest_ramp)
             st.log(EventKind.DIVERT, self.name, dest, len(ids))
             for i in reversed(range(len(hop.segment_km))):
                 yield self._fly(hop.segment_km[i], hop.nodes[i + 1], hop.nodes[i], len(ids),
@@ -205,10 +350,12 @@ class Vehicle:
             while not tr.can_unload(dest, len(ids)):
                 yield st.changed
             minutes = sample(self.params.site[dest]["unload_min_per_detainee"], self.streams["loading"])
-            yield env.timeout(minutes * len(ids) / 60.0)
+            stop = self.stop_minutes(dest, "dropoff_stop_min")
+            yield env.timeout((stop + minutes * len(ids)) / 60.0)
             tr.drop_off(ids, dest, mission)
             st.log(EventKind.UNLOAD, self.name, dest, len(ids))
             yield env.timeout(sample(self.p["turnaround_min"], self.streams["turnaround"]) / 60.0)
+        self.release_ramp(dest_ramp)
 
 
 __all__ = ["Vehicle"]

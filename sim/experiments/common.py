@@ -9,7 +9,8 @@ exactly. Every point of a sweep and both sides of a comparison use the same
 seeds: common random numbers.
 
 Besides the seeds: argument checks, the indicators derived from each run's
-KPIs (completed, by the deadline, any escape) and their probabilities, and
+KPIs (a target share delivered within the horizon and by the deadline, any
+escape) and their probabilities, and
 the JSON/DataFrame helpers of the result classes. They live here, not in
 ``sim.experiments.replication``, so that ``sim.experiments.sweeps`` needs nothing from
 ``sim.experiments.replication`` and ``sim.experiments.replication`` can re-export ``sweep`` without an
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.common.stats import proportion
+from sim.core.results import TargetError, check_target, deadline_met
 from sim.experiments.store import ExperimentError
 from sim.experiments.tables import ColumnTable
 
@@ -35,10 +37,11 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 Progress = Callable[[int, int], None]
-MAIN_KPIS = ("completion_day", "registration_complete_day", "delivered", "registered", "escaped",
-             "remaining", "fleet_utilization", "peak_facility_occupancy",
-             "peak_registration_backlog", "at_risk_detainee_days", "mean_transfer_hours",
-             "aborted_sorties")
+MAIN_KPIS = ("delivered_fraction", "day_to_50", "day_to_90", "day_to_100", "delivered",
+             "escaped", "remaining", "prisons_cleared_day", "registration_complete_day",
+             "registered", "fleet_utilization", "flying_hours_per_available_hour",
+             "peak_facility_occupancy", "peak_registration_backlog", "at_risk_detainee_days",
+             "mean_transfer_hours", "aborted_sorties")
 DERIVED = ("completed", "completed_by_deadline", "any_escape")
 SEED_RULE = "seed_i = SeedSequence(S, spawn_key=(i,)).generate_state(1, uint64)[0] >> 11"
 MAX_REPLICATIONS = 200_000  # per-replication KPIs stay in memory (about 1 kB each)
@@ -116,47 +119,69 @@ def check_deadline(deadline_day: float | None, horizon_days: int) -> float | Non
 # ----- derived indicators ----------------------------------------------------------------
 
 
-def derived_kpis(kpis: Mapping[str, Any], deadline_day: float | None) -> dict[str, Any]:
-    """The 0/1 indicators of one run (``DERIVED``) from its KPIs."""
-    done = kpis.get("completion_day")
-    row: dict[str, Any] = {"completed": int(done is not None)}
+def check_delivery_target(target: float) -> float:
+    """``target`` if it is a delivery target in (0, 1] in whole percent, else an ExperimentError."""
+    try:
+        return check_target(target)
+    except TargetError as e:
+        raise ExperimentError(str(e)) from None
+
+
+def derived_kpis(kpis: Mapping[str, Any], deadline_day: float | None,
+                 target: float = 1.0) -> dict[str, Any]:
+    """The 0/1 indicators of one run (``DERIVED``) from its KPIs.
+
+    "Completed" means at least ``target`` of those in custody at day 0 delivered
+    (``sim.core.results.deadline_met``), within the horizon or by the deadline:
+    people lost never count, so losing a prison never raises these.
+    """
+    row: dict[str, Any] = {"completed": int(deadline_met(kpis, None, target))}
     if deadline_day is not None:
-        row["completed_by_deadline"] = int(done is not None and done <= deadline_day)
+        row["completed_by_deadline"] = int(deadline_met(kpis, deadline_day, target))
     row["any_escape"] = int((kpis.get("escaped") or 0) > 0)
     return row
 
 
+def _done(target: float) -> str:
+    return f"{target:.0%} delivered"
+
+
 def probability_label(name: str, deadline_day: float | None = None,
-                      horizon_days: int | None = None) -> str:
+                      horizon_days: int | None = None, target: float = 1.0) -> str:
     """What a probability in ``probabilities`` is the probability of, for tables and figures.
 
-    ``complete_by_deadline`` is ``P(done by day D)``; ``complete_within_horizon``
-    is ``P(done within the H-day horizon)``; "done" is ``completion_day``.
+    ``complete_by_deadline`` is ``P(100% delivered by day D)``;
+    ``complete_within_horizon`` is ``P(100% delivered within the H-day horizon)``;
+    the percentage is the target share of those in custody at day 0.
     """
     if name == "complete_by_deadline":
-        return f"P(done by day {deadline_day:g})" if deadline_day is not None \
-            else "P(done by the deadline)"
+        return f"P({_done(target)} by day {deadline_day:g})" if deadline_day is not None \
+            else f"P({_done(target)} by the deadline)"
     if name == "complete_within_horizon":
-        return (f"P(done within the {horizon_days}-day horizon)" if horizon_days is not None
-                else "P(done within horizon)")
+        return (f"P({_done(target)} within the {horizon_days}-day horizon)"
+                if horizon_days is not None else f"P({_done(target)} within horizon)")
     return f"P({name.replace('_', ' ')})"
 
 
-def probability_column(name: str, deadline_day: float | None = None) -> str:
-    """The CSV column of a probability: ``p_done_by_day_15``, ``p_done_within_horizon``, ..."""
+def probability_column(name: str, deadline_day: float | None = None,
+                       target: float = 1.0) -> str:
+    """The CSV column of a probability: ``p_done_by_day_15``, ``p_done_within_horizon``,
+    ``p_90pct_by_day_15`` (a target below 100%), ..."""
+    done = "done" if target >= 1.0 else f"{round(target * 100)}pct"
     if name == "complete_by_deadline" and deadline_day is not None:
-        return f"p_done_by_day_{deadline_day:g}".replace(".", "_")
+        return f"p_{done}_by_day_{deadline_day:g}".replace(".", "_")
     if name == "complete_within_horizon":
-        return "p_done_within_horizon"
+        return f"p_{done}_within_horizon"
     return f"p_{name}"
 
 
 def completion_probabilities(table: ColumnTable, deadline_day: float | None,
-                             horizon_days: int | None = None) -> dict[str, dict[str, Any]]:
+                             horizon_days: int | None = None,
+                             target: float = 1.0) -> dict[str, dict[str, Any]]:
     """Each indicator's proportion over the runs in ``table``, with a Wilson 95% interval.
 
-    Each entry also says what it is: ``label`` (``P(done by day 15)``) and the
-    ``deadline_day`` or ``horizon_days`` it refers to.
+    Each entry also says what it is: ``label`` (``P(100% delivered by day 15)``),
+    the delivery ``target`` and the ``deadline_day`` or ``horizon_days`` it refers to.
     """
     out = {}
     for name, col in (("complete_within_horizon", "completed"),
@@ -165,7 +190,9 @@ def completion_probabilities(table: ColumnTable, deadline_day: float | None,
         if col in table.names:
             v = table.values(col)
             out[name] = proportion(int(np.nansum(v)), int(np.count_nonzero(~np.isnan(v))))
-            out[name]["label"] = probability_label(name, deadline_day, horizon_days)
+            out[name]["label"] = probability_label(name, deadline_day, horizon_days, target)
+            if name != "any_escape":
+                out[name]["target"] = target
     if deadline_day is not None and "complete_by_deadline" in out:
         out["complete_by_deadline"]["deadline_day"] = deadline_day
     if horizon_days is not None and "complete_within_horizon" in out:

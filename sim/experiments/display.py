@@ -20,7 +20,8 @@ ReplicationResult: TypeAlias = Any
 ComparisonResult: TypeAlias = Any
 SweepResult: TypeAlias = Any
 
-HEADLINE_KPIS = ("completion_day", "delivered", "escaped", "at_risk_detainee_days")
+HEADLINE_KPIS = ("delivered_fraction", "day_to_100", "delivered", "escaped", "prisons_cleared_day",
+                 "at_risk_detainee_days")
 """The KPIs a short view shows, when present."""
 MAX_POINTS_SHOWN = 8
 """Sweep points listed in a short view; the rest are counted."""
@@ -146,11 +147,11 @@ def _sweep_rows(s: SweepResult) -> list[tuple[str, str]]:
     rows = []
     for pt in s.summary[:MAX_POINTS_SHOWN]:
         params = ", ".join(f"{k}={v}" for k, v in pt["params"].items()) or "(base)"
-        cd = pt["kpis"].get("completion_day", {})
+        cd = pt["kpis"].get("day_to_100", {})
         pr = (pt["probabilities"].get("complete_by_deadline")
               or pt["probabilities"].get("complete_within_horizon") or {})
         rows.append((f"#{pt['point_index']} {params}",
-                     f"completion day {number(cd.get('mean'))} "
+                     f"all delivered day {number(cd.get('mean'))} "
                      f"{_interval(cd.get('ci_low'), cd.get('ci_high'))}, "
                      f"P(complete) {number(pr.get('p'), 3)}"))
     if len(s.summary) > MAX_POINTS_SHOWN:
@@ -168,11 +169,12 @@ def _sweep_footer(s: SweepResult) -> str:
 
 
 def sweep_repr(s: SweepResult) -> str:
-    """A few lines: the plan, and each point's completion day and probability of completing."""
+    """A few lines: the plan, and each point's day all were delivered and probability of
+    delivering the target share."""
     return _text(_sweep_title(s), _sweep_rows(s), _sweep_footer(s))
 
 
 def sweep_html(s: SweepResult) -> str:
     """The short view as an HTML table (notebooks)."""
-    return _html(_sweep_title(s), ("point", "completion day [95% CI], P(complete)"),
+    return _html(_sweep_title(s), ("point", "all delivered day [95% CI], P(complete)"),
                  _sweep_rows(s), _sweep_footer(s))

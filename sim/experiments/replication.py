@@ -32,6 +32,7 @@ from sim.experiments.common import (
     Progress,
     as_scenario,
     check_deadline,
+    check_delivery_target,
     check_n,
     check_out,
     completion_probabilities,
@@ -76,9 +77,11 @@ class _Accumulator:
     k-th replication (a deterministic subsample, reported in the summary).
     """
 
-    def __init__(self, scenario: Scenario, n: int, deadline_day: float | None) -> None:
+    def __init__(self, scenario: Scenario, n: int, deadline_day: float | None,
+                 target: float = 1.0) -> None:
         self.scenario = scenario
         self.deadline_day = deadline_day
+        self.target = target  # share of those in custody at day 0 that counts as done
         self.table = ColumnTable()
         days = scenario.horizon_days
         self.stride = max(1, math.ceil(n * days / BAND_CELLS))
@@ -91,7 +94,7 @@ class _Accumulator:
     def add(self, index: int, kpis: Mapping[str, Any],
             daily: Mapping[str, list[Any]] | None) -> None:
         self.table.append({"replication": index, **flatten_kpis(kpis),
-                           **derived_kpis(kpis, self.deadline_day)})
+                           **derived_kpis(kpis, self.deadline_day, self.target)})
         for name, values in (daily or {}).items():
             days = self.sums[name].size
             row = np.array([math.nan if v is None else v for v in values[:days]], dtype=float)
@@ -128,6 +131,7 @@ class ReplicationResult:
     scenario_yaml: str = ""
     source: str | None = None
     overrides: list[str] = field(default_factory=list)
+    target: float = 1.0  # share of those in custody at day 0 that counts as done
 
     def __repr__(self) -> str:
         return display.replication_repr(self)
@@ -162,7 +166,7 @@ class ReplicationResult:
             "scenario_hash": self.scenario_hash, "scenario_file": self.source,
             "overrides": list(self.overrides), "version": __version__, "n": self.n,
             "seed": self.seed, "seed_rule": SEED_RULE, "horizon_days": self.horizon_days,
-            "deadline_day": self.deadline_day,
+            "deadline_day": self.deadline_day, "target": self.target,
             "confidence": 0.95, "kpis": self.kpis, "probabilities": self.probabilities,
             "daily_bands": self.bands, **self.extra,
         })
@@ -227,11 +231,12 @@ def _finish(acc: _Accumulator, n: int, seed: int, seeds: list[int], t0: float,
     return ReplicationResult(
         scenario=acc.scenario.name, scenario_hash=scenario_hash(acc.scenario), n=n, seed=seed,
         deadline_day=acc.deadline_day, seeds=seeds, table=table, kpis=kpis,
-        probabilities=completion_probabilities(table, acc.deadline_day, horizon),
+        probabilities=completion_probabilities(table, acc.deadline_day, horizon, acc.target),
         bands=_bands(acc.scenario, acc), wall_seconds=time.perf_counter() - t0,
         extra={"daily_bands_percentiles_from": math.ceil(n / acc.stride)},
         horizon_days=horizon, scenario_yaml=resolved_yaml(acc.scenario),
-        source=None if source is None else str(source), overrides=list(overrides))
+        source=None if source is None else str(source), overrides=list(overrides),
+        target=acc.target)
 
 
 def _source(scenario: Scenario | str | Path, source: str | Path | None) -> str | Path | None:
@@ -245,13 +250,14 @@ def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: i
               deadline_day: float | None = None, dask: str | None = None,
               out: str | Path | None = None, progress: Progress | None = None,
               source: str | Path | None = None, overrides: Sequence[str] = (),
-              ) -> ReplicationResult:
+              target: float = 1.0) -> ReplicationResult:
     """Run ``n`` replications of ``scenario`` (a Scenario or a file) and summarise them.
 
     ``seed`` is the master seed; ``jobs`` local processes (default: all cores)
     or a Dask cluster (``dask="local"`` or a scheduler address);
-    ``deadline_day`` (days from the start, within the horizon) adds P(done by
-    that day); ``out`` writes the folder (replications.csv, summary.json,
+    ``deadline_day`` (days from the start, within the horizon) adds P(at least
+    ``target`` of those in custody at day 0 delivered by that day; default all of
+    them); ``out`` writes the folder (replications.csv, summary.json,
     daily_bands.csv, scenario.resolved.yaml, complete.json). ``source`` (the
     scenario file) and ``overrides`` (the ``path=value`` texts applied to it)
     are recorded in the summary; a file given as ``scenario`` is its own source.
@@ -259,13 +265,14 @@ def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: i
     s = as_scenario(scenario)
     check_n(n)
     deadline_day = check_deadline(deadline_day, s.horizon_days)
+    target = check_delivery_target(target)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_out(out_path, "replications")
     t0 = time.perf_counter()
     seeds = replication_seeds(seed, n)
     key, data = payload(s)
-    acc = _Accumulator(s, n, deadline_day)
+    acc = _Accumulator(s, n, deadline_day, target)
     runner = make_runner(jobs, dask)
     ok = False
     try:
@@ -341,7 +348,7 @@ class ComparisonResult:
             "scenarios": {"a": side(self.a, self.label_a), "b": side(self.b, self.label_b)},
             "version": __version__, "n": self.n,
             "seed": self.seed, "seed_rule": SEED_RULE, "deadline_day": self.a.deadline_day,
-            "difference": "b - a", "confidence": 0.95, "kpis": self.differences,
+            "target": self.a.target, "difference": "b - a", "confidence": 0.95, "kpis": self.differences,
             "probabilities": {"a": self.a.probabilities, "b": self.b.probabilities},
         })
 
@@ -417,17 +424,19 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed:
             out: str | Path | None = None, label_a: str | None = None,
             label_b: str | None = None, source_a: str | Path | None = None,
             source_b: str | Path | None = None, overrides: Sequence[str] = (),
-            overrides_b: Sequence[str] = ()) -> ComparisonResult:
+            overrides_b: Sequence[str] = (), target: float = 1.0) -> ComparisonResult:
     """Run ``a`` and ``b`` on the same ``n`` seeds and estimate the differences (b - a).
 
     ``out`` writes the folder (see ``ComparisonResult.write``). ``source_a`` and
     ``source_b`` (the files), ``overrides`` (applied to both) and
     ``overrides_b`` (to B only) are recorded; the labels default to what
-    differs (``variant_labels``).
+    differs (``variant_labels``). ``target`` is the delivered share that counts
+    as done (see ``replicate``).
     """
     sa, sb = as_scenario(a), as_scenario(b)
     check_n(n)
     deadline_day = check_deadline(deadline_day, min(sa.horizon_days, sb.horizon_days))
+    target = check_delivery_target(target)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_out(out_path, "comparison")
@@ -436,7 +445,8 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed:
     t0 = time.perf_counter()
     seeds = replication_seeds(seed, n)
     (ka, da), (kb, db) = payload(sa), payload(sb)
-    accs = {"a": _Accumulator(sa, n, deadline_day), "b": _Accumulator(sb, n, deadline_day)}
+    accs = {"a": _Accumulator(sa, n, deadline_day, target),
+            "b": _Accumulator(sb, n, deadline_day, target)}
     runner = make_runner(jobs, dask)
     ok = False
     try:
@@ -456,8 +466,9 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed:
              if c in rb.table.numeric_columns() and c not in skip]
     diffs = {c: paired_difference(ra.table.values(c), rb.table.values(c)) for c in names}
     labels = {"completed": probability_label("complete_within_horizon", None,
-                                             ra.horizon_days),
-              "completed_by_deadline": probability_label("complete_by_deadline", deadline_day),
+                                             ra.horizon_days, target),
+              "completed_by_deadline": probability_label("complete_by_deadline", deadline_day,
+                                                         target=target),
               "any_escape": probability_label("any_escape")}
     for name, label in labels.items():
         if name in diffs:

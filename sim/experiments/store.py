@@ -25,7 +25,7 @@ Tables:
 - ``runs``: ``scenario_hash``, ``point`` (canonical JSON of the point's
   overrides), ``seed``, ``point_index``, ``replication``, ``params`` (JSON),
   ``kpis`` (the full KPI object as JSON), then one column per flattened KPI
-  (``completion_day``, ``sorties:ch47``, ...) for SQL users, added as new
+  (``day_to_100``, ``sorties:ch47``, ...) for SQL users, added as new
   KPI names appear.
 
 Several sweeps may write one store at once (WAL, a 60 s busy timeout, the

@@ -33,6 +33,7 @@ from sim.experiments.common import (
     Progress,
     as_scenario,
     check_deadline,
+    check_delivery_target,
     check_n,
     check_out,
     completion_probabilities,
@@ -119,6 +120,7 @@ class SweepResult:
     wall_seconds: float
     plan_indices: list[int] | None = None
     overrides: list[str] | None = None
+    target: float = 1.0  # share of those in custody at day 0 that counts as done
 
     def __repr__(self) -> str:
         return display.sweep_repr(self)
@@ -145,7 +147,7 @@ class SweepResult:
                 row |= {f"{k}_mean": st["mean"], f"{k}_ci_low": st["ci_low"],
                         f"{k}_ci_high": st["ci_high"]}
             for k, pr in pt["probabilities"].items():
-                row[probability_column(k, self.deadline_day)] = pr["p"]
+                row[probability_column(k, self.deadline_day, self.target)] = pr["p"]
             rows.append(row)
         return rows
 
@@ -158,22 +160,24 @@ class SweepResult:
             "scenario_hash": self.scenario_hash, "overrides": list(self.overrides or []),
             "version": __version__, "store": str(self.store_path), "n": self.n,
             "seed": self.seed, "seed_rule": SEED_RULE, "deadline_day": self.deadline_day,
-            "confidence": 0.95, "ran": self.ran, "skipped": self.skipped,
+            "target": self.target, "confidence": 0.95, "ran": self.ran, "skipped": self.skipped,
             "plan_point_indices": self.plan_indices, "points": self.summary,
         })
 
 
 def _point_summary(index: int, params: dict[str, Any], rows: list[dict[str, Any]],
-                   deadline_day: float | None, horizon_days: int) -> dict[str, Any]:
+                   deadline_day: float | None, horizon_days: int,
+                   target: float = 1.0) -> dict[str, Any]:
     table = ColumnTable()
     for kpis in rows:
-        table.append({**flatten_kpis(kpis), **derived_kpis(kpis, deadline_day)})
+        table.append({**flatten_kpis(kpis), **derived_kpis(kpis, deadline_day, target)})
     cols = [c for c in table.numeric_columns()
             if c in MAIN_KPIS or c.startswith(("sorties:", "flight_hours:"))]
     return {"point_index": index, "params": params, "n": table.n,
             "horizon_days": horizon_days,
             "kpis": {c: summarize(table.values(c).tolist()) for c in cols},
-            "probabilities": completion_probabilities(table, deadline_day, horizon_days)}
+            "probabilities": completion_probabilities(table, deadline_day, horizon_days,
+                                                      target)}
 
 
 def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
@@ -182,7 +186,7 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
           jobs: int | None = None, dask: str | None = None, export: str | None = None,
           deadline_day: float | None = None, progress: Progress | None = None,
           notice: Callable[[str], None] | None = None,
-          overrides: Sequence[str] = ()) -> SweepResult:
+          overrides: Sequence[str] = (), target: float = 1.0) -> SweepResult:
     """Run ``n`` replications at every point of a grid and/or design into ``out``.
 
     ``grid`` maps dotted scenario paths to value lists (full factorial);
@@ -193,6 +197,8 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
     ``out/results.<ext>``; the summary and exports cover every point in the
     store. ``notice`` receives one-line status messages; ``overrides`` (the
     ``--set`` texts that made ``scenario``) are recorded in ``summary.json``.
+    ``target`` is the share of those in custody at day 0 whose delivery counts
+    as done in the probabilities (default all of them).
     """
     from sim.experiments.store import STORE_NAME, ResultStore, check_store, export_rows
     from sim.scenario.loader import resolved_yaml, scenario_hash
@@ -209,6 +215,7 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
     points = plan_points(grid, rows_design)
     scenarios = _validate_points(base, points, "--grid" if grid else "--design")
     deadline_day = check_deadline(deadline_day, min(x.horizon_days for x in [base, *scenarios]))
+    target = check_delivery_target(target)
     base_hash = scenario_hash(base)
     store_path = out_path / STORE_NAME
     check_store(store_path, base_hash, base.name)
@@ -247,12 +254,12 @@ def sweep(scenario: Scenario | str | Path, *, n: int, out: str | Path,
         for pi, key, params in store.points():
             horizon = params.get("horizon_days", base.horizon_days)
             summary.append(_point_summary(pi, params, [k for _, k in store.rows(key)],
-                                          deadline_day, int(horizon)))
+                                          deadline_day, int(horizon), target))
     result = SweepResult(out=out_path, store_path=store_path, scenario=base.name,
                          scenario_hash=base_hash, n=n, seed=seed, deadline_day=deadline_day,
                          points=points, seeds=seeds, summary=summary, ran=ran, skipped=skipped,
                          wall_seconds=time.perf_counter() - t0, plan_indices=indices,
-                         overrides=list(overrides))
+                         overrides=list(overrides), target=target)
     _write_sweep_summary(result, resolved_yaml(base))
     for fmt in ("csv", "parquet"):  # an export from an earlier sweep is refreshed too
         dest = out_path / f"results.{fmt}"

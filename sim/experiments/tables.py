@@ -16,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+NOT_FLATTENED = frozenset({"delivery_days"})
+"""KPIs left out of flat rows: ``delivery_days`` (100 days a run) serves the deadline test,
+which reads it from the run's KPIs before they are flattened; its summary columns are
+``day_to_50``, ``day_to_90`` and ``day_to_100``."""
+
 
 def flatten_kpis(kpis: Mapping[str, Any]) -> dict[str, Any]:
     """One flat row of scalars from a run's KPIs.
@@ -23,7 +28,8 @@ def flatten_kpis(kpis: Mapping[str, Any]) -> dict[str, Any]:
     Nested objects join their keys with ``:`` (``sorties:ch47``,
     ``sites:hasakah:escaped``); ``triggers_fired`` becomes one column per
     trigger, ``triggers_fired:<name>``, holding the day it first fired (empty if
-    it did not); other lists become JSON text; booleans become 0/1.
+    it did not); other lists become JSON text; booleans become 0/1; ``NOT_FLATTENED``
+    is left out.
     """
     row: dict[str, Any] = {}
 
@@ -43,6 +49,8 @@ def flatten_kpis(kpis: Mapping[str, Any]) -> dict[str, Any]:
             row[prefix] = value
 
     for key, value in kpis.items():
+        if key in NOT_FLATTENED:
+            continue
         if key == "triggers_fired" and isinstance(value, list):
             for item in value:
                 col = f"triggers_fired:{item.get('name')}"

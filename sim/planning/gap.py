@@ -28,15 +28,13 @@ def full_delivery_day(delivered_hours: np.ndarray) -> float | None:
 def replication_full_days(table: Any) -> list[float | None]:
     """Per replication, the day everyone was delivered (None if anyone was not).
 
-    From the replication table: the last delivery's day (``completion_day``) counts
-    only where no detainee escaped and none remains.
+    From the replication table's ``day_to_100`` (the day all of those in custody at
+    day 0 had been delivered; empty where anyone was lost or remains).
     """
     names = getattr(table, "names", [])
-    if not {"completion_day", "escaped", "remaining"} <= set(names):
+    if "day_to_100" not in names:
         return []
-    days = table.values("completion_day")
-    lost = table.values("escaped") + table.values("remaining")
-    return [float(d) if n == 0 and math.isfinite(d) else None for d, n in zip(days, lost, strict=True)]
+    return [float(d) if math.isfinite(d) else None for d in table.values("day_to_100")]
 
 
 def bound_gap(scenario: Scenario, simulated_days: Iterable[float | None]) -> dict[str, Any] | None:

@@ -36,6 +36,21 @@ LESS_IS_BETTER = frozenset({"load_min_per_detainee", "unload_min_per_detainee", 
                             "turnaround_min"})
 
 
+def highest(d: Dist) -> float | None:
+    """The highest value a field can take; None when a draw has no upper limit.
+
+    A constant is itself; uniform and triangular their ``high``; exponential,
+    lognormal and normal draws are unbounded above.
+    """
+    if isinstance(d, int | float):
+        return float(d)
+    if isinstance(d, Constant):
+        return d.value
+    if isinstance(d, Uniform | Triangular):
+        return d.high
+    return None
+
+
 def lowest(d: Dist) -> float:
     """The lowest value a duration field can take (minutes or hours, the field's unit).
 
@@ -150,7 +165,9 @@ def optimistic(scenario: Scenario) -> Optimistic:
         for s in scenario.sites
     }
     type_vals: dict[str, dict[str, float | None]] = {
-        name: {"seats": t.seats, "cruise_kmh": t.cruise_kmh,
+        # an overload factor carries more than the seats: the bound counts the most a
+        # sortie may carry (a load factor below 1 or guards taking seats only carry fewer)
+        name: {"seats": math.floor(t.seats * t.overload_factor + 1e-9), "cruise_kmh": t.cruise_kmh,
                "turnaround_min": lowest(t.turnaround_min), "refuel_min": t.refuel_min,
                "crew_hours_per_day": t.crew_hours_per_day}
         for name, t in scenario.aircraft.items()
@@ -170,7 +187,9 @@ def optimistic(scenario: Scenario) -> Optimistic:
             open_legs.add(action.open_leg)  # type: ignore[attr-defined]
         limit = getattr(action, "set_intake_limit", None)
         if limit is not None and limit.site in site_vals:
-            _favourable(site_vals, limit.site, "daily_intake_limit", limit.per_day)
+            quota = limit.per_day  # an uncertain quota counts at its highest (None: no limit)
+            _favourable(site_vals, limit.site, "daily_intake_limit",
+                        None if quota is None else highest(quota))
         param = getattr(action, "set_param", None)
         if param is not None:
             parts = param.path.split(".")

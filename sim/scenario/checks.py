@@ -7,13 +7,14 @@ and line. Warnings are things that are legal but probably a mistake.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.network import Network, mode_specs
-from sim.scenario.params import check_param_path
+from sim.scenario.params import TOP_FIELDS, check_param_path
 from sim.scenario.schema import MAX_DETAINEES, Condition, Scenario
 
 if TYPE_CHECKING:
@@ -68,6 +69,9 @@ def cross_check(s: Scenario) -> list[Problem]:
                         f"unknown risk category {cat!r}" + _hint(cat, s.risk_categories),
                     )
                 )
+    for cat in s.escort_guards_per_detainee or {}:
+        problems += unknown(cat, s.risk_categories, "risk category",
+                            ("escort_guards_per_detainee", cat))
     if not any(k == "reception" for k in kinds.values()):
         problems.append((("sites",), "no site of kind 'reception': detainees have nowhere to go"))
     if s.total_detainees == 0:
@@ -164,6 +168,8 @@ def _param_value_problem(s: Scenario, path: str, value: float) -> str | None:
         model = s.site(parts[1])
     elif parts[0] == "aircraft":
         model = s.aircraft[parts[1]]
+    elif parts[0] in TOP_FIELDS:
+        model = s
     elif parts[1] == "breakout":
         if s.escalation.breakout is None:
             return None  # no breakouts in this scenario: the value is never read
@@ -222,7 +228,7 @@ def warnings(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     for i, trig in enumerate(s.triggers):
         for cond, path in _walk_conditions(trig.when, ("triggers", i, "when")):
-            if cond.day is not None and cond.day > s.horizon_days:
+            if isinstance(cond.day, (int, float)) and cond.day > s.horizon_days:
                 out.append(
                     (
                         (*path, "day"),
@@ -243,4 +249,22 @@ def warnings(s: Scenario) -> list[Problem]:
     for i, e in enumerate(s.fleet):
         if e.available_from_day > s.horizon_days:
             out.append((("fleet", i, "available_from_day"), "available after the horizon"))
+    out.extend(_escort_warnings(s))
+    return out
+
+
+def _escort_warnings(s: Scenario) -> list[Problem]:
+    """A type too small to take one detainee of a held category with its guards."""
+    guards = s.escort_guards_per_detainee or {}
+    held = {c for x in s.sites if x.kind == "prison" for c, n in x.detainees.items() if n > 0}
+    out: list[Problem] = []
+    for name in fleet_types(s):
+        seats = s.aircraft[name].seats
+        for cat in s.risk_categories:
+            need = 1 + math.ceil(guards.get(cat, 0.0) - 1e-9)
+            if cat in held and need > seats:
+                out.append((("aircraft", name, "seats"),
+                            f"{name!r} has {seats} seats: a {cat!r} detainee and the guards "
+                            f"({need} seats) never fit, so it takes no mission where one is "
+                            "next in the queue"))
     return out

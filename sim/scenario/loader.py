@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import shipped
 from sim.scenario.checks import cross_check, warnings
+from sim.scenario.library import fill_from_library
 from sim.scenario.reading import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -356,6 +357,13 @@ def _did_you_mean(seg: str, options: list[str]) -> str:
     return f"did you mean {' or '.join(close)}? {known}" if close else known
 
 
+def _is_free_dict(ann: Any) -> bool:
+    """Whether ``ann`` is a mapping with keys of the user's choosing (optional or not)."""
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        return any(_is_free_dict(a) for a in typing.get_args(ann))
+    return typing.get_origin(ann) is dict
+
+
 def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
     """Set ``dotted`` (e.g. ``fleet.ch47.count``) in raw scenario data, in place.
 
@@ -386,7 +394,7 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
         elif isinstance(node, dict):
             schema_ann = annotation_at(walked)
             allowed = field_names(schema_ann)
-            is_free_dict = typing.get_origin(schema_ann) is dict
+            is_free_dict = _is_free_dict(schema_ann)
             if seg not in node and not (seg in allowed or (is_free_dict and last)):
                 options = sorted(set(map(str, node)) | set(allowed))
                 what = "no entry" if is_free_dict else "unknown field"
@@ -443,7 +451,14 @@ def build(data: Any, warn: list[str] | None = None) -> Scenario:
     When ``data`` came from a file that ``extends`` others, or ``--set`` changed it
     (see ``load_scenario``), a problem located elsewhere says so: the cause may be
     the child file or the override, not the line it points at.
+
+    Aircraft types and sites that ``extends: library.NAME`` are first filled from the
+    library of planning factors (``sim.scenario.library``), in place.
     """
+    try:
+        fill_from_library(data)
+    except ScenarioError as exc:
+        raise ScenarioError([p + _context(data, p) for p in exc.problems]) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

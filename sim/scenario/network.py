@@ -27,6 +27,8 @@ ORIGIN_KINDS = frozenset({"prison", "camp", "airfield"})
 DEST_KINDS = frozenset({"airfield", "reception"})
 REFUEL_KINDS = frozenset({"refuel", "airfield"})
 DEFAULT_ROUTE_FACTOR = {"rotary": 1.0, "fixed_wing": 1.0, "ground": 1.3}
+PositioningRoute = tuple[tuple[str, ...], tuple[float, ...]]
+"""The nodes of an empty flight (start, refuel stops..., end) and its segments' km."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class Network:
         # is full or closed (another reception, another airfield).
         self.next_hops = self._next_hops()
         self._ground_dist: dict[str, dict[str, float]] = {}
+        self._positioning_km_memo: dict[tuple[str, str, str], float | None] = {}
+        self._positioning: dict[tuple[str, str, str, float], PositioningRoute] = {}
 
     def _hops_from(self, origin: str, mode: str, spec: ModeSpec) -> list[Hop]:
         """Fastest hop from ``origin`` to every reachable destination by ``mode``."""
@@ -227,7 +231,19 @@ class Network:
         return path if path and self.kind[path[-1].dest] == "reception" else []
 
     def positioning_km(self, mode: str, a: str, b: str) -> float | None:
-        """Empty-positioning distance a->b: direct for aircraft, by road for ground."""
+        """Empty-positioning distance a->b: direct for aircraft, by road for ground.
+
+        Asked for every candidate of every dispatch and every empty flight: memoised
+        (the network does not change once built).
+        """
+        key = (mode, a, b)
+        try:
+            return self._positioning_km_memo[key]
+        except KeyError:
+            km = self._positioning_km_memo[key] = self._positioning_km(mode, a, b)
+            return km
+
+    def _positioning_km(self, mode: str, a: str, b: str) -> float | None:
         if a == b:
             return 0.0
         if mode != "ground":
@@ -242,3 +258,70 @@ class Network:
             self._ground_dist[a] = dists
         d = dists.get(b)
         return float(d) if d is not None else None
+
+    def positioning_route(self, mode: str, a: str, b: str, range_km: float) -> PositioningRoute:
+        """Nodes and segment lengths (km) of an empty positioning trip a->b.
+
+        One segment of ``positioning_km`` when it is within ``range_km`` (and always by
+        road, or when there is no road: 0 km, as a ground vehicle is never sent where no
+        road leads). Beyond range, an aircraft refuels on the way as a loaded one does:
+        the fastest chain of segments, each within range, through open refuel points and
+        airfields, a segment being the corridor between two sites where the mode has one,
+        else the great circle (as ``positioning_km``). If no such chain exists it flies
+        the one segment, as before this rule.
+        """
+        km = self.positioning_km(mode, a, b)
+        if mode == "ground" or km is None or km <= range_km:
+            return (a, b), (km or 0.0,)
+        key = (mode, a, b, range_km)
+        route = self._positioning.get(key)
+        if route is None:
+            route = self._positioning[key] = self._refuel_chain(mode, a, b, range_km) or (
+                (a, b), (km,))
+        return route
+
+    def _refuel_chain(self, mode: str, a: str, b: str, range_km: float) -> PositioningRoute | None:
+        """Fastest a->b through refuel stops with every segment within ``range_km``."""
+        spec = self.specs.get(mode)
+        speed = spec.speed_kmh if spec is not None else 1.0
+        stops = [sid for sid, kind in self.kind.items()
+                 if kind in REFUEL_KINDS and sid not in self.closed_sites and sid not in (a, b)]
+        g = self.graphs[mode]
+        where = {s.id: (s.lat, s.lon) for s in self.scenario.sites}
+
+        def segment_km(x: str, y: str) -> float:
+            if g.has_edge(x, y):
+                return float(g[x][y]["km"])
+            return great_circle_km(*where[x], *where[y])
+
+        best: dict[str, float] = {a: 0.0}
+        prev: dict[str, str] = {}
+        heap: list[tuple[float, str]] = [(0.0, a)]
+        done: set[str] = set()
+        while heap:
+            t, node = heapq.heappop(heap)
+            if node in done:
+                continue
+            done.add(node)
+            if node == b:
+                break
+            stop_hours = 0.0 if node == a else self.refuel_hours[node]
+            for nxt in [*stops, b]:
+                if nxt in done:
+                    continue
+                km = segment_km(node, nxt)
+                if km > range_km:
+                    continue
+                nt = t + stop_hours + km / speed
+                if nt < best.get(nxt, math.inf) - 1e-12:
+                    best[nxt] = nt
+                    prev[nxt] = node
+                    heapq.heappush(heap, (nt, nxt))
+        if b not in prev:
+            return None
+        nodes = [b]
+        while nodes[-1] != a:
+            nodes.append(prev[nodes[-1]])
+        nodes.reverse()
+        segments = tuple(segment_km(x, y) for x, y in zip(nodes, nodes[1:], strict=False))
+        return tuple(nodes), segments

@@ -7,6 +7,7 @@ model reads at use time are settable; routing and geometry are fixed per run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sim.scenario.schema import Scenario
@@ -20,6 +21,9 @@ SITE_FIELDS = frozenset(
         "beds",
         "daily_intake_limit",
         "repatriation_per_day",
+        "pickup_stop_min",
+        "dropoff_stop_min",
+        "overrun_custody_fraction",
     }
 )
 AIRCRAFT_FIELDS = frozenset(
@@ -33,9 +37,21 @@ AIRCRAFT_FIELDS = frozenset(
         "rest_hours",
         "mtbf_flight_hours",
         "flight_time_cv",
+        "pickup_stop_min",
+        "dropoff_stop_min",
+        "load_factor",
+        "overload_factor",
+        "min_load_fraction",
+        "max_load_wait_hours",
+        # sortie generation (``sim/core/availability.py``)
+        "operating_start_hour",
+        "operating_hours",
+        "max_sorties_per_day",
+        "mission_capable_rate",
     }
 )
 ESCALATION_FIELDS = frozenset({"threatened_load_factor", "breakout.hazard_per_day"})
+TOP_FIELDS = frozenset({"staging_clearance_hours"})
 
 
 def check_param_path(s: Scenario, path: str) -> str | None:
@@ -56,10 +72,12 @@ def check_param_path(s: Scenario, path: str) -> str | None:
         return f"{path!r}: settable aircraft fields are {sorted(AIRCRAFT_FIELDS)}"
     if parts[0] == "escalation" and ".".join(parts[1:]) in ESCALATION_FIELDS:
         return None
+    if path in TOP_FIELDS:
+        return None
     return (
         f"{path!r} cannot be changed during a run; use sites.<id>.<field>, "
-        "aircraft.<type>.<field>, escalation.threatened_load_factor or "
-        "escalation.breakout.hazard_per_day"
+        "aircraft.<type>.<field>, escalation.threatened_load_factor, "
+        "escalation.breakout.hazard_per_day or staging_clearance_hours"
     )
 
 
@@ -76,12 +94,20 @@ class RuntimeParams:
         self.threatened_load_factor = s.escalation.threatened_load_factor
         b = s.escalation.breakout
         self.breakout_hazard_per_day = b.hazard_per_day if b else 0.0
+        self.staging_clearance_hours = s.staging_clearance_hours
+        # Called with the path of every value a ``set`` changes (parts of a run that wait
+        # on a value listen here: vehicles held by an operating window, the staging window).
+        self.listeners: list[Callable[[str], None]] = []
 
     def set(self, path: str, value: float) -> bool:
         """Set a value by path; True if it changed (so vehicles need waking)."""
         before = self.get(path)
         self._set(path, value)
-        return self.get(path) != before
+        if self.get(path) == before:
+            return False
+        for listener in self.listeners:
+            listener(path)
+        return True
 
     def get(self, path: str) -> Any:
         parts = path.split(".")
@@ -89,6 +115,8 @@ class RuntimeParams:
             return self.site[parts[1]][parts[2]]
         if parts[0] == "aircraft":
             return self.aircraft[parts[1]][parts[2]]
+        if path == "staging_clearance_hours":
+            return self.staging_clearance_hours
         if parts[1] == "threatened_load_factor":
             return self.threatened_load_factor
         return self.breakout_hazard_per_day
@@ -101,7 +129,10 @@ class RuntimeParams:
                 v = int(value)
             self.site[parts[1]][parts[2]] = v
         elif parts[0] == "aircraft":
-            self.aircraft[parts[1]][parts[2]] = int(value) if parts[2] == "seats" else value
+            whole = parts[2] in ("seats", "max_sorties_per_day")
+            self.aircraft[parts[1]][parts[2]] = int(value) if whole else value
+        elif path == "staging_clearance_hours":
+            self.staging_clearance_hours = value
         elif parts[1] == "threatened_load_factor":
             self.threatened_load_factor = value
         else:

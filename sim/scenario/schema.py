@@ -9,16 +9,17 @@ frozen and forbids unknown keys so typos are errors, not silent defaults.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.common.dist import Dist
-from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded
+from sim.common.dist import Dist, DistModel
+from sim.common.numbers import MAX_COUNT, MAX_KM, Count, LatLon, Real, Whole, bounded, real
 
 Mode = Literal["rotary", "fixed_wing", "ground"]
 SiteKind = Literal["prison", "airfield", "refuel", "reception", "camp"]
 Status = Literal["safe", "threatened", "overrun"]
+Staging = Literal["pull", "push"]
 Policy = Literal[
     "largest_queue", "round_robin", "nearest_first", "highest_threat", "highest_risk_first"
 ]
@@ -53,6 +54,8 @@ MAX_ITEMS = 100
 MAX_OBSERVED = 10_000
 
 Ident = str
+GuardRatio = Annotated[Real, real(0, 20)]
+"""Guards per detainee of a risk category (0..20): 0.25 is one guard per four."""
 Waypoint = Ident | LatLon
 """A place name, a site id, or a ``[lat, lon]`` pair in decimal degrees."""
 
@@ -66,7 +69,7 @@ def _rotary_only() -> list[Mode]:
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Registration(Frozen):
@@ -80,6 +83,64 @@ class Registration(Frozen):
     start_hour: Real = bounded(0, 23.99, "Clock hour the shift starts.", 0.0)
 
 
+class ReleaseStep(Frozen):
+    """One piece of a piecewise-constant release profile: a rate from a day on."""
+
+    from_day: Real = bounded(0, MAX_HORIZON_DAYS, "Day this rate starts (day 0 = start).")
+    per_hour: Real = bounded(0, MAX_COUNT, "People handed over per hour from then on.")
+
+
+class Release(Frozen):
+    """How the people of an origin become ready for pickup over time (default: all at hour 0).
+
+    Exactly one of three forms: out-processing ``stations`` (each hands over one person
+    after ``minutes``, within a daily shift, like registration), a constant ``per_hour``
+    rate from hour 0, or a piecewise-constant ``profile`` of rates (evacuation-type
+    arrivals). Rates are deterministic (person k is ready when the cumulative rate
+    reaches k) unless ``poisson`` is set. The schedule is drawn at the start of a run.
+    """
+
+    stations: Whole | None = bounded(
+        1, 10_000, "Parallel out-processing stations (manifest, restraints, checks).", None,
+        integer=True,
+    )
+    minutes: Dist | None = Field(
+        default=None, description="With 'stations': out-processing minutes per person."
+    )
+    hours_per_day: Real = bounded(
+        0.1, 24, "With 'stations': working hours per day (a hand-over starts only then).", 24.0
+    )
+    start_hour: Real = bounded(0, 23.99, "With 'stations': clock hour the shift starts.", 0.0)
+    per_hour: Real | None = bounded(
+        0, MAX_COUNT, "A constant hand-over rate from hour 0, people per hour.", None, above=True
+    )
+    profile: list[ReleaseStep] | None = Field(
+        default=None, min_length=1, max_length=MAX_ITEMS,
+        description="Piecewise-constant rates, people per hour, by increasing 'from_day'.",
+    )
+    poisson: bool = Field(
+        default=False, description="With a rate or profile: random (Poisson) hand-over times."
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Release:
+        forms = [k for k, v in (("stations", self.stations), ("per_hour", self.per_hour),
+                                ("profile", self.profile)) if v is not None]
+        if len(forms) != 1:
+            raise ValueError(
+                f"a release needs exactly one of 'stations', 'per_hour', 'profile', got "
+                f"{forms or 'none'}")
+        if (self.stations is None) != (self.minutes is None):
+            raise ValueError("'stations' and 'minutes' go together")
+        if self.profile is not None:
+            days = [p.from_day for p in self.profile]
+            if days != sorted(days) or len(set(days)) != len(days):
+                raise ValueError("profile steps need strictly increasing 'from_day'")
+            if not any(p.per_hour > 0 for p in self.profile):
+                raise ValueError("a profile needs a step with 'per_hour' above 0")
+        return self
+
+
 class Site(Frozen):
     """A node of the route network: prison, airfield, refuel point, reception or camp."""
 
@@ -88,7 +149,9 @@ class Site(Frozen):
     name: str | None = Field(default=None, description="Display name.")
     lat: Real = bounded(-90, 90, "Latitude, decimal degrees.")
     lon: Real = bounded(-180, 180, "Longitude, decimal degrees.")
-    pads: Whole = bounded(1, 10_000, "Vehicles on the ground at once.", 2, integer=True)
+    pads: Whole = bounded(
+        1, 10_000, "Vehicles loading or unloading at once (pads, loading slots).", 2, integer=True
+    )
     detainees: dict[str, Count] = Field(
         default_factory=dict,
         description=f"Population by risk category (prison, camp); each 0..{MAX_COUNT:,}.",
@@ -113,6 +176,30 @@ class Site(Frozen):
         0, MAX_COUNT, "Registered detainees released from a reception per day.", 0.0
     )
     open: bool = Field(default=True, description="Closed sites take no pickups or deliveries.")
+    pickup_stop_min: Dist | None = Field(
+        default=None,
+        description="Fixed ground time per pickup landing here, minutes; overrides the vehicle "
+                    "type's pickup_stop_min (none: the type's).",
+    )
+    dropoff_stop_min: Dist | None = Field(
+        default=None,
+        description="Fixed ground time per drop-off landing here, minutes; overrides the vehicle "
+                    "type's dropoff_stop_min (none: the type's).",
+    )
+    ramp_spaces: Whole | None = bounded(
+        1, 10_000,
+        "Fixed-wing aircraft on the ground here at once for a pickup or drop-off stop (ramp "
+        "parking), from landing to take-off; an aircraft waits at its origin until one is free "
+        "(none: no limit). Pads limit those loading or unloading among them.", None, integer=True,
+    )
+    release: Release | None = Field(
+        default=None,
+        description="Prison or camp: how people become ready for pickup (none: all at hour 0).",
+    )
+    overrun_custody_fraction: Real | None = bounded(
+        0, 1, "Share (0..1) of those held here when overrun who pass into another authority's "
+        "custody, the rest escape (none: the overrunning front's 'custody_fraction').", None,
+    )
 
     @property
     def population(self) -> int:
@@ -126,6 +213,8 @@ class Site(Frozen):
             raise ValueError(f"population {self.population} is over the limit {MAX_DETAINEES:,}")
         if self.registration is not None and self.kind != "reception":
             raise ValueError("only a reception has 'registration'")
+        if self.release is not None and self.kind not in ("prison", "camp"):
+            raise ValueError("only a prison or camp has 'release'")
         return self
 
 
@@ -152,6 +241,15 @@ class Leg(Frozen):
         return self.id or f"{self.from_}-{self.to}"
 
 
+class Wave(Frozen):
+    """Vehicles of a type that leave together: a convoy of buses, a wave of helicopters."""
+
+    size: Whole = bounded(2, 1_000, "Vehicles that start their missions together.", integer=True)
+    max_wait_hours: Real = bounded(
+        0, MAX_HOURS, "Longest a ready vehicle waits for the rest of its wave, hours.", 2.0
+    )
+
+
 class AircraftType(Frozen):
     """A type of aircraft or road vehicle."""
 
@@ -172,6 +270,65 @@ class AircraftType(Frozen):
     rest_hours: Real = bounded(
         0, 48, "Minimum rest after the daily limit is reached, hours.", 0.0
     )
+    pickup_stop_min: Dist = Field(
+        default=0.0,
+        description="Fixed ground time per landing at a pickup, minutes (approach, security, "
+                    "manifest and head count), on top of the per-detainee loading minutes.",
+    )
+    dropoff_stop_min: Dist = Field(
+        default=0.0,
+        description="Fixed ground time per landing at a drop-off, minutes (approach, hand-over "
+                    "and head count), on top of the per-detainee unloading minutes.",
+    )
+    load_factor: Dist = Field(
+        default=1.0,
+        description="Share of the sortie's places filled, drawn per sortie (0..1; a draw above "
+                    "1 counts as 1; at least one person). Places: seats x overload_factor.",
+    )
+    overload_factor: Real = bounded(
+        1, 3, "People a sortie may carry per nominal seat (1: no more than the seats).", 1.0
+    )
+    min_load_fraction: Real = bounded(
+        0, 1,
+        "A sortie waits at its pickup until this share of its seats is on board (never more "
+        "than its drawn load), up to max_load_wait_hours (0: no wait).", 0.0,
+    )
+    max_load_wait_hours: Real = bounded(
+        0, MAX_HOURS, "Longest wait at a pickup for the minimum load, hours.", 2.0
+    )
+
+    @field_validator("load_factor")
+    @classmethod
+    def _load_share(cls, lf: Dist) -> Dist:
+        value = lf if isinstance(lf, (int, float)) else getattr(lf, "value", None)
+        if value is not None and not 0 < value <= 1:
+            raise ValueError(
+                f"load_factor {value:g} is a share of the places: above 0 up to 1 "
+                "(overload_factor carries more than the seats)"
+            )
+        return lf
+    # Sortie generation (``sim/core/availability.py``); none keeps every vehicle always free.
+    operating_start_hour: Real | None = bounded(
+        0, 23.99, "Clock hour its operating window opens: no mission starts outside the "
+        "window, one under way is finished (none: the mode's window, else always open).", None
+    )
+    operating_hours: Real | None = bounded(
+        0, 24, "Length of its operating window from the opening, hours; it may run past "
+        "midnight (24: always open; none: the mode's window, else 24).", None, above=True
+    )
+    max_sorties_per_day: Whole | None = bounded(
+        1, 1_000, "Missions (a pickup and its transfer) a vehicle may start per calendar "
+        "day (none: no limit).", None, integer=True
+    )
+    mission_capable_rate: Real | None = bounded(
+        0, 1, "Probability that a vehicle can be tasked on a day, drawn per vehicle and "
+        "day on top of failures (none: 1, every vehicle every day).", None
+    )
+    wave: Wave | None = Field(
+        default=None,
+        description="Dispatch in waves (convoys) of vehicles of this type at the same place "
+        "(none: each vehicle leaves on its own).",
+    )
 
 
 class FleetEntry(Frozen):
@@ -182,6 +339,16 @@ class FleetEntry(Frozen):
     base: Ident = Field(description="Site id where they start.")
     available_from_day: Real = bounded(
         0, MAX_HORIZON_DAYS, "Day they become available.", 0.0
+    )
+
+
+class OperatingWindow(Frozen):
+    """Hours of the day in which vehicles of a mode may start missions (clock hours)."""
+
+    start_hour: Real = bounded(0, 23.99, "Clock hour the window opens.", 0.0)
+    hours: Real = bounded(
+        0, 24, "Length from the opening, hours; may run past midnight (24: always open).",
+        24.0, above=True,
     )
 
 
@@ -205,6 +372,10 @@ class Front(Frozen):
     close_modes: list[Mode] = Field(
         default_factory=_ground_only, max_length=len(MODES),
         description="Modes whose legs close near the front.",
+    )
+    custody_fraction: Real = bounded(
+        0, 1, "Share (0..1) of those held at a site this front overruns who pass into "
+        "another authority's custody; the rest escape. A site's own value wins.", 0.0,
     )
 
     @model_validator(mode="after")
@@ -247,8 +418,13 @@ class Escalation(Frozen):
 class Condition(Frozen):
     """Exactly one of the keys below (``all``/``any``/``not`` combine conditions)."""
 
-    day: Real | None = bounded(
-        -MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day reached (day 0 = start).", None
+    day: Annotated[Real, real(-MAX_HORIZON_DAYS, MAX_HORIZON_DAYS)] | DistModel | None = Field(
+        default=None,
+        description=(
+            "Day reached (day 0 = start): a number, or a distribution drawn once per run for an "
+            "uncertain date (e.g. {dist: triangular, low: 4, mode: 6, high: 9}). "
+            f"Range: {-MAX_HORIZON_DAYS:g}..{MAX_HORIZON_DAYS:g}."
+        ),
     )
     site: Ident | None = Field(default=None, description="With 'status': a site's status.")
     status: Status | None = Field(default=None, description="Status reached (or worse).")
@@ -295,8 +471,13 @@ class Condition(Frozen):
 
 class IntakeLimit(Frozen):
     site: Ident
-    per_day: Whole | None = bounded(
-        0, MAX_COUNT, "Detainees per day (null: no limit).", None, integer=True
+    per_day: Annotated[Whole, Field(strict=True, ge=0, le=MAX_COUNT)] | DistModel | None = Field(
+        default=None,
+        description=(
+            "Detainees per day (null: no limit): a whole number, or a distribution drawn when "
+            "the rule fires (an uncertain quota), rounded to a whole number. "
+            f"Range: 0..{MAX_COUNT:,}."
+        ),
     )
 
 
@@ -416,6 +597,24 @@ class Scenario(Frozen):
     observed: list[ObservedPoint] = Field(
         default_factory=list, max_length=MAX_OBSERVED,
         description=f"Reported points; at most {MAX_OBSERVED:,}.",
+    )
+    operating_windows: dict[Mode, OperatingWindow] | None = Field(
+        default=None,
+        description="Operating window by mode (a type's own hours take precedence); e.g. "
+        "rotary {start_hour: 6, hours: 12} flies by day only (none: always open).",
+    )
+    escort_guards_per_detainee: dict[str, GuardRatio] | None = Field(
+        default=None,
+        description="Guards per detainee by risk category; guards take detainee seats "
+        "(a batch of detainees needs the total rounded up) (none or a missing category: 0).",
+    )
+    staging: Staging = Field(
+        default="pull",
+        description="pull: move a batch into a staging airfield only when its onward intake "
+        "is cleared within 'staging_clearance_hours'; push: whenever the airfield has room.",
+    )
+    staging_clearance_hours: Real = bounded(
+        0, MAX_HOURS, "Pull: how far ahead (hours) onward intake clearances count.", 24.0
     )
 
     @property

@@ -397,7 +397,7 @@ def test_demo_decisions_change_a_headline_kpi() -> None:
     mine = replay(game, script, lambda _text: None).kpis
     default = sim.run(s, 1).kpis
     verdicts = {r["kpi"]: r["verdict"] for r in debrief_rows(mine, default)}
-    headline = ("delivered", "escaped", "completion_day")
+    headline = ("delivered", "escaped", "prisons_cleared_day")
     assert any(verdicts[k] in ("better", "worse") for k in headline), verdicts
     hasakah = next(p for p in prison_rows(mine, default) if p["site"] == "hasakah")
     assert abs(hasakah["emptied_day"] - hasakah["default_emptied_day"]) > 1.0
@@ -432,7 +432,8 @@ def test_recorded_decisions_get_the_permissions_of_a_plain_file(tmp_path: Path) 
 
 def _kpis(completion: float, escaped: float = 0.0, emptied: float = 3.0) -> dict[str, Any]:
     return {"delivered": 100.0, "escaped": escaped, "remaining": 0.0,
-            "completion_day": completion, "registration_complete_day": 9.0,
+            "prisons_cleared_day": completion, "registration_complete_day": 9.0,
+            "day_to_90": completion - 1.0, "day_to_100": completion if not escaped else None,
             "at_risk_detainee_days": 50.0, "mean_transfer_hours": 6.0,
             "peak_registration_backlog": 10.0, "sorties": {"ch47": 10}, "flight_hours": {"ch47": 30.0},
             "sites": {"hasakah": {"delivered": 100, "escaped": escaped, "emptied_day": emptied}}}
@@ -443,15 +444,34 @@ def test_debrief_calls_a_tiny_difference_about_the_same() -> None:
     from sim.classroom.play import debrief_rows, format_debrief, prison_rows
 
     by = {r["kpi"]: r for r in debrief_rows(_kpis(8.01), _kpis(8.0))}
-    assert by["completion_day"]["difference"] == 0.01
-    assert by["completion_day"]["verdict"] == "about the same"
+    assert by["prisons_cleared_day"]["difference"] == 0.01
+    assert by["prisons_cleared_day"]["verdict"] == "about the same"
     rows = debrief_rows(_kpis(8.5, escaped=1), _kpis(8.0))
     by = {r["kpi"]: r for r in rows}
-    assert by["completion_day"]["verdict"] == "worse" and by["escaped"]["verdict"] == "worse"
+    assert by["day_to_90"]["verdict"] == "worse" and by["escaped"]["verdict"] == "worse"
+    assert by["day_to_100"]["verdict"] == "worse"  # never all delivered against day 8
+    by = {r["kpi"]: r for r in debrief_rows(_kpis(8.5), _kpis(8.0))}
+    assert by["prisons_cleared_day"]["verdict"] == "worse"  # as many lost, cleared later
     text = format_debrief(debrief_rows(_kpis(8.01), _kpis(8.0)), [],
                           prison_rows(_kpis(8.01), _kpis(8.0, emptied=2.5)), seed=7)
     assert "worse" not in text and "about the same" in text
     assert "one run (seed 7)" in text and "noise" in text
+
+
+def test_debrief_never_calls_losing_a_prison_faster() -> None:
+    """Prisons cleared two days earlier because 40 escaped is not better: the clearing day is
+    not judged between different losses, and the delivery days say what happened."""
+    from sim.classroom.play import debrief_rows, format_debrief
+
+    lost = _kpis(6.0, escaped=40)
+    lost["delivered"], lost["day_to_90"] = 60.0, None
+    rows = debrief_rows(lost, _kpis(8.0))
+    by = {r["kpi"]: r for r in rows}
+    assert by["prisons_cleared_day"]["difference"] == -2.0
+    assert by["prisons_cleared_day"]["verdict"] == "about the same"
+    assert by["day_to_100"]["verdict"] == "worse" and by["day_to_90"]["verdict"] == "worse"
+    text = format_debrief(rows, [])
+    assert "earlier" not in text and "did not deliver everyone" in text
 
 
 def test_debrief_has_a_per_prison_breakdown() -> None:

@@ -93,7 +93,7 @@ def test_exercise_2_last_delivery_from_the_event_log(
     tmp_path: Path, keys: dict[int, dict[str, Any]]
 ) -> None:
     """q3 is in hours: the last unload at the reception in events.csv (hour 40.5 by hand:
-    2.25 + 9 x 4.25). The key comes from completion_day, rounded to 0.001 day (0.024 h)."""
+    2.25 + 9 x 4.25). The key comes from prisons_cleared_day, rounded to 0.001 day (0.024 h)."""
     folder = write_folder(tmp_path, "02-cycle-time.yaml", 1)
     last = max(h for h, _ in unloads_at(folder, {"reception"}))
     assert keys[2]["q3"] == pytest.approx(last, abs=0.025)
@@ -155,7 +155,7 @@ def test_exercise_5_key_is_what_the_printed_replicate_command_gives(
     tmp_path: Path, keys: dict[int, dict[str, Any]]
 ) -> None:
     """The worksheet's 'dtsim replicate ... -n 20 --seed 1 --out out/ex05' reproduces the key:
-    the mean and t half-width of completion_day from its summary, the fraction of rows of
+    the mean and t half-width of prisons_cleared_day from its summary, the fraction of rows of
     replications.csv where Hasakah is emptied before it is threatened, and that fraction's
     Wilson interval by hand."""
     ex = find("5", EXERCISES)
@@ -166,7 +166,7 @@ def test_exercise_5_key_is_what_the_printed_replicate_command_gives(
                               "--jobs", "1", "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    completion = summary["kpis"]["completion_day"]
+    completion = summary["kpis"]["prisons_cleared_day"]
     key = keys[5]
     assert key["q1"] == pytest.approx(completion["mean"], abs=1e-9)
     assert key["q2"] == pytest.approx(completion["half_width"], rel=1e-9)
@@ -198,12 +198,16 @@ def test_exercise_6_remaining_from_the_event_log(
     tmp_path: Path, keys: dict[int, dict[str, Any]]
 ) -> None:
     """q2: detainees in the prisons (scenario.resolved.yaml) minus those unloaded at a
-    reception minus those who escaped (overrun_escape and breakout events)."""
+    reception minus those who escaped (overrun_escape and breakout events) minus those
+    passed into another authority's custody at an overrun (custody_transfer events)."""
     folder = write_folder(tmp_path, "06-camp-question.yaml", 1)
     delivered = sum(n for _, n in unloads_at(folder, site_ids(folder, "reception")))
     escaped = sum(int(r["n"]) for r in rows(folder, "events.csv")
                   if r["event"] in ("overrun_escape", "breakout"))
-    remaining = prison_total(folder) - delivered - escaped
+    custody = sum(int(r["n"]) for r in rows(folder, "events.csv")
+                  if r["event"] == "custody_transfer")
+    assert custody > 0  # al-Aqtan is taken over in the baseline this extends
+    remaining = prison_total(folder) - delivered - escaped - custody
     assert remaining > 0
     assert keys[6]["q2"] == remaining
 

@@ -19,10 +19,13 @@ from sim.scenario.loader import ScenarioError, load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(
     p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
+    and p.parent.name != "ranges"  # ranges files (scenarios/ranges/) are no scenarios
 )
 KPI_NAMES = (
-    "scenario", "seed", "detainees_total", "delivered", "registered", "escaped", "remaining",
-    "completion_day", "registration_complete_day", "sorties", "flight_hours",
+    "scenario", "seed", "in_custody_at_start", "delivered_fraction", "day_to_50", "day_to_90",
+    "day_to_100", "delivery_days", "flying_hours_per_available_hour", "detainees_total",
+    "delivered", "registered", "escaped", "custody_transferred", "remaining",
+    "prisons_cleared_day", "registration_complete_day", "sorties", "flight_hours",
     "fleet_utilization", "peak_facility_occupancy", "peak_registration_backlog",
     "at_risk_detainee_days", "mean_transfer_hours", "triggers_fired", "sim_events",
     "wall_seconds",
@@ -266,7 +269,7 @@ def test_set_override_applies(tmp_path: Path) -> None:
     first = min(float(r["depart_hour"]) for r in two_rows)
     assert sum(int(r["detainees"]) for r in two_rows if float(r["depart_hour"]) == first) == 20
     assert base_k["delivered"] == two_k["delivered"] == 30
-    assert two_k["completion_day"] < base_k["completion_day"]
+    assert two_k["prisons_cleared_day"] < base_k["prisons_cleared_day"]
 
 
 def test_out_is_a_file(tmp_path: Path) -> None:
@@ -315,7 +318,8 @@ def test_run_json_prints_one_document() -> None:
     for name in KPI_NAMES:
         assert name in kpis, name
     assert kpis["scenario"] == "baseline" and kpis["seed"] == 2
-    assert kpis["delivered"] + kpis["escaped"] + kpis["remaining"] == kpis["detainees_total"]
+    assert (kpis["delivered"] + kpis["escaped"] + kpis["custody_transferred"] + kpis["remaining"]
+            == kpis["detainees_total"])
     assert isinstance(kpis["sorties"], dict) and isinstance(kpis["flight_hours"], dict)
     assert set(kpis["sorties"]) == set(kpis["flight_hours"])
     assert 0 <= kpis["fleet_utilization"] <= 1
@@ -341,7 +345,7 @@ def test_run_out_writes_every_file(tmp_path: Path) -> None:
     assert rows
     columns = set(rows[0])
     required = {"day", "date", "delivered_cum", "registered_cum", "escaped_cum",
-                "facility_occupancy", "registration_backlog"}
+                "facility_occupancy", "facility_occupancy_end", "registration_backlog"}
     assert required <= columns
     s = load_scenario(ROOT / "scenarios/baseline.yaml")
     assert {f"held:{x.id}" for x in s.sites if x.kind == "prison"} <= columns

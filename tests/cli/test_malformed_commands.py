@@ -110,6 +110,19 @@ def _cases() -> list[Case]:
                                "--out", "s10"], "--deadline-day")
     add("sweep-out-under-file", ["sweep", TOY, "--grid", "fleet.0.count=1", "--out", "afile/s"],
         "afile")
+    # plan fleet
+    plan = ["plan", "fleet", TOY, "--type", "bus", "--deadline-day", "3", "--confidence", "0.9"]
+    add("plan-deadline-beyond-horizon", [*plan[:6], "9", *plan[7:], "--out", "p1"],
+        "--deadline-day 9")
+    add("plan-confidence-one", [*plan[:8], "1", "--out", "p2"], "--confidence 1")
+    add("plan-type-not-in-fleet", ["plan", "fleet", TOY, "--type", "ch47", *plan[5:]],
+        "not in the fleet")
+    add("plan-max-below-current", [*plan, "--max", "0"], "--max 0")
+    add("plan-target-zero", [*plan, "--target", "0"], "--target 0")
+    add("plan-out-under-file", [*plan, "--out", "afile/p"], "afile")
+    add("plan-no-deadline", ["plan", "fleet", TOY, "--type", "bus", "--confidence", "0.9"],
+        "--deadline-day")
+    add("plan-unknown-subcommand", ["plan", "crew"], "crew")
     # plot / report / map
     for cmd in ("plot", "report", "map"):
         add(f"{cmd}-missing", [cmd, "nosuch"], "nosuch")
@@ -134,6 +147,24 @@ def _cases() -> list[Case]:
     add("scenarios-copy-unknown", ["scenarios", "copy", "nosuch"], "unknown scenario")
     add("scenarios-copy-under-file", ["scenarios", "copy", "baseline", "afile/sub.yaml"], "afile")
     add("scenarios-copy-over-file", ["scenarios", "copy", "baseline", "afile.yaml"], "exists")
+    # types (the library of planning factors)
+    add("types-unknown", ["types", "CH47"], "unknown library type 'CH47'", "did you mean CH-47F")
+    add("types-extra-argument", ["types", "CH-47F", "extra"], "extra")
+    add("types-unknown-option", ["types", "--nosuchoption"], "--nosuchoption")
+    # sensitivity / discover (planning answers)
+    add("sensitivity-no-ranges", ["sensitivity", TOY, "--out", "p1"], "--ranges")
+    add("sensitivity-no-out", ["sensitivity", TOY, "--ranges", "nosuch.yaml"], "--out")
+    add("sensitivity-ranges-missing", ["sensitivity", TOY, "--ranges", "nosuch.yaml", "--out",
+                                       "p2"], "nosuch.yaml")
+    add("sensitivity-ranges-device", ["sensitivity", TOY, "--ranges", "/dev/zero", "--out",
+                                      "p3"], "/dev/zero")
+    add("sensitivity-ranges-not-ranges", ["sensitivity", TOY, "--ranges", "afile", "--out",
+                                          "p4"], "afile")
+    add("discover-no-failure", ["discover", TOY, "--ranges", "nosuch.yaml"], "--threshold")
+    add("discover-from-store-missing", ["discover", TOY, "--from-store", "nosuch", "--kpi",
+                                        "completion_day", "--threshold", "1"], "nosuch")
+    add("discover-threshold-text", ["discover", TOY, "--kpi", "completion_day", "--threshold",
+                                    "soon"], "--threshold")
     return c
 
 

@@ -145,15 +145,15 @@ def test_sweep_report_shows_the_summary(tmp_path: Path) -> None:
     _ok(["report", str(out)])
     with (out / "summary.csv").open() as f:
         summary = list(csv.DictReader(f))
-    means = [float(r["completion_day_mean"]) for r in summary]
+    means = [float(r["day_to_100_mean"]) for r in summary]
     assert means[1] - means[0] == pytest.approx(0.5, abs=1e-9)
     rows = _table_rows((out / "report.html").read_text(), "id='kpis'")
     assert [r[0] for r in rows] == ["600", "1,200"]
     for row, point in zip(rows, summary, strict=True):
-        cell = next(c for c in row if "(" in c and "to" in c)  # the completion day
+        cell = next(c for c in row if "(" in c and "to" in c)  # the day all were delivered
         shown = _numbers(cell)
-        expected = [float(point[k]) for k in ("completion_day_mean", "completion_day_ci_low",
-                                              "completion_day_ci_high")]
+        expected = [float(point[k]) for k in ("day_to_100_mean", "day_to_100_ci_low",
+                                              "day_to_100_ci_high")]
         assert shown == pytest.approx(expected, abs=0.006), (cell, expected)
 
 

@@ -182,7 +182,7 @@ def test_prison_cut_off_is_reported_not_crashed() -> None:
     r = run_data(tiny(triggers=[{"name": "cut", "when": {"day": 1},
                                  "then": [{"close_leg": "p-r"}]}]))
     k = r.kpis
-    assert k["remaining"] > 0 and k["completion_day"] is None
+    assert k["remaining"] > 0 and k["prisons_cleared_day"] is None
     assert k["sites"]["p"]["cut_off_day"] == 1.0
     assert any(e[1] == "no_route" and e[3] == "p" for e in r.events)
     assert k["delivered"] + k["remaining"] == 100
@@ -396,7 +396,7 @@ def test_fast_front_is_worse(base_runs: list[Any]) -> None:
 
 def test_approval_delay_is_later(base_runs: list[Any]) -> None:
     late = runs("approval_delay")
-    assert mean(late, "completion_day") >= mean(base_runs, "completion_day")
+    assert mean(late, "prisons_cleared_day") >= mean(base_runs, "prisons_cleared_day")
     assert all(r.daily[6]["delivered_cum"] == 0 for r in late)
     assert all(b.daily[6]["delivered_cum"] > 0 for b in base_runs)
 
@@ -411,12 +411,12 @@ def test_dust_storm_grounds_helicopters(base_runs: list[Any]) -> None:
 
     assert all(rotary_departures(r) == 0 for r in storm)
     assert all(rotary_departures(r) > 0 for r in base_runs)
-    assert mean(storm, "completion_day") >= mean(base_runs, "completion_day") - 0.01
+    assert mean(storm, "prisons_cleared_day") >= mean(base_runs, "prisons_cleared_day") - 0.01
 
 
 def test_no_surge_is_no_faster(base_runs: list[Any]) -> None:
     slow = runs("no_surge")
-    assert mean(slow, "completion_day") >= mean(base_runs, "completion_day")
+    assert mean(slow, "prisons_cleared_day") >= mean(base_runs, "prisons_cleared_day")
     assert all("helicopter-surge" not in fired(r) for r in slow)
 
 

@@ -36,18 +36,33 @@ def test_intake_limit_and_repatriation_set_the_occupancy() -> None:
     res = _intake_case(horizon_days=15)
     delivered_day = res.detainees["delivered_hour"] // 24
     assert [int((delivered_day == d).sum()) for d in range(6)] == [20, 20, 20, 20, 20, 0]
-    occ = [row["facility_occupancy"] for row in res.daily]
+    occ = [row["facility_occupancy_end"] for row in res.daily]
     expected = [15 * (k + 1) if k <= 4 else 100 - 5 * (k + 1) for k in range(14)]
     assert occ[:14] == expected
     # the peak is the end of day 4 plus the 5 released at its midnight
     assert res.kpis["peak_facility_occupancy"] == 80
 
 
+def test_daily_occupancy_is_the_days_peak_not_the_count_after_midnight() -> None:
+    """The day's most occupied beds, not what is left after its midnight repatriation.
+
+    Hand arithmetic (same case): day k starts with 15 k held (after the releases of the
+    midnights before it) and receives 20, all before its own midnight: its peak is
+    15 k + 20 for k <= 4 (20, 35, 50, 65, 80). From day 5 nobody arrives, so a day's peak is
+    its first instant, 100 - 5 k (75 on day 5, 70, ...), 5 above its end-of-day count.
+    """
+    res = _intake_case(horizon_days=15)
+    peak = [row["facility_occupancy"] for row in res.daily]
+    assert peak == [15 * k + 20 if k <= 4 else 100 - 5 * k for k in range(15)]
+    assert max(peak) == res.kpis["peak_facility_occupancy"] == 80
+
+
 def test_last_day_releases_like_every_other_day() -> None:
     """Day 14 ends at 100 - 5 * 15 = 25, like the 5-a-day fall before it (the release at the
-    horizon's midnight counts like every other midnight's)."""
+    horizon's midnight counts like every other midnight's); its peak is its start, 30."""
     res = _intake_case(horizon_days=15)
-    assert res.daily[-1]["facility_occupancy"] == 25
+    assert res.daily[-1]["facility_occupancy_end"] == 25
+    assert res.daily[-1]["facility_occupancy"] == 30
 
 
 def _holding_case(capacity: int | None) -> sim.results.Result:

@@ -79,7 +79,7 @@ def test_exact_event_log_one_aircraft() -> None:
     res = sim.run(scenario(data), 1)
     k = res.kpis
     assert k["delivered"] == 50 and k["remaining"] == 0 and k["escaped"] == 0
-    assert k["completion_day"] == round(6.0 / 24, 3)
+    assert k["prisons_cleared_day"] == round(6.0 / 24, 3)
     assert k["sorties"] == {"h": 2}
     assert k["flight_hours"] == {"h": 3.0}
     assert k["peak_facility_occupancy"] == 50
@@ -155,7 +155,7 @@ def test_cycle_arithmetic_free_pads(k: int, seats: int, base: str) -> None:
     expected = expected_completion_free_pads(n, seats, k, based_at_prison=base == "p")
     last = float(np.nanmax(res.detainees["delivered_hour"]))
     assert last == approx(expected)
-    assert res.kpis["completion_day"] == pytest.approx(expected / 24, abs=5e-4 + 1e-9)
+    assert res.kpis["prisons_cleared_day"] == pytest.approx(expected / 24, abs=5e-4 + 1e-9)
     assert res.kpis["sorties"] == {"h": len(_batches(n, seats))}
     check_conservation(res)
 
@@ -416,7 +416,7 @@ def test_daily_intake_limit_respected_each_day() -> None:
     assert max(cleared.values()) == limit  # it binds
     assert all(v <= limit for v in cleared.values())
     assert res.kpis["delivered"] == 300
-    assert res.kpis["completion_day"] >= 300 / limit - 1
+    assert res.kpis["prisons_cleared_day"] >= 300 / limit - 1
 
 
 def test_beds_never_exceeded() -> None:
@@ -429,7 +429,7 @@ def test_beds_never_exceeded() -> None:
     assert res.kpis["peak_facility_occupancy"] <= beds
     assert res.kpis["delivered"] == beds  # the facility fills exactly
     assert res.kpis["remaining"] == 100 - beds
-    assert res.kpis["completion_day"] is None
+    assert res.kpis["prisons_cleared_day"] is None
     assert all(row["facility_occupancy"] <= beds for row in res.daily)
 
 

@@ -43,6 +43,10 @@ class FakeVehicle:
     location: str
     p: dict[str, Any]
 
+    @property
+    def sortie_places(self) -> int:
+        return int(self.p["seats"])
+
     def crew_allows(self, hours: float) -> bool:
         return True
 
@@ -155,7 +159,7 @@ def test_named_constants_match_the_files() -> None:
     assert VEHICLE_STATE_NAMES == ("idle", "busy", "maintenance", "grounded", "resting",
                                    "pending", "withdrawn")
     assert DETAINEE_STATE_NAMES == ("held", "waiting", "in_flight", "delivered", "registered",
-                                    "escaped", "released")
+                                    "escaped", "released", "custody_transferred")
     assert EventKind.GROUNDED_STORM == "grounded_storm" and EventKind.LEG_REOPENED == "leg_reopened"
 
 

@@ -80,6 +80,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         sites.append(prison(pid, 1.0 + i * 0.7, 0, pads=draw(st.integers(1, 3)),
                             load_min_per_detainee=_dist(draw, 1.5)))
         sites[-1]["detainees"] = pop
+        release = draw(st.sampled_from([None, "stations", "rate", "profile"]))
+        if release == "stations":
+            sites[-1]["release"] = {"stations": draw(st.integers(1, 3)),
+                                    "minutes": _dist(draw, 10.0), "hours_per_day": 12.0}
+        elif release == "rate":
+            sites[-1]["release"] = {"per_hour": draw(st.floats(1.0, 50.0)),
+                                    "poisson": draw(st.booleans())}
+        elif release == "profile":
+            sites[-1]["release"] = {"profile": [{"from_day": 0.5, "per_hour": 20.0},
+                                                {"from_day": 1.0, "per_hour": 0.0},
+                                                {"from_day": 2.0, "per_hour": 5.0}]}
+        if draw(st.booleans()):
+            sites[-1]["overrun_custody_fraction"] = draw(st.sampled_from([0.0, 0.35, 1.0]))
         legs.append(leg(pid, "r", modes))
         if hub:
             legs.append(leg(pid, "a", modes))
@@ -124,6 +137,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "aircraft": aircraft,
         "fleet": fleet,
         "dispatch": draw(st.sampled_from(list(POLICIES))),
+        "staging": draw(st.sampled_from(["pull", "push"])),
+        "staging_clearance_hours": draw(st.sampled_from([0.0, 10.0, 24.0, 48.0])),
     }
     if draw(st.booleans()):
         data["escalation"] = {
@@ -131,7 +146,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                         "start_day": draw(st.floats(-2.0, 3.0)),
                         "speed_km_per_day": {"dist": "uniform", "low": 20, "high": 120},
                         "threat_radius_km": 60, "overrun_radius_km": 15,
-                        "close_legs_within_km": 10, "close_modes": ["ground"]}],
+                        "close_legs_within_km": 10, "close_modes": ["ground"],
+                        "custody_fraction": draw(st.sampled_from([0.0, 0.5, 1.0]))}],
             "breakout": {"hazard_per_day": draw(st.floats(0.0, 3.0)),
                          "fraction": {"dist": "uniform", "low": 0.1, "high": 0.6}},
         }
@@ -176,7 +192,7 @@ def test_generated_scenarios_conserve_detainees(data: dict[str, Any], seed: int)
         assert vals == sorted(vals)
     assert res.daily[-1]["delivered_cum"] == k["delivered"]
     assert res.daily[-1]["escaped_cum"] == k["escaped"]
-    if k["completion_day"] is not None:
+    if k["prisons_cleared_day"] is not None:
         assert k["remaining"] == 0
 
 

@@ -25,11 +25,11 @@ def test_replication_result_repr_is_short_with_the_headline_numbers() -> None:
     text = repr(r)
     _short(text)
     assert text.startswith("ReplicationResult(toy-experiment: 5 replications, master seed 1)")
-    mean = r.kpis["completion_day"]["mean"]
-    assert "completion_day" in text and f"{mean:.3f}"[:4] in text
+    mean = r.kpis["prisons_cleared_day"]["mean"]
+    assert "prisons_cleared_day" in text and f"{mean:.3f}"[:4] in text
     assert "P(complete within horizon)" in text
     page = r._repr_html_()
-    assert page.startswith("<div>") and "<table>" in page and "completion_day" in page
+    assert page.startswith("<div>") and "<table>" in page and "prisons_cleared_day" in page
 
 
 def test_comparison_and_sweep_reprs_are_short(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_replication_seeds_are_plain_ints_and_reproduce_runs(toy: Any) -> None:
     res = replicate(toy, 4, seed=11, jobs=1)
     row = res.to_records()[2]
     assert row["seed"] == seeds[2]
-    assert sim.run(toy, seeds[2]).kpis["completion_day"] == row["completion_day"]
+    assert sim.run(toy, seeds[2]).kpis["prisons_cleared_day"] == row["prisons_cleared_day"]
 
 
 # ----- replications ----------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_ci_coverage_on_toy(toy: Any) -> None:
     batches, hits = 300, 0
     for b in range(batches):
         res = replicate(toy, 5, seed=1000 + b, jobs=1)
-        st = res.kpis["completion_day"]
+        st = res.kpis["prisons_cleared_day"]
         hits += st["ci_low"] <= 2.0 <= st["ci_high"]
         assert res.kpis["mean_transfer_hours"]["ci_low"] == 24.0
     coverage = hits / batches
@@ -153,7 +153,7 @@ def test_ci_coverage_on_toy(toy: Any) -> None:
 
 def test_large_run_estimates_known_values(toy: Any) -> None:
     res = replicate(toy, 400, seed=5, jobs=1, deadline_day=2.5)
-    cd = res.kpis["completion_day"]
+    cd = res.kpis["prisons_cleared_day"]
     assert cd["ci_low"] < 2.0 < cd["ci_high"]
     assert cd["sd"] == pytest.approx(1 / math.sqrt(3), rel=0.1)
     assert 1.0 <= cd["min"] and cd["max"] <= 3.0
@@ -186,7 +186,7 @@ def test_replicate_cli_out_and_json(tmp_path: Path) -> None:
              "--deadline-day", "2")
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["n"] == 7 and doc["kpis"]["completion_day"]["n"] == 7
+    assert doc["n"] == 7 and doc["kpis"]["prisons_cleared_day"]["n"] == 7
     assert "complete_by_deadline" in doc["probabilities"]
     lines = (out / "replications.csv").read_text().splitlines()
     assert len(lines) == 8 and "sorties:bus" in lines[0].split(",")
@@ -194,13 +194,13 @@ def test_replicate_cli_out_and_json(tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text())["kpis"] == doc["kpis"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
     pretty = _cli("replicate", TOY, "-n", "3", "--jobs", "1")
-    assert pretty.exit_code == 0 and "completion_day" in pretty.stdout
+    assert pretty.exit_code == 0 and "prisons_cleared_day" in pretty.stdout
 
 
 def test_to_frame(toy: Any) -> None:
     pytest.importorskip("pandas")
     df = replicate(toy, 3, jobs=1).to_frame()
-    assert list(df["replication"]) == [0, 1, 2] and "completion_day" in df.columns
+    assert list(df["replication"]) == [0, 1, 2] and "prisons_cleared_day" in df.columns
 
 
 # ----- paired comparisons -------------------------------------------------------------------------
@@ -214,13 +214,13 @@ def test_compare_common_random_numbers_beat_unpaired(toy: Any) -> None:
     slower = with_overrides(toy, {"sites.prison.load_min_per_detainee":
                                   {"dist": "uniform", "low": 0, "high": 60}})
     res = compare(toy, slower, 40, seed=2, jobs=1)
-    d = res.differences["completion_day"]
+    d = res.differences["prisons_cleared_day"]
     assert d["ci_low"] < 0.25 < d["ci_high"]
     assert d["variance_ratio"] > 10
     assert d["half_width"] < d["unpaired_half_width"] / 3
     # Independent seeds for B really are noisier than pairing.
-    a = replicate(toy, 40, seed=2, jobs=1).table.values("completion_day")
-    b = replicate(slower, 40, seed=3, jobs=1).table.values("completion_day")
+    a = replicate(toy, 40, seed=2, jobs=1).table.values("prisons_cleared_day")
+    b = replicate(slower, 40, seed=3, jobs=1).table.values("prisons_cleared_day")
     assert np.var(b - a, ddof=1) > 5 * d["sd_diff"] ** 2
     assert res.to_records()[0]["kpi"]
 

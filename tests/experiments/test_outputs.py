@@ -56,7 +56,8 @@ def test_sweep_labels_each_probability_by_its_day(tmp_path: Path) -> None:
              "--out", out, "--deadline-day", "2")
     assert r.exit_code == 0, r.output
     assert "P(complete)" not in r.stdout
-    assert "P(done by day 2)" in r.stdout and "P(done within the 5-day horizon)" in r.stdout
+    assert "P(100% delivered by day 2)" in r.stdout
+    assert "P(100% delivered within the 5-day horizon)" in r.stdout
     header = _csv(out / "summary.csv")[0]
     assert "p_done_by_day_2" in header and "p_done_within_horizon" in header
     assert "p_complete_by_deadline" not in header
@@ -64,7 +65,7 @@ def test_sweep_labels_each_probability_by_its_day(tmp_path: Path) -> None:
     assert summary["version"] and summary["seed"] == 1 and summary["overrides"] == []
     assert "name: toy-experiment" in (out / "scenario.resolved.yaml").read_text()
     probs = summary["points"][0]["probabilities"]
-    assert probs["complete_by_deadline"]["label"] == "P(done by day 2)"
+    assert probs["complete_by_deadline"]["label"] == "P(100% delivered by day 2)"
     assert probs["complete_by_deadline"]["deadline_day"] == 2
     assert probs["complete_within_horizon"]["horizon_days"] == 5
 
@@ -72,11 +73,11 @@ def test_sweep_labels_each_probability_by_its_day(tmp_path: Path) -> None:
 def test_replicate_and_compare_print_labelled_probabilities() -> None:
     r = _cli("replicate", TOY, "-n", "4", "--jobs", "1", "--deadline-day", "2.5")
     assert r.exit_code == 0, r.output
-    assert "P(done by day 2.5) =" in r.stdout
-    assert "P(done within the 5-day horizon) =" in r.stdout
+    assert "P(100% delivered by day 2.5) =" in r.stdout
+    assert "P(100% delivered within the 5-day horizon) =" in r.stdout
     r = _cli("compare", TOY, TOY, "-n", "3", "--jobs", "1", "--deadline-day", "2", "--json")
     doc = json.loads(r.stdout)
-    assert doc["kpis"]["completed_by_deadline"]["label"] == "P(done by day 2)"
+    assert doc["kpis"]["completed_by_deadline"]["label"] == "P(100% delivered by day 2)"
 
 
 @pytest.mark.parametrize("day", ["nan", "inf", "-inf", "-1", "5.5", "40"])

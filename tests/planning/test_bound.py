@@ -14,7 +14,7 @@ from tiny_scenarios import DEG_KM, aircraft_type, leg, one_leg, prison, receptio
 import sim
 from sim.planning.bound import CONSTRAINTS, lower_bound
 from sim.planning.gap import bound_gap, full_delivery_day, replication_full_days
-from sim.scenario.loader import ScenarioError
+from sim.scenario.loader import ScenarioError, build
 
 QUICK = {"load_min_per_detainee": 0}
 NO_UNLOAD = {"unload_min_per_detainee": 0}
@@ -109,7 +109,7 @@ def test_gap_is_the_simulated_day_over_the_bound() -> None:
     res = sim.run(s, 3)
     gap = bound_gap(s, [full_delivery_day(res.detainees["delivered_hour"])])
     assert gap is not None and gap["ratio"] >= 1.0
-    assert gap["simulated_day"] == pytest.approx(res.kpis["completion_day"], abs=1e-3)
+    assert gap["simulated_day"] == pytest.approx(res.kpis["day_to_100"], abs=1e-3)
 
 
 # ----- never later than a run ------------------------------------------------------------
@@ -228,12 +228,44 @@ def test_the_bound_is_never_later_than_a_run_in_300_scenarios(data: dict[str, An
 
 
 def test_replications_count_only_runs_that_delivered_everyone() -> None:
+    """The gap reads ``day_to_100``: a run that cleared its prisons by losing people is not one."""
     class Table:
-        names = ["completion_day", "escaped", "remaining"]
-        cols = {"completion_day": np.array([3.0, 2.0, np.nan]), "escaped": np.array([0.0, 4.0, 0.0]),
-                "remaining": np.array([0.0, 0.0, 5.0])}
+        names = ["day_to_100", "prisons_cleared_day", "escaped"]
+        # the second run cleared its prisons on day 2 by losing 4: not a full delivery
+        cols = {"day_to_100": np.array([3.0, np.nan, np.nan]),
+                "prisons_cleared_day": np.array([3.0, 2.0, np.nan]),
+                "escaped": np.array([0.0, 4.0, 0.0])}
 
         def values(self, name: str) -> np.ndarray:
             return self.cols[name]
 
     assert replication_full_days(Table()) == [3.0, None, None]
+
+
+def test_an_overload_factor_raises_the_bound_capacity_so_it_stays_a_bound() -> None:
+    """Seats 30 with overload 1.5 carry 45 a sortie: 90 detainees, one aircraft, 1 h legs,
+    30 min turnaround: two trips, so the last delivery is at 1 + 1.5 + 1 + ... hand day
+    from ``hand_day`` with 45 seats; a bound that used the 30 nominal seats (three trips)
+    would be later than the run."""
+    data = one_leg(n=90, count=1, seats=30, horizon_days=5, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD, type_kw={"overload_factor": 1.5})
+    s = build(data)
+    b = lower_bound(s, fractions=(1.0,))
+    expected = hand_day(90, 1, 45, 1.0, 1.0, 0.5)
+    assert b.day_for(1.0) == pytest.approx(expected, abs=1 / 24)
+    run_day = full_delivery_day(sim.run(s, 1).detainees["delivered_hour"])
+    assert run_day is not None and b.day_for(1.0) <= run_day + 1e-9
+
+
+def test_an_uncertain_intake_quota_counts_at_its_highest() -> None:
+    """A reception clearing 5 a day, raised by a rule to uniform(10, 30): the bound counts
+    30 a day (the highest draw), so 60 detainees need two days of intake and the last one
+    arrives on day 1 at the earliest (the second day's clearance), not on day 11 (5 a day)
+    nor within the first hour (no limit)."""
+    data = one_leg(n=60, count=2, seats=30, horizon_days=6, prison_kw=QUICK,
+                   reception_kw={**NO_UNLOAD, "daily_intake_limit": 5})
+    data["triggers"] = [{"name": "q", "when": {"day": 0}, "then": [{"set_intake_limit": {
+        "site": "r", "per_day": {"dist": "uniform", "low": 10, "high": 30}}}]}]
+    b = lower_bound(build(data), fractions=(1.0,))
+    day = b.day_for(1.0)
+    assert day is not None and 1.0 <= day < 2.0

@@ -48,9 +48,11 @@ def test_bound_out_writes_the_json_and_the_figure(tmp_path: Path) -> None:
 def test_run_and_replicate_report_the_gap(tmp_path: Path) -> None:
     path = _file(tmp_path)
     res = runner.invoke(app, ["run", str(path), "--json"])
+    assert "bound_gap" not in json.loads(res.stdout)  # a plain run solves no linear program
+    res = runner.invoke(app, ["run", str(path), "--json", "--gap"])
     gap = json.loads(res.stdout)["bound_gap"]
     assert gap == {"simulated_day": 0.375, "bound_day": 0.375, "ratio": 1.0}
-    res = runner.invoke(app, ["run", str(path)])
+    res = runner.invoke(app, ["run", str(path), "--gap"])
     assert "bound gap: 100% delivered on day 0.375, bound day 0.375 (1x)" in res.stdout
     res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--json"])
     assert json.loads(res.stdout)["bound_gap"]["ratio"] == 1.0

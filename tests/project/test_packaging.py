@@ -97,5 +97,6 @@ def test_the_wheel_holds_every_module_and_data_file(tmp_path: Path) -> None:
     missing = [t for t in tracked if t.startswith(("sim/", "viz/")) and t not in names]
     assert missing == []
     for name in ("sim/scenarios/baseline.yaml", "sim/scenarios/exercises/05-uncertainty.md",
+                 "sim/scenario/library.yaml",
                  "viz/data/borders.json", "sim/py.typed"):
         assert name in names

@@ -45,8 +45,10 @@ def test_replicate_out_plots_and_reports(replications: Path) -> None:
     _ok(["report", str(replications)])
     text = _text((replications / "report.html").read_text())
     assert "Over 12 replications" in text
-    assert re.search(r"transfers complete: day [\d.]+ \(95% CI [\d.]+ to [\d.]+\)", text)
-    assert re.search(r"all transfers complete by day 2: \d+% \(95% CI", text)
+    assert re.search(r"all of those in custody at day 0 delivered: day [\d.]+ "
+                     r"\(95% CI [\d.]+ to [\d.]+\)", text)
+    assert re.search(r"probability of delivering 100% of those in custody at day 0 by day 2: "
+                     r"\d+% \(95% CI", text)
     assert re.search(r"at least one escape: 0% \(95% CI 0% to \d+%", text)
     assert "not shown" not in text and "compare" not in text.lower()
     assert "sim_events" not in text and "wall_seconds" not in text
@@ -88,7 +90,7 @@ def test_kpi_histograms_show_each_distribution_once(replications: Path) -> None:
     shown = [ax.get_xlabel().split(" (")[0] for ax in panels]
     data = [tuple(res.replications.text(k)) for k in shown]
     assert len(set(data)) == len(data), shown
-    assert "registration_complete_day" not in shown  # the same days as completion_day here
+    assert "registration_complete_day" not in shown  # the same days as prisons_cleared_day here
     fig.canvas.draw()
     width, height = fig.canvas.get_width_height()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -115,8 +117,8 @@ def test_sweep_out_one_dimension_plots_and_reports(tmp_path: Path) -> None:
     assert head
     columns = re.findall(r"<th>(.*?)</th>", head.group(1))
     assert columns[0] == "fleet.0.count" and len(columns) <= 9, columns
-    assert any(c.startswith("P(done by day 2") for c in columns), columns
-    assert any(c.startswith("transfers complete") for c in columns), columns
+    assert any(c.startswith("P(100% delivered by day 2") for c in columns), columns
+    assert any(c.startswith("all delivered") for c in columns), columns
     assert "not shown" not in _text(page)
 
 
@@ -138,4 +140,4 @@ def test_run_out_plots_and_reports(tmp_path: Path) -> None:
     output = _ok(["plot", str(out)])
     assert "throughput.png" in output and "map.png" in output
     _ok(["report", str(out)])
-    assert "Transfers complete on day" in _text((out / "report.html").read_text())
+    assert "All of them delivered on day" in _text((out / "report.html").read_text())

@@ -178,8 +178,8 @@ def experiment_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
 
 
 EXPERIMENT_CASES: dict[str, tuple[str, Callable[[Path], None], str, str]] = {
-    "replications_text": ("rep", _cell("replications.csv", 3, "completion_day", "late"),
-                          "replications.csv", "column 'completion_day'"),
+    "replications_text": ("rep", _cell("replications.csv", 3, "prisons_cleared_day", "late"),
+                          "replications.csv", "column 'prisons_cleared_day'"),
     "replications_cut": ("rep", _cut("replications.csv", 9), "replications.csv",
                          "cells where the header"),
     "bands_cut": ("rep", _cut("daily_bands.csv", 11), "daily_bands.csv",
@@ -189,8 +189,8 @@ EXPERIMENT_CASES: dict[str, tuple[str, Callable[[Path], None], str, str]] = {
                        "results.sqlite", "SQLite"),
     "summary_csv_cut": ("sweep", _cut("summary.csv", 5), "summary.csv",
                         "cells where the header"),
-    "summary_csv_text": ("sweep", _cell("summary.csv", 2, "completion_day_mean", "n/a"),
-                         "summary.csv", "column 'completion_day_mean'"),
+    "summary_csv_text": ("sweep", _cell("summary.csv", 2, "prisons_cleared_day_mean", "n/a"),
+                         "summary.csv", "column 'prisons_cleared_day_mean'"),
     "compare_not_json": ("cmp", _write("compare.json", '{"kpis": '), "compare.json",
                          "not valid JSON"),
     "compare_no_kpis": ("cmp", _write("compare.json", '{"kind": "comparison", "kpis": []}'),

@@ -264,7 +264,7 @@ def make_replications(folder: Path, n: int = 40) -> Path:
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
     _write_csv(folder / "replications.csv",
-               ["replication", "seed", "delivered", "escaped", "completion_day",
+               ["replication", "seed", "delivered", "escaped", "prisons_cleared_day",
                 "at_risk_detainee_days", "fleet_utilization", "sorties:ch47"],
                [[i, 100 + i, int(rng.integers(5800, 6050)), int(rng.integers(0, 400)),
                  float(rng.normal(21, 1)) if i % 7 else "", float(rng.gamma(2, 500)),
@@ -322,7 +322,7 @@ def make_sweep(folder: Path, as_sqlite: bool) -> Path:
     if as_sqlite:
         con = sqlite3.connect(folder / "results.sqlite")
         con.execute("CREATE TABLE runs (point TEXT, seed INTEGER, params TEXT, "
-                    "completion_day REAL, delivered INTEGER)")
+                    "prisons_cleared_day REAL, delivered INTEGER)")
         con.executemany("INSERT INTO runs VALUES (?,?,?,?,?)", [
             (f"{a},{b}", r, json.dumps({"fleet.ch47.count": a,
                                         "escalation.breakout.hazard_per_day": b}), c, d)
@@ -332,7 +332,7 @@ def make_sweep(folder: Path, as_sqlite: bool) -> Path:
     else:
         _write_csv(folder / "summary.csv",
                    ["point_index", "fleet.ch47.count", "escalation.breakout.hazard_per_day",
-                    "n", "completion_day_mean", "delivered_mean"],
+                    "n", "prisons_cleared_day_mean", "delivered_mean"],
                    [[i, a, b, 3, c, d] for i, (a, b, _r, c, d) in enumerate(rows)])
         (folder / "results.sqlite").write_bytes(b"")
         (folder / "summary.json").write_text(json.dumps({"kind": "sweep", "scenario": "synthetic"}))
@@ -356,8 +356,8 @@ def test_sweep_with_one_dimension_draws_the_kpi_against_the_parameter(tmp_path: 
     folder = tmp_path / "sw1"
     folder.mkdir()
     _write_csv(folder / "summary.csv",
-               ["point_index", "fleet.ch47.count", "n", "completion_day_mean",
-                "completion_day_ci_low", "completion_day_ci_high", "escaped_mean",
+               ["point_index", "fleet.ch47.count", "n", "day_to_100_mean",
+                "day_to_100_ci_low", "day_to_100_ci_high", "escaped_mean",
                 "escaped_ci_low", "escaped_ci_high"],
                [[0, 6, 10, 25.0, 24.0, 26.5, 300, 250, 350],
                 [1, 8, 10, 22.0, 21.0, 23.0, 200, 150, 260]])
@@ -369,7 +369,7 @@ def test_sweep_with_one_dimension_draws_the_kpi_against_the_parameter(tmp_path: 
     fig = sweep_figure(Results(folder))
     ax = fig.axes[0]
     assert list(ax.lines[0].get_ydata()) == [25.0, 22.0]
-    assert "completion_day" in ax.get_ylabel() and "day" in ax.get_ylabel()
+    assert "day_to_100" in ax.get_ylabel() and "day" in ax.get_ylabel()
     bars = [c for c in ax.collections if len(c.get_segments()) == 2]  # type: ignore[attr-defined]
     ends = sorted(sorted(float(y) for _x, y in seg) for seg in bars[0].get_segments())
     assert ends == [[21.0, 23.0], [24.0, 26.5]]
@@ -387,7 +387,7 @@ def test_compare_plot(tmp_path: Path) -> None:
     folder = tmp_path / "cmp"
     folder.mkdir()
     kpis = {
-        "completion_day": {"mean_diff": -2.0, "ci_low": -2.5, "ci_high": -1.5,
+        "prisons_cleared_day": {"mean_diff": -2.0, "ci_low": -2.5, "ci_high": -1.5,
                            "unpaired_ci_low": -4.0, "unpaired_ci_high": 0.2},
         "escaped": {"mean_diff": 10.0, "ci_low": -5.0, "ci_high": 25.0},
         "delivered": {"mean_diff": 0.0, "ci_low": 0.0, "ci_high": 0.0},
@@ -565,9 +565,10 @@ def test_sim_never_imports_viz_at_module_level() -> None:
 def test_run_report_speaks_in_words_with_units(report: str) -> None:
     """KPIs as words with units, triggers as sentences, no bookkeeping numbers."""
     key = report[report.index("id='kpis'"):report.index("id='timeline'")]
-    assert "Transfers complete on day 21.2" in key
+    assert "Not all of them were delivered within the horizon" in key
+    assert "The prisons were cleared, by delivery or loss, on day 21.2" in key
     assert "6,050 detainees" in key and "snake" not in key
-    for raw in ("completion_day", "sim_events", "wall_seconds", "at_risk_detainee_days"):
+    for raw in ("prisons_cleared_day", "sim_events", "wall_seconds", "at_risk_detainee_days"):
         assert raw not in key, raw
     scenario = report[report.index("id='scenario'"):]
     assert "100,000" not in scenario and "no limit (road)" in scenario
@@ -578,13 +579,13 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
 
 
 def test_reception_plots_clearances_which_the_limit_caps(tmp_path: Path) -> None:
-    """rotary_heavy, seed 1: one day's arrivals exceed the limit, no day's clearances do."""
+    """rotary_heavy, seed 2: one day's arrivals exceed the limit, no day's clearances do."""
     import matplotlib.pyplot as plt
 
     from viz.results import Results
     from viz.timeseries import clearances_by_day, intake_limit_by_day, reception
 
-    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=1)
+    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=2)
     res = Results(tmp_path)
     days = res.daily.col("day")
     limit = intake_limit_by_day(res, days)

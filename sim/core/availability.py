@@ -1,0 +1,144 @@
+"""Sortie generation: whether a vehicle may start a mission now, and if not, until when.
+
+Three limits, each off by default (every vehicle may start a mission at any time):
+
+- **Operating window**: a clock-hour window (``operating_start_hour``, ``operating_hours``
+  of a type, else the scenario's ``operating_windows`` of its mode; field by field). No
+  mission starts outside it. A mission started inside it is flown to its end (positioning,
+  loading, the transfer, unloading and turnaround), even past the close: to make crews
+  land by last light, close the window earlier by the length of a typical mission.
+- **Sorties per day**: at most ``max_sorties_per_day`` missions started per vehicle and
+  calendar day (midnight to midnight).
+- **Mission-capable rate**: on each day a vehicle can be tasked with probability
+  ``mission_capable_rate``, on top of the failures drawn from the MTBF. The draw is one
+  uniform number per vehicle and day from the vehicle's own stream
+  (``availability:<vehicle>``), so it does not depend on anything else in the run
+  (common random numbers), and a higher rate only adds vehicle-days: the vehicle is
+  capable on day ``d`` when its ``u[d] < rate``.
+
+A vehicle held by a window or the sortie limit is ``resting`` (off duty); one not mission
+capable today is in ``maintenance``. Values are read when the vehicle asks, so a rule's
+``set_param`` applies from the next time a vehicle asks (a held vehicle asks again at the
+end of its hold, or at once when a rule changes one of these limits). Times are hours.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import simpy
+
+from sim.common.rng import Streams
+from sim.common.vocabulary import VehicleState
+from sim.scenario.params import RuntimeParams
+from sim.scenario.schema import Scenario
+
+LIMITS = frozenset(
+    {"operating_start_hour", "operating_hours", "max_sorties_per_day", "mission_capable_rate"}
+)
+"""The type fields read here (settable by a rule's ``set_param``)."""
+DAY_HOURS = 24.0
+EPS = 1e-9  # hours: a clock this close to a window's opening counts as at it
+
+
+class Asking(Protocol):
+    """What the limits need to know of a vehicle."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def p(self) -> dict[str, Any]: ...
+
+
+def window_wait(now: float, start_hour: float, hours: float) -> float:
+    """Hours from ``now`` until the window opening daily at ``start_hour`` for ``hours``
+    is open (0 if it is open now). ``hours`` of 24 or more: always open.
+
+    >>> window_wait(5.0, 6.0, 12.0), window_wait(17.5, 6.0, 12.0), window_wait(19.0, 6.0, 12.0)
+    (1.0, 0.0, 11.0)
+    >>> window_wait(2.0, 18.0, 12.0), window_wait(7.0, 18.0, 12.0)  # a night window
+    (0.0, 11.0)
+    """
+    if hours >= DAY_HOURS:
+        return 0.0
+    since_open = (now - start_hour) % DAY_HOURS
+    if since_open < hours or since_open > DAY_HOURS - EPS:
+        return 0.0
+    return DAY_HOURS - since_open
+
+
+class Availability:
+    """The sortie-generation limits of one run, consulted before each dispatch."""
+
+    def __init__(
+        self, scenario: Scenario, streams: Streams, env: simpy.Environment, params: RuntimeParams,
+    ) -> None:
+        self.streams = streams
+        self.env = env
+        self.changed = env.event()  # fires when a rule changes a limit: held vehicles ask again
+        params.listeners.append(self._param_changed)
+        self.days = scenario.horizon_days + 1  # draws per vehicle: every day of the run
+        self.mode_window: dict[str, tuple[float, float]] = {
+            mode: (w.start_hour, w.hours) for mode, w in (scenario.operating_windows or {}).items()
+        }
+        self._draws: dict[str, np.ndarray] = {}  # vehicle -> uniform draw per day
+        self._started: dict[str, tuple[int, int]] = {}  # vehicle -> (day, missions started)
+
+    def _param_changed(self, path: str) -> None:
+        parts = path.split(".")
+        if parts[0] == "aircraft" and parts[-1] in LIMITS:
+            old, self.changed = self.changed, self.env.event()
+            old.succeed()
+
+    def window(self, v: Asking) -> tuple[float, float]:
+        """The vehicle's window (opening clock hour, length in hours): its type's, field by
+        field, else its mode's, else always open."""
+        p = v.p
+        start, hours = self.mode_window.get(v.mode, (0.0, DAY_HOURS))
+        if p["operating_start_hour"] is not None:
+            start = p["operating_start_hour"]
+        if p["operating_hours"] is not None:
+            hours = p["operating_hours"]
+        return start, hours
+
+    def capable(self, v: Asking, day: int) -> bool:
+        """Whether the vehicle can be tasked on ``day`` (its draw for the day under the rate)."""
+        rate = v.p["mission_capable_rate"]
+        if rate is None or rate >= 1.0:
+            return True
+        u = self._draws.get(v.name)
+        if u is None:
+            u = self._draws[v.name] = self.streams[f"availability:{v.name}"].random(self.days)
+        return bool(u[min(day, len(u) - 1)] < rate)
+
+    def hold(self, v: Asking, now: float) -> tuple[VehicleState, float] | None:
+        """None if ``v`` may start a mission at ``now``; else the state it waits in and the
+        hour at which to ask again."""
+        day = int(now // DAY_HOURS)
+        midnight = (day + 1) * DAY_HOURS
+        if not self.capable(v, day):
+            return VehicleState.MAINTENANCE, midnight
+        cap = v.p["max_sorties_per_day"]
+        if cap is not None:
+            counted_day, started = self._started.get(v.name, (day, 0))
+            if counted_day == day and started >= cap:
+                return VehicleState.RESTING, midnight
+        start, hours = self.window(v)
+        wait = window_wait(now, start, hours)
+        if wait > 0.0:
+            return VehicleState.RESTING, now + wait
+        return None
+
+    def started(self, v: Asking, now: float) -> None:
+        """Count a mission that ``v`` starts at ``now`` against its day's limit."""
+        day = int(now // DAY_HOURS)
+        counted_day, started = self._started.get(v.name, (day, 0))
+        self._started[v.name] = (day, started + 1 if counted_day == day else 1)
+
+
+__all__ = ["Availability", "window_wait"]

@@ -1,0 +1,135 @@
+"""The dispatcher's "nothing to do" answers, kept across changes that cannot give work.
+
+Whether a dispatch finds any node to serve depends only on the vehicle's mode, range
+and (by road) location (its ``WorkKey``), on the day (a reception's daily intake
+clearances) and on the shared state; every change of that state that can create work
+moves ``RunState.version``. Most such changes touch one node: detainees queued at a
+node (a drop-off at a transfer node, a batch flown back, a claim given back) or room
+freed at one destination (a claim given back, a pickup at an airfield). ``Transfers``
+reports those here (``queued``, ``freed``), and an answer survives them unless one of
+the nodes they touched can now be served by vehicles like the one asked. Any other
+change (a new day, a rule, a reroute, a grounding, a release) moves the version
+unreported and ends every answer.
+
+So a change at one node wakes (``RunState._wake`` asks ``Vehicle.idle_bound``) only
+the vehicles that can act on it, by mode, range and location. A change added later
+that makes work without going through ``Transfers`` must call ``RunState.notify``
+(or ``touch``), as before: an answer then holds only until the version moves.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from sim.common.vocabulary import SiteStatus
+from sim.core.state import RunState
+from sim.scenario.network import Network
+
+WorkKey = tuple[str, float, "str | None"]  # mode, range (km), location (by road only)
+
+#: Reported changes kept; an answer older than this many changes is recomputed.
+MAX_CHANGES = 64
+
+
+class Queues(Protocol):
+    """What the answers are checked against: ``Transfers``'s queues, routes and capacity."""
+
+    state: RunState
+    queue: dict[str, np.ndarray]
+    network: Network
+
+    def capacity(self, site: str) -> float: ...
+
+
+class NoWork:
+    """Per ``WorkKey``: the time and state version at which a dispatch found nothing."""
+
+    def __init__(self, transfers: Queues) -> None:
+        self.transfers = transfers
+        self.state = transfers.state
+        self.answers: dict[WorkKey, tuple[float, int]] = {}  # key -> (hours, version)
+        # key -> (hours, version) at which a reported change was found to matter: asked
+        # again then, the answer is the same (claims in between only remove work)
+        self.ended: dict[WorkKey, tuple[float, int]] = {}
+        # version reached by a reported change -> (node queued at, destination freed)
+        self.changes: dict[int, tuple[str | None, str | None]] = {}
+
+    def queued(self, site: str) -> None:
+        """Detainees were queued at ``site`` (the version has just moved for it)."""
+        self._report(site, None)
+
+    def freed(self, dest: str) -> None:
+        """Room was freed at destination ``dest`` (the version has just moved for it)."""
+        self._report(None, dest)
+
+    def _report(self, site: str | None, dest: str | None) -> None:
+        version = self.state.version
+        changes = self.changes
+        changes[version] = (site, dest)
+        if len(changes) > 2 * MAX_CHANGES:
+            for old in [v for v in changes if v <= version - MAX_CHANGES]:
+                del changes[old]
+
+    def remember(self, key: WorkKey, now: float) -> None:
+        """A dispatch for vehicles like ``key`` found no node to serve at ``now``."""
+        self.answers[key] = (now, self.state.version)
+
+    def holds(self, key: WorkKey, now: float, same_day: bool) -> bool:
+        """Whether a dispatch now would still find nothing for vehicles like ``key``.
+
+        With ``same_day`` an answer found earlier the same day counts, else only one found
+        at this instant (time-dependent parts of a dispatch then need no thought).
+        """
+        answer = self.answers.get(key)
+        if answer is None:
+            return False
+        found_at, version = answer
+        if found_at != now and (not same_day or found_at // 24 != now // 24):
+            return False
+        current = self.state.version
+        if version == current:
+            return True
+        if current - version > MAX_CHANGES or self.ended.get(key) == (now, current):
+            return False
+        sites: set[str] = set()
+        dests: set[str] = set()
+        changes = self.changes
+        for v in range(version + 1, current + 1):
+            change = changes.get(v)
+            if change is None:
+                return False  # an unreported change: anything may have changed
+            site, dest = change
+            if site is not None:
+                sites.add(site)
+            else:
+                assert dest is not None
+                dests.add(dest)
+        if dests:
+            mode = key[0]
+            for origin, per_mode in self.transfers.network.options.items():
+                if any(h.dest in dests for h in per_mode.get(mode, ())):
+                    sites.add(origin)
+        if any(self._servable(site, key) for site in sites):
+            self.ended[key] = (now, current)
+            return False
+        self.answers[key] = (found_at, current)
+        return True
+
+    def _servable(self, site: str, key: WorkKey) -> bool:
+        """Whether ``site`` is a candidate for vehicles like ``key`` now (as in dispatch)."""
+        tr = self.transfers
+        st = self.state
+        if len(tr.queue[site]) == 0 or not st.site_open[site] or st.status[site] == SiteStatus.OVERRUN:
+            return False
+        mode, rng_km, location = key
+        hops = tr.network.options.get(site, {}).get(mode, ())
+        if not any(h.max_segment_km <= rng_km and tr.capacity(h.dest) > 0 for h in hops):
+            return False
+        if location is None:
+            return True  # aircraft position directly
+        return tr.network.positioning_km(mode, location, site) is not None
+
+
+__all__ = ["MAX_CHANGES", "NoWork", "WorkKey"]

@@ -1,0 +1,94 @@
+"""Loading pads: ``simpy.Resource`` semantics, event for event, at a fraction of its cost.
+
+Every vehicle takes a pad to load and another to unload, so pad requests and releases
+are a quarter of a run's events. ``simpy.Resource`` builds them from general put and
+get queues; ``Pads`` does only what a resource of ``capacity`` slots does, and keeps
+every event it schedules, at the same time and in the same order:
+
+- a request joins the queue, then the oldest waiting request is granted (its event
+  scheduled now) if a slot is free: one grant per call, as in SimPy;
+- a release frees the slot at once and schedules a release event, whose processing
+  grants the oldest waiting request if a slot is free;
+- leaving the ``with`` block withdraws a request not yet granted, then releases it.
+
+So a run with ``Pads`` makes the same decisions at the same places in the event
+order as one with ``simpy.Resource`` (``tests/core/test_pads.py`` compares the two).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import simpy
+from simpy.events import PENDING
+
+
+class PadRequest(simpy.Event):
+    """A request for one pad: triggered once granted; released on leaving ``with``."""
+
+    def __init__(self, pads: Pads) -> None:
+        self.env = pads.env
+        self.callbacks = []
+        self._value = PENDING
+        self.pads = pads
+        self.holding = False
+        pads.waiting.append(self)
+        pads.grant()
+
+    def __enter__(self) -> PadRequest:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        pads = self.pads
+        if self._value is PENDING:
+            pads.waiting.remove(self)
+        if exc_type is not GeneratorExit:
+            pads.release(self)
+
+
+class Pads:
+    """``capacity`` pads at one site, granted first come, first served."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        if capacity <= 0:
+            raise ValueError('"capacity" must be > 0.')
+        self.env = env
+        self.capacity = capacity
+        self.in_use = 0
+        self.waiting: list[PadRequest] = []
+
+    @property
+    def count(self) -> int:
+        """Pads in use now."""
+        return self.in_use
+
+    def request(self) -> PadRequest:
+        return PadRequest(self)
+
+    def grant(self, _event: simpy.Event | None = None) -> None:
+        """Grant the oldest waiting request if a pad is free (one grant, as SimPy does)."""
+        waiting = self.waiting
+        if waiting and self.in_use < self.capacity:
+            req = waiting.pop(0)
+            self.in_use += 1
+            req.holding = True
+            req._ok = True
+            req._value = None
+            self.env.schedule(req)
+
+    def release(self, req: PadRequest) -> None:
+        """Free ``req``'s pad now; the release event grants the next request when processed."""
+        if req.holding:
+            req.holding = False
+            self.in_use -= 1
+        done = simpy.Event(self.env)
+        done.callbacks.append(self.grant)  # type: ignore[union-attr]
+        done._ok = True
+        done._value = None
+        self.env.schedule(done)
+
+
+__all__ = ["PadRequest", "Pads"]

@@ -1,0 +1,91 @@
+"""Waves and convoys: vehicles of a type that start their missions together.
+
+A type with a ``wave`` (``size`` k, ``max_wait_hours``) does not send a vehicle out on its
+own: a vehicle that is free to start a mission (not grounded, resting or held by the
+sortie-generation limits, and with work in sight) joins the group forming at its place.
+The group leaves when it has k vehicles, or when it holds every vehicle of the type in
+service (so a fleet smaller than k still flies), or when its first member has waited
+``max_wait_hours`` (a partner under repair or far away does not stop the others for
+ever). Leaving, each member asks the dispatcher for a mission in turn, at the same
+instant (the last to join first); a member that finds no work stays behind. After that
+the members fly their own missions: loading at the pickup still takes its turn at the
+pads. Times are hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import simpy
+
+from sim.scenario.schema import Scenario, Wave
+
+
+class Member(Protocol):
+    """What a wave needs to know of a vehicle."""
+
+    @property
+    def type_name(self) -> str: ...
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def available_at(self) -> float: ...
+
+    @property
+    def withdraw_at(self) -> float: ...
+
+
+@dataclass
+class Group:
+    """Vehicles waiting together at one place; ``go`` fires when they leave."""
+
+    go: simpy.Event
+    members: list[str] = field(default_factory=list)
+
+
+class Waves:
+    """The groups forming in a run, by (type, place)."""
+
+    def __init__(self, scenario: Scenario, env: simpy.Environment,
+                 fleet: Sequence[Member]) -> None:
+        self.env = env
+        self.fleet = fleet  # the fleet's list of vehicles (it grows as vehicles join)
+        self.spec: dict[str, Wave] = {
+            name: t.wave for name, t in scenario.aircraft.items() if t.wave is not None
+        }
+        self.forming: dict[tuple[str, str], Group] = {}
+
+    def join(self, v: Member, name: str) -> simpy.Event | None:
+        """Add ``v`` (called ``name``) to the group at its place: the event to wait for
+        until the group leaves, or None if it leaves now (``v`` completed it) or ``v``'s
+        type does not fly in waves."""
+        spec = self.spec.get(v.type_name)
+        if spec is None:
+            return None
+        key = (v.type_name, v.location)
+        group = self.forming.get(key)
+        if group is None:
+            group = self.forming[key] = Group(self.env.event())
+            timer = self.env.timeout(spec.max_wait_hours)
+            timer.callbacks.append(lambda _: self._leave(key, group))  # type: ignore[union-attr]
+        group.members.append(name)
+        now = self.env.now
+        in_service = sum(1 for u in self.fleet if u.type_name == v.type_name
+                         and u.available_at <= now < u.withdraw_at)
+        if len(group.members) >= min(spec.size, in_service):
+            self._leave(key, group)
+            return None
+        return group.go
+
+    def _leave(self, key: tuple[str, str], group: Group) -> None:
+        """The group leaves now (if it has not left yet)."""
+        if self.forming.get(key) is group:
+            del self.forming[key]
+            group.go.succeed()
+
+
+__all__ = ["Waves"]

@@ -1,0 +1,56 @@
+"""The dispatcher's no-work answers last the day across changes that give no work (``NoWork``)."""
+
+from __future__ import annotations
+
+from test_parts import FakeVehicle
+from tiny_scenarios import one_leg, scenario
+
+from sim.core.model import Model
+
+
+def _full_reception() -> tuple[Model, FakeVehicle]:
+    """A model whose only reception's 30 beds are claimed: a second helicopter has no work."""
+    m = Model(scenario(one_leg(n=50, reception_kw={"beds": 30})), 1)
+    first = m.transfers.dispatch(FakeVehicle("a-01", "rotary", 1e6, "r", m.params.aircraft["h"]))
+    assert first is not None and first.reserved == 30
+    heli = FakeVehicle("a-02", "rotary", 1e6, "r", m.params.aircraft["h"])
+    assert m.transfers.dispatch(heli) is None
+    return m, heli
+
+
+def test_an_answer_lasts_the_day_for_idle_vehicles_only() -> None:
+    m, heli = _full_reception()
+    tr = m.transfers
+    m.env.jump_to(5.0)
+    assert not tr.has_no_work(heli)  # the dispatcher's own shortcut holds for one instant
+    assert tr.no_work_today(heli)  # an idle vehicle need not wake: nothing changed today
+    m.env.jump_to(24.0)
+    assert not tr.no_work_today(heli)  # a new day: new intake clearances
+
+
+def test_a_change_that_gives_no_work_keeps_the_answer() -> None:
+    m, heli = _full_reception()
+    tr = m.transfers
+    m.state.notify()
+    tr.no_work.queued("p")  # more detainees at p, but still no bed for them
+    assert tr.no_work_today(heli) and tr.has_no_work(heli)
+    tr.no_work.freed("r")  # reported, but no bed was actually freed
+    assert tr.no_work_today(heli)
+
+
+def test_a_change_that_gives_work_ends_the_answer() -> None:
+    m, heli = _full_reception()
+    tr = m.transfers
+    m.params.site["r"]["beds"] = 60
+    m.state.notify()  # not reported as a change at one node: every answer ends
+    assert not tr.no_work_today(heli)
+    assert tr.dispatch(heli) is not None
+
+
+def test_freed_room_where_work_waits_ends_the_answer() -> None:
+    m, heli = _full_reception()
+    tr = m.transfers
+    m.params.site["r"]["beds"] = 60
+    m.state.touch()
+    tr.no_work.freed("r")  # room at r, and p has detainees with a hop to r
+    assert not tr.no_work_today(heli)
