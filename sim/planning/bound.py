@@ -35,9 +35,15 @@ Why it is a bound (never later than a run, whatever its seed or dispatch):
 * Flight times are nominal: ``flight_time_cv`` is the one random input read at
   its mean, so a run with ``flight_time_cv > 0`` may beat the bound by luck.
 
+* Origins hand people over no faster than their release can (``release_rates``:
+  a rate or profile exactly, stations at their shortest service time; a Poisson
+  release is not bounded).
+
 Each capacity is one small function of ``CONSTRAINTS`` that adds rows to the
-program: to model a new limit (origin release rates, operating windows,
-parking), write one more and append it.
+program: to model a new limit (operating windows, parking), write one more and
+append it. Limits left out (operating windows, sorties per day, mission-capable
+days, ramp parking, guards taking seats, load factors below one, ground time per
+stop) only make runs slower, so leaving them out keeps the bound a bound (looser).
 """
 
 from __future__ import annotations
@@ -47,8 +53,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.planning.network import Movement, Optimistic, optimistic
-from sim.scenario.schema import Scenario
+from sim.planning.network import Movement, Optimistic, lowest, optimistic
+from sim.scenario.schema import Release, Scenario
 
 #: Step lengths tried, hours: each divides a day, so days start on a step.
 STEP_CHOICES = (24.0, 12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.0, 0.5, 0.25, 1 / 6, 1 / 12, 1 / 60)
@@ -352,8 +358,64 @@ def intake(net: TimeExpanded) -> None:
         net.lp.cumulative(per_step, net.last, cleared)
 
 
+def most_released(release: Release, hours: float) -> float | None:
+    """The most people an origin's release can have handed over by ``hours`` (None: no
+    limit the bound can state), read optimistically.
+
+    A rate or a profile hands over its cumulative rate (zero before the first step; the
+    last step's rate holds for ever), as the run does; a Poisson release has no upper
+    limit, so it is not bounded here. Stations hand over at most one person per station
+    per shortest service time while the shift is open, plus one each in progress.
+    """
+    if hours <= 0:
+        return 0.0
+    if release.poisson:
+        return None
+    if release.per_hour is not None:
+        return float(release.per_hour) * hours
+    if release.profile is not None:
+        total = 0.0
+        starts = [24.0 * p.from_day for p in release.profile]
+        for k, step in enumerate(release.profile):
+            begin = max(0.0, starts[k])
+            end = starts[k + 1] if k + 1 < len(starts) else math.inf
+            if hours > begin:
+                total += float(step.per_hour) * (min(hours, end) - begin)
+        return total
+    assert release.stations is not None and release.minutes is not None
+    minutes = lowest(release.minutes)
+    if minutes <= 0:
+        return None
+    open_hours = 0.0
+    day = 0
+    while day * 24.0 < hours:
+        start = day * 24.0 + release.start_hour
+        open_hours += max(0.0, min(hours, start + release.hours_per_day) - start)
+        day += 1
+    return release.stations * (open_hours * 60.0 / minutes + 1.0)
+
+
+def release_rates(net: TimeExpanded) -> None:
+    """Pickups leaving an origin by a step's end are at most those it can have handed over
+    by then (``Site.release``); a pickup leaving in step ``t`` left before its end."""
+    per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    for m, t, x in net.loaded():
+        if net.opt.sites[m.origin].kind in ("prison", "camp"):
+            per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, 1.0))
+    for sid, per_step in per_site.items():
+        release = net.opt.scenario.site(sid).release
+        if release is None or most_released(release, 1.0) is None:
+            continue
+
+        def ready(t: int, release: Release = release) -> float:
+            most = most_released(release, net.end_hours(t))
+            return math.inf if most is None else most + EPS
+
+        net.lp.cumulative(per_step, net.last, ready)
+
+
 CONSTRAINTS: tuple[Callable[[TimeExpanded], None], ...] = (
-    loading_pads, vehicle_hours, crew_hours, holding, beds, intake,
+    loading_pads, vehicle_hours, crew_hours, holding, beds, intake, release_rates,
 )
 
 

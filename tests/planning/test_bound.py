@@ -269,3 +269,34 @@ def test_an_uncertain_intake_quota_counts_at_its_highest() -> None:
     b = lower_bound(build(data), fractions=(1.0,))
     day = b.day_for(1.0)
     assert day is not None and 1.0 <= day < 2.0
+
+
+def test_a_release_rate_at_the_origin_holds_the_bound_back() -> None:
+    """60 detainees handed over at 10 an hour, two 30-seat aircraft, 1 h legs, no handling:
+    the last 30 are ready at hour 6, so nobody can deliver them before hour 7 (day 0.2917);
+    without the release the bound is hour 1."""
+    data = one_leg(n=60, count=2, seats=30, horizon_days=3, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    assert lower_bound(build(data), fractions=(1.0,)).day_for(1.0) == pytest.approx(1 / 24, abs=1e-4)
+    data["sites"][0]["release"] = {"per_hour": 10}
+    s = build(data)
+    day = lower_bound(s, fractions=(1.0,)).day_for(1.0)
+    assert day == pytest.approx(7 / 24, abs=1 / 24 + 1e-6)
+    run_day = full_delivery_day(sim.run(s, 1).detainees["delivered_hour"])
+    assert run_day is not None and day is not None and day <= run_day + 1e-9
+
+
+@pytest.mark.parametrize("release,hours,most", [
+    ({"per_hour": 10}, 3.0, 30.0),
+    ({"profile": [{"from_day": 1, "per_hour": 5}, {"from_day": 2, "per_hour": 1}]}, 60.0,
+     5 * 24 + 12),
+    ({"stations": 2, "minutes": 30, "hours_per_day": 8, "start_hour": 6}, 24.0, 2 * (16 + 1)),
+    ({"per_hour": 10, "poisson": True}, 3.0, None),
+])
+def test_most_released_by_hand(release: dict[str, Any], hours: float, most: float | None) -> None:
+    """Rate x hours; a profile integrated (nothing before day 1, 5/h on day 1, 1/h after);
+    stations: 2 x (8 open hours x 2 an hour + 1 in progress); Poisson: no upper limit."""
+    from sim.planning.bound import most_released
+    from sim.scenario.schema import Release
+
+    assert most_released(Release.model_validate(release), hours) == most
