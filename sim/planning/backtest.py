@@ -12,11 +12,14 @@ finding to explain (docs/validation.md), not an error.
 Measures (``BacktestKpi``): ``delivered_by_day`` (people delivered by the end of ``day``,
 read from the daily bands), ``delivered`` (by the horizon), ``day_to_50/90/100`` (days
 from the start; the mean is over the replications that reached it), ``sorties``
-(missions of all types) and ``per_sortie`` (people delivered per mission).
+(missions of all types), ``per_sortie`` (people delivered per mission) and
+``peak_day_delivered`` (the largest one-day rise of the mean delivered curve: a capacity
+measure; no percentiles, as the runs' own daily series are not kept).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +37,7 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.schema import BacktestOutcome, Scenario
 
 __all__ = [
-    "KIND", "BacktestError", "BacktestResult", "CaseResult", "OutcomeRow", "case_names",
+    "INEXPRESSIBLE", "KIND", "BacktestError", "Inexpressible", "BacktestResult", "CaseResult", "OutcomeRow", "case_names",
     "cases_folder", "run_backtest",
 ]
 
@@ -45,6 +48,32 @@ FOLDER = "backtest"
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(case, done, n)`` after each replication."""
+
+
+@dataclass(frozen=True)
+class Inexpressible:
+    """A real operation with published inputs and outcome that the model cannot express."""
+
+    name: str
+    operation: str
+    reported: str
+    sources: tuple[str, ...]
+    missing: str
+
+
+INEXPRESSIBLE: tuple[Inexpressible, ...] = (
+    Inexpressible(
+        name="lebanon_2006",
+        operation="Evacuation of US citizens from Lebanon, July 2006",
+        reported="about 15,000 US citizens in about two weeks",
+        sources=("GAO-07-893R, State Department: The July 2006 Evacuation of American "
+                 "Citizens from Lebanon (US Government Accountability Office, 2007-06-07)",),
+        missing="sea lift: most left by chartered ships (from 18-20 July) to Cyprus and, once "
+                "Cyprus's reception filled, to Turkey; the model has air and road modes only, "
+                "and no diversion of a vessel when its destination fills",
+    ),
+)
+"""Cases reported in the table as not expressible, with what the model lacks."""
 
 
 class BacktestError(ExperimentError):
@@ -105,7 +134,7 @@ class OutcomeRow:
     @property
     def within(self) -> bool | None:
         """True if the model's mean lies in the reported band (None: no mean)."""
-        return None if self.mean is None else self.low <= self.mean <= self.high
+        return None if self.mean is None else bool(self.low <= self.mean <= self.high)
 
     @property
     def measure(self) -> str:
@@ -155,7 +184,8 @@ class BacktestResult:
 
         return json_safe({"kind": KIND, "format_version": 1, "version": __version__,
                           "n": self.n, "seed": self.seed, "wall_seconds": self.wall_seconds,
-                          "cases": [c.to_dict() for c in self.cases]})
+                          "cases": [c.to_dict() for c in self.cases],
+                          "not_expressible": [dataclasses.asdict(c) for c in INEXPRESSIBLE]})
 
     def rows(self) -> list[tuple[CaseResult, OutcomeRow]]:
         return [(c, o) for c in self.cases for o in c.outcomes]
@@ -170,6 +200,9 @@ class BacktestResult:
             lines.append(
                 f"| `{c.name}` | {o.measure} | {fmt(o.low)}-{fmt(o.high)} | {fmt(o.mean)}{reached} "
                 f"| {fmt(o.p5)}-{fmt(o.p95)} | {fmt(o.ratio, ratio=True)} | {verdict} |")
+        for case in INEXPRESSIBLE:
+            lines.append(f"| `{case.name}` | {case.reported} | - | - | - | - "
+                         f"| not expressible: {case.missing.split(':')[0]} |")
         return "\n".join(lines)
 
     def write(self, out: Path) -> list[Path]:
@@ -223,8 +256,12 @@ def _outcome(o: BacktestOutcome, r: ReplicationResult) -> OutcomeRow:
         if o.day >= len(r.bands):
             raise BacktestError(f"outcome day {o.day} is past the horizon of {r.scenario}")
         band = r.bands[o.day]
-        mean, p5, p95 = band["delivered_cum_mean"], band["delivered_cum_p5"], band["delivered_cum_p95"]
+        mean, p5, p95 = (None if band[k] is None else float(band[k]) for k in
+                         ("delivered_cum_mean", "delivered_cum_p5", "delivered_cum_p95"))
         reached = n
+    elif o.kpi == "peak_day_delivered":
+        means = [0.0, *(float(b["delivered_cum_mean"] or 0.0) for b in r.bands)]
+        mean, p5, p95, reached = float(max(np.diff(means))), None, None, n
     elif o.kpi == "sorties":
         mean, p5, p95, reached = _stats(_sorties(r), n)
     elif o.kpi == "per_sortie":

@@ -554,11 +554,11 @@ class ObservedPoint(Frozen):
 
 BacktestKpi = Literal[
     "delivered_by_day", "delivered", "day_to_50", "day_to_90", "day_to_100", "sorties",
-    "per_sortie",
+    "per_sortie", "peak_day_delivered",
 ]
 """What a back-test band may measure: people delivered by the end of a day (needs ``day``),
-at the horizon, the day a share was delivered (days from the start), missions flown, or
-people delivered per mission (the mean load)."""
+at the horizon, the day a share was delivered (days from the start), missions flown,
+people delivered per mission (the mean load), or the most delivered in one day."""
 
 
 class BacktestSource(Frozen):
