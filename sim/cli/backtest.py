@@ -72,7 +72,7 @@ def _case_progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | 
 def _print(result: object) -> None:
     from rich.table import Table
 
-    from sim.planning.backtest import INEXPRESSIBLE, BacktestResult, fmt
+    from sim.planning.backtest import INEXPRESSIBLE, BacktestResult, fmt, span
 
     assert isinstance(result, BacktestResult)
     table = Table(title=f"back-test: {len(result.cases)} cases, {result.n} replications each",
@@ -82,8 +82,8 @@ def _print(result: object) -> None:
                          no_wrap=col == "case")
     for c, o in result.rows():
         verdict = {True: "within", False: "OUTSIDE", None: "no value"}[o.within]
-        table.add_row(c.name, o.measure, f"{fmt(o.low)}-{fmt(o.high)}", fmt(o.mean),
-                      f"{fmt(o.p5)}-{fmt(o.p95)}", fmt(o.ratio, ratio=True), verdict)
+        table.add_row(c.name, o.measure, span(o.low, o.high), fmt(o.mean),
+                      span(o.p5, o.p95), fmt(o.ratio, ratio=True), verdict)
     for case in INEXPRESSIBLE:
         table.add_row(case.name, case.reported, "-", "-", "-", "-", "not expressible")
     out = console()

@@ -198,8 +198,8 @@ class BacktestResult:
             verdict = {True: "within", False: "outside", None: "no value"}[o.within]
             reached = "" if o.reached == o.n else f" ({o.reached}/{o.n} runs)"
             lines.append(
-                f"| `{c.name}` | {o.measure} | {fmt(o.low)}-{fmt(o.high)} | {fmt(o.mean)}{reached} "
-                f"| {fmt(o.p5)}-{fmt(o.p95)} | {fmt(o.ratio, ratio=True)} | {verdict} |")
+                f"| `{c.name}` | {o.measure} | {span(o.low, o.high)} | {fmt(o.mean)}{reached} "
+                f"| {span(o.p5, o.p95)} | {fmt(o.ratio, ratio=True)} | {verdict} |")
         for case in INEXPRESSIBLE:
             lines.append(f"| `{case.name}` | {case.reported} | - | - | - | - "
                          f"| not expressible: {case.missing.split(':')[0]} |")
@@ -217,6 +217,11 @@ class BacktestResult:
             atomic_text(tmp / names[0], json_text({**self.to_dict(), "run_id": run_id}))
             atomic_text(tmp / names[1], self.markdown() + "\n")
         return [out / n for n in names]
+
+
+def span(low: float | None, high: float | None) -> str:
+    """``low-high`` as the table shows a range, or ``-`` when there is none."""
+    return "-" if low is None and high is None else f"{fmt(low)}-{fmt(high)}"
 
 
 def fmt(x: float | None, ratio: bool = False) -> str:
