@@ -75,11 +75,12 @@ def _print(result: object) -> None:
     from sim.planning.backtest import INEXPRESSIBLE, BacktestResult, fmt, span
 
     assert isinstance(result, BacktestResult)
-    table = Table(title=f"back-test: {len(result.cases)} cases, {result.n} replications each",
+    table = Table(title=f"back-test: {len(result.cases)} case{'' if len(result.cases) == 1 else 's'}, "
+                        f"{result.n} replications each",
                   header_style="bold")
     for col in ("case", "measure", "reported", "model mean", "p5-p95", "ratio", "verdict"):
         table.add_column(col, justify="left" if col in ("case", "measure", "verdict") else "right",
-                         no_wrap=col == "case")
+                         no_wrap=col in ("case", "verdict"))
     for c, o in result.rows():
         verdict = {True: "within", False: "OUTSIDE", None: "no value"}[o.within]
         table.add_row(c.name, o.measure, span(o.low, o.high), fmt(o.mean),

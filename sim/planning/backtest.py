@@ -37,8 +37,8 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.schema import BacktestOutcome, Scenario
 
 __all__ = [
-    "INEXPRESSIBLE", "KIND", "BacktestError", "Inexpressible", "BacktestResult", "CaseResult", "OutcomeRow", "case_names",
-    "cases_folder", "run_backtest",
+    "INEXPRESSIBLE", "KIND", "BacktestError", "BacktestResult", "CaseResult", "Inexpressible",
+    "OutcomeRow", "case_names", "cases_folder", "run_backtest",
 ]
 
 KIND = "backtest"
