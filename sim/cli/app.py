@@ -26,7 +26,18 @@ try:  # typer carries its own copy of click (typer >= 0.2x); errors derive from 
 except ImportError:  # pragma: no cover - older typer on click itself
     from click import ClickException as CommandLineError  # type: ignore[assignment]
 
-from sim.cli import bound, classroom, experiments, library, planning, run, scenarios, sensitivity, viz
+from sim.cli import (
+    backtest,
+    bound,
+    classroom,
+    experiments,
+    library,
+    planning,
+    run,
+    scenarios,
+    sensitivity,
+    viz,
+)
 from sim.cli.helpers import error_line, misused_override, state
 from sim.common.version import __version__
 
@@ -88,7 +99,8 @@ def main_options(
     state["debug"] = debug
 
 
-for _group in (run, bound, scenarios, library, experiments, planning, sensitivity, viz, classroom):
+for _group in (run, bound, scenarios, library, experiments, planning, sensitivity, backtest, viz,
+               classroom):
     _group.register(app)
 
 

@@ -123,6 +123,10 @@ def _cases() -> list[Case]:
     add("plan-no-deadline", ["plan", "fleet", TOY, "--type", "bus", "--confidence", "0.9"],
         "--deadline-day")
     add("plan-unknown-subcommand", ["plan", "crew"], "crew")
+    # backtest
+    add("backtest-unknown-case", ["backtest", "nosuch", "--out", "b1"], "nosuch")
+    add("backtest-n-zero", ["backtest", "--n", "0", "--out", "b2"], "at least 1")
+    add("backtest-out-under-file", ["backtest", "--out", "afile/b"], "afile")
     # plot / report / map
     for cmd in ("plot", "report", "map"):
         add(f"{cmd}-missing", [cmd, "nosuch"], "nosuch")
