@@ -73,6 +73,9 @@ def fleet_cmd(
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+    use_bound: Annotated[bool, typer.Option(
+        "--bound/--no-bound", help="Skip counts whose lower bound misses the deadline "
+        "(`dtsim bound`; default on).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="DIR", help="Write plan_fleet.json, trials.csv and the figure here.")
@@ -105,7 +108,7 @@ def fleet_cmd(
                 types=type_list, costs=cost_list, target=target, max_count=max_count,
                 max_scale=max_scale, scale_step=scale_step, level=level, batch=batch,
                 max_replications=max_replications, seed=seed, jobs=jobs, dask=dask,
-                progress=bar, notice=note, out=out_dir, source=scenario_path(scenario),
+                use_bound=use_bound, progress=bar, notice=note, out=out_dir, source=scenario_path(scenario),
                 overrides=set_ or [])
     except ExperimentError as exc:
         _bad(exc)
