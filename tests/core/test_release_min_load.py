@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from tiny_scenarios import check_conservation, one_leg, scenario
 
 import sim
 from sim.common.vocabulary import EventKind
+from sim.core.release import in_batches
 
 
 def _run(data: dict[str, Any]) -> sim.results.Result:
@@ -56,3 +58,26 @@ def test_people_handed_over_while_the_sortie_is_away_are_taken_on_its_return() -
     assert dispatches == [(pytest.approx(1 / 6), 1), (pytest.approx(3.9), 11)]
     assert _loads(res) == [(pytest.approx(2.0), 12), (pytest.approx(4.9), 12)]
     assert res.kpis["delivered"] == 24
+
+
+def test_in_batches_readies_each_group_with_its_last_member() -> None:
+    """Ready at [1, 3, 2, 5, 4] h, in batches of 2: by readiness the groups are {1, 2},
+    {3, 4} and {5}: [2, 4, 2, 5, 4]. Batches of 1 change nothing; never-ready stays so."""
+    hours = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    assert in_batches(hours, 2).tolist() == [2.0, 4.0, 2.0, 5.0, 4.0]
+    assert in_batches(hours, 1).tolist() == hours.tolist()
+    assert in_batches(np.array([1.0, np.inf, 2.0]), 2).tolist() == [2.0, np.inf, 2.0]
+
+
+def test_a_prison_hands_people_over_in_batches() -> None:
+    """6 an hour in batches of 3: persons 1-3 are ready at 3/6 = 0.5 h, persons 4-6 at
+    1.0 h. A helicopter of 30 seats at the prison takes the first 3 at 0.5 h; the other
+    3 are tasked when it is back (load 3 x 1 min, fly 1 h, unload 3 x 0.5 min, turn round
+    0.5 h: 0.5 + 0.05 + 1 + 0.025 + 0.5 = 2.075 h, then 1 h back empty)."""
+    data = one_leg(n=6, seats=30, horizon_days=1,
+                   prison_kw={"release": {"per_hour": 6, "batch": 3}, "load_min_per_detainee": 1},
+                   reception_kw={"unload_min_per_detainee": 0.5})
+    res = _run(data)
+    dispatches = [(e.time, e.n) for e in res.events if e.kind == EventKind.DISPATCH]
+    assert dispatches == [(pytest.approx(0.5), 3), (pytest.approx(2.075), 3)]
+    assert res.kpis["delivered"] == 6
