@@ -157,7 +157,8 @@ def main() -> None:
         "scale10_detainees": big_result.kpis["detainees_total"],
         "scale10_delivered": big_result.kpis["delivered"],
         "scale10_sim_events": big_result.kpis["sim_events"],
-        "targets": {"baseline_ratio": 0.35, "calibration_slowdown": 1.2, "scale10_ratio": 10, "cli_over_imports": 2.0,
+        "targets": {"baseline_ratio": 0.35, "calibration_slowdown": 1.2, "scale10_ratio": 10,
+                    "cli_over_imports": 2.0,
                     "jobs2_speedup": 1.8, "peak_rss_mb": 300},
     }
     print(json.dumps(out))

@@ -254,9 +254,12 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
                               if r.get("daily_intake_limit") is not None else np.nan
                               for r in recs}
     fired: dict[str, float] = {}
+    drawn: dict[str, dict[str, Any]] = {}  # an uncertain quota: what the run drew
     try:
         for f in res.kpis.get("triggers_fired") or []:
             fired.setdefault(str(f.get("name")), float(f.get("day")))
+            if isinstance(f.get("intake_limit"), dict):
+                drawn.setdefault(str(f.get("name")), f["intake_limit"])
     except Skip:
         pass
     changes: list[tuple[float, str, float]] = []
@@ -266,13 +269,16 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
         day = fired.get(str(trig.get("name")))
         if day is None and not fired:
             when = trig.get("when") or {}
-            day = float(when["day"]) if isinstance(when, dict) and "day" in when else None
+            day = (float(when["day"]) if isinstance(when, dict)
+                   and isinstance(when.get("day"), (int, float)) else None)
         if day is None:
             continue
         for act in trig.get("then") or []:
             lim = act.get("set_intake_limit") if isinstance(act, dict) else None
             if isinstance(lim, dict) and str(lim.get("site")) in ids:
-                per = lim.get("per_day")
+                per = drawn.get(str(trig.get("name")), {}).get(str(lim["site"]), lim.get("per_day"))
+                if isinstance(per, dict):  # a distribution whose draw the run did not record
+                    per = None
                 changes.append((day, str(lim["site"]), np.nan if per is None else float(per)))
     if not changes and all(np.isnan(v) for v in base.values()):
         return None

@@ -142,6 +142,24 @@ def test_intake_limit_follows_the_triggers(baseline: Path) -> None:
     assert len(set(finite.tolist())) >= 2, "baseline triggers change the intake limit"
 
 
+def test_an_uncertain_quota_is_drawn_as_the_run_drew_it(baseline: Path) -> None:
+    """The baseline's quotas are distributions: the run records each draw with the rule
+    that fired (kpis.json, ``triggers_fired``), and the limit line follows those draws."""
+    from viz.results import Results
+    from viz.timeseries import intake_limit_by_day
+
+    res = Results(baseline)
+    days = res.daily.col("day")
+    limits = intake_limit_by_day(res, days)
+    assert limits is not None
+    drawn = [(f["day"], f["intake_limit"]["bgw"]) for f in res.kpis["triggers_fired"]
+             if "intake_limit" in f]
+    assert len(drawn) >= 3
+    for day, quota in drawn:
+        after = [i for i, d in enumerate(days) if d >= day]
+        assert limits[after[0]] == quota
+
+
 # --- every scenario file ------------------------------------------------------------------
 @pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT)) for p in SCENARIOS])
 def test_every_scenario_renders(path: Path, tmp_path: Path) -> None:
