@@ -246,7 +246,9 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
 
     Starts from the receptions' ``daily_intake_limit`` and applies each trigger's
     ``set_intake_limit`` from the day it fired (kpis.json) or, when it did not
-    report, the day in its condition (``day`` conditions only).
+    report, the day in its condition (``day`` conditions only). A limit changed during a
+    day counts for that day at the higher of the two: clearances made that day may reach
+    it. An uncertain quota is the one the run drew (recorded with the rule that fired).
     """
     recs = _receptions(res)
     ids = {str(r.get("id")) for r in recs}
@@ -289,6 +291,9 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
         for day, site, v in changes:
             if day <= d:
                 cur[site] = v
+        for day, site, v in changes:  # a change during the day: the higher limit held then
+            if d < day < d + 1:
+                cur[site] = np.nan if np.isnan(v) or np.isnan(cur[site]) else max(cur[site], v)
         vals = list(cur.values())
         out[i] = np.nan if any(np.isnan(v) for v in vals) else sum(vals)
     return out

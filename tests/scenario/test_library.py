@@ -147,18 +147,22 @@ def test_a_problem_in_a_filled_value_points_at_the_extends_line(tmp_path: Path) 
 
 
 def test_the_baseline_uses_the_library_and_keeps_its_values() -> None:
-    """The baseline's types came from the library; these are the values it had written out."""
+    """The baseline's types come from the library, plus the load factor, convoys and
+    operating hours it sets itself."""
     s = load_scenario("baseline")
     assert s.aircraft["ch47"] == AircraftType.model_validate(
         {"mode": "rotary", "seats": 26, "cruise_kmh": 240, "range_km": 740, "turnaround_min": 30,
          "refuel_min": 15, "flight_time_cv": 0.05, "mtbf_flight_hours": 40,
          "repair_hours": {"dist": "exponential", "mean": 10}, "crew_hours_per_day": 8,
          "rest_hours": 10, "mission_capable_rate": 0.75, "pickup_stop_min": 5,
-         "dropoff_stop_min": 5, "overload_factor": 1.0})
+         "dropoff_stop_min": 5, "overload_factor": 1.0,
+         "load_factor": {"dist": "triangular", "low": 0.7, "mode": 0.9, "high": 1.0}})
     assert s.aircraft["bus"] == AircraftType.model_validate(
         {"mode": "ground", "seats": 45, "cruise_kmh": 50, "turnaround_min": 30,
          "crew_hours_per_day": 12, "rest_hours": 10, "mission_capable_rate": 0.9,
-         "pickup_stop_min": 15, "dropoff_stop_min": 10, "overload_factor": 1.0})
+         "pickup_stop_min": 15, "dropoff_stop_min": 10, "overload_factor": 1.0,
+         "wave": {"size": 4, "max_wait_hours": 2}, "operating_start_hour": 6,
+         "operating_hours": 12})
 
 
 @pytest.mark.parametrize("name", sorted(lib.library().vehicles))

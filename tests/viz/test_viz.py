@@ -584,7 +584,7 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
     """KPIs as words with units, triggers as sentences, no bookkeeping numbers."""
     key = report[report.index("id='kpis'"):report.index("id='timeline'")]
     assert "Not all of them were delivered within the horizon" in key
-    assert "The prisons were cleared, by delivery or loss, on day 21.2" in key
+    assert "The prisons were cleared, by delivery or loss, on day 24.1" in key
     assert "6,050 detainees" in key and "snake" not in key
     for raw in ("prisons_cleared_day", "sim_events", "wall_seconds", "at_risk_detainee_days"):
         assert raw not in key, raw
@@ -597,13 +597,13 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
 
 
 def test_reception_plots_clearances_which_the_limit_caps(tmp_path: Path) -> None:
-    """rotary_heavy, seed 2: one day's arrivals exceed the limit, no day's clearances do."""
+    """dust_storm, seed 2: one day's arrivals exceed the limit, no day's clearances do."""
     import matplotlib.pyplot as plt
 
     from viz.results import Results
     from viz.timeseries import clearances_by_day, intake_limit_by_day, reception
 
-    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=2)
+    write_results(ROOT / "scenarios" / "dust_storm.yaml", tmp_path, seed=2)
     res = Results(tmp_path)
     days = res.daily.col("day")
     limit = intake_limit_by_day(res, days)
