@@ -121,6 +121,10 @@ class Release(Frozen):
     poisson: bool = Field(
         default=False, description="With a rate or profile: random (Poisson) hand-over times."
     )
+    batch: Whole = bounded(
+        1, 100_000, "People handed over together (one manifest): the first 'batch' are ready "
+        "when the last of them is out-processed, then the next 'batch', ...", 1, integer=True,
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> Release:
