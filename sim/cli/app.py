@@ -9,13 +9,18 @@ pandas, dask) load only in the commands that need them; figures come from the
 ``viz`` package, imported lazily by the commands that draw.
 
 Registration runs one way: this module imports each command group and asks it
-to register its commands; no group imports this module.
+to register its commands; no group imports this module. ``main`` (the console
+script) imports and registers only the group whose command was typed, so that
+``dtsim run`` does not build the click commands of every other group; ``app``, the
+whole command line with every group, is built on first use.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -26,7 +31,6 @@ try:  # typer carries its own copy of click (typer >= 0.2x); errors derive from 
 except ImportError:  # pragma: no cover - older typer on click itself
     from click import ClickException as CommandLineError  # type: ignore[assignment]
 
-from sim.cli import classroom, experiments, library, planning, run, scenarios, viz
 from sim.cli.helpers import error_line, misused_override, state
 from sim.common.version import __version__
 
@@ -62,24 +66,12 @@ class DtsimGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(
-    cls=DtsimGroup,
-    name="dtsim",
-    help="Detainee-transfer logistics simulator.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"dtsim {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
@@ -88,11 +80,63 @@ def main_options(
     state["debug"] = debug
 
 
-for _group in (run, scenarios, library, experiments, planning, viz, classroom):
-    _group.register(app)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "run": ("run", "validate", "schema"),
+    "scenarios": ("scenarios",),
+    "library": ("types",),
+    "experiments": ("replicate", "compare", "sweep"),
+    "planning": ("plan",),
+    "viz": ("plot", "report", "map"),
+    "classroom": ("exercises", "play"),
+}
+"""Each command group (a module of ``sim.cli``), in help order, and the top-level
+commands its ``register`` adds."""
+ROOT_FLAGS = ("--debug",)
+"""Root options that may come before a command without changing which group serves it."""
+
+
+def build_app(groups: Iterable[str] = GROUPS) -> typer.Typer:
+    """The command line with the commands of ``groups`` (modules of ``sim.cli``)."""
+    built = typer.Typer(
+        cls=DtsimGroup,
+        name="dtsim",
+        help="Detainee-transfer logistics simulator.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback()(main_options)
+    for group in groups:
+        importlib.import_module(f"sim.cli.{group}").register(built)
+    return built
+
+
+def groups_for(args: Sequence[str]) -> list[str]:
+    """The one group serving the command ``args`` names; every group otherwise (help, a
+    root option, an unknown command, shell completion), so that those see all commands."""
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return list(GROUPS)
+    rest = list(args)
+    while rest and rest[0] in ROOT_FLAGS:
+        rest.pop(0)
+    if rest:
+        for group, commands in GROUPS.items():
+            if rest[0] in commands:
+                return [group]
+    return list(GROUPS)
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the whole command line, built once, on first use (tests, ``sim.cli.app``)."""
+    if name == "app":
+        whole = build_app()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: only the typed command's group is loaded."""
+    build_app(groups_for(sys.argv[1:]))()
     sys.exit(0)
