@@ -136,7 +136,48 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+POOLED_COMMANDS = ("replicate", "compare")
+"""Commands whose ``--jobs`` (default: every core) runs a local process pool."""
+
+
+def pool_wanted(args: Sequence[str]) -> int | None:
+    """The ``--jobs`` of a pooled command in ``args`` (0: the default, every core), or None
+    if ``args`` runs no local pool (another command, ``--dask``, a ``--jobs`` not a number)."""
+    rest = list(args)
+    while rest and rest[0] in ROOT_FLAGS:
+        rest.pop(0)
+    if not rest or rest[0] not in POOLED_COMMANDS:
+        return None
+    jobs = 0
+    for i, arg in enumerate(rest):
+        if arg == "--dask" or arg.startswith("--dask="):
+            return None
+        value = None
+        if arg in ("--jobs", "-j"):
+            value = rest[i + 1] if i + 1 < len(rest) else None
+        elif arg.startswith("--jobs="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-j") and arg[2:]:
+            value = arg[2:]
+        if value is not None:
+            if not value.isdigit():
+                return None
+            jobs = int(value)
+    return jobs
+
+
 def main() -> None:
-    """Console-script entry point: only the typed command's group is loaded."""
-    build_app(groups_for(sys.argv[1:]))()
+    """Console-script entry point: only the typed command's group is loaded.
+
+    A command that will run a local process pool starts its fork server first, so
+    that the server imports the model while this process imports the command line
+    and loads the scenario (the command itself would start it otherwise, later).
+    """
+    args = sys.argv[1:]
+    jobs = pool_wanted(args)
+    if jobs is not None:
+        from sim.experiments.executors import start_fork_server
+
+        start_fork_server(jobs or None, None)
+    build_app(groups_for(args))()
     sys.exit(0)

@@ -206,6 +206,30 @@ class _Serial:
         pass
 
 
+PRELOAD = ["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"]
+"""What the fork server imports once, so that each worker forked from it starts ready."""
+
+
+def start_fork_server(jobs: int | None, dask: str | None) -> None:
+    """Start the fork server of a local pool now, if ``jobs`` and ``dask`` will make one.
+
+    A command calls this first, so that the server's imports (a fresh interpreter
+    importing the model, a third of a second) overlap the command's own work of
+    loading its scenario rather than delaying the first run.
+    """
+    import multiprocessing
+
+    j = default_jobs() if jobs is None else jobs
+    if dask or j <= 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        return  # a worker starting: never a server of its own
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 class _Pool:
     """A local process pool; workers ignore Ctrl-C and preload the model."""
 
@@ -217,7 +241,7 @@ class _Pool:
         method = "forkserver" if "forkserver" in methods else "spawn"
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"])
+            ctx.set_forkserver_preload(PRELOAD)
         if getattr(multiprocessing.current_process(), "_inheriting", False):
             # A new worker re-running an unguarded main script while it starts (the flag
             # multiprocessing itself checks): stop it at once, quietly; the parent sees its

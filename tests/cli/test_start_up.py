@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from sim.cli.app import GROUPS, build_app, groups_for
+from sim.cli.app import GROUPS, build_app, groups_for, pool_wanted
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "SALib", "matplotlib", "pandas", "dask", "viz")
@@ -65,3 +65,20 @@ def test_run_loads_no_other_group_and_nothing_heavy() -> None:
     assert not loaded & others
     assert "sim.output.files" not in loaded  # nothing is written without --out
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+@pytest.mark.parametrize(("args", "jobs"), [
+    (["replicate", "baseline", "-n", "200"], 0),
+    (["--debug", "compare", "a.yaml", "b.yaml", "--jobs", "2"], 2),
+    (["replicate", "baseline", "--jobs=3"], 3),
+    (["replicate", "baseline", "-j4"], 4),
+    (["replicate", "baseline", "-j", "1"], 1),
+    (["replicate", "baseline", "--dask", "local"], None),
+    (["replicate", "baseline", "--jobs", "two"], None),
+    (["run", "--jobs", "2"], None),
+    (["sweep", "baseline"], None),
+    ([], None),
+])
+def test_a_pooled_command_is_recognised_before_the_command_line_loads(
+        args: list[str], jobs: int | None) -> None:
+    assert pool_wanted(args) == jobs

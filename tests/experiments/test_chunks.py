@@ -1,8 +1,14 @@
-"""How replications are grouped for workers: groups of a few runs, single runs at the end."""
+"""How replications reach the workers: groups of a few runs, single runs at the end, and a
+fork server started before the command loads its scenario."""
 
 from __future__ import annotations
 
+import multiprocessing
+import subprocess
+import sys
 from typing import Any
+
+import pytest
 
 from sim.experiments.executors import _chunks
 
@@ -27,3 +33,20 @@ def test_groups_keep_task_order_and_never_mix_scenarios() -> None:
 
 def test_single_runs_stay_single() -> None:
     assert [len(g) for g in _chunks(iter(_tasks(5)), 1, 5, 2)] == [1] * 5
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(),
+                    reason="no fork server on this platform")
+@pytest.mark.parametrize(("jobs", "dask", "started"), [(2, None, True), (1, None, False),
+                                                      (2, "tcp://nowhere:1", False)])
+def test_a_command_starts_the_fork_server_before_its_first_run(
+        jobs: int, dask: str | None, started: bool) -> None:
+    code = (
+        "from multiprocessing import forkserver\n"
+        "from sim.experiments.executors import start_fork_server\n"
+        f"start_fork_server({jobs}, {dask!r})\n"
+        "print(forkserver._forkserver._forkserver_pid is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    assert out.strip() == str(started)
