@@ -35,6 +35,7 @@ lint: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/experiments.py
+	$(BIN)/python bench/planning.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from sim.core.results import Result
     from sim.experiments.replication import ComparisonResult, ReplicationResult
     from sim.experiments.sweeps import SweepResult
+    from sim.planning.discover import DiscoveryResult
     from sim.planning.fleet import FleetPlan
+    from sim.planning.sensitivity import SensitivityResult
     from sim.scenario.schema import Scenario
 
 
@@ -61,4 +63,21 @@ def plan_fleet(scenario: Any, **options: Any) -> FleetPlan:
     return _plan_fleet(scenario, **options)
 
 
-__all__ = ["__version__", "compare", "load_scenario", "plan_fleet", "replicate", "run", "sweep"]
+def sensitivity(scenario: Any, ranges: Any, **options: Any) -> SensitivityResult:
+    """Which inputs matter (Morris or Sobol, judged against replication noise); see
+    ``sim.planning.sensitivity.sensitivity``."""
+    from sim.planning.sensitivity import sensitivity as _sensitivity
+
+    return _sensitivity(scenario, ranges, **options)
+
+
+def discover(scenario: Any, ranges: Any = None, **options: Any) -> DiscoveryResult:
+    """Where a KPI threshold or a deadline fails (PRIM boxes); see
+    ``sim.planning.discover.discover``."""
+    from sim.planning.discover import discover as _discover
+
+    return _discover(scenario, ranges, **options)
+
+
+__all__ = ["__version__", "compare", "discover", "load_scenario", "plan_fleet", "replicate", "run",
+           "sensitivity", "sweep"]

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from viz import experiments, fleet, geomap, timeseries
+from viz import experiments, fleet, geomap, planning, timeseries
 from viz.results import (
     COMPARE_KIND,
+    DISCOVERY_KIND,
     REPLICATIONS_KIND,
     RUN_KIND,
+    SENSITIVITY_KIND,
     SWEEP_KIND,
     Results,
     Skip,
@@ -60,6 +62,13 @@ CATALOGUE: tuple[FigureSpec, ...] = (
                experiments.sweep_figure),
     FigureSpec("compare", "Paired differences between two scenarios with 95% CI.",
                (COMPARE_KIND,), experiments.compare_plot),
+    FigureSpec("tornado", "Which inputs matter: Morris mu* with its interval and sigma, or "
+               "Sobol ST and S1 with intervals; grey inputs are not distinguishable from "
+               "replication noise.", (SENSITIVITY_KIND,), planning.tornado),
+    FigureSpec("output_vs_inputs", "The KPI (mean of each point's runs) against each of the "
+               "most influential inputs.", (SENSITIVITY_KIND,), planning.output_vs_inputs),
+    FigureSpec("discovery", "Where the deadline fails: PRIM's peeling trajectory (coverage "
+               "against density) and the first box.", (DISCOVERY_KIND,), planning.discovery),
 )
 
 

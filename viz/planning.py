@@ -1,83 +1,158 @@
-"""The figure of a fleet search (``dtsim plan fleet --out``): P(success) against the count.
+"""Figures of planning answers: sensitivity tornado, output against the top inputs, PRIM.
 
-Reads only ``plan_fleet.json`` in the results folder. Each candidate tried is a
-point (the share of replications that met the deadline) with its one-sided
-Clopper-Pearson limits (at the per-look level the decisions used) as a bar; the
-horizontal line is the confidence asked for; the answer is ringed. Candidates a
-lower bound ruled out are crosses at zero.
+Each reads only files in the results folder: ``summary.json`` (indices, or
+boxes and their peeling trajectories), ``sensitivity_points.csv`` (each
+point's inputs and mean KPI) and ``discovery_cases.csv`` (each run's inputs
+and whether it was a case of interest).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.common.atomic import atomic_write_bytes
-from sim.output.folders import PLAN_FLEET_FIGURE, PLAN_FLEET_JSON
+import numpy as np
+
 from viz import style
+from viz.results import Results, Skip, Table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-VERDICT_COLOURS = {"meets": style.OKABE_ITO["blue"], "misses": style.OKABE_ITO["vermillion"],
-                   "undecided": style.OKABE_ITO["orange"], "ruled_out": style.OKABE_ITO["grey"]}
+TOP_INPUTS = 4
 
 
-def _x(doc: dict[str, Any], trial: dict[str, Any]) -> float:
-    """Where a candidate sits on the x axis: its count, its multiplier, or its cost (a mix)."""
-    if doc["mode"] == "mix":
-        return float(trial["cost"])
-    return float(trial["value"])
+def _first_kpi(res: Results) -> tuple[str, dict[str, Any]]:
+    results = res.summary.get("results")
+    if not isinstance(results, dict) or not results:
+        raise Skip("summary.json holds no sensitivity results")
+    kpi = res.kpi if res.kpi is not None and res.kpi in results else str(next(iter(results)))
+    return kpi, results[kpi]
 
 
-def fleet_plan_figure(doc: dict[str, Any]) -> Figure:
-    """P(success by the deadline) per candidate tried, with limits and the confidence line."""
-    fig, ax = style.new_figure()
-    trials = sorted(doc["trials"], key=lambda t: _x(doc, t))
-    for verdict, colour in VERDICT_COLOURS.items():
-        rows = [t for t in trials if t["verdict"] == verdict]
-        if not rows:
-            continue
-        xs = [_x(doc, t) for t in rows]
-        if verdict == "ruled_out":
-            ax.scatter(xs, [0.0] * len(xs), marker="x", color=colour, label="ruled out by bound")
-            continue
-        ps = [t["p"] for t in rows]
-        low = [max(0.0, p - t["lower"]) for p, t in zip(ps, rows, strict=True)]
-        high = [max(0.0, t["upper"] - p) for p, t in zip(ps, rows, strict=True)]
-        ax.errorbar(xs, ps, yerr=[low, high], fmt="o", color=colour, capsize=3,
-                    label=f"{verdict}")
-    ax.axhline(doc["confidence"], color=style.OKABE_ITO["black"], linestyle="--", linewidth=1,
-               label=f"confidence {doc['confidence']:g}")
-    answer = next((t for t in trials if t["candidate"] == doc.get("answer_label")
-                   and t["verdict"] == "meets"), None)
-    if answer is not None:
-        ax.scatter([_x(doc, answer)], [answer["p"]], s=180, facecolors="none",
-                   edgecolors=style.OKABE_ITO["green"], linewidths=2,
-                   label=f"answer: {answer['candidate']}")
-    xlabel = {"type": f"{doc['types'][0]} count (initial fleet)",
-              "scale": "multiplier on the initial fleet",
-              "mix": "cost of the mix (" + ", ".join(doc["types"]) + ")"}[doc["mode"]]
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(f"P(>= {doc['target']:.0%} delivered by day {doc['deadline_day']:g})")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_title(f"{doc['scenario']}: smallest fleet for the deadline "
-                 f"({doc['replications']} replications; full grid {doc['grid_replications']})")
-    ax.legend(loc="lower right", fontsize="small")
+def tornado(res: Results) -> Figure:
+    """Morris mu* with its interval and sigma, or Sobol ST and S1 with intervals; noise marked."""
+    kpi, r = _first_kpi(res)
+    rows = list(reversed(r.get("indices") or []))
+    if not rows:
+        raise Skip("no indices in summary.json")
+    morris = res.summary.get("method") == "morris"
+    fig, ax = style.new_figure(figsize=(9.0, 1.2 + 0.45 * len(rows)))
+    ys = np.arange(len(rows))
+    labels = [x["label"] for x in rows]
+    blue, grey = style.OKABE_ITO["blue"], style.OKABE_ITO["grey"]
+    colours = [grey if x.get("real") is False else blue for x in rows]
+    key, lo_key, hi_key = ("mu_star", "mu_star_ci_low", "mu_star_ci_high") if morris else \
+        ("ST", "ST_ci_low", "ST_ci_high")
+    vals = np.array([x[key] for x in rows], dtype=float)
+    lo = np.array([x[lo_key] for x in rows], dtype=float)
+    hi = np.array([x[hi_key] for x in rows], dtype=float)
+    ax.barh(ys, vals, color=colours, height=0.6)
+    from matplotlib.patches import Patch
+
+    ax.add_artist(ax.legend(handles=[Patch(color=blue, label="mu*" if morris else "ST (total)"),
+                                     Patch(color=grey, label="not distinguishable from noise")],
+                            loc="center right", fontsize=8))
+    ax.errorbar(vals, ys, xerr=[np.maximum(vals - lo, 0), np.maximum(hi - vals, 0)], fmt="none",
+                ecolor="black", capsize=4, lw=1, label="95% bootstrap interval")
+    if morris:
+        sig = np.array([x["sigma"] for x in rows], dtype=float)
+        ax.scatter(sig, ys, marker="D", color=style.OKABE_ITO["orange"], zorder=3,
+                   label="sigma (interactions, non-linearity)")
+        floors = [x.get("noise_floor") for x in rows]
+        if any(f is not None for f in floors):
+            ax.scatter([f if f is not None else np.nan for f in floors], ys, marker="|", s=300,
+                       color=style.OKABE_ITO["vermillion"], zorder=4,
+                       label="noise floor (mu* from replication noise)")
+        unit = f"{kpi} per whole range of the input"
+    else:
+        s1 = np.array([x["S1"] for x in rows], dtype=float)
+        ax.barh(ys, s1, color=style.OKABE_ITO["sky_blue"], height=0.3, label="S1 (alone)")
+        share = r.get("noise", {}).get("mean_noise_share")
+        if share is not None:
+            ax.axvline(share, color=style.OKABE_ITO["vermillion"], ls="--",
+                       label="share of variance that is replication noise")
+        unit = "share of the variance of the point means"
+    ax.set_yticks(ys, labels)
+    ax.set_xlabel(unit)
+    ax.set_title(f"{res.title}: which inputs matter for {kpi}")
+    ax.legend(loc="lower right", fontsize=8)
     return style.finish(fig)
 
 
-def draw_fleet_plan(folder: Path) -> Path:
-    """Draw ``fleet_plan.png`` in ``folder`` from its ``plan_fleet.json``; returns its path."""
-    import matplotlib.pyplot as plt
+def output_vs_inputs(res: Results) -> Figure:
+    """Each point's mean KPI against each of the top inputs."""
+    kpi, r = _first_kpi(res)
+    path = res.folder / "sensitivity_points.csv"
+    if not path.is_file():
+        raise Skip("no sensitivity_points.csv in the folder")
+    table = Table.read(path)
+    col = f"{kpi}_mean"
+    if col not in table.columns:
+        raise Skip(f"sensitivity_points.csv has no {col} column")
+    top = [x for x in r.get("indices", []) if x["path"] in table.columns][:TOP_INPUTS]
+    if not top:
+        raise Skip("no input of the indices is in sensitivity_points.csv")
+    fig, axes = style.new_figure(1, len(top), figsize=(3.2 * len(top), 3.4))
+    axes = np.atleast_1d(axes)
+    y = table.col(col)
+    for ax, x in zip(axes, top, strict=True):
+        ax.scatter(table.col(x["path"]), y, s=14, alpha=0.7, color=style.OKABE_ITO["blue"])
+        ax.set_xlabel(x["label"])
+    axes[0].set_ylabel(f"{kpi} (point mean)")
+    fig.suptitle(f"{res.title}: {kpi} against the {len(top)} most influential inputs")
+    return style.finish(fig)
 
-    from viz.figures import to_bytes
 
-    doc = json.loads((Path(folder) / PLAN_FLEET_JSON).read_text(encoding="utf-8"))
-    with style.use_style():
-        fig = fleet_plan_figure(doc)
-        path = Path(folder) / PLAN_FLEET_FIGURE
-        atomic_write_bytes(path, to_bytes(fig, "png"))
-        plt.close(fig)
-    return path
+def discovery(res: Results) -> Figure:
+    """PRIM: the peeling trajectory (coverage against density) and the first box on its inputs."""
+    boxes = res.summary.get("boxes")
+    if not isinstance(boxes, list) or not boxes:
+        raise Skip("no box was found (see the sentences in summary.json)")
+    fig, (left, right) = style.new_figure(1, 2, figsize=(11.0, 4.6))
+    for i, b in enumerate(boxes):
+        traj = b["trajectory"]
+        c = style.colour(i)
+        left.plot([s["coverage"] for s in traj], [s["density"] for s in traj], marker=".",
+                  color=c, label=f"box {b['box']} trajectory")
+        left.scatter([b["coverage"]], [b["density"]], s=120, facecolors="none", edgecolors=c,
+                     lw=2, zorder=3, label=f"box {b['box']} chosen")
+    left.set_xlabel("coverage (share of all failures inside the box)")
+    left.set_ylabel("density (share of runs in the box that fail)")
+    left.set_xlim(0, 1.02)
+    left.set_ylim(0, 1.02)
+    left.legend(fontsize=8)
+    left.set_title("peeling trajectory")
+    first = boxes[0]
+    limits = first.get("limits") or {}
+    path = res.folder / "discovery_cases.csv"
+    dims = list(limits)[:2]
+    if path.is_file() and dims:
+        table = Table.read(path)
+        interest = table.col("of_interest") > 0.5
+        xs = table.col(dims[0])
+        ys = table.col(dims[1]) if len(dims) > 1 else np.random.default_rng(0).uniform(
+            size=len(xs))
+        right.scatter(xs[~interest], ys[~interest], s=10, color=style.OKABE_ITO["grey"],
+                      alpha=0.6, label="met")
+        right.scatter(xs[interest], ys[interest], s=10, color=style.OKABE_ITO["vermillion"],
+                      alpha=0.8, label="failed")
+        lo0, hi0 = limits[dims[0]]["low"], limits[dims[0]]["high"]
+        if len(dims) > 1:
+            lo1, hi1 = limits[dims[1]]["low"], limits[dims[1]]["high"]
+            right.set_ylabel(limits[dims[1]]["label"])
+        else:
+            lo1, hi1 = 0.0, 1.0
+            right.set_yticks([])
+            right.set_ylabel("(runs spread out vertically)")
+        from matplotlib.patches import Rectangle
+
+        right.add_patch(Rectangle((lo0, lo1), hi0 - lo0, hi1 - lo1, fill=False, lw=2,
+                                  edgecolor="black", label="box 1"))
+        right.set_xlabel(limits[dims[0]]["label"])
+        right.legend(fontsize=8)
+        right.set_title("box 1 on its first two inputs")
+    else:
+        right.axis("off")
+    event = (res.summary.get("event") or {}).get("phrase", "failure")
+    fig.suptitle(f"{res.title}: where {event}")
+    return style.finish(fig)

@@ -19,8 +19,10 @@ from viz.embed import png_base64
 from viz.parallel import Background
 from viz.results import (
     COMPARE_KIND,
+    DISCOVERY_KIND,
     REPLICATIONS_KIND,
     RUN_KIND,
+    SENSITIVITY_KIND,
     SWEEP_KIND,
     Results,
     Skip,
@@ -237,7 +239,37 @@ def _kpi_section(res: Results) -> str:
         return _sweep_kpis(res)
     if res.kind == COMPARE_KIND:
         return _compare_table(res)
+    if res.kind in (SENSITIVITY_KIND, DISCOVERY_KIND):
+        return _planning_section(res)
     return ""
+
+
+def _planning_section(res: Results) -> str:
+    """Sensitivity or discovery: the plain sentences, then the indices or the boxes."""
+    s = res.summary
+    lead = "".join(f"<p class='lead'>{esc(line)}</p>" for line in s.get("sentences") or [])
+    if res.kind == DISCOVERY_KIND:
+        rows = [[b.get("box"), f"{100 * float(b.get('coverage', 0)):.0f}%",
+                 f"{100 * float(b.get('density', 0)):.0f}%", b.get("runs"),
+                 " and ".join(b.get("words") or [])] for b in s.get("boxes") or []]
+        return lead + (table(["box", "coverage", "density", "runs", "where"], rows)
+                       if rows else "")
+    parts = [lead]
+    morris = s.get("method") == "morris"
+    for kpi, r in (s.get("results") or {}).items():
+        rows = []
+        for x in r.get("indices") or []:
+            verdict = {True: "matters", False: "noise"}.get(x.get("real"), "-")
+            if morris:
+                rows.append([x["label"], x["mu_star"], x["mu_star_ci_low"], x["mu_star_ci_high"],
+                             x["sigma"], verdict])
+            else:
+                rows.append([x["label"], x["ST"], x["ST_ci_low"], x["ST_ci_high"], x["S1"],
+                             verdict])
+        heads = (["input", "mu*", "95% low", "95% high", "sigma", "verdict"] if morris else
+                 ["input", "ST", "95% low", "95% high", "S1", "verdict"])
+        parts.append(f"<h3>{esc(kpi)}</h3>" + table(heads, rows))
+    return "".join(parts)
 
 
 #: The run's headline KPIs, in the order the report states them.

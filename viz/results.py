@@ -24,6 +24,10 @@ RUN_KIND = "run"
 REPLICATIONS_KIND = "replications"
 SWEEP_KIND = "sweep"
 COMPARE_KIND = "compare"
+SENSITIVITY_KIND = "sensitivity"
+DISCOVERY_KIND = "discovery"
+#: Kinds a summary.json may declare (its ``kind``).
+DECLARED_KINDS = (REPLICATIONS_KIND, SWEEP_KIND, COMPARE_KIND, SENSITIVITY_KIND, DISCOVERY_KIND)
 
 
 class ResultsError(Exception):
@@ -304,7 +308,7 @@ def _declared_kind(path: Path) -> str | None:
         return None
     _check_format(path, data)
     kind = KIND_ALIASES.get(str(data.get("kind")), str(data.get("kind")))
-    return kind if kind in (REPLICATIONS_KIND, SWEEP_KIND, COMPARE_KIND) else None
+    return kind if kind in DECLARED_KINDS else None
 
 
 def _check_format(path: Path, data: dict[str, Any], required: bool = False) -> None:

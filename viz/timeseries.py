@@ -246,7 +246,9 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
 
     Starts from the receptions' ``daily_intake_limit`` and applies each trigger's
     ``set_intake_limit`` from the day it fired (kpis.json) or, when it did not
-    report, the day in its condition (``day`` conditions only).
+    report, the day in its condition (``day`` conditions only). A limit changed during a
+    day counts for that day at the higher of the two: clearances made that day may reach
+    it. An uncertain quota is the one the run drew (recorded with the rule that fired).
     """
     recs = _receptions(res)
     ids = {str(r.get("id")) for r in recs}
@@ -254,9 +256,12 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
                               if r.get("daily_intake_limit") is not None else np.nan
                               for r in recs}
     fired: dict[str, float] = {}
+    drawn: dict[str, dict[str, Any]] = {}  # an uncertain quota: what the run drew
     try:
         for f in res.kpis.get("triggers_fired") or []:
             fired.setdefault(str(f.get("name")), float(f.get("day")))
+            if isinstance(f.get("intake_limit"), dict):
+                drawn.setdefault(str(f.get("name")), f["intake_limit"])
     except Skip:
         pass
     changes: list[tuple[float, str, float]] = []
@@ -266,13 +271,16 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
         day = fired.get(str(trig.get("name")))
         if day is None and not fired:
             when = trig.get("when") or {}
-            day = float(when["day"]) if isinstance(when, dict) and "day" in when else None
+            day = (float(when["day"]) if isinstance(when, dict)
+                   and isinstance(when.get("day"), (int, float)) else None)
         if day is None:
             continue
         for act in trig.get("then") or []:
             lim = act.get("set_intake_limit") if isinstance(act, dict) else None
             if isinstance(lim, dict) and str(lim.get("site")) in ids:
-                per = lim.get("per_day")
+                per = drawn.get(str(trig.get("name")), {}).get(str(lim["site"]), lim.get("per_day"))
+                if isinstance(per, dict):  # a distribution whose draw the run did not record
+                    per = None
                 changes.append((day, str(lim["site"]), np.nan if per is None else float(per)))
     if not changes and all(np.isnan(v) for v in base.values()):
         return None
@@ -283,6 +291,9 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
         for day, site, v in changes:
             if day <= d:
                 cur[site] = v
+        for day, site, v in changes:  # a change during the day: the higher limit held then
+            if d < day < d + 1:
+                cur[site] = np.nan if np.isnan(v) or np.isnan(cur[site]) else max(cur[site], v)
         vals = list(cur.values())
         out[i] = np.nan if any(np.isnan(v) for v in vals) else sum(vals)
     return out

@@ -82,10 +82,13 @@ def main_options(
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "run": ("run", "validate", "schema"),
+    "bound": ("bound",),
     "scenarios": ("scenarios",),
     "library": ("types",),
     "experiments": ("replicate", "compare", "sweep"),
     "planning": ("plan",),
+    "sensitivity": ("sensitivity", "discover"),
+    "backtest": ("backtest",),
     "viz": ("plot", "report", "map"),
     "classroom": ("exercises", "play"),
 }

@@ -20,6 +20,7 @@ import typer
 
 from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
 from sim.cli.tables import fitted_table
+from sim.planning.gap import bound_gap, gap_line, replication_full_days
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
@@ -153,10 +154,12 @@ def replicate_cmd(
     except ExperimentError as exc:
         _bad(exc)
         return
+    gap = bound_gap(s, replication_full_days(result.table))
     if as_json:
-        typer.echo(json.dumps(result.to_dict()))
+        typer.echo(json.dumps({**result.to_dict(), "bound_gap": gap}))
         return
     _print_replications(result.to_dict())
+    typer.echo(gap_line(gap) or "", nl=gap is not None)
     if out_dir is not None:
         typer.echo(f"results written to {out_dir}/")
 

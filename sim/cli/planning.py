@@ -3,7 +3,7 @@
 A thin layer over ``sim.planning``: parse options, show progress on a terminal
 (never with ``--json`` or when stdout is not a terminal), print the answer and
 the table of candidates tried, or one JSON document; with ``--out`` write the
-folder and draw its figure (``viz.planning``, imported only then).
+folder and draw its figure (``viz.fleetplan``, imported only then).
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ def fleet_cmd(
     seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 1,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+    use_bound: Annotated[bool, typer.Option(
+        "--bound/--no-bound", help="Skip counts whose lower bound misses the deadline "
+        "(`dtsim bound`; default on).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="DIR", help="Write plan_fleet.json, trials.csv and the figure here.")
@@ -105,13 +108,13 @@ def fleet_cmd(
                 types=type_list, costs=cost_list, target=target, max_count=max_count,
                 max_scale=max_scale, scale_step=scale_step, level=level, batch=batch,
                 max_replications=max_replications, seed=seed, jobs=jobs, dask=dask,
-                progress=bar, notice=note, out=out_dir, source=scenario_path(scenario),
+                use_bound=use_bound, progress=bar, notice=note, out=out_dir, source=scenario_path(scenario),
                 overrides=set_ or [])
     except ExperimentError as exc:
         _bad(exc)
         return
     if out_dir is not None:
-        from viz.planning import draw_fleet_plan
+        from viz.fleetplan import draw_fleet_plan
 
         draw_fleet_plan(out_dir)
     if as_json:

@@ -22,6 +22,9 @@ def run(
         "--out", metavar="DIR", help="Write results to this folder (replaced whole).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw figures.")] = False,
+    gap: Annotated[bool, typer.Option(
+        "--gap", help="Also print the gap to the lower bound (`dtsim bound`: a linear "
+        "program, about a second; needs the plan extra).")] = False,
 ) -> None:
     """Run one scenario once and report its KPIs."""
     import sim
@@ -42,10 +45,19 @@ def run(
 
             for line in draw_run(out_dir):
                 typer.echo(line, err=True)
+    bound = None
+    if gap:
+        from sim.planning.gap import bound_gap, full_delivery_day
+
+        bound = bound_gap(s, [full_delivery_day(result.detainees["delivered_hour"])])
     if as_json:
-        typer.echo(json.dumps(result.kpis))
+        typer.echo(json.dumps({**result.kpis, "bound_gap": bound} if gap else result.kpis))
     else:
         print_kpis(result.kpis, f"{s.name} (seed {seed})")
+        if gap:
+            from sim.planning.gap import gap_line
+
+            typer.echo(gap_line(bound) or "", nl=bound is not None)
         if out_dir is not None:
             typer.echo(f"results written to {out_dir}/")
 

@@ -43,10 +43,11 @@ def plot(
     if fmt not in ("png", "svg"):
         raise BadInput(f"--format {fmt}: expected png or svg")
     res = _results(folder, kpi)
-    from viz.results import SWEEP_KIND, ResultsError
+    from viz.results import SENSITIVITY_KIND, SWEEP_KIND, ResultsError
 
-    if kpi is not None and res.kind != SWEEP_KIND:
-        raise BadInput(f"--kpi applies to a sweep folder; {folder} holds {res.kind}")
+    if kpi is not None and res.kind not in (SWEEP_KIND, SENSITIVITY_KIND):
+        raise BadInput(f"--kpi applies to a sweep or sensitivity folder; {folder} holds "
+                       f"{res.kind}")
     from viz.figures import draw_folder
 
     try:

@@ -29,14 +29,31 @@ def ready_hours(release: Release, n: int, rng: np.random.Generator) -> np.ndarra
         assert release.minutes is not None  # the schema pairs them
         queue = RegistrationQueue(release.stations, release.minutes, rng,
                                   release.hours_per_day, release.start_hour)
-        return queue.admit(0.0, n)[1]
+        return in_batches(queue.admit(0.0, n)[1], release.batch)
     if release.per_hour is not None:
         steps = [(0.0, float(release.per_hour))]
     else:
         assert release.profile is not None
         steps = [(24.0 * p.from_day, float(p.per_hour)) for p in release.profile]
     targets = np.cumsum(rng.exponential(1.0, n)) if release.poisson else np.arange(1.0, n + 1)
-    return inverse_cumulative(steps, targets)
+    return in_batches(inverse_cumulative(steps, targets), release.batch)
+
+
+def in_batches(hours: np.ndarray, batch: int) -> np.ndarray:
+    """Hand people over ``batch`` at a time: in the order they are ready, each group of
+    ``batch`` is ready at the hour its last member is (the last group may be smaller).
+
+    E.g. hours [1, 3, 2, 5, 4] in batches of 2: the groups by readiness are {1, 2}, {3, 4}
+    and {5}, so the hours become [2, 4, 2, 5, 4]. A batch of 1 changes nothing.
+    """
+    if batch <= 1 or len(hours) == 0:
+        return hours
+    order = np.argsort(hours, kind="stable")
+    ready = hours[order]
+    last = np.minimum(np.arange(len(ready)) // batch * batch + batch, len(ready)) - 1
+    out = np.empty_like(hours)
+    out[order] = ready[last]
+    return out
 
 
 def inverse_cumulative(steps: list[tuple[float, float]], targets: np.ndarray) -> np.ndarray:

@@ -258,6 +258,9 @@ class TriggerEngine:
             quota = a.set_intake_limit.per_day
             if quota is not None and not isinstance(quota, int):  # an uncertain quota
                 quota = int(round(sample(quota, self._rng)))
+                if self.fired_log:  # the run records what it drew, for its figures
+                    drawn = self.fired_log[-1].setdefault("intake_limit", {})
+                    drawn[a.set_intake_limit.site] = quota
             if site_params["daily_intake_limit"] != quota:
                 site_params["daily_intake_limit"] = quota
                 st.notify()

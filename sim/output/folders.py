@@ -38,7 +38,7 @@ from sim.common.processes import process_alive
 MARKER = "complete.json"
 MARKER_FORMAT = 1
 PLAN_FLEET_JSON = "plan_fleet.json"
-"""The result of ``dtsim plan fleet --out`` (read by ``viz.planning``)."""
+"""The result of ``dtsim plan fleet --out`` (read by ``viz.fleetplan``)."""
 PLAN_FLEET_FIGURE = "fleet_plan.png"
 STAGING_TAG = ".dtsim-"
 _HASH_CHUNK = 1 << 20  # bytes read at a time when hashing a data file

@@ -451,6 +451,34 @@ def _model_simulate(base: Scenario, space: Space, deadline_day: float, target: f
     return simulate
 
 
+def _bound_rules_out(base: Scenario, space: Space, deadline_day: float,
+                     target: float) -> Callable[[Any], bool]:
+    """The ``cannot_succeed`` hook from the lower bound: a candidate whose quick bound on
+    the day ``target`` is delivered falls after the deadline (or never within the horizon)
+    cannot succeed in any run, so it costs no replication. Without scipy (the ``plan``
+    extra) it rules nothing out. The bound reads leg times at their nominal values, so a
+    run with random leg times could beat it by luck; the margin is a small share of a day."""
+
+    def rules_out(value: Any) -> bool:
+        from sim.planning.bound import BoundError, lower_bound
+        from sim.scenario.reading import ScenarioError
+
+        if space.mode == "type":
+            c: Candidate = (int(value),)
+        elif space.mode == "scale":
+            c = (round(float(value) / space.step),)
+        else:
+            c = tuple(int(value[t]) for t in space.types)
+        try:
+            day = lower_bound(space.scenario(base, c), fractions=(target,), quick=True).day_for(
+                target)
+        except (BoundError, ScenarioError):
+            return False
+        return day is None or day > deadline_day + 1e-9
+
+    return rules_out
+
+
 def _check_fraction(name: str, value: float, closed_top: bool) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or not (0 < value <= 1 if closed_top else 0 < value < 1):
@@ -510,7 +538,7 @@ def plan_fleet(scenario: Scenario | str | Path, *, deadline_day: float, confiden
                level: float = 0.95, batch: int = DEFAULT_BATCH,
                max_replications: int = DEFAULT_MAX_REPLICATIONS, seed: int = 1,
                jobs: int | None = None, dask: str | None = None,
-               cannot_succeed: Callable[[Any], bool] | None = None,
+               cannot_succeed: Callable[[Any], bool] | None = None, use_bound: bool = True,
                simulate: Simulate | None = None, progress: Progress | None = None,
                notice: Callable[[str], None] | None = None, out: str | Path | None = None,
                source: str | Path | None = None, overrides: Sequence[str] = ()) -> FleetPlan:
@@ -525,7 +553,9 @@ def plan_fleet(scenario: Scenario | str | Path, *, deadline_day: float, confiden
     ``max_replications`` bound each candidate's sequential test. ``simulate``
     replaces the model (``Simulate``: a candidate and replication indices to
     successes), e.g. in tests; ``cannot_succeed`` skips candidates a lower bound
-    rules out. ``out`` writes the folder (``FleetPlan.write``). Bad arguments
+    rules out: by default (``use_bound``, with the model) the quick lower bound of
+    ``sim.planning.bound``, whose day for ``target`` after the deadline (or never) means
+    no run can succeed. ``out`` writes the folder (``FleetPlan.write``). Bad arguments
     raise ``ExperimentError`` before any run. See the module's docstring for the
     procedure and its error control.
     """
@@ -555,6 +585,8 @@ def plan_fleet(scenario: Scenario | str | Path, *, deadline_day: float, confiden
         if simulate is None:
             runner = make_runner(jobs, dask)
             simulate = _model_simulate(s, space, deadline, target, seed, runner)
+            if cannot_succeed is None and use_bound:
+                cannot_succeed = _bound_rules_out(s, space, deadline, target)
         search = _Search(space, simulate, confidence, 1 - level, batch, max_replications,
                          cannot_succeed, progress, notice)
         if space.mode == "mix":

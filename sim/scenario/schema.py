@@ -121,6 +121,10 @@ class Release(Frozen):
     poisson: bool = Field(
         default=False, description="With a rate or profile: random (Poisson) hand-over times."
     )
+    batch: Whole = bounded(
+        1, 100_000, "People handed over together (one manifest): the first 'batch' are ready "
+        "when the last of them is out-processed, then the next 'batch', ...", 1, integer=True,
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> Release:
@@ -552,6 +556,66 @@ class ObservedPoint(Frozen):
     note: str | None = None
 
 
+BacktestKpi = Literal[
+    "delivered_by_day", "delivered", "day_to_50", "day_to_90", "day_to_100", "sorties",
+    "per_sortie", "peak_day_delivered",
+]
+"""What a back-test band may measure: people delivered by the end of a day (needs ``day``),
+at the horizon, the day a share was delivered (days from the start), missions flown,
+people delivered per mission (the mean load), or the most delivered in one day."""
+
+
+class BacktestSource(Frozen):
+    """A public document a back-test case takes its inputs or its outcome from."""
+
+    title: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    date: str = Field(min_length=4, description="Publication date, ISO (YYYY, YYYY-MM or YYYY-MM-DD).")
+    url: str | None = None
+
+
+class BacktestOutcome(Frozen):
+    """The reported outcome of a real operation as a band the model should fall in."""
+
+    kpi: BacktestKpi = Field(description="The measure compared (see BacktestKpi).")
+    day: Whole | None = bounded(
+        0, MAX_HORIZON_DAYS, "delivered_by_day: the day at whose end it is read.", None,
+        integer=True,
+    )
+    low: Real = bounded(0, MAX_COUNT, "Lowest value consistent with the reports.")
+    high: Real = bounded(0, MAX_COUNT, "Highest value consistent with the reports.")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _band(self) -> BacktestOutcome:
+        if self.high < self.low:
+            raise ValueError(f"high {self.high:g} is below low {self.low:g}")
+        if (self.kpi == "delivered_by_day") != (self.day is not None):
+            raise ValueError("'day' goes with kpi delivered_by_day, and only with it")
+        return self
+
+
+class Backtest(Frozen):
+    """The header of a back-test case: what operation, whose figures, the reported band.
+
+    The reported daily curve, where public, is the scenario's ``observed`` list.
+    """
+
+    operation: str = Field(min_length=1, description="The real operation replayed.")
+    sources: list[BacktestSource] = Field(min_length=1, max_length=MAX_ITEMS)
+    outcomes: list[BacktestOutcome] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="Reported outcomes, each a band."
+    )
+    assumptions: list[str] = Field(
+        default_factory=list, max_length=MAX_ITEMS,
+        description="What the sources do not give and the file assumes.",
+    )
+    not_modelled: list[str] = Field(
+        default_factory=list, max_length=MAX_ITEMS,
+        description="Reported features of the operation the model cannot express.",
+    )
+
+
 class Scenario(Frozen):
     """A whole scenario: the network, the fleet, the escalation and the rules."""
 
@@ -615,6 +679,10 @@ class Scenario(Frozen):
     )
     staging_clearance_hours: Real = bounded(
         0, MAX_HOURS, "Pull: how far ahead (hours) onward intake clearances count.", 24.0
+    )
+    backtest: Backtest | None = Field(
+        default=None,
+        description="Back-test cases only: sources and the reported outcome band.",
     )
 
     @property

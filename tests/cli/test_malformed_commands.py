@@ -53,6 +53,12 @@ def _cases() -> list[Case]:
     add("run-unknown-option", ["run", TOY, "--nosuchoption"], "--nosuchoption")
     add("run-missing-file", ["run", "nosuch.yaml"], "nosuch.yaml")
     add("run-folder", ["run", "emptydir"], "emptydir")
+    # bound
+    add("bound-missing-file", ["bound", "nosuch.yaml"], "nosuch.yaml")
+    add("bound-set-unknown", ["bound", TOY, "--set", "nosuch=1"], "nosuch")
+    add("bound-set-no-equals", ["bound", TOY, "--set", "a.b.c"], "expected path=value")
+    add("bound-step-zero", ["bound", TOY, "--step-hours", "0"], "--step-hours")
+    add("bound-out-under-file", ["bound", TOY, "--out", "afile/sub"], "afile")
     add("unknown-command", ["nosuchcommand"], "nosuchcommand")
     add("validate-nothing", ["validate"], "Missing argument")
     add("validate-missing", ["validate", "nosuch.yaml"], "nosuch.yaml")
@@ -117,6 +123,10 @@ def _cases() -> list[Case]:
     add("plan-no-deadline", ["plan", "fleet", TOY, "--type", "bus", "--confidence", "0.9"],
         "--deadline-day")
     add("plan-unknown-subcommand", ["plan", "crew"], "crew")
+    # backtest
+    add("backtest-unknown-case", ["backtest", "nosuch", "--out", "b1"], "nosuch")
+    add("backtest-n-zero", ["backtest", "--n", "0", "--out", "b2"], "at least 1")
+    add("backtest-out-under-file", ["backtest", "--out", "afile/b"], "afile")
     # plot / report / map
     for cmd in ("plot", "report", "map"):
         add(f"{cmd}-missing", [cmd, "nosuch"], "nosuch")
@@ -145,6 +155,20 @@ def _cases() -> list[Case]:
     add("types-unknown", ["types", "CH47"], "unknown library type 'CH47'", "did you mean CH-47F")
     add("types-extra-argument", ["types", "CH-47F", "extra"], "extra")
     add("types-unknown-option", ["types", "--nosuchoption"], "--nosuchoption")
+    # sensitivity / discover (planning answers)
+    add("sensitivity-no-ranges", ["sensitivity", TOY, "--out", "p1"], "--ranges")
+    add("sensitivity-no-out", ["sensitivity", TOY, "--ranges", "nosuch.yaml"], "--out")
+    add("sensitivity-ranges-missing", ["sensitivity", TOY, "--ranges", "nosuch.yaml", "--out",
+                                       "p2"], "nosuch.yaml")
+    add("sensitivity-ranges-device", ["sensitivity", TOY, "--ranges", "/dev/zero", "--out",
+                                      "p3"], "/dev/zero")
+    add("sensitivity-ranges-not-ranges", ["sensitivity", TOY, "--ranges", "afile", "--out",
+                                          "p4"], "afile")
+    add("discover-no-failure", ["discover", TOY, "--ranges", "nosuch.yaml"], "--threshold")
+    add("discover-from-store-missing", ["discover", TOY, "--from-store", "nosuch", "--kpi",
+                                        "completion_day", "--threshold", "1"], "nosuch")
+    add("discover-threshold-text", ["discover", TOY, "--kpi", "completion_day", "--threshold",
+                                    "soon"], "--threshold")
     return c
 
 

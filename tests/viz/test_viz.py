@@ -142,6 +142,24 @@ def test_intake_limit_follows_the_triggers(baseline: Path) -> None:
     assert len(set(finite.tolist())) >= 2, "baseline triggers change the intake limit"
 
 
+def test_an_uncertain_quota_is_drawn_as_the_run_drew_it(baseline: Path) -> None:
+    """The baseline's quotas are distributions: the run records each draw with the rule
+    that fired (kpis.json, ``triggers_fired``), and the limit line follows those draws."""
+    from viz.results import Results
+    from viz.timeseries import intake_limit_by_day
+
+    res = Results(baseline)
+    days = res.daily.col("day")
+    limits = intake_limit_by_day(res, days)
+    assert limits is not None
+    drawn = [(f["day"], f["intake_limit"]["bgw"]) for f in res.kpis["triggers_fired"]
+             if "intake_limit" in f]
+    assert len(drawn) >= 3
+    for day, quota in drawn:
+        after = [i for i, d in enumerate(days) if d >= day]
+        assert limits[after[0]] == quota
+
+
 # --- every scenario file ------------------------------------------------------------------
 @pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT)) for p in SCENARIOS])
 def test_every_scenario_renders(path: Path, tmp_path: Path) -> None:
@@ -566,7 +584,7 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
     """KPIs as words with units, triggers as sentences, no bookkeeping numbers."""
     key = report[report.index("id='kpis'"):report.index("id='timeline'")]
     assert "Not all of them were delivered within the horizon" in key
-    assert "The prisons were cleared, by delivery or loss, on day 21.2" in key
+    assert "The prisons were cleared, by delivery or loss, on day 24.1" in key
     assert "6,050 detainees" in key and "snake" not in key
     for raw in ("prisons_cleared_day", "sim_events", "wall_seconds", "at_risk_detainee_days"):
         assert raw not in key, raw
@@ -579,13 +597,13 @@ def test_run_report_speaks_in_words_with_units(report: str) -> None:
 
 
 def test_reception_plots_clearances_which_the_limit_caps(tmp_path: Path) -> None:
-    """rotary_heavy, seed 2: one day's arrivals exceed the limit, no day's clearances do."""
+    """dust_storm, seed 2: one day's arrivals exceed the limit, no day's clearances do."""
     import matplotlib.pyplot as plt
 
     from viz.results import Results
     from viz.timeseries import clearances_by_day, intake_limit_by_day, reception
 
-    write_results(ROOT / "scenarios" / "rotary_heavy.yaml", tmp_path, seed=2)
+    write_results(ROOT / "scenarios" / "dust_storm.yaml", tmp_path, seed=2)
     res = Results(tmp_path)
     days = res.daily.col("day")
     limit = intake_limit_by_day(res, days)

@@ -1,0 +1,548 @@
+"""The fastest any dispatch could deliver: a lower bound from a time-expanded network flow.
+
+Time is cut into steps of ``step_hours``. Nodes are (site, step); vehicles of
+each type flow along *movements* (``sim.planning.network``: loaded hops and
+empty positioning) and wait at sites; detainees flow from the prisons along
+loaded hops, at most ``seats`` per vehicle on the same arc, and wait at
+prisons and airfields. A linear program (scipy's HiGHS) finds the most
+detainees any schedule can deliver by a step; bisection over steps finds the
+first step at which a fraction can be reached.
+
+Why it is a bound (never later than a run, whatever its seed or dispatch):
+
+* Inputs are read optimistically (``network.optimistic``): handling times at
+  their lowest, rules that add capacity as if fired at the start, no failures,
+  storms, fronts, escapes or crew rest.
+* The LP relaxes integrality (fractional vehicles and detainees) and drops
+  dispatch rules (any hop, any order), so it can only do better.
+* Discretisation rounds towards earlier: an event at hour ``h`` falls in step
+  ``floor(h / step)``, and a movement of ``d`` hours spans ``floor(d / step)``
+  steps, so every run maps onto a feasible flow whose arrivals are in the same
+  step or earlier. A delivery counted in step ``t`` is therefore reported at
+  hour ``t * step``, no later than the run's. Deliveries count on arrival,
+  before unloading.
+* Capacities are cumulative and checked at each step's end
+  (``(t + 1) * step`` hours), where the run's own limits hold: loading work at
+  a site by then is at most ``pads`` times the elapsed hours; claims on a
+  reception by then are at most its beds plus the releases so far, and at most
+  its daily intake limit times the days begun; the hours a type's vehicles
+  spend (moving, loading, unloading, turning around) on movements begun by then
+  fit in their service time plus one movement; crew hours per day are at most
+  the daily limit plus two movements per vehicle (a first flight of the day
+  may be longer than the limit, and a flight may run into the next day).
+  Where a step is shorter than a movement of zero steps could chain, these
+  vehicle hours still bound it.
+* Flight times are nominal: ``flight_time_cv`` is the one random input read at
+  its mean, so a run with ``flight_time_cv > 0`` may beat the bound by luck.
+
+* Origins hand people over no faster than their release can (``release_rates``:
+  a rate or profile exactly, stations at their shortest service time; a Poisson
+  release is not bounded).
+
+Each capacity is one small function of ``CONSTRAINTS`` that adds rows to the
+program: to model a new limit (operating windows, parking), write one more and
+append it. Limits left out (operating windows, sorties per day, mission-capable
+days, ramp parking, guards taking seats, load factors below one, ground time per
+stop) only make runs slower, so leaving them out keeps the bound a bound (looser).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.planning.network import Movement, Optimistic, lowest, optimistic
+from sim.scenario.schema import Release, Scenario
+
+#: Step lengths tried, hours: each divides a day, so days start on a step.
+STEP_CHOICES = (24.0, 12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.0, 0.5, 0.25, 1 / 6, 1 / 12, 1 / 60)
+#: Most steps over the span searched: beyond it the step grows (still a bound, looser).
+MAX_STEPS = 240
+FRACTIONS = (0.5, 0.9, 1.0)
+EPS = 1e-9
+
+
+class BoundError(ValueError):
+    """The bound cannot be computed (a missing solver, a bad option): bad input."""
+
+
+def steps(hours: float, step: float) -> int:
+    """Whole steps within ``hours``, rounded down (towards earlier)."""
+    return int(math.floor(hours / step + 1e-9))
+
+
+def choose_step(opt: Optimistic, horizon_hours: float, max_steps: int = MAX_STEPS) -> float:
+    """The step, hours: the longest that divides every movement's times, if one does and
+    is no longer than the shortest movement; otherwise the longest no longer than it; never
+    so short that the horizon needs more than ``max_steps``."""
+    times = [t for m in opt.movements for t in (m.carry_hours, m.vehicle_hours) if t > EPS]
+    shortest = min(times, default=1.0)
+    fits = [s for s in STEP_CHOICES if s <= shortest + EPS]
+    exact = [s for s in fits
+             if all(abs(t / s - round(t / s)) < 1e-6 for t in times)]
+    step = (exact or fits or [STEP_CHOICES[-1]])[0]
+    if horizon_hours / step > max_steps:
+        step = min(s for s in STEP_CHOICES if horizon_hours / s <= max_steps or s == 24.0)
+    return step
+
+
+class Program:
+    """A linear program built row by row: ``maximise c.x`` with bounds, ``<=`` and ``==``."""
+
+    def __init__(self) -> None:
+        self.upper: list[float] = []
+        self.gain: list[float] = []
+        self.le_rows: list[list[tuple[int, float]]] = []
+        self.le_rhs: list[float] = []
+        self.eq_rows: list[list[tuple[int, float]]] = []
+        self.eq_rhs: list[float] = []
+
+    def var(self, upper: float = math.inf, gain: float = 0.0) -> int:
+        self.upper.append(upper)
+        self.gain.append(gain)
+        return len(self.upper) - 1
+
+    def le(self, terms: Iterable[tuple[int, float]], rhs: float) -> None:
+        self.le_rows.append(list(terms))
+        self.le_rhs.append(rhs)
+
+    def eq(self, terms: Iterable[tuple[int, float]], rhs: float) -> None:
+        self.eq_rows.append(list(terms))
+        self.eq_rhs.append(rhs)
+
+    def cumulative(self, per_step: dict[int, list[tuple[int, float]]], last: int,
+                   cap: Callable[[int], float]) -> None:
+        """``sum of per_step[0..t] <= cap(t)`` for every step t, with one running total each."""
+        prev: int | None = None
+        for t in range(last + 1):
+            c = cap(t)
+            total = self.var(upper=c if math.isfinite(c) else math.inf)
+            terms = [(total, 1.0)] + [(v, -a) for v, a in per_step.get(t, [])]
+            if prev is not None:
+                terms.append((prev, -1.0))
+            self.eq(terms, 0.0)
+            prev = total
+
+    def maximise(self) -> float:
+        """The optimum (0 for an empty program)."""
+        if not self.upper:
+            return 0.0
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import coo_matrix
+
+        def matrix(rows: list[list[tuple[int, float]]]) -> Any:
+            r = [i for i, row in enumerate(rows) for _ in row]
+            c = [v for row in rows for v, _ in row]
+            a = [x for row in rows for _, x in row]
+            return coo_matrix((a, (r, c)), shape=(len(rows), len(self.upper))).tocsr()
+
+        res = linprog(
+            -np.asarray(self.gain),
+            A_ub=matrix(self.le_rows) if self.le_rows else None,
+            b_ub=self.le_rhs or None,
+            A_eq=matrix(self.eq_rows) if self.eq_rows else None,
+            b_eq=self.eq_rhs or None,
+            bounds=[(0.0, None if math.isinf(u) else u) for u in self.upper],
+            method="highs-ipm",
+        )
+        if res.status != 0:
+            raise RuntimeError(f"the bound's linear program failed: {res.message}")
+        return float(-res.fun)
+
+
+@dataclass
+class TimeExpanded:
+    """The flow of vehicles and detainees over (site, step) up to step ``last``."""
+
+    opt: Optimistic
+    step: float
+    last: int
+    lp: Program = field(default_factory=Program)
+    #: movement index, departure step -> vehicle flow variable
+    moves: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: movement index, departure step -> detainee flow variable (loaded movements)
+    carried: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: site, step -> detainees waiting there from this step to the next
+    waiting: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def end_hours(self, t: int) -> float:
+        """The end of step ``t``, hours: where cumulative limits are checked."""
+        return (t + 1) * self.step
+
+    def loaded(self) -> Iterable[tuple[Movement, int, int]]:
+        """(movement, departure step, detainee variable) of every loaded arc."""
+        for (i, t), x in self.carried.items():
+            yield self.opt.movements[i], t, x
+
+
+def build(opt: Optimistic, step: float, last: int,
+          constraints: Sequence[Callable[[TimeExpanded], None]]) -> TimeExpanded:
+    """The program whose optimum is the most detainees delivered by the end of step ``last``."""
+    net = TimeExpanded(opt, step, last)
+    lp = net.lp
+    inflow: dict[tuple[str, str, int], list[tuple[int, float]]] = {}  # vehicles
+    outflow: dict[tuple[str, str, int], list[tuple[int, float]]] = {}
+    d_in: dict[tuple[str, int], list[tuple[int, float]]] = {}  # detainees
+    d_out: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    kind = {sid: s.kind for sid, s in opt.sites.items()}
+    for i, m in enumerate(opt.movements):
+        v = opt.vehicles[m.vehicle]
+        carry, back = steps(m.carry_hours, step), steps(m.vehicle_hours, step)
+        for t in range(last + 1):
+            if t + carry > last:
+                break
+            y = lp.var()
+            net.moves[(i, t)] = y
+            outflow.setdefault((m.vehicle, m.origin, t), []).append((y, 1.0))
+            if t + back <= last:
+                inflow.setdefault((m.vehicle, m.dest, t + back), []).append((y, 1.0))
+            if m.loaded:
+                x = lp.var(gain=1.0 if kind[m.dest] == "reception" else 0.0)
+                net.carried[(i, t)] = x
+                lp.le([(x, 1.0), (y, -v.seats)], 0.0)
+                d_out.setdefault((m.origin, t), []).append((x, 1.0))
+                if kind[m.dest] != "reception":
+                    d_in.setdefault((m.dest, t + carry), []).append((x, 1.0))
+    for v in opt.vehicles.values():
+        supply: dict[tuple[str, int], float] = {}
+        for hour, count, base in v.arrivals:
+            t0 = steps(hour, step)
+            if t0 <= last:
+                supply[(base, t0)] = supply.get((base, t0), 0.0) + count
+        sites = {m.origin for m in opt.movements if m.vehicle == v.name}
+        sites |= {m.dest for m in opt.movements if m.vehicle == v.name}
+        sites |= {b for b, _ in supply}
+        for site in sites:
+            prev: int | None = None
+            for t in range(last + 1):
+                w = lp.var()
+                terms = [(w, 1.0)] + outflow.get((v.name, site, t), [])
+                terms += [(a, -1.0) for a, _ in inflow.get((v.name, site, t), [])]
+                if prev is not None:
+                    terms.append((prev, -1.0))
+                lp.eq(terms, supply.get((site, t), 0.0))
+                prev = w
+    for sid, s in opt.sites.items():
+        if s.kind == "reception":
+            continue
+        if not (s.population or any(k[0] == sid for k in d_in)):
+            continue
+        prev = None
+        for t in range(last + 1):
+            z = lp.var()
+            net.waiting[(sid, t)] = z
+            terms = [(z, 1.0)] + d_out.get((sid, t), [])
+            terms += [(a, -1.0) for a, _ in d_in.get((sid, t), [])]
+            if prev is not None:
+                terms.append((prev, -1.0))
+            lp.eq(terms, float(s.population if t == 0 and s.kind == "prison" else 0))
+            prev = z
+    for add in constraints:
+        add(net)
+    return net
+
+
+# ----- capacities: one function each ----------------------------------------------------
+
+
+def loading_pads(net: TimeExpanded) -> None:
+    """Loading work (minutes per detainee) at a site by a step's end fits on its pads."""
+    per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    for m, t, x in net.loaded():
+        minutes = net.opt.sites[m.origin].load_min
+        if minutes > 0:
+            per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, minutes / 60.0))
+    for sid, per_step in per_site.items():
+        pads = net.opt.sites[sid].pads
+
+        def work(t: int, pads: int = pads) -> float:
+            return pads * net.end_hours(t)
+
+        net.lp.cumulative(per_step, net.last, work)
+
+
+def vehicle_hours(net: TimeExpanded) -> None:
+    """A type's vehicles spend no more hours on movements begun by a step's end than they
+    have been in service, plus one movement (the last may still be under way)."""
+    opt = net.opt
+    for v in opt.vehicles.values():
+        per_step: dict[int, list[tuple[int, float]]] = {}
+        tail = 0.0
+        for (i, t), y in net.moves.items():
+            m = opt.movements[i]
+            if m.vehicle != v.name:
+                continue
+            per_step.setdefault(t, []).append((y, m.vehicle_hours))
+            unload = opt.sites[m.dest].unload_min / 60.0 if m.loaded else 0.0
+            tail = max(tail, m.vehicle_hours + v.seats * unload)
+        for m, t, x in net.loaded():
+            if m.vehicle == v.name:
+                handling = (opt.sites[m.origin].load_min + opt.sites[m.dest].unload_min) / 60.0
+                if handling > 0:
+                    per_step.setdefault(t, []).append((x, handling))
+
+        def cap(t: int, v: Any = v, tail: float = tail) -> float:
+            end = net.end_hours(t) + tail
+            return sum(n * max(0.0, end - hour) for hour, n, _ in v.arrivals)
+
+        net.lp.cumulative(per_step, net.last, cap)
+
+
+def crew_hours(net: TimeExpanded) -> None:
+    """Flight hours a type logs in a day are at most its crews' daily limit plus two
+    movements per vehicle in service that day."""
+    opt = net.opt
+    per_day = max(1, round(24.0 / net.step))
+    for v in opt.vehicles.values():
+        mine = [(i, m) for i, m in enumerate(opt.movements) if m.vehicle == v.name]
+        longest = max((m.flight_hours for _, m in mine), default=0.0)
+        allowance = v.crew_hours_per_day + 2 * longest
+        if allowance >= 24.0 or not mine:
+            continue
+        days: dict[int, list[tuple[int, float]]] = {}
+        for (i, t), y in net.moves.items():
+            m = opt.movements[i]
+            if m.vehicle == v.name and m.flight_hours > 0:
+                days.setdefault(t // per_day, []).append((y, m.flight_hours))
+        for day, terms in days.items():
+            end = (day + 1) * 24.0
+            in_service = sum(n for hour, n, _ in v.arrivals if hour < end)
+            net.lp.le(terms, in_service * allowance)
+
+
+def holding(net: TimeExpanded) -> None:
+    """Detainees waiting at an airfield never exceed its holding capacity."""
+    for (sid, _), z in net.waiting.items():
+        cap = net.opt.sites[sid].holding_capacity
+        if net.opt.sites[sid].kind == "airfield" and cap is not None:
+            net.lp.upper[z] = min(net.lp.upper[z], float(cap))
+
+
+def _claims(net: TimeExpanded) -> dict[str, dict[int, list[tuple[int, float]]]]:
+    """Detainees sent towards each reception, by departure step."""
+    out: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    for m, t, x in net.loaded():
+        if net.opt.sites[m.dest].kind == "reception":
+            out.setdefault(m.dest, {}).setdefault(t, []).append((x, 1.0))
+    return out
+
+
+def beds(net: TimeExpanded) -> None:
+    """Claims on a reception by a step's end are at most its beds plus those released so far
+    (at each midnight, ``repatriation_per_day`` a day)."""
+    for sid, per_step in _claims(net).items():
+        s = net.opt.sites[sid]
+        if s.beds is None:
+            continue
+        b, rate = float(s.beds), s.repatriation_per_day
+
+        def cap(t: int, b: float = b, rate: float = rate) -> float:
+            return b + math.floor(rate * math.floor(net.end_hours(t) / 24.0 + EPS) + EPS)
+
+        net.lp.cumulative(per_step, net.last, cap)
+
+
+def intake(net: TimeExpanded) -> None:
+    """Claims on a reception by a step's end are at most its daily intake limit per day begun."""
+    for sid, per_step in _claims(net).items():
+        limit = net.opt.sites[sid].daily_intake_limit
+        if limit is None:
+            continue
+
+        def cleared(t: int, limit: float = float(limit)) -> float:
+            return limit * math.ceil(net.end_hours(t) / 24.0 - EPS)  # days begun
+
+        net.lp.cumulative(per_step, net.last, cleared)
+
+
+def most_released(release: Release, hours: float) -> float | None:
+    """The most people an origin's release can have handed over by ``hours`` (None: no
+    limit the bound can state), read optimistically.
+
+    A rate or a profile hands over its cumulative rate (zero before the first step; the
+    last step's rate holds for ever), as the run does; a Poisson release has no upper
+    limit, so it is not bounded here. Stations hand over at most one person per station
+    per shortest service time while the shift is open, plus one each in progress.
+    """
+    if hours <= 0:
+        return 0.0
+    if release.poisson:
+        return None
+    if release.per_hour is not None:
+        return float(release.per_hour) * hours
+    if release.profile is not None:
+        total = 0.0
+        starts = [24.0 * p.from_day for p in release.profile]
+        for k, step in enumerate(release.profile):
+            begin = max(0.0, starts[k])
+            end = starts[k + 1] if k + 1 < len(starts) else math.inf
+            if hours > begin:
+                total += float(step.per_hour) * (min(hours, end) - begin)
+        return total
+    assert release.stations is not None and release.minutes is not None
+    minutes = lowest(release.minutes)
+    if minutes <= 0:
+        return None
+    open_hours = 0.0
+    day = 0
+    while day * 24.0 < hours:
+        start = day * 24.0 + release.start_hour
+        open_hours += max(0.0, min(hours, start + release.hours_per_day) - start)
+        day += 1
+    return release.stations * (open_hours * 60.0 / minutes + 1.0)
+
+
+def release_rates(net: TimeExpanded) -> None:
+    """Pickups leaving an origin by a step's end are at most those it can have handed over
+    by then (``Site.release``); a pickup leaving in step ``t`` left before its end."""
+    per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    for m, t, x in net.loaded():
+        if net.opt.sites[m.origin].kind in ("prison", "camp"):
+            per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, 1.0))
+    for sid, per_step in per_site.items():
+        release = net.opt.scenario.site(sid).release
+        if release is None or most_released(release, 1.0) is None:
+            continue
+
+        def ready(t: int, release: Release = release) -> float:
+            most = most_released(release, net.end_hours(t))
+            return math.inf if most is None else most + EPS
+
+        net.lp.cumulative(per_step, net.last, ready)
+
+
+CONSTRAINTS: tuple[Callable[[TimeExpanded], None], ...] = (
+    loading_pads, vehicle_hours, crew_hours, holding, beds, intake, release_rates,
+)
+
+
+# ----- the bound -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundResult:
+    """Lower bounds on delivery times and upper bounds on deliveries; days from the start.
+
+    ``fraction_days[f]``: no run delivers the fraction ``f`` of the detainees
+    before this day (None: not within the horizon). ``delivered_by_day[d]``: no
+    run delivers more than this many by the end of day ``d`` (hour ``24 (d + 1)``).
+    """
+
+    scenario: str
+    total: int
+    horizon_days: int
+    step_hours: float
+    fraction_days: dict[float, float | None]
+    delivered_by_day: list[float]
+    programs_solved: int
+
+    def day_for(self, fraction: float) -> float | None:
+        return self.fraction_days[fraction]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "bound", "scenario": self.scenario, "detainees_total": self.total,
+            "horizon_days": self.horizon_days, "step_hours": self.step_hours,
+            "fraction_days": {f"{f:g}": d for f, d in self.fraction_days.items()},
+            "delivered_by_day": [round(x, 3) for x in self.delivered_by_day],
+            "programs_solved": self.programs_solved,
+        }
+
+
+class _Search:
+    """The most detainees delivered by a step, solved once per step asked."""
+
+    def __init__(self, opt: Optimistic, step: float,
+                 constraints: Sequence[Callable[[TimeExpanded], None]]) -> None:
+        self.opt, self.step, self.constraints = opt, step, constraints
+        self.cache: dict[int, float] = {}
+
+    def delivered(self, last: int) -> float:
+        if last not in self.cache:
+            self.cache[last] = build(self.opt, self.step, last, self.constraints).lp.maximise()
+        return self.cache[last]
+
+    def first_step(self, need: float, top: int) -> int | None:
+        """The first step by whose end ``need`` detainees can be delivered, or None.
+
+        Doubling from a day's steps then bisection: the programs solved stay about
+        as long as the answer, not the horizon.
+        """
+        if need <= 0:
+            return 0
+        reach = need - 1e-6 * max(1.0, need)
+        lo, hi = -1, None  # delivered(lo) < need <= delivered(hi)
+        for t, value in self.cache.items():
+            if value >= reach and (hi is None or t < hi):
+                hi = t
+            elif value < reach:
+                lo = max(lo, t)
+        probe = max(lo + 1, steps(24.0, self.step) - 1)
+        while hi is None:
+            probe = min(probe, top)
+            if self.delivered(probe) >= reach:
+                hi = probe
+            elif probe >= top:
+                return None
+            else:
+                lo, probe = probe, 2 * probe + 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.delivered(mid) >= reach:
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+
+def lower_bound(
+    scenario: Scenario,
+    fractions: Sequence[float] = FRACTIONS,
+    step_hours: float | None = None,
+    constraints: Sequence[Callable[[TimeExpanded], None]] = CONSTRAINTS,
+    quick: bool = False,
+) -> BoundResult:
+    """Lower bounds on the day each fraction is delivered, upper bounds on daily deliveries.
+
+    ``step_hours``: the time step (default: a coarse pass over the horizon, then
+    as fine as the span up to twice its answer allows). ``quick``: the coarse
+    pass only and no daily values (a looser bound, in a fraction of the time;
+    what ``run`` and ``replicate`` use for the gap). Needs scipy (the ``plan`` extra).
+    """
+    try:
+        import scipy.optimize  # noqa: F401
+    except ImportError:
+        raise BoundError("the bound needs scipy: pip install 'dtsim[plan]'") from None
+    if step_hours is not None and not 0 < step_hours <= 24:
+        raise BoundError(f"step_hours {step_hours:g} is outside (0, 24]")
+    opt = optimistic(scenario)
+    horizon = scenario.horizon_days * 24.0
+    total = opt.total
+    if step_hours is not None:
+        step = step_hours
+    elif quick:
+        step = choose_step(opt, horizon)
+    else:  # a coarse pass finds about when; the step is then as fine as that span allows
+        coarse = choose_step(opt, horizon)
+        first = _Search(opt, coarse, constraints).first_step(total, steps(horizon, coarse))
+        span = horizon if first is None else min(horizon, max(24.0, 2 * first * coarse))
+        step = min(coarse, choose_step(opt, span))
+    top = steps(horizon, step)
+    search = _Search(opt, step, constraints)
+    days: dict[float, float | None] = {}
+    for f in sorted(fractions):
+        first = search.first_step(math.ceil(f * total - 1e-9), top)
+        days[f] = None if first is None else round(first * step / 24.0, 4)
+    full = search.first_step(total, top)
+    daily: list[float] = []
+    for d in range(0 if quick else scenario.horizon_days):
+        last = min(top, steps(24.0 * (d + 1), step))
+        if full is not None and last >= full:
+            daily.append(float(total))
+        else:
+            daily.append(min(float(total), search.delivered(last)))
+    return BoundResult(scenario.name, total, scenario.horizon_days, step, days, daily,
+                       len(search.cache))

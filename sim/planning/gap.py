@@ -1,0 +1,70 @@
+"""How far a simulation is from the bound: simulated day of 100% delivered over the bound's.
+
+The simulated day comes from the delivery times themselves (the detainee
+table's ``delivered_hour``), so it means "every detainee delivered" whatever
+the run's KPIs are named.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from sim.planning.bound import BoundError, lower_bound
+from sim.scenario.schema import Scenario
+
+
+def full_delivery_day(delivered_hours: np.ndarray) -> float | None:
+    """The day (from the start) the last detainee was delivered; None if any was not."""
+    hours = np.asarray(delivered_hours, dtype=float)
+    if hours.size == 0 or np.isnan(hours).any():
+        return None
+    return float(hours.max()) / 24.0
+
+
+def replication_full_days(table: Any) -> list[float | None]:
+    """Per replication, the day everyone was delivered (None if anyone was not).
+
+    From the replication table's ``day_to_100`` (the day all of those in custody at
+    day 0 had been delivered; empty where anyone was lost or remains).
+    """
+    names = getattr(table, "names", [])
+    if "day_to_100" not in names:
+        return []
+    return [float(d) if math.isfinite(d) else None for d in table.values("day_to_100")]
+
+
+def bound_gap(scenario: Scenario, simulated_days: Iterable[float | None]) -> dict[str, Any] | None:
+    """The earliest simulated 100% day over the bound's (a quick bound), or None.
+
+    None when the bound cannot be computed here (no scipy). ``ratio`` is None when
+    no run delivered everyone or the bound is day 0.
+    """
+    try:
+        b = lower_bound(scenario, fractions=(1.0,), quick=True)
+    except BoundError:
+        return None
+    days = [d for d in simulated_days if d is not None and math.isfinite(d)]
+    sim_day = min(days) if days else None
+    bound_day = b.day_for(1.0)
+    ratio = None
+    if sim_day is not None and bound_day:
+        ratio = round(sim_day / bound_day, 3)
+    return {"simulated_day": None if sim_day is None else round(sim_day, 3),
+            "bound_day": bound_day, "ratio": ratio}
+
+
+def gap_line(gap: dict[str, Any] | None) -> str | None:
+    """The gap in one line of output, or None."""
+    if gap is None:
+        return None
+    sim_day, bound_day = gap["simulated_day"], gap["bound_day"]
+    if bound_day is None:
+        return "bound: no dispatch delivers everyone within the horizon"
+    if sim_day is None:
+        return f"bound: 100% delivered no sooner than day {bound_day:g} (not reached here)"
+    ratio = f" ({gap['ratio']:g}x)" if gap["ratio"] is not None else ""
+    return f"bound gap: 100% delivered on day {sim_day:g}, bound day {bound_day:g}{ratio}"

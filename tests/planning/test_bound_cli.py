@@ -1,0 +1,80 @@
+"""``dtsim bound`` on the command line: the bound in words or JSON, a figure, bad input refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from exit2 import refusal_problems
+from tiny_scenarios import one_leg
+from typer.testing import CliRunner
+
+from sim.cli.app import app
+
+runner = CliRunner()
+
+
+def _file(tmp_path: Path, **kw: object) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(one_leg(n=100, count=2, seats=10, pads=2,
+                                           prison_kw={"load_min_per_detainee": 0},
+                                           reception_kw={"unload_min_per_detainee": 0},
+                                           type_kw={"turnaround_min": 0}, **kw)))
+    return path
+
+
+def test_bound_prints_the_fraction_days_and_the_json(tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    res = runner.invoke(app, ["bound", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "100% delivered: no sooner than day 0.375" in res.stdout
+    res = runner.invoke(app, ["bound", str(path), "--json", "--set", "aircraft.h.seats=20"])
+    data = json.loads(res.stdout)
+    # twice the seats: 3 rounds of 2 h, less the last return
+    assert data["fraction_days"]["1"] == pytest.approx(5 / 24, abs=1e-4)
+    assert data["delivered_by_day"][0] == 100
+
+
+def test_bound_out_writes_the_json_and_the_figure(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    res = runner.invoke(app, ["bound", str(_file(tmp_path)), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "bound.json").read_text())["kind"] == "bound"
+    assert (out / "bound.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_run_and_replicate_report_the_gap(tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    res = runner.invoke(app, ["run", str(path), "--json"])
+    assert "bound_gap" not in json.loads(res.stdout)  # a plain run solves no linear program
+    res = runner.invoke(app, ["run", str(path), "--json", "--gap"])
+    gap = json.loads(res.stdout)["bound_gap"]
+    assert gap == {"simulated_day": 0.375, "bound_day": 0.375, "ratio": 1.0}
+    res = runner.invoke(app, ["run", str(path), "--gap"])
+    assert "bound gap: 100% delivered on day 0.375, bound day 0.375 (1x)" in res.stdout
+    res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--json"])
+    assert json.loads(res.stdout)["bound_gap"]["ratio"] == 1.0
+
+
+@pytest.mark.parametrize("args", [
+    ["bound", "no-such-scenario"],
+    ["bound", "TINY", "--set", "aircraft.h.seats=many"],
+    ["bound", "TINY", "--set", "nowhere.field=3"],
+    ["bound", "TINY", "--step-hours", "0"],
+    ["bound", "TINY", "--out", "FILE"],
+])
+def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str]) -> None:
+    path = _file(tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    args = [str(path) if a == "TINY" else str(blocker) if a == "FILE" else a for a in args]
+    out = tmp_path / "out"
+    if "--out" not in args:
+        args += ["--out", str(out)]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    res = runner.invoke(app, args)
+    problems, _ = refusal_problems(res.exit_code, res.stdout, res.stderr)
+    assert problems == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
