@@ -9,13 +9,18 @@ pandas, dask) load only in the commands that need them; figures come from the
 ``viz`` package, imported lazily by the commands that draw.
 
 Registration runs one way: this module imports each command group and asks it
-to register its commands; no group imports this module.
+to register its commands; no group imports this module. ``main`` (the console
+script) imports and registers only the group whose command was typed, so that
+``dtsim run`` does not build the click commands of every other group; ``app``, the
+whole command line with every group, is built on first use.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -26,18 +31,6 @@ try:  # typer carries its own copy of click (typer >= 0.2x); errors derive from 
 except ImportError:  # pragma: no cover - older typer on click itself
     from click import ClickException as CommandLineError  # type: ignore[assignment]
 
-from sim.cli import (
-    backtest,
-    bound,
-    classroom,
-    experiments,
-    library,
-    planning,
-    run,
-    scenarios,
-    sensitivity,
-    viz,
-)
 from sim.cli.helpers import error_line, misused_override, state
 from sim.common.version import __version__
 
@@ -73,24 +66,12 @@ class DtsimGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(
-    cls=DtsimGroup,
-    name="dtsim",
-    help="Detainee-transfer logistics simulator.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"dtsim {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
@@ -99,12 +80,107 @@ def main_options(
     state["debug"] = debug
 
 
-for _group in (run, bound, scenarios, library, experiments, planning, sensitivity, backtest, viz,
-               classroom):
-    _group.register(app)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "run": ("run", "validate", "schema"),
+    "bound": ("bound",),
+    "scenarios": ("scenarios",),
+    "library": ("types",),
+    "experiments": ("replicate", "compare", "sweep"),
+    "planning": ("plan",),
+    "sensitivity": ("sensitivity", "discover"),
+    "backtest": ("backtest",),
+    "viz": ("plot", "report", "map"),
+    "classroom": ("exercises", "play"),
+}
+"""Each command group (a module of ``sim.cli``), in help order, and the top-level
+commands its ``register`` adds."""
+ROOT_FLAGS = ("--debug",)
+"""Root options that may come before a command without changing which group serves it."""
+
+
+def build_app(groups: Iterable[str] = GROUPS) -> typer.Typer:
+    """The command line with the commands of ``groups`` (modules of ``sim.cli``)."""
+    built = typer.Typer(
+        cls=DtsimGroup,
+        name="dtsim",
+        help="Detainee-transfer logistics simulator.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback()(main_options)
+    for group in groups:
+        importlib.import_module(f"sim.cli.{group}").register(built)
+    return built
+
+
+def groups_for(args: Sequence[str]) -> list[str]:
+    """The one group serving the command ``args`` names; every group otherwise (help, a
+    root option, an unknown command, shell completion), so that those see all commands."""
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return list(GROUPS)
+    rest = list(args)
+    while rest and rest[0] in ROOT_FLAGS:
+        rest.pop(0)
+    if rest:
+        for group, commands in GROUPS.items():
+            if rest[0] in commands:
+                return [group]
+    return list(GROUPS)
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the whole command line, built once, on first use (tests, ``sim.cli.app``)."""
+    if name == "app":
+        whole = build_app()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+POOLED_COMMANDS = ("replicate", "compare")
+"""Commands whose ``--jobs`` (default: every core) runs a local process pool."""
+
+
+def pool_wanted(args: Sequence[str]) -> int | None:
+    """The ``--jobs`` of a pooled command in ``args`` (0: the default, every core), or None
+    if ``args`` runs no local pool (another command, ``--dask``, a ``--jobs`` not a number)."""
+    rest = list(args)
+    while rest and rest[0] in ROOT_FLAGS:
+        rest.pop(0)
+    if not rest or rest[0] not in POOLED_COMMANDS:
+        return None
+    jobs = 0
+    for i, arg in enumerate(rest):
+        if arg == "--dask" or arg.startswith("--dask="):
+            return None
+        value = None
+        if arg in ("--jobs", "-j"):
+            value = rest[i + 1] if i + 1 < len(rest) else None
+        elif arg.startswith("--jobs="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-j") and arg[2:]:
+            value = arg[2:]
+        if value is not None:
+            if not value.isdigit():
+                return None
+            jobs = int(value)
+    return jobs
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: only the typed command's group is loaded.
+
+    A command that will run a local process pool starts its fork server first, so
+    that the server imports the model while this process imports the command line
+    and loads the scenario (the command itself would start it otherwise, later).
+    """
+    args = sys.argv[1:]
+    jobs = pool_wanted(args)
+    if jobs is not None:
+        from sim.experiments.executors import start_fork_server
+
+        start_fork_server(jobs or None, None)
+    build_app(groups_for(args))()
     sys.exit(0)

@@ -140,8 +140,10 @@ def replicate_cmd(
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
+    from sim.experiments.executors import start_fork_server
     from sim.experiments.replication import ExperimentError, replicate
 
+    start_fork_server(jobs, dask)  # its imports overlap the loading of the scenario
     s = _load(scenario, set_)
     out_dir = check_out_dir(out, "replications")
     try:
@@ -182,8 +184,10 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
+    from sim.experiments.executors import start_fork_server
     from sim.experiments.replication import ExperimentError, compare
 
+    start_fork_server(jobs, dask)  # its imports overlap the loading of the scenarios
     sa = _load(a, set_)
     sb = _load(b, [*(set_ or []), *(set_b or [])])
     out_dir = check_out_dir(out, "comparison")

@@ -115,10 +115,10 @@ def check_out_dir(out: str | Path | None, kind: str | None = None) -> Path | Non
     comparison); see ``sim.output.folders.out_dir_problem``. Options declared
     as ``str`` keep ``--out ""`` apart from ``--out .``.
     """
-    from sim.output.folders import out_dir_problem
-
     if out is None:
         return None
+    from sim.output.folders import out_dir_problem
+
     if not str(out).strip():
         raise BadInput('--out "": empty path; name a folder (--out . for the current folder)')
     problem = out_dir_problem(Path(out), kind)

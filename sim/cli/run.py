@@ -28,8 +28,6 @@ def run(
 ) -> None:
     """Run one scenario once and report its KPIs."""
     import sim
-    from sim.output.files import write_run
-    from sim.scenario.loader import resolved_yaml
 
     warn: list[str] = []
     s = sim.load_scenario(scenario_path(scenario), set_ or [], warn)
@@ -37,7 +35,10 @@ def run(
     for w in warn:
         typer.echo(w, err=True)
     result = sim.run(s, seed)
-    if out_dir is not None:
+    if out_dir is not None:  # the output modules load only when something is written
+        from sim.output.files import write_run
+        from sim.scenario.loader import resolved_yaml
+
         write_run(result, out_dir, resolved_yaml(s), set_ or [])
         if not no_plots:
             from viz.figures import draw_run

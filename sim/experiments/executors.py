@@ -206,6 +206,30 @@ class _Serial:
         pass
 
 
+PRELOAD = ["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"]
+"""What the fork server imports once, so that each worker forked from it starts ready."""
+
+
+def start_fork_server(jobs: int | None, dask: str | None) -> None:
+    """Start the fork server of a local pool now, if ``jobs`` and ``dask`` will make one.
+
+    A command calls this first, so that the server's imports (a fresh interpreter
+    importing the model, a third of a second) overlap the command's own work of
+    loading its scenario rather than delaying the first run.
+    """
+    import multiprocessing
+
+    j = default_jobs() if jobs is None else jobs
+    if dask or j <= 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        return  # a worker starting: never a server of its own
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 class _Pool:
     """A local process pool; workers ignore Ctrl-C and preload the model."""
 
@@ -217,13 +241,19 @@ class _Pool:
         method = "forkserver" if "forkserver" in methods else "spawn"
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"])
+            ctx.set_forkserver_preload(PRELOAD)
         if getattr(multiprocessing.current_process(), "_inheriting", False):
             # A new worker re-running an unguarded main script while it starts (the flag
             # multiprocessing itself checks): stop it at once, quietly; the parent sees its
             # pool break and explains (``_raise_if_unguarded_main``).
             script = getattr(sys.modules.get("__mp_main__"), "__file__", "the main script")
             raise SystemExit(_guard_message(str(script)))
+        if method == "forkserver":
+            from multiprocessing import forkserver
+
+            # The server imports the model now, while the caller prepares its first
+            # tasks, rather than when the first worker is asked for.
+            forkserver.ensure_running()
         self.workers = jobs
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
                                         initializer=_init_worker, initargs=(os.getpid(),))
@@ -358,11 +388,15 @@ def make_runner(jobs: int | None, dask: str | None) -> Runner:
 Task = tuple[Any, tuple[str, Mapping[str, Any], int, bool]]
 
 
-def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
-    """Consecutive tasks of the same scenario, ``size`` at most a group."""
+def _chunks(tasks: Iterable[Task], size: int, total: int = 0, workers: int = 1) -> Iterator[list[Task]]:
+    """Consecutive tasks of the same scenario, ``size`` at most a group; the last
+    ``size * workers`` of ``total`` tasks one a group, so that the workers run out of work
+    within one run of each other rather than one group."""
     buf: list[Task] = []
-    for task in tasks:
-        if buf and (len(buf) == size or buf[0][1][0] != task[1][0]):
+    tail_from = total - size * workers if size > 1 else total
+    for seen, task in enumerate(tasks):
+        limit = 1 if seen >= tail_from else size
+        if buf and (len(buf) >= limit or buf[0][1][0] != task[1][0]):
             yield buf
             buf = []
         buf.append(task)
@@ -376,13 +410,14 @@ def execute(runner: Runner, tasks: Iterable[Task], ordered: bool,
     they finish.
 
     Tasks go to the runner in groups (up to four runs a group in a local pool,
-    eight on Dask, keeping at least eight groups a worker). At most about four groups
+    eight on Dask, keeping at least eight groups a worker; single runs at the end, so
+    the workers finish together). At most about four groups
     per worker are outstanding, and in ordered mode at most that many finished
     groups wait for an earlier one, so memory does not grow with ``total``.
     """
     size = max(1, min(runner.chunk_limit, total // (8 * runner.workers)))
     window = max(2, 4 * runner.workers)
-    groups = _chunks(tasks, size)
+    groups = _chunks(tasks, size, total, runner.workers)
     pending: dict[Any, tuple[int, list[Task]]] = {}
     ready: dict[int, list[tuple[Any, Any]]] = {}
     submitted = next_out = 0

@@ -195,3 +195,11 @@ def test_the_library_page_lists_every_entry() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "library.md").read_text(encoding="utf-8")
     for name in (*lib.library().vehicles, *lib.library().sites):
         assert f"`{name}`" in page, name
+
+
+def test_the_library_is_read_with_libyaml_and_gives_what_safe_load_gives() -> None:
+    text = lib.LIBRARY_FILE.read_text(encoding="utf-8")
+    if yaml.__with_libyaml__:  # the C reader: every run of a scenario extending it pays this
+        assert lib._SAFE_LOADER is yaml.CSafeLoader
+    fast = lib.load_library(lib.LIBRARY_FILE)
+    assert fast == lib.Library.model_validate(yaml.safe_load(text))

@@ -1,0 +1,84 @@
+"""What ``dtsim run`` loads at start-up: its own command group, and nothing heavy.
+
+The console script registers only the group of the command typed (``sim.cli.app.main``);
+``GROUPS`` must therefore say truly which commands each group adds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from sim.cli.app import GROUPS, build_app, groups_for, pool_wanted
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("scipy", "SALib", "matplotlib", "pandas", "dask", "viz")
+
+
+def _commands(groups: list[str]) -> set[str]:
+    return set(typer.main.get_command(build_app(groups)).commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_each_group_adds_exactly_the_commands_listed_for_it(group: str) -> None:
+    assert _commands([group]) == set(GROUPS[group])
+
+
+def test_the_whole_command_line_has_every_group() -> None:
+    assert _commands(list(GROUPS)) == {c for cs in GROUPS.values() for c in cs}
+
+
+@pytest.mark.parametrize(("args", "groups"), [
+    (["run", "--json"], ["run"]),
+    (["--debug", "replicate", "baseline"], ["experiments"]),
+    (["plan", "fleet"], ["planning"]),
+    (["exercises", "list"], ["classroom"]),
+    ([], list(GROUPS)),
+    (["-h"], list(GROUPS)),
+    (["--version"], list(GROUPS)),
+    (["nosuch"], list(GROUPS)),
+])
+def test_only_the_typed_commands_group_is_loaded(args: list[str], groups: list[str]) -> None:
+    assert groups_for(args) == groups
+
+
+def test_run_loads_no_other_group_and_nothing_heavy() -> None:
+    code = (
+        "import json, sys\n"
+        "sys.argv = ['dtsim', 'run', '--json', '--no-plots']\n"
+        "from sim.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    others = {f"sim.cli.{g}" for g in GROUPS if g != "run"}
+    assert not loaded & others
+    assert "sim.output.files" not in loaded  # nothing is written without --out
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+@pytest.mark.parametrize(("args", "jobs"), [
+    (["replicate", "baseline", "-n", "200"], 0),
+    (["--debug", "compare", "a.yaml", "b.yaml", "--jobs", "2"], 2),
+    (["replicate", "baseline", "--jobs=3"], 3),
+    (["replicate", "baseline", "-j4"], 4),
+    (["replicate", "baseline", "-j", "1"], 1),
+    (["replicate", "baseline", "--dask", "local"], None),
+    (["replicate", "baseline", "--jobs", "two"], None),
+    (["run", "--jobs", "2"], None),
+    (["sweep", "baseline"], None),
+    ([], None),
+])
+def test_a_pooled_command_is_recognised_before_the_command_line_loads(
+        args: list[str], jobs: int | None) -> None:
+    assert pool_wanted(args) == jobs

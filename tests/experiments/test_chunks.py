@@ -1,0 +1,52 @@
+"""How replications reach the workers: groups of a few runs, single runs at the end, and a
+fork server started before the command loads its scenario."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from sim.experiments.executors import _chunks
+
+
+def _tasks(n: int, key: str = "k") -> list[tuple[int, tuple[str, dict[str, Any], int, bool]]]:
+    return [(i, (key, {}, i + 1, True)) for i in range(n)]
+
+
+def test_the_last_runs_go_one_a_group_so_the_workers_finish_together() -> None:
+    sizes = [len(g) for g in _chunks(iter(_tasks(200)), 4, 200, 2)]
+    assert sum(sizes) == 200
+    assert sizes[-8:] == [1] * 8  # the last size x workers runs
+    assert set(sizes[:-8]) == {4}
+
+
+def test_groups_keep_task_order_and_never_mix_scenarios() -> None:
+    tasks = _tasks(10, "a") + _tasks(10, "b")
+    groups = list(_chunks(iter(tasks), 4, 20, 2))
+    assert [t for g in groups for t in g] == tasks
+    assert all(len({t[1][0] for t in g}) == 1 for g in groups)
+
+
+def test_single_runs_stay_single() -> None:
+    assert [len(g) for g in _chunks(iter(_tasks(5)), 1, 5, 2)] == [1] * 5
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(),
+                    reason="no fork server on this platform")
+@pytest.mark.parametrize(("jobs", "dask", "started"), [(2, None, True), (1, None, False),
+                                                      (2, "tcp://nowhere:1", False)])
+def test_a_command_starts_the_fork_server_before_its_first_run(
+        jobs: int, dask: str | None, started: bool) -> None:
+    code = (
+        "from multiprocessing import forkserver\n"
+        "from sim.experiments.executors import start_fork_server\n"
+        f"start_fork_server({jobs}, {dask!r})\n"
+        "print(forkserver._forkserver._forkserver_pid is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    assert out.strip() == str(started)
