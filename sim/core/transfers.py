@@ -261,7 +261,12 @@ class Transfers:
         return self.no_work.holds(self._work_key(v), self.env.now, same_day=False)
 
     def no_work_today(self, v: Tasked) -> bool:
-        """``has_no_work``, also counting an answer found earlier today: for idle vehicles.
+        """``has_no_work``, also counting an answer found earlier today.
+
+        Not used by the vehicles: with the realism mechanisms (releases at the origins,
+        operating windows, convoys) a day-long answer missed changes that gave work, and
+        results moved (``test_skipping_idle_vehicles_changes_no_result``); idle vehicles
+        use the instant answer, ``has_no_work``.
 
         Within a day a dispatch's candidates change only with the state (the daily
         intake clearances change with the day), so an idle vehicle need not wake for

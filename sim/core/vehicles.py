@@ -84,7 +84,7 @@ class Vehicle:
         return (now < self.withdraw_at
                 and self.run_state.grounded_until.get(self.mode, 0.0) <= now
                 and self.rest_until <= now
-                and self.transfers.no_work_today(self))
+                and self.transfers.has_no_work(self))
 
     @property
     def p(self) -> dict[str, Any]:
@@ -153,7 +153,7 @@ class Vehicle:
                 yield env.timeout(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
-            no_work = tr.no_work_today(self)
+            no_work = tr.has_no_work(self)
             if not no_work and self.availability is not None:
                 hold = self.availability.hold(self, now)
                 if hold is not None:  # off duty or not mission capable: ask again later
