@@ -40,10 +40,12 @@ Why it is a bound (never later than a run, whatever its seed or dispatch):
   release is not bounded).
 
 Each capacity is one small function of ``CONSTRAINTS`` that adds rows to the
-program: to model a new limit (operating windows, parking), write one more and
-append it. Limits left out (operating windows, sorties per day, mission-capable
-days, ramp parking, guards taking seats, load factors below one, ground time per
-stop) only make runs slower, so leaving them out keeps the bound a bound (looser).
+program: to model a new limit, write one more and append it. Fixed-wing ramp
+parking at pickups (``ramp_parking``) counts each stay's fixed ground time and
+loading. Limits left out (operating windows, sorties per day, mission-capable
+days, guards taking seats, load factors below one, ground time per stop outside
+a limited ramp) only make runs slower, so leaving them out keeps the bound a
+bound (looser).
 """
 
 from __future__ import annotations
@@ -414,8 +416,43 @@ def release_rates(net: TimeExpanded) -> None:
         net.lp.cumulative(per_step, net.last, ready)
 
 
+def ramp_parking(net: TimeExpanded) -> None:
+    """Fixed-wing ramp time at a pickup by a step's end fits on its ``ramp_spaces``.
+
+    An aircraft holds a ramp space from landing to take-off; at least its fixed
+    ground time per pickup (``pickup_stop_min`` at its lowest, a site's own value
+    first) and the loading minutes of those it takes fall within that stay, before
+    its departure, so the ramp-hours of departures by a step's end are at most the
+    spaces times the hours elapsed."""
+    opt = net.opt
+    per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    for (i, t), y in net.moves.items():
+        m = opt.movements[i]
+        v = opt.vehicles[m.vehicle]
+        site = opt.scenario.site(m.origin)
+        if not m.loaded or v.mode != "fixed_wing" or site.ramp_spaces is None:
+            continue
+        t_type = opt.scenario.aircraft[m.vehicle]
+        stop = site.pickup_stop_min if site.pickup_stop_min is not None else t_type.pickup_stop_min
+        terms = per_site.setdefault(m.origin, {}).setdefault(t, [])
+        if lowest(stop) > 0:
+            terms.append((y, lowest(stop) / 60.0))
+        x = net.carried.get((i, t))
+        if x is not None and opt.sites[m.origin].load_min > 0:
+            terms.append((x, opt.sites[m.origin].load_min / 60.0))
+    for sid, per_step in per_site.items():
+        spaces = opt.scenario.site(sid).ramp_spaces
+        assert spaces is not None
+
+        def ramp_hours(t: int, spaces: int = spaces) -> float:
+            return spaces * net.end_hours(t)
+
+        net.lp.cumulative(per_step, net.last, ramp_hours)
+
+
 CONSTRAINTS: tuple[Callable[[TimeExpanded], None], ...] = (
     loading_pads, vehicle_hours, crew_hours, holding, beds, intake, release_rates,
+    ramp_parking,
 )
 
 

@@ -300,3 +300,22 @@ def test_most_released_by_hand(release: dict[str, Any], hours: float, most: floa
     from sim.scenario.schema import Release
 
     assert most_released(Release.model_validate(release), hours) == most
+
+
+def test_a_ramp_limit_at_the_pickup_holds_the_bound_back() -> None:
+    """Three 30-seat fixed-wing aircraft at a prison with one ramp space and a 60-minute
+    ground time per pickup: their stays cannot overlap, so the three departures need three
+    ramp-hours and the last leaves at hour 2 at the earliest in the bound (hour 3 in a run,
+    where the first stay starts at hour 0 and each waits for the one before): the last
+    delivery is no earlier than hour 3 (day 0.125) and no later than the run's."""
+    data = one_leg(n=90, count=3, seats=30, horizon_days=3, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD, type_kw={"mode": "fixed_wing", "pickup_stop_min": 60})
+    data["legs"] = [leg("p", "r", ["fixed_wing"])]
+    free = lower_bound(build(data), fractions=(1.0,)).day_for(1.0)
+    data["sites"][0]["ramp_spaces"] = 1
+    s = build(data)
+    day = lower_bound(s, fractions=(1.0,)).day_for(1.0)
+    assert free is not None and day is not None
+    assert day >= 3 / 24 - 1e-6 > free
+    run_day = full_delivery_day(sim.run(s, 1).detainees["delivered_hour"])
+    assert run_day is not None and day <= run_day + 1e-9
