@@ -22,9 +22,10 @@ def run(
         "--out", metavar="DIR", help="Write results to this folder (replaced whole).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw figures.")] = False,
-    gap: Annotated[bool, typer.Option(
-        "--gap", help="Also print the gap to the lower bound (`dtsim bound`: a linear "
-        "program, about a second; needs the plan extra).")] = False,
+    gap: Annotated[bool | None, typer.Option(
+        "--gap/--no-gap", help="Print the gap to the lower bound (`dtsim bound`: a linear "
+        "program, about a second; needs the plan extra). Default: on, but off with --json.")
+    ] = None,
 ) -> None:
     """Run one scenario once and report its KPIs."""
     import sim
@@ -45,6 +46,8 @@ def run(
 
             for line in draw_run(out_dir):
                 typer.echo(line, err=True)
+    if gap is None:
+        gap = not as_json
     bound = None
     if gap:
         from sim.planning.gap import bound_gap, full_delivery_day

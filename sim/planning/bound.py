@@ -40,10 +40,13 @@ Why it is a bound (never later than a run, whatever its seed or dispatch):
   release is not bounded).
 
 Each capacity is one small function of ``CONSTRAINTS`` that adds rows to the
-program: to model a new limit (operating windows, parking), write one more and
-append it. Limits left out (operating windows, sorties per day, mission-capable
-days, ramp parking, guards taking seats, load factors below one, ground time per
-stop) only make runs slower, so leaving them out keeps the bound a bound (looser).
+program: to model a new limit, write one more and append it. Fixed-wing ramp
+parking at pickups (``ramp_parking``) counts each stay's fixed ground time and
+loading; operating windows (``operating_windows``) cap the hours of movements
+leaving in each window period. Limits left out (sorties per day, mission-capable
+days, guards taking seats, load factors below one, ground time per stop outside
+a limited ramp) only make runs slower, so leaving them out keeps the bound a
+bound (looser).
 """
 
 from __future__ import annotations
@@ -414,8 +417,91 @@ def release_rates(net: TimeExpanded) -> None:
         net.lp.cumulative(per_step, net.last, ready)
 
 
+def ramp_parking(net: TimeExpanded) -> None:
+    """Fixed-wing ramp time at a pickup by a step's end fits on its ``ramp_spaces``.
+
+    An aircraft holds a ramp space from landing to take-off; at least its fixed
+    ground time per pickup (``pickup_stop_min`` at its lowest, a site's own value
+    first) and the loading minutes of those it takes fall within that stay, before
+    its departure, so the ramp-hours of departures by a step's end are at most the
+    spaces times the hours elapsed."""
+    opt = net.opt
+    per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    for (i, t), y in net.moves.items():
+        m = opt.movements[i]
+        v = opt.vehicles[m.vehicle]
+        site = opt.scenario.site(m.origin)
+        if not m.loaded or v.mode != "fixed_wing" or site.ramp_spaces is None:
+            continue
+        t_type = opt.scenario.aircraft[m.vehicle]
+        stop = site.pickup_stop_min if site.pickup_stop_min is not None else t_type.pickup_stop_min
+        terms = per_site.setdefault(m.origin, {}).setdefault(t, [])
+        if lowest(stop) > 0:
+            terms.append((y, lowest(stop) / 60.0))
+        x = net.carried.get((i, t))
+        if x is not None and opt.sites[m.origin].load_min > 0:
+            terms.append((x, opt.sites[m.origin].load_min / 60.0))
+    for sid, per_step in per_site.items():
+        spaces = opt.scenario.site(sid).ramp_spaces
+        assert spaces is not None
+
+        def ramp_hours(t: int, spaces: int = spaces) -> float:
+            return spaces * net.end_hours(t)
+
+        net.lp.cumulative(per_step, net.last, ramp_hours)
+
+
+def _window(opt: Optimistic, type_name: str) -> tuple[float, float] | None:
+    """A type's operating window (opening clock hour, length in hours), None if always open
+    or if a rule may change it (read optimistically: no limit)."""
+    t = opt.scenario.aircraft[type_name]
+    start, hours = 0.0, 24.0
+    mode_window = (opt.scenario.operating_windows or {}).get(t.mode)
+    if mode_window is not None:
+        start, hours = mode_window.start_hour, mode_window.hours
+    if t.operating_start_hour is not None:
+        start = t.operating_start_hour
+    if t.operating_hours is not None:
+        hours = t.operating_hours
+    for trig in opt.scenario.triggers:
+        for a in trig.then:
+            if a.set_param is not None and a.set_param.path.startswith(f"aircraft.{type_name}.operating"):
+                return None
+    return None if hours >= 24.0 else (start, hours)
+
+
+def operating_windows(net: TimeExpanded) -> None:
+    """Vehicles start missions only inside their operating window: per vehicle, the hours of
+    movements leaving in one window period (24 h from an opening) are at most the window's
+    length plus three of its longest missions (the last one started, one carried over from
+    the period before, one moved across the boundary by rounding departures to steps)."""
+    opt = net.opt
+    for v in opt.vehicles.values():
+        window = _window(opt, v.name)
+        if window is None:
+            continue
+        start, hours = window
+        mine = [m for m in opt.movements if m.vehicle == v.name]
+        longest = (max((m.vehicle_hours for m in mine if not m.loaded), default=0.0)
+                   + max((m.vehicle_hours for m in mine if m.loaded), default=0.0))
+        allowance = hours + 3 * longest
+        if allowance >= 24.0:
+            continue
+        periods: dict[int, list[tuple[int, float]]] = {}
+        for (i, t), y in net.moves.items():
+            m = opt.movements[i]
+            if m.vehicle == v.name and m.vehicle_hours > 0:
+                k = math.floor((t * net.step - start) / 24.0)
+                periods.setdefault(k, []).append((y, m.vehicle_hours))
+        for k, terms in periods.items():
+            end = (k + 1) * 24.0 + start
+            in_service = sum(n for hour, n, _ in v.arrivals if hour < end)
+            net.lp.le(terms, in_service * allowance)
+
+
 CONSTRAINTS: tuple[Callable[[TimeExpanded], None], ...] = (
     loading_pads, vehicle_hours, crew_hours, holding, beds, intake, release_rates,
+    ramp_parking, operating_windows,
 )
 
 

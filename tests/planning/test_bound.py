@@ -300,3 +300,40 @@ def test_most_released_by_hand(release: dict[str, Any], hours: float, most: floa
     from sim.scenario.schema import Release
 
     assert most_released(Release.model_validate(release), hours) == most
+
+
+def test_a_ramp_limit_at_the_pickup_holds_the_bound_back() -> None:
+    """Three 30-seat fixed-wing aircraft at a prison with one ramp space and a 60-minute
+    ground time per pickup: their stays cannot overlap, so the three departures need three
+    ramp-hours and the last leaves at hour 2 at the earliest in the bound (hour 3 in a run,
+    where the first stay starts at hour 0 and each waits for the one before): the last
+    delivery is no earlier than hour 3 (day 0.125) and no later than the run's."""
+    data = one_leg(n=90, count=3, seats=30, horizon_days=3, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD, type_kw={"mode": "fixed_wing", "pickup_stop_min": 60})
+    data["legs"] = [leg("p", "r", ["fixed_wing"])]
+    free = lower_bound(build(data), fractions=(1.0,)).day_for(1.0)
+    data["sites"][0]["ramp_spaces"] = 1
+    s = build(data)
+    day = lower_bound(s, fractions=(1.0,)).day_for(1.0)
+    assert free is not None and day is not None
+    assert day >= 3 / 24 - 1e-6 > free
+    run_day = full_delivery_day(sim.run(s, 1).detainees["delivered_hour"])
+    assert run_day is not None and day <= run_day + 1e-9
+
+
+def test_an_operating_window_holds_the_bound_back() -> None:
+    """300 detainees, one 30-seat aircraft, 1 h legs, 30 min turnaround: ten trips of
+    2.5 h fit in about a day when it may fly at any hour. Flying only in a 2-hour window
+    a day, the hours of movements leaving in a day are at most 2 h plus three of its
+    longest missions (about 2 + 3 x 2.5 h): fewer than ten trips a day, so the bound moves
+    past day 1, and stays no later than a run (which manages one or two trips a day)."""
+    data = one_leg(n=300, count=1, seats=30, horizon_days=15, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    free = lower_bound(build(data), fractions=(1.0,)).day_for(1.0)
+    data["aircraft"]["h"].update({"operating_start_hour": 0, "operating_hours": 2})
+    s = build(data)
+    day = lower_bound(s, fractions=(1.0,)).day_for(1.0)
+    assert free is not None and day is not None
+    assert free < 1.1 < day
+    run_day = full_delivery_day(sim.run(s, 1).detainees["delivered_hour"])
+    assert run_day is not None and day <= run_day + 1e-9
