@@ -225,3 +225,16 @@ def test_a_deadline_failure_is_the_shared_definition_of_success() -> None:
             "in_custody_at_start": 100}
     assert _event(None, None, "above", 30.0, 30, target=1.0).of_interest(lost)
     assert "90% delivered by day 9" in ev.phrase
+
+
+def test_shipped_ranges_file_is_valid_for_the_unpaced_scenario() -> None:
+    import sim
+    from sim.planning.ranges import load_ranges
+
+    r = load_ranges(ROOT / "sim" / "scenarios" / "ranges" / "unpaced.yaml",
+                    sim.load_scenario("unpaced"))
+    assert len(r.inputs) == 8
+    assert r.paths[0] == "fleet.ch47.count" and r.inputs[0].integer
+    assert "sites.hasakah.release.stations" in r.paths
+    by_path = dict(zip(r.paths, r.inputs, strict=True))
+    assert not by_path["aircraft.ch47.mission_capable_rate"].integer
