@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.core.results import TargetError, check_target, deadline_met
+from sim.core.results import TargetError, check_target, day_to_target, deadline_met
 from sim.experiments.common import Progress, as_scenario, check_deadline, check_out, json_safe
 from sim.planning.prim import (
     DEFAULT_ALPHA,
@@ -238,10 +238,10 @@ def _store_cases(store: Path, base: Scenario, only: Sequence[str] | None
         isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)]
     if not numeric:
         raise PlanningError(f"--from-store {store}: no input varies as a number in the store")
-    from sim.experiments.tables import flatten_kpis
+    from sim.planning.runs import design_kpis
 
     x = np.array([[float(r[c]) for c in numeric] for r in rows])
-    kpis = [flatten_kpis(runs[(int(r["point_index"]), int(r["seed"]))]) for r in rows]
+    kpis = [design_kpis(runs[(int(r["point_index"]), int(r["seed"]))]) for r in rows]
     return numeric, x, kpis
 
 
@@ -317,7 +317,8 @@ def discover(scenario: Scenario | str | Path, ranges: Ranges | str | Path | None
         source=source, ran=ran, skipped=skipped, wall_seconds=time.perf_counter() - t0,
         min_coverage=min_coverage)
     if out_path is not None:
-        _write(result, base, [k.get(event.kpi) for k in kpis])
+        _write(result, base, [k.get(event.kpi) if event.deadline_day is None
+                              else day_to_target(k, event.target) for k in kpis])
     return result
 
 
@@ -329,7 +330,9 @@ def _write(result: DiscoveryResult, base: Scenario, values: list[Any]) -> None:
 
     result.out.mkdir(parents=True, exist_ok=True)
     atomic_text(result.out / "scenario.resolved.yaml", resolved_yaml(base))
-    kpi = result.event.to_dict()["kpi"]
+    ev = result.event
+    # a deadline's column: each run's day to the target (empty if never), e.g. day_to_90
+    kpi = ev.kpi if ev.deadline_day is None else f"day_to_{round(100 * ev.target)}"
     cols = [*result.names, kpi, "of_interest"]
     rows = [{**dict(zip(result.names, map(float, row), strict=True)), kpi: v,
              "of_interest": int(flag)} for row, v, flag in zip(result.x, values, result.y,

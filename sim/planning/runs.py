@@ -123,6 +123,19 @@ def point_scenarios(base: Scenario, points: Sequence[Mapping[str, Any]],
     return out
 
 
+def design_kpis(kpis: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's KPIs as one flat row, with ``delivery_days`` kept as its list.
+
+    Flat rows leave ``delivery_days`` out (it is 100 days a run), but a deadline
+    test (``--deadline-day D --target F``) reads it: without it every run would
+    count as missing the deadline.
+    """
+    row = flatten_kpis(kpis)
+    if "delivery_days" in kpis:
+        row["delivery_days"] = kpis["delivery_days"]
+    return row
+
+
 def run_design(base: Scenario, points: list[dict[str, Any]], *, reps: int, seed: int,
                out: Path, jobs: int | None = None, dask: str | None = None,
                progress: Progress | None = None, notice: Callable[[str], None] | None = None,
@@ -183,7 +196,7 @@ def run_design(base: Scenario, points: list[dict[str, Any]], *, reps: int, seed:
             runner.close(cancel=not ok)
         by_key: dict[str, dict[int, dict[str, Any]]] = {}
         for k in unique:
-            by_key[k] = {sd: flatten_kpis(kp) for sd, kp in store.rows(k)}
+            by_key[k] = {sd: design_kpis(kp) for sd, kp in store.rows(k)}
     per_run = [[by_key[k][sd] for sd in seeds] for k in keys]
     return DesignRuns(points=points, seeds=seeds, kpis=per_run, store_path=store_path, ran=ran,
                       skipped=skipped, horizon_days=base.horizon_days)

@@ -225,3 +225,35 @@ def test_a_deadline_failure_is_the_shared_definition_of_success() -> None:
             "in_custody_at_start": 100}
     assert _event(None, None, "above", 30.0, 30, target=1.0).of_interest(lost)
     assert "90% delivered by day 9" in ev.phrase
+
+
+def test_shipped_ranges_file_is_valid_for_the_unpaced_scenario() -> None:
+    import sim
+    from sim.planning.ranges import load_ranges
+
+    r = load_ranges(ROOT / "sim" / "scenarios" / "ranges" / "unpaced.yaml",
+                    sim.load_scenario("unpaced"))
+    assert len(r.inputs) == 8
+    assert r.paths[0] == "fleet.ch47.count" and r.inputs[0].integer
+    assert "sites.hasakah.release.stations" in r.paths
+    by_path = dict(zip(r.paths, r.inputs, strict=True))
+    assert not by_path["aircraft.ch47.mission_capable_rate"].integer
+
+
+def test_discover_a_deadline_over_model_runs_reads_each_runs_delivery(tmp_path: Path) -> None:
+    """The runs of a design keep ``delivery_days``: with a deadline every run meets, no run
+    is of interest (before, flat rows dropped it and every run counted as a miss); with an
+    impossible one, every run is. The same holds for the cases read back from the store."""
+    rf = tmp_path / "ranges.yaml"
+    rf.write_text(f"{A}: {{low: 150, high: 200}}\n")
+    out = tmp_path / "out"
+    late = discover(tiny(), rf, deadline_day=9, target=0.9, samples=6, out=out, jobs=1)
+    assert late.ran == 6 and late.y.sum() == 0
+    cases = (out / "discovery_cases.csv").read_text().splitlines()
+    assert cases[0] == f"{A},day_to_90,of_interest"
+    days = [float(line.split(",")[1]) for line in cases[1:]]
+    assert all(0 < d <= 9 for d in days)
+    early = discover(tiny(), from_store=out, deadline_day=min(days) / 2, target=0.9)
+    assert early.ran == 0 and early.y.sum() == 6
+    again = discover(tiny(), from_store=out, deadline_day=9, target=0.9)
+    assert again.y.sum() == 0
