@@ -12,7 +12,10 @@ change (a new day, a rule, a reroute, a grounding, a release) moves the version
 unreported and ends every answer.
 
 So a change at one node wakes (``RunState._wake`` asks ``Vehicle.idle_bound``) only
-the vehicles that can act on it, by mode, range and location. A change added later
+the vehicles that can act on it, by mode, range and location. Vehicles use answers
+found at the current time only (``Transfers.has_no_work``); keeping them for the rest
+of the day (``same_day``) changed results once releases, operating windows and convoys
+were on, and a test now compares runs with and without skipping idle vehicles. A change added later
 that makes work without going through ``Transfers`` must call ``RunState.notify``
 (or ``touch``), as before: an answer then holds only until the version moves.
 """
