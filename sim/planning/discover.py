@@ -37,7 +37,14 @@ from sim.planning.prim import (
     Box,
     find_boxes,
 )
-from sim.planning.runs import Evaluator, PlanningError, check_kpi_names, run_design, sample_kpis
+from sim.planning.runs import (
+    Evaluator,
+    PlanningError,
+    check_kpi_names,
+    require_salib,
+    run_design,
+    sample_kpis,
+)
 
 if TYPE_CHECKING:
     from sim.planning.ranges import Ranges
@@ -294,6 +301,7 @@ def discover(scenario: Scenario | str | Path, ranges: Ranges | str | Path | None
             raise PlanningError(f"--reps must be at least 1 (got {reps})")
         if event.deadline_day is None:
             check_kpi_names([event.kpi], sample_kpis(base, seed, evaluate))
+        require_salib()
         from SALib.sample import latin
 
         u = np.asarray(latin.sample(rng.salib_problem(), samples, seed=seed))

@@ -40,6 +40,14 @@ class PlanningError(ExperimentError):
     """Bad arguments to a planning analysis (a user error: the CLI exits 2)."""
 
 
+def require_salib() -> None:
+    """A PlanningError naming the extra to install when SALib is missing, before any run."""
+    try:
+        import SALib.sample  # noqa: F401
+    except ImportError:
+        raise PlanningError("this analysis needs SALib: pip install 'dtsim[plan]'") from None
+
+
 @dataclass
 class DesignRuns:
     """The KPIs of every (point, replication) of a design, as read back from the store."""

@@ -44,6 +44,7 @@ from sim.planning.runs import (
     Evaluator,
     PlanningError,
     check_kpi_names,
+    require_salib,
     run_design,
     sample_kpis,
 )
@@ -288,6 +289,7 @@ def sensitivity(scenario: Scenario | str | Path, ranges: Ranges | str | Path, *,
     base = as_scenario(scenario)
     if method not in METHODS:
         raise PlanningError(f"--method {method}: expected morris or sobol")
+    require_salib()
     check_n(n)
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise PlanningError(f"--reps must be at least 1 (got {reps})")

@@ -252,3 +252,16 @@ def test_cli_sensitivity_survives_sigkill_and_resumes_to_the_same_indices(
     fresh = subprocess.run([*args, "--jobs", "1", "--out", str(clean)], cwd=root,
                            capture_output=True, text=True, timeout=300, check=True)
     assert resumed["results"] == json.loads(fresh.stdout)["results"]
+
+
+def test_without_salib_the_analyses_say_which_extra_to_install(monkeypatch: Any) -> None:
+    """SALib is an optional extra: without it, sensitivity and discover refuse with a
+    message naming the extra (the CLI exits 2), before any run."""
+    import sys
+
+    from sim.planning.runs import PlanningError, require_salib
+
+    monkeypatch.setitem(sys.modules, "SALib", None)
+    monkeypatch.setitem(sys.modules, "SALib.sample", None)
+    with pytest.raises(PlanningError, match=r"dtsim\[plan\]"):
+        require_salib()
