@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from generated_table import write_or_check
 
 import sim
 from sim.scenario.loader import load_scenario
@@ -56,20 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if the page is stale")
     args = parser.parse_args()
-    text = PAGE.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"docs/calibration.md lacks the markers {START} and {END}", file=sys.stderr)
-        return 2
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{table()}\n{END}{tail}"
-    if args.check:
-        if new != text:
-            print("docs/calibration.md fit table is stale: run python scripts/calibration_table.py")
-            return 1
-        return 0
-    PAGE.write_text(new, encoding="utf-8")
-    return 0
+    return write_or_check(PAGE, START, END, table(), args.check, "calibration_table.py")
 
 
 if __name__ == "__main__":

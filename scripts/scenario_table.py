@@ -12,6 +12,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from generated_table import write_or_check
+
 import sim
 from sim.scenario.loader import load_scenario
 
@@ -66,21 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if the README is stale")
     args = parser.parse_args()
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if START not in text or END not in text:
-        print(f"README.md lacks the markers {START} and {END}", file=sys.stderr)
-        return 2
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{table()}\n{END}{tail}"
-    if args.check:
-        if new != text:
-            print("README.md scenario table is stale: run python scripts/scenario_table.py")
-            return 1
-        return 0
-    readme.write_text(new)
-    return 0
+    return write_or_check(ROOT / "README.md", START, END, table(), args.check, "scenario_table.py")
 
 
 if __name__ == "__main__":

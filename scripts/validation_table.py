@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from generated_table import write_or_check
+
 from sim.planning.backtest import run_backtest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,20 +36,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if the page is stale")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     args = parser.parse_args()
-    text = PAGE.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"docs/validation.md lacks the markers {START} and {END}", file=sys.stderr)
-        return 2
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{table(args.jobs)}\n{END}{tail}"
-    if args.check:
-        if new != text:
-            print("docs/validation.md table is stale: run python scripts/validation_table.py")
-            return 1
-        return 0
-    PAGE.write_text(new, encoding="utf-8")
-    return 0
+    return write_or_check(PAGE, START, END, table(args.jobs), args.check, "validation_table.py")
 
 
 if __name__ == "__main__":

@@ -107,3 +107,12 @@ def check_conservation(res: Result) -> None:
         assert row["delivered_cum"] + row["escaped_cum"] <= total
         assert row["facility_occupancy"] >= 0
         assert row["registration_backlog"] >= 0
+
+
+def run_checked(data: dict[str, Any], seed: int = 1) -> Result:
+    """Run ``data`` with ``seed`` and check conservation before returning the result."""
+    import sim
+
+    res = sim.run(scenario(data), seed)
+    check_conservation(res)
+    return res

@@ -9,8 +9,9 @@ anything is written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -52,7 +53,6 @@ def sensitivity_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Which inputs matter: Morris or Sobol indices, judged against replication noise."""
-    from sim.experiments.store import ExperimentError
     from sim.planning.sensitivity import DEFAULT_KPI, sensitivity
 
     if ranges is None:
@@ -61,23 +61,10 @@ def sensitivity_cmd(
         raise BadInput("--out DIR is required (the folder of the results store)")
     s = _load(scenario, set_)
     check_out_dir(out)
-    state = {"done": 0, "total": 0}
-    try:
-        with _progress("sensitivity", _show_progress(as_json)) as bar:
-            def progress(done: int, total: int) -> None:
-                state.update(done=done, total=total)
-                if bar:
-                    bar(done, total)
-
-            result = sensitivity(s, ranges, method=method, n=n, reps=reps,
-                                 kpis=kpi or [DEFAULT_KPI], out=out, seed=seed, jobs=jobs,
-                                 dask=dask, progress=progress, notice=_note)
-    except ExperimentError as exc:
-        fail([f"error: {exc}"])
-        return
-    except KeyboardInterrupt:
-        fail([f"interrupted: {state['done']} of {state['total'] or '?'} runs are in "
-              f"{out}/results.sqlite; run the same command again to resume"], 130)
+    result = _tracked("sensitivity", as_json, out, lambda progress: sensitivity(
+        s, ranges, method=method, n=n, reps=reps, kpis=kpi or [DEFAULT_KPI], out=out,
+        seed=seed, jobs=jobs, dask=dask, progress=progress, notice=_note))
+    if result is None:
         return
     summary = result.to_dict()
     if as_json:
@@ -149,32 +136,17 @@ def discover_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Where the deadline fails: PRIM boxes over a sampled design, in plain words."""
-    from sim.experiments.store import ExperimentError
     from sim.planning.discover import discover
 
     s = _load(scenario, set_)
     if out is not None:
         check_out_dir(out)
-    state = {"done": 0, "total": 0}
-    try:
-        with _progress("discover", _show_progress(as_json)) as bar:
-            def progress(done: int, total: int) -> None:
-                state.update(done=done, total=total)
-                if bar:
-                    bar(done, total)
-
-            result = discover(s, ranges, kpi=kpi, threshold=threshold, direction=direction,
-                              deadline_day=deadline_day, target=target, samples=samples,
-                              reps=reps,
-                              from_store=from_store, out=out, seed=seed, jobs=jobs, dask=dask,
-                              max_boxes=boxes, min_coverage=min_coverage, progress=progress,
-                              notice=_note)
-    except ExperimentError as exc:
-        fail([f"error: {exc}"])
-        return
-    except KeyboardInterrupt:
-        fail([f"interrupted: {state['done']} of {state['total'] or '?'} runs are in "
-              f"{out}/results.sqlite; run the same command again to resume"], 130)
+    result = _tracked("discover", as_json, out, lambda progress: discover(
+        s, ranges, kpi=kpi, threshold=threshold, direction=direction,
+        deadline_day=deadline_day, target=target, samples=samples, reps=reps,
+        from_store=from_store, out=out, seed=seed, jobs=jobs, dask=dask, max_boxes=boxes,
+        min_coverage=min_coverage, progress=progress, notice=_note))
+    if result is None:
         return
     summary = result.to_dict()
     if as_json:
@@ -186,6 +158,33 @@ def discover_cmd(
     if out is not None:
         typer.echo(f"ran {result.ran}, reused {result.skipped}; summary in {out}/summary.json; "
                    f"figures: dtsim report {out}")
+
+
+T = TypeVar("T")
+
+
+def _tracked(label: str, as_json: bool, out: str | None,
+             call: Callable[[Callable[[int, int], None]], T]) -> T | None:
+    """Run ``call(progress)`` with a progress bar on a terminal; a bad input is one
+    ``error:`` line (exit 2), an interrupt says how far the resumable store got (130).
+    None when it failed (the exit is already under way)."""
+    from sim.experiments.store import ExperimentError
+
+    state = {"done": 0, "total": 0}
+    try:
+        with _progress(label, _show_progress(as_json)) as bar:
+            def progress(done: int, total: int) -> None:
+                state.update(done=done, total=total)
+                if bar:
+                    bar(done, total)
+
+            return call(progress)
+    except ExperimentError as exc:
+        fail([f"error: {exc}"])
+    except KeyboardInterrupt:
+        fail([f"interrupted: {state['done']} of {state['total'] or '?'} runs are in "
+              f"{out}/results.sqlite; run the same command again to resume"], 130)
+    return None
 
 
 def register(app: typer.Typer) -> None:

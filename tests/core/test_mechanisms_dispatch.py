@@ -10,16 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tiny_scenarios import aircraft_type, check_conservation, leg, prison, reception, scenario
+from tiny_scenarios import aircraft_type, leg, prison, reception, run_checked
 
 import sim
 from sim.common.vocabulary import EventKind
 
-
-def run(data: dict[str, Any], seed: int = 1) -> sim.results.Result:
-    res = sim.run(scenario(data), seed)
-    check_conservation(res)
-    return res
+run = run_checked  # run a tiny scenario and check conservation
 
 
 def pickups(res: sim.results.Result) -> list[str]:

@@ -16,12 +16,11 @@ import pytest
 from tiny_scenarios import (
     DEG_KM,
     aircraft_type,
-    check_conservation,
     leg,
     one_leg,
     prison,
     reception,
-    scenario,
+    run_checked,
 )
 
 import sim
@@ -30,10 +29,7 @@ from sim.common.vocabulary import Event, EventKind
 LOAD_MIN = 1.0  # minutes per detainee (the default loading time)
 
 
-def run(data: dict[str, Any], seed: int = 1) -> sim.results.Result:
-    res = sim.run(scenario(data), seed)
-    check_conservation(res)
-    return res
+run = run_checked  # run a tiny scenario and check conservation
 
 
 def events(res: sim.results.Result, kind: EventKind, who: str | None = None) -> list[Event]:

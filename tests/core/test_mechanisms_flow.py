@@ -19,6 +19,7 @@ from tiny_scenarios import (
     one_leg,
     prison,
     reception,
+    run_checked,
     scenario,
 )
 
@@ -29,11 +30,7 @@ from sim.core.release import inverse_cumulative, ready_hours
 from sim.scenario.loader import ScenarioError, with_overrides
 from sim.scenario.schema import Release, Scenario
 
-
-def run(data: dict[str, Any], seed: int = 1) -> sim.results.Result:
-    res = sim.run(scenario(data), seed)
-    check_conservation(res)
-    return res
+run = run_checked  # run a tiny scenario and check conservation
 
 
 def quick(**kw: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import simpy
-from tiny_scenarios import check_conservation, one_leg, scenario
+from tiny_scenarios import check_conservation, one_leg, run_checked, scenario
 
 import sim
 from sim.common.rng import Streams
@@ -35,10 +35,7 @@ def timed(type_kw: dict[str, Any] | None = None, n: int = 50, **top: Any) -> dic
     )
 
 
-def run(data: dict[str, Any], seed: int = 1) -> sim.results.Result:
-    res = sim.run(scenario(data), seed)
-    check_conservation(res)
-    return res
+run = run_checked  # run a tiny scenario and check conservation
 
 
 def dispatches(res: sim.results.Result) -> list[tuple[float, int]]:

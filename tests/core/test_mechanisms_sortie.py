@@ -16,11 +16,11 @@ import pytest
 from tiny_scenarios import (
     DEG_KM,
     aircraft_type,
-    check_conservation,
     leg,
     one_leg,
     prison,
     reception,
+    run_checked,
     scenario,
 )
 
@@ -31,11 +31,7 @@ from sim.core.prepared import prepare
 from sim.scenario.loader import ScenarioError, with_overrides
 from sim.scenario.schema import AircraftType, Scenario, Site
 
-
-def run(data: dict[str, Any], seed: int = 1) -> sim.results.Result:
-    res = sim.run(scenario(data), seed)
-    check_conservation(res)
-    return res
+run = run_checked  # run a tiny scenario and check conservation
 
 
 def events(res: sim.results.Result, kind: EventKind, who: str | None = None) -> list[Event]:
