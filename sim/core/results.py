@@ -348,10 +348,6 @@ def daily_series(
     return daily, at_risk_total
 
 
-def _overlap(a: float, b: float, lo: float, hi: float) -> float:
-    return max(0.0, min(b, hi) - max(a, lo))
-
-
 def available_hours(vehicles: Sequence[VehicleRecord], end: float) -> dict[str, tuple[float, float]]:
     """Each vehicle's hours in service up to ``end`` (hours), as (start, stop) windows."""
     out: dict[str, tuple[float, float]] = {}
@@ -373,9 +369,24 @@ def utilisation(vehicles: Sequence[VehicleRecord], end: float) -> float:
     """
     windows = available_hours(vehicles, end)
     avail = sum(stop - start for start, stop in windows.values())
-    busy = sum(_overlap(a, b, *windows[v.name]) for v in vehicles if v.name in windows
-               for a, b in v.busy_spans)
+    spans = [(a, b, *windows[v.name]) for v in vehicles if v.name in windows
+             for a, b in v.busy_spans]
+    busy = _sum_overlaps(np.array(spans, dtype=float).reshape(-1, 4))
     return round(busy / avail, 4) if avail > 0 else 0.0
+
+
+def _sum_overlaps(rows: np.ndarray) -> float:
+    """Sum over rows (a, b, lo, hi) of the overlap of [a, b] with [lo, hi], hours.
+
+    Element for element ``max(0, min(b, hi) - max(a, lo))``, added in row order (a cumulative
+    sum adds one at a time, as ``sum`` over the rows does): the same float, without a
+    Python call per sortie.
+    """
+    if len(rows) == 0:
+        return 0
+    a, b, lo, hi = rows.T
+    overlap = np.maximum(0.0, np.minimum(b, hi) - np.maximum(a, lo))
+    return float(np.cumsum(overlap)[-1])
 
 
 def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sequence[Sortie],
@@ -384,8 +395,9 @@ def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sequen
     ``end``, the end of the operation (0 if none served)."""
     windows = available_hours(vehicles, end)
     avail = sum(stop - start for start, stop in windows.values())
-    flying = sum(_overlap(leg.depart_hour, leg.depart_hour + leg.flight_hours, *windows[leg.aircraft])
-                 for leg in sorties if leg.aircraft in windows)
+    legs = [(leg.depart_hour, leg.depart_hour + leg.flight_hours, *windows[leg.aircraft])
+            for leg in sorties if leg.aircraft in windows]
+    flying = _sum_overlaps(np.array(legs, dtype=float).reshape(-1, 4))
     return round(flying / avail, 4) if avail > 0 else 0.0
 
 

@@ -38,6 +38,7 @@ from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
 from sim.core.release import ready_hours
 from sim.core.state import RunState
+from sim.core.waits import first_of
 from sim.scenario.network import Hop, ModeSpec, Network
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
@@ -54,6 +55,7 @@ class Mission:
     ids: np.ndarray
     reserved: int  # capacity claimed at the destination
     cleared_day: int | None = None  # the reception's intake day the claim counts against
+    claimed_at: float = 0.0  # hours: when the batch was claimed (all held or waiting then)
 
 
 class Tasked(Protocol):
@@ -136,6 +138,8 @@ class Transfers:
         self.peak_occupancy = 0
         self.registration_ends: list[np.ndarray] = []  # per delivered batch, for rules
         self.delivered_count = 0
+        # hours of the last escape or hand-over at each site (``still_here``)
+        self.last_loss = dict.fromkeys(self.site_ids, -math.inf)
         self.cut_off: dict[str, float] = {}  # nodes with detainees and no route: since (hours)
         self.policy: Policy = make_policy(scenario.dispatch)
         self.escorts = Escorts.of(scenario)  # guards per detainee by risk (none: no guards)
@@ -279,35 +283,44 @@ class Transfers:
         mode = v.mode
         return (mode, v.range_km, v.location if mode == "ground" else None)
 
-    def dispatch(self, v: Tasked) -> Mission | None:
-        """Choose and claim a batch for ``v``, or None if nothing it can do now."""
+    def dispatch(self, v: Tasked, asked: bool = False) -> Mission | None:
+        """Choose and claim a batch for ``v``, or None if nothing it can do now.
+
+        ``asked``: the caller has just found ``has_no_work(v)`` false at this instant,
+        with no change since, so the answer is not looked up again.
+        """
         st = self.state
         now = st.env.now
-        if now >= st.horizon or self.has_no_work(v):
+        if now >= st.horizon or (not asked and self.has_no_work(v)):
             return None
         rng_km = v.range_km
+        mode = v.mode
         cands: list[Candidate] = []
         hops = {}
         policy = self.policy
         need_threat = policy.name == "highest_threat"
         need_risk = policy.name == "highest_risk_first"
         room: dict[str, float] = {}  # capacity by destination, for this call
-        status, site_open = st.status, st.site_open
+        status, site_open, queue = st.status, st.site_open, self.queue
+        capacity = self.capacity
+        network = self.network
+        no_hops: tuple[Hop, ...] = ()
 
-        def has_room(dest: str) -> bool:
-            if dest not in room:
-                room[dest] = self.capacity(dest)
-            return room[dest] > 0
-
-        for site, per_mode in self.network.options.items():
-            q = self.queue[site]
+        for site, per_mode in network.options.items():
+            q = queue[site]
             if len(q) == 0 or not site_open[site] or status[site] == OVERRUN:
                 continue
-            hop = next((h for h in per_mode.get(v.mode, ())
-                        if h.max_segment_km <= rng_km and has_room(h.dest)), None)
-            if hop is None:
+            for hop in per_mode.get(mode, no_hops):  # the first in range with room
+                if hop.max_segment_km <= rng_km:
+                    dest = hop.dest
+                    r = room.get(dest)
+                    if r is None:
+                        r = room[dest] = capacity(dest)
+                    if r > 0:
+                        break
+            else:
                 continue
-            pos = self.network.positioning_km(v.mode, v.location, site)
+            pos = network.positioning_km(mode, v.location, site)
             if pos is None:
                 continue
             top_rank, top_count = 0, 0
@@ -344,7 +357,7 @@ class Transfers:
             key = (hop.dest, cleared_day)
             self.cleared[key] = self.cleared.get(key, 0) + n
         st.log(EventKind.DISPATCH, v.name, choice.site, n)
-        return Mission(hop, ids, n, cleared_day)
+        return Mission(hop, ids, n, cleared_day, now)
 
     def _take(self, site: str, n: int) -> np.ndarray:
         """Take the first ``n`` of ``site``'s queue (the most dangerous first under
@@ -408,8 +421,15 @@ class Transfers:
         self.state.touch()  # capacity freed at the destination
         self.no_work.freed(mission.hop.dest)
 
-    def still_here(self, ids: np.ndarray) -> np.ndarray:
-        """Those of ``ids`` still held or waiting (not escaped meanwhile)."""
+    def still_here(self, ids: np.ndarray, mission: Mission) -> np.ndarray:
+        """Those of ``ids`` (claimed by ``mission``) still held or waiting at its origin.
+
+        Claimed detainees leave only by escape or a hand-over to another authority
+        (``_gone``), which records the time at their site: with none there since the
+        claim, all of ``ids`` are still here and no array is looked at.
+        """
+        if self.last_loss[mission.hop.origin] < mission.claimed_at:
+            return ids
         st = self.d.state[ids]
         return ids[(st == HELD) | (st == WAITING)]
 
@@ -527,6 +547,7 @@ class Transfers:
         q = self.queue[site]
         self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
         self.present[site] -= len(ids)
+        self.last_loss[site] = self.state.env.now
         self.state.dirty = True
 
     # ----- release at the origins and the pull window's wake-ups ---------------------
@@ -583,7 +604,7 @@ class Transfers:
                 continue
             t = math.floor((env.now + ahead) / 24.0) * 24.0 + 24.0 - ahead  # next, after now
             moved = self._window_moved
-            yield env.timeout(t - env.now) | moved
+            yield first_of(env.timeout(t - env.now), moved)
             if not moved.triggered:
                 self.state.notify()
 

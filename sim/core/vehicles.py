@@ -29,6 +29,7 @@ from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleStat
 from sim.core.availability import Availability
 from sim.core.state import RunState
 from sim.core.transfers import Mission, Transfers
+from sim.core.waits import first_of
 from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import AircraftType
@@ -49,6 +50,8 @@ class Vehicle:
         self.params = params
         self.streams = streams
         self.type_name = type_name
+        # The type's settable values (a rule's ``set_param`` changes this dict in place).
+        self.p: dict[str, Any] = params.aircraft[type_name]
         self.mode = spec.mode
         self.range_km = spec.range_km  # not settable in a run
         self.name = f"{type_name}-{index:02d}"
@@ -85,10 +88,6 @@ class Vehicle:
                 and self.run_state.grounded_until.get(self.mode, 0.0) <= now
                 and self.rest_until <= now
                 and self.transfers.has_no_work(self))
-
-    @property
-    def p(self) -> dict[str, Any]:
-        return self.params.aircraft[self.type_name]
 
     def _draw_failure(self) -> float:
         mtbf = self.p["mtbf_flight_hours"]
@@ -146,7 +145,7 @@ class Vehicle:
             grounded = st.grounded_until.get(self.mode, 0.0)
             if grounded > now:
                 self.state = GROUNDED
-                yield env.timeout(grounded - now) | st.changed  # a release may end it early
+                yield first_of(env.timeout(grounded - now), st.changed)  # a release may end it early
                 continue
             if self.rest_until > now:
                 self.state = RESTING
@@ -158,7 +157,7 @@ class Vehicle:
                 hold = self.availability.hold(self, now)
                 if hold is not None:  # off duty or not mission capable: ask again later
                     self.state, until = hold
-                    yield env.timeout(until - now) | self.availability.changed
+                    yield first_of(env.timeout(until - now), self.availability.changed)
                     continue
             if not no_work and self.waves is not None and self.wave_left_at != now:
                 gate = self.waves.join(self, self.name)
@@ -168,7 +167,7 @@ class Vehicle:
                     self.wave_left_at = env.now
                     continue
                 self.wave_left_at = now
-            mission = None if no_work else tr.dispatch(self)
+            mission = None if no_work else tr.dispatch(self, asked=True)
             if mission is None:
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
@@ -223,7 +222,7 @@ class Vehicle:
         st = self.run_state
         env = st.env
         while (until := st.grounded_until.get(self.mode, 0.0)) > env.now:
-            yield env.timeout(until - env.now) | st.changed  # a release may end it early
+            yield first_of(env.timeout(until - env.now), st.changed)  # a release may end it early
 
     def ramp_request(self, site: str) -> Request | None:
         """A request for a ramp space at ``site`` if this aircraft needs one there."""
@@ -252,12 +251,12 @@ class Vehicle:
             if i:
                 st.log(EventKind.REFUEL, self.name, nodes[i], 0)
                 stop = env.timeout(self.refuel_minutes(nodes[i]) / 60.0)
-                yield stop | overrun
+                yield first_of(stop, overrun)
                 if not stop.processed and st.is_overrun(origin):
                     break
             yield from self.hold_while_grounded()
             flight = self._fly(km, nodes[i], nodes[i + 1], 0, SortieKind.POSITIONING)
-            yield flight | overrun
+            yield first_of(flight, overrun)
             if not flight.processed and st.is_overrun(origin):
                 break
         else:
@@ -282,11 +281,12 @@ class Vehicle:
         origin = mission.hop.origin
         until = env.now + self.p["max_load_wait_hours"]
         while True:
-            tr.top_up(mission, self.sortie_places - len(tr.still_here(mission.ids)))
-            if (len(tr.still_here(mission.ids)) >= need or env.now >= until
+            tr.top_up(mission, self.sortie_places - len(tr.still_here(mission.ids, mission)))
+            if (len(tr.still_here(mission.ids, mission)) >= need or env.now >= until
                     or not st.site_open[origin] or st.is_overrun(origin)):
                 return
-            yield env.timeout(until - env.now) | st.changed | st.overrun_event[origin]
+            yield first_of(first_of(env.timeout(until - env.now), st.changed),
+                           st.overrun_event[origin])
 
     def fly(self, mission: Mission) -> Generator[simpy.Event, Any, None]:
         st = self.run_state
@@ -306,7 +306,7 @@ class Vehicle:
             yield from self.wait_for_load(mission, need)
         with tr.pads[origin].request() as pad:
             yield pad
-            ids = tr.still_here(mission.ids)
+            ids = tr.still_here(mission.ids, mission)
             if len(ids) == 0 or not st.site_open[origin]:
                 st.log(EventKind.ABORT, self.name, origin, 0)
                 tr.release_claim(mission)
@@ -318,7 +318,7 @@ class Vehicle:
             stop = self.stop_minutes(origin, "pickup_stop_min")
             st.log(EventKind.LOAD, self.name, origin, len(ids))
             yield env.timeout((stop + minutes * len(ids)) / 60.0)
-            ids = tr.still_here(ids)
+            ids = tr.still_here(ids, mission)
             tr.pick_up(ids, origin, mission)
         dest_ramp = self.ramp_request(dest)
         if dest_ramp is not None:

@@ -1,0 +1,102 @@
+"""``first_of`` resumes a process exactly where SimPy's ``a | b`` would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+import simpy
+
+from sim.core.waits import first_of
+
+Either = Callable[[simpy.Event, simpy.Event], simpy.Event]
+
+
+def _or(a: simpy.Event, b: simpy.Event) -> simpy.Event:
+    return a | b
+
+
+def _trace(either: Either) -> list[tuple[float, str]]:
+    """Processes waiting on "a timeout or a signal", interleaved with plain timeouts at the
+    same instants, and a nested wait; the order in which everything resumes."""
+    env = simpy.Environment()
+    signal = env.event()
+    log: list[tuple[float, str]] = []
+
+    def waiter(name: str, delay: float) -> Generator[simpy.Event, Any, None]:
+        yield either(env.timeout(delay), signal)
+        log.append((env.now, name))
+
+    def nested(name: str, delay: float) -> Generator[simpy.Event, Any, None]:
+        yield either(either(env.timeout(delay), signal), env.timeout(delay))
+        log.append((env.now, name))
+
+    def plain(name: str, delay: float) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(delay)
+        log.append((env.now, name))
+
+    def sender() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(3.0)
+        signal.succeed()
+        log.append((env.now, "signal"))
+
+    for i in range(3):
+        env.process(waiter(f"w{i}", 1.0 + 2 * i))
+        env.process(plain(f"p{i}", 1.0 + 2 * i))
+        env.process(nested(f"n{i}", 1.0 + 2 * i))
+    env.process(sender())
+    env.run()
+    return log
+
+
+def test_same_order_as_simpy_condition() -> None:
+    """Same instants and same order, including the extra step of a nested wait and
+    waits cut short by the signal at hour 3 (w1/n1 due at 3, w2/n2 at 5)."""
+    expected = _trace(_or)
+    assert _trace(first_of) == expected
+    assert (3.0, "w2") in expected and (3.0, "n2") in expected  # the signal ended them
+
+
+def test_already_processed_event_decides_at_once() -> None:
+    env = simpy.Environment()
+    done = env.event().succeed()
+    log: list[float] = []
+
+    def proc() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(1.0)  # ``done`` is processed by now
+        yield first_of(env.timeout(10.0), done)
+        log.append(env.now)
+
+    env.process(proc())
+    env.run()
+    assert log == [1.0]
+
+
+def test_failure_is_passed_on() -> None:
+    env = simpy.Environment()
+    bad = env.event()
+
+    def proc() -> Generator[simpy.Event, Any, None]:
+        yield first_of(env.timeout(5.0), bad)
+
+    p = env.process(proc())
+    bad.fail(ValueError("boom"))
+    with pytest.raises(ValueError, match="boom"):
+        env.run()
+    assert not p.ok
+
+
+def test_no_callback_left_on_the_pending_event() -> None:
+    """Once one side fires, the other no longer refers back (no growth of a long-lived
+    event's callbacks, no reference cycle)."""
+    env = simpy.Environment()
+    signal = env.event()
+
+    def proc() -> Generator[simpy.Event, Any, None]:
+        for _ in range(50):
+            yield first_of(env.timeout(1.0), signal)
+
+    env.process(proc())
+    env.run()
+    assert signal.callbacks == []
