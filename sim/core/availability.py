@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import numpy as np
 import simpy
 
 from sim.common.rng import Streams
@@ -86,7 +85,7 @@ class Availability:
         self.mode_window: dict[str, tuple[float, float]] = {
             mode: (w.start_hour, w.hours) for mode, w in (scenario.operating_windows or {}).items()
         }
-        self._draws: dict[str, np.ndarray] = {}  # vehicle -> uniform draw per day
+        self._draws: dict[str, list[float]] = {}  # vehicle -> uniform draw per day
         self._started: dict[str, tuple[int, int]] = {}  # vehicle -> (day, missions started)
 
     def _param_changed(self, path: str) -> None:
@@ -112,9 +111,9 @@ class Availability:
         if rate is None or rate >= 1.0:
             return True
         u = self._draws.get(v.name)
-        if u is None:
-            u = self._draws[v.name] = self.streams[f"availability:{v.name}"].random(self.days)
-        return bool(u[min(day, len(u) - 1)] < rate)
+        if u is None:  # plain floats: the same numbers, cheaper to index one at a time
+            u = self._draws[v.name] = self.streams[f"availability:{v.name}"].random(self.days).tolist()
+        return u[day if day < len(u) else len(u) - 1] < rate
 
     def hold(self, v: Asking, now: float) -> tuple[VehicleState, float] | None:
         """None if ``v`` may start a mission at ``now``; else the state it waits in and the

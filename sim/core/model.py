@@ -19,6 +19,7 @@ from typing import Any
 
 import simpy
 
+from sim.common.collector import collector_paused
 from sim.common.rng import Streams
 from sim.common.vocabulary import Event, Sortie, StatusChange, VehicleState
 from sim.core.dispatch import Policy
@@ -230,8 +231,9 @@ DETAINEE_ARRAYS = {
 
 def run(scenario: Scenario, seed: int = 1) -> Result:
     """Run ``scenario`` once with ``seed`` and return its ``Result``."""
-    t0 = time.perf_counter()
-    model = Model(scenario, seed)
-    model.run()
-    wall_seconds = time.perf_counter() - t0  # the run itself, as before results existed
-    return build_result(model.finished(), wall_seconds)
+    with collector_paused():  # a run makes almost no cycles (``sim.common.collector``)
+        t0 = time.perf_counter()
+        model = Model(scenario, seed)
+        model.run()
+        wall_seconds = time.perf_counter() - t0  # the run itself, as before results existed
+        return build_result(model.finished(), wall_seconds)

@@ -56,8 +56,13 @@ class CountingEnvironment(simpy.Environment):
     same as with the polling process.
     """
 
+    #: The clock, hours: a plain attribute kept equal to SimPy's, read without a property call
+    #: (the model reads it tens of thousands of times a run).
+    now: float = 0.0  # type: ignore[assignment]
+
     def __init__(self) -> None:
         super().__init__()
+        self.now = self._now
         self.events_processed = 0
         self.grid_at = math.inf  # the next grid point, hours (inf: no grid)
         self._grid_eid = 0  # its place among events at the same time
@@ -67,7 +72,7 @@ class CountingEnvironment(simpy.Environment):
     def jump_to(self, hours: float) -> None:
         """Set the clock to ``hours`` with no event: only for a settled run whose remaining
         days are filled in directly (nothing is scheduled that could fall in between)."""
-        self._now = hours
+        self._now = self.now = hours
 
     def start_grid(self, step: float, checks: GridChecks) -> None:
         """Run ``checks`` every ``step`` hours from ``now + step`` (the poll's next timeout)."""
@@ -86,6 +91,7 @@ class CountingEnvironment(simpy.Environment):
             self._now, _, _, event = heappop(q)
         except IndexError:
             raise EmptySchedule from None
+        self.now = self._now
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         assert callbacks is not None
         try:
@@ -112,7 +118,7 @@ class CountingEnvironment(simpy.Environment):
             if g > t or (g == t and (priority < simpy.events.NORMAL or eid < self._grid_eid)):
                 return  # the next event comes first
             if checks.due(g):
-                self._now = g
+                self._now = self.now = g
                 checks.check()
                 g += step
             else:  # nothing can act before the next event or the checks' own wake time
