@@ -68,6 +68,11 @@ class Fleet:
             counts[v.state] += 1
         self.days.append(FleetDay(day, tuple(counts)))
 
+    def repeat_states(self, day: int) -> None:
+        """Record for ``day`` the counts of the last recorded day: for a settled run, whose
+        vehicles no longer change state (no loop over the fleet per remaining day)."""
+        self.days.append(FleetDay(day, self.days[-1].counts))
+
     def records(self) -> list[VehicleRecord]:
         """Each vehicle's service, for the results."""
         return [VehicleRecord(v.name, v.type_name, v.available_at, v.retired_at, v.busy_hours,

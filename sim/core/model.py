@@ -181,6 +181,7 @@ class Model:
         env, horizon = st.env, st.horizon
         changes = list(self.hazards.pending_status)
         self.hazards.pending_status.clear()
+        counted = False
         while midnight <= horizon or changes:
             if changes and changes[0][0] < min(midnight, horizon):
                 t, level, sid = changes.pop(0)
@@ -190,7 +191,11 @@ class Model:
             if midnight > horizon:
                 break
             env.jump_to(midnight)
-            self.fleet.count_states(round(midnight / 24.0) - 1)
+            if counted:  # settled: the vehicles keep their states
+                self.fleet.repeat_states(round(midnight / 24.0) - 1)
+            else:
+                self.fleet.count_states(round(midnight / 24.0) - 1)
+                counted = True
             self.transfers.repatriate()
             midnight += 24.0
         env.jump_to(horizon)

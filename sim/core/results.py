@@ -190,10 +190,6 @@ def _day(hours: float) -> float:
     return round(hours / 24.0, 3)
 
 
-def _count_le(sorted_times: np.ndarray, t: float) -> int:
-    return int(np.searchsorted(sorted_times, t, side="right"))
-
-
 def _sorted_finite(x: np.ndarray) -> np.ndarray:
     return np.sort(x[~np.isnan(x)])
 
@@ -306,23 +302,31 @@ def daily_series(
     daily: list[dict[str, Any]] = []
     at_risk_total = 0.0
     peaks = daily_peak_occupancy(times, s.horizon_days)
+    # counts at each day's end, every day at once (the same numbers as one search a day)
+    ends = np.arange(1, s.horizon_days + 1) * 24.0
+
+    def by_day_end(sorted_times: np.ndarray) -> list[int]:
+        return np.searchsorted(sorted_times, ends, side="right").tolist()  # type: ignore[no-any-return]
+
+    delivered, registered = by_day_end(times.delivered), by_day_end(times.registered)
+    escaped, released = by_day_end(times.escaped), by_day_end(times.released)
+    left = {p: by_day_end(times.leave_by_prison[p]) for p in prisons}
     for day in range(s.horizon_days):
         t = (day + 1) * 24.0
         row: dict[str, Any] = {
             "day": day,
             "date": (s.start + dt.timedelta(days=day)).isoformat(),
-            "delivered_cum": _count_le(times.delivered, t),
-            "registered_cum": _count_le(times.registered, t),
-            "escaped_cum": _count_le(times.escaped, t),
-            "released_cum": _count_le(times.released, t),
+            "delivered_cum": delivered[day],
+            "registered_cum": registered[day],
+            "escaped_cum": escaped[day],
+            "released_cum": released[day],
         }
         row["facility_occupancy_end"] = row["delivered_cum"] - row["released_cum"]
         row["facility_occupancy"] = max(peaks[day], row["facility_occupancy_end"])
         row["registration_backlog"] = row["delivered_cum"] - row["registered_cum"]
         at_risk = 0
         for p in prisons:
-            lv = times.leave_by_prison[p]
-            held = len(lv) - _count_le(lv, t)
+            held = len(times.leave_by_prison[p]) - left[p][day]
             row[f"held:{p}"] = held
             if threat_time[p] <= t:
                 at_risk += held
@@ -455,14 +459,13 @@ def daily_peak_occupancy(times: Times, days: int) -> list[int]:
                             -np.ones(len(times.released), dtype=np.int64)])
     order = np.lexsort((steps, t))
     t, level = t[order], np.cumsum(steps[order])
+    midnights = np.arange(days + 1) * 24.0
+    firsts = np.searchsorted(t, midnights[:-1], side="right").tolist()  # steps up to each day's start
+    lasts = np.searchsorted(t, midnights[1:], side="left").tolist()  # steps before its midnight
     peaks: list[int] = []
-    for day in range(days):
-        lo, hi = day * 24.0, (day + 1) * 24.0
-        first = int(np.searchsorted(t, lo, side="right"))  # steps up to the day's start
-        last = int(np.searchsorted(t, hi, side="left"))  # steps before its midnight
+    for first, last in zip(firsts, lasts, strict=True):
         start_level = int(level[first - 1]) if first > 0 else 0
-        inside = level[first:last]
-        peaks.append(max(start_level, int(inside.max())) if len(inside) else start_level)
+        peaks.append(max(start_level, int(level[first:last].max())) if last > first else start_level)
     return peaks
 
 
