@@ -14,7 +14,7 @@ uses an entry by name and overrides what it needs::
 values (and ``--set``) always win. It reads the shipped file's values as they stand
 (``field_values``): checking the whole library against the schema builds validators a
 run does not need, so ``library()`` (``dtsim types``) and the test suite check it instead.
-The loader imports this module only for a scenario that extends something. An unknown
+The file is read on the first scenario that extends an entry, not before. An unknown
 name is a ``file:line: field: message`` problem like any other bad input. Units are the
 schema's (km, km/h, minutes, hours).
 """

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import shipped
 from sim.scenario.checks import cross_check, warnings
+from sim.scenario.library import fill_from_library
 from sim.scenario.reading import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -452,15 +453,12 @@ def build(data: Any, warn: list[str] | None = None) -> Scenario:
     the child file or the override, not the line it points at.
 
     Aircraft types and sites that ``extends: library.NAME`` are first filled from the
-    library of planning factors (``sim.scenario.library``, loaded only then), in place.
+    library of planning factors (``sim.scenario.library``), in place.
     """
-    if extends_library(data):
-        from sim.scenario.library import fill_from_library
-
-        try:
-            fill_from_library(data)
-        except ScenarioError as exc:
-            raise ScenarioError([p + _context(data, p) for p in exc.problems]) from None
+    try:
+        fill_from_library(data)
+    except ScenarioError as exc:
+        raise ScenarioError([p + _context(data, p) for p in exc.problems]) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -474,18 +472,6 @@ def build(data: Any, warn: list[str] | None = None) -> Scenario:
     if warn is not None:
         warn.extend(_format(*locate(data, p), "warning: " + m) for p, m in warnings(scenario))
     return scenario
-
-
-def extends_library(data: Any) -> bool:
-    """Whether raw scenario data has an ``aircraft`` type or a ``sites`` item that
-    ``extends`` something: the library entry to fill it from, or a name to report."""
-    if not isinstance(data, dict):
-        return False
-    aircraft = data.get("aircraft")
-    sites = data.get("sites")
-    nodes = [*(aircraft.values() if isinstance(aircraft, dict) else ()),
-             *(sites if isinstance(sites, list) else ())]
-    return any(isinstance(node, dict) and "extends" in node for node in nodes)
 
 
 def _context(data: Any, line: str) -> str:

@@ -219,9 +219,8 @@ def _loaded_after(code: str) -> list[str]:
     import sys
 
     script = ("import json, sys\nfrom sim.scenario.loader import load_scenario\n" + code
-              + "\nimport sim.scenario.schema as schema\n"
-              "lib = sys.modules.get('sim.scenario.library')\n"
-              "print(json.dumps([lib is not None, lib is not None and "
+              + "\nimport sim.scenario.library as lib, sim.scenario.schema as schema\n"
+              "print(json.dumps([lib.field_values.cache_info().currsize > 0, "
               "lib.Library.__pydantic_complete__, schema.AircraftType.__pydantic_complete__]))\n")
     out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
                          text=True, cwd=Path(__file__).resolve().parents[2]).stdout
@@ -231,13 +230,13 @@ def _loaded_after(code: str) -> list[str]:
 def test_a_scenario_that_extends_the_library_is_filled_without_checking_the_whole_library() -> None:
     """Checking the library builds the validators of the library and of every vehicle and
     site field, which a run does not need: only ``library()`` checks it."""
-    imported, library_checked, aircraft_checked = _loaded_after("load_scenario('baseline')")
-    assert imported and not library_checked and not aircraft_checked
+    read, library_checked, aircraft_checked = _loaded_after("load_scenario('baseline')")
+    assert read and not library_checked and not aircraft_checked
 
 
-def test_a_scenario_that_extends_nothing_does_not_load_the_library(tmp_path: Path) -> None:
+def test_a_scenario_that_extends_nothing_does_not_read_the_library(tmp_path: Path) -> None:
     path = tmp_path / "plain.yaml"
     path.write_text(TINY.format(aircraft="{mode: rotary, seats: 24, cruise_kmh: 240}",
                                 site_extra=""), encoding="utf-8")
-    imported, _, _ = _loaded_after(f"load_scenario({str(path)!r})")
-    assert not imported
+    read, library_checked, _ = _loaded_after(f"load_scenario({str(path)!r})")
+    assert not read and not library_checked
