@@ -1,9 +1,25 @@
-"""The command line, one module per command group; ``app`` wires them (see ``sim.cli.app``)."""
+"""The command line, one module per command group; ``app`` wires them (see ``sim.cli.app``).
 
+Loading the command line creates some hundred thousand objects that live as long as the
+process (modules, classes, pydantic validators); the cyclic garbage collector would walk
+them again and again while they load, about a tenth of a second of a ``dtsim run``.
+Collection therefore pauses while ``sim.cli.app`` and everything it needs are imported
+(imports leave almost no cyclic garbage), and ``main`` then freezes what was loaded
+(``gc.freeze``: kept out of every later collection) before the command runs with the
+collector on again.
+"""
+
+import gc
 import sys
 from typing import Any
 
-from sim.cli.app import main
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from sim.cli.app import main
+finally:
+    if _collecting:
+        gc.enable()
 
 # Importing ``sim.cli.app`` bound the name ``app`` here to that module; the name is the
 # command line's (``from sim.cli import app``), built on first use by ``__getattr__``.

@@ -17,6 +17,7 @@ whole command line with every group, is built on first use.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -172,10 +173,15 @@ def pool_wanted(args: Sequence[str]) -> int | None:
 def main() -> None:
     """Console-script entry point: only the typed command's group is loaded.
 
+    What is loaded by now lives as long as the process: it is frozen out of the
+    garbage collector's later passes (see ``sim.cli``), which then walk only what the
+    command itself creates.
+
     A command that will run a local process pool starts its fork server first, so
     that the server imports the model while this process imports the command line
     and loads the scenario (the command itself would start it otherwise, later).
     """
+    gc.freeze()
     args = sys.argv[1:]
     jobs = pool_wanted(args)
     if jobs is not None:

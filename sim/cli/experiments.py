@@ -20,7 +20,7 @@ import typer
 
 from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
 from sim.cli.tables import fitted_table
-from sim.planning.gap import bound_gap, gap_line, replication_full_days
+from sim.planning.gap import gap_for, gap_line, quick_bound_day, replication_full_days
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
@@ -117,6 +117,46 @@ def _print_replications(summary: dict[str, Any]) -> None:
                   markup=False, highlight=False)
 
 
+def _meanwhile(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Start ``fn`` on a background thread; the function returned waits for its result
+    (or raises its error). A daemon thread: an interrupted command does not wait for it."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - raised again by the caller's wait
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="dtsim-bound", daemon=True)
+    thread.start()
+
+    def result() -> Any:
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return result
+
+
+def _bound_day(s: Any, jobs: int | None, dask: str | None) -> Callable[[], Any]:
+    """The quick bound's day for the gap line (``quick_bound_day``), to be waited for.
+
+    When the replications run in worker processes this process only waits for their
+    results, so the bound (a linear program, about a second) is solved meanwhile rather
+    than after the last one; with ``--jobs 1`` the runs need this process, and it
+    comes after them as before.
+    """
+    from sim.experiments.executors import default_jobs
+
+    if dask or (default_jobs() if jobs is None else jobs) > 1:
+        return _meanwhile(lambda: quick_bound_day(s))
+    return lambda: quick_bound_day(s)
+
+
 def _load(path: Path | None, sets: list[str] | None) -> Any:
     import sim
 
@@ -146,6 +186,7 @@ def replicate_cmd(
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenario
     s = _load(scenario, set_)
     out_dir = check_out_dir(out, "replications")
+    bound_day = _bound_day(s, jobs, dask)
     try:
         with _progress("replications", _show_progress(as_json)) as progress:
             result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
@@ -154,7 +195,7 @@ def replicate_cmd(
     except ExperimentError as exc:
         _bad(exc)
         return
-    gap = bound_gap(s, replication_full_days(result.table))
+    gap = gap_for(bound_day(), replication_full_days(result.table))
     if as_json:
         typer.echo(json.dumps({**result.to_dict(), "bound_gap": gap}))
         return

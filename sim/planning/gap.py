@@ -37,24 +37,39 @@ def replication_full_days(table: Any) -> list[float | None]:
     return [float(d) if math.isfinite(d) else None for d in table.values("day_to_100")]
 
 
+def quick_bound_day(scenario: Scenario) -> float | None | bool:
+    """The quick bound's day of 100% delivered (None: not within the horizon), or False
+    when it cannot be computed here (no scipy). Depends on the scenario only: a caller
+    may compute it while the runs it is compared with are still going."""
+    try:
+        b = lower_bound(scenario, fractions=(1.0,), quick=True)
+    except BoundError:
+        return False
+    return b.day_for(1.0)
+
+
+def gap_for(bound_day: float | None | bool,
+            simulated_days: Iterable[float | None]) -> dict[str, Any] | None:
+    """The gap between the earliest of ``simulated_days`` and ``bound_day`` (from
+    ``quick_bound_day``), or None when there is no bound (False)."""
+    if bound_day is False:
+        return None
+    days = [d for d in simulated_days if d is not None and math.isfinite(d)]
+    sim_day = min(days) if days else None
+    ratio = None
+    if sim_day is not None and bound_day:
+        ratio = round(sim_day / bound_day, 3)
+    return {"simulated_day": None if sim_day is None else round(sim_day, 3),
+            "bound_day": bound_day, "ratio": ratio}
+
+
 def bound_gap(scenario: Scenario, simulated_days: Iterable[float | None]) -> dict[str, Any] | None:
     """The earliest simulated 100% day over the bound's (a quick bound), or None.
 
     None when the bound cannot be computed here (no scipy). ``ratio`` is None when
     no run delivered everyone or the bound is day 0.
     """
-    try:
-        b = lower_bound(scenario, fractions=(1.0,), quick=True)
-    except BoundError:
-        return None
-    days = [d for d in simulated_days if d is not None and math.isfinite(d)]
-    sim_day = min(days) if days else None
-    bound_day = b.day_for(1.0)
-    ratio = None
-    if sim_day is not None and bound_day:
-        ratio = round(sim_day / bound_day, 3)
-    return {"simulated_day": None if sim_day is None else round(sim_day, 3),
-            "bound_day": bound_day, "ratio": ratio}
+    return gap_for(quick_bound_day(scenario), simulated_days)
 
 
 def gap_line(gap: dict[str, Any] | None) -> str | None:

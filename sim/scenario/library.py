@@ -11,8 +11,12 @@ uses an entry by name and overrides what it needs::
       - {id: rmelan, extends: library.staging-airfield, kind: airfield, lat: 36.9, lon: 42.0}
 
 ``fill_from_library`` fills what the scenario omits, before validation; the scenario's own
-values (and ``--set``) always win. An unknown name is a ``file:line: field: message``
-problem like any other bad input. Units are the schema's (km, km/h, minutes, hours).
+values (and ``--set``) always win. It reads the shipped file's values as they stand
+(``field_values``): checking the whole library against the schema builds validators a
+run does not need, so ``library()`` (``dtsim types``) and the test suite check it instead.
+The file is read on the first scenario that extends an entry, not before. An unknown
+name is a ``file:line: field: message`` problem like any other bad input. Units are the
+schema's (km, km/h, minutes, hours).
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from sim.scenario.reading import ScenarioError
 from sim.scenario.schema import AircraftType, Site
 
 __all__ = [
-    "LIBRARY_FILE", "PREFIX", "Entry", "Library", "Sourced", "entry", "fill_from_library",
-    "library",
+    "LIBRARY_FILE", "PREFIX", "Entry", "Library", "Sourced", "entry", "field_values",
+    "fill_from_library", "library",
 ]
 
 LIBRARY_FILE = Path(__file__).resolve().parent / "library.yaml"
@@ -48,7 +52,7 @@ class Sourced(BaseModel):
     """One value and where it comes from: a public ``source`` (document, section) or,
     for a planning assumption, the ``assumption`` and its reason. Exactly one of the two."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     value: Any
     source: str | None = Field(default=None, min_length=1)
@@ -70,7 +74,7 @@ class Entry(BaseModel):
     """A vehicle type or a site profile: scenario ``fields`` and informative ``reference``
     facts (troop seats beside detainee seats) that no scenario field takes."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     title: str = Field(min_length=1)
     fields: dict[str, Sourced] = Field(min_length=1)
@@ -82,7 +86,7 @@ class Entry(BaseModel):
 
 
 class Library(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     vehicles: dict[str, Entry]
     sites: dict[str, Entry] = Field(default_factory=dict)
@@ -115,15 +119,29 @@ _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 twenty times faster (the library is read by every run of a scenario that extends it)."""
 
 
+def _read(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+
+
 def load_library(path: Path) -> Library:
     """Read and check a library file (the shipped one: ``library()``)."""
-    return Library.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER))
+    return Library.model_validate(_read(path))
 
 
 @functools.cache
 def library() -> Library:
     """The shipped library, read once."""
     return load_library(LIBRARY_FILE)
+
+
+@functools.cache
+def field_values() -> dict[Section, dict[str, dict[str, Any]]]:
+    """The scenario field values of each shipped vehicle type and site profile, by name,
+    as the file states them (what ``library()`` holds as ``Entry.values()``, unchecked)."""
+    data = _read(LIBRARY_FILE)
+    return {section: {name: {key: item["value"] for key, item in e["fields"].items()}
+                      for name, e in (data.get(section) or {}).items()}
+            for section in ("vehicles", "sites")}
 
 
 def entry(name: str) -> tuple[Section, Entry]:
@@ -158,12 +176,12 @@ def _fill(node: Any, path: str, section: Section, problems: list[str]) -> None:
                         f"(see 'dtsim types'), got {ref!r}")
         return
     name = ref[len(PREFIX):]
-    entries = getattr(library(), section)
+    entries = field_values()[section]
     if name not in entries:
         problems.append(f"{pos}{path}.extends: unknown library {kind} {name!r}"
                         f"{suggestion(name, list(entries))}")
         return
-    for key, value in entries[name].values().items():
+    for key, value in copy.deepcopy(entries[name]).items():
         if key not in node:
             node[key] = value
             if hasattr(node, "lines"):

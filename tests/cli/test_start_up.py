@@ -82,3 +82,39 @@ def test_run_loads_no_other_group_and_nothing_heavy() -> None:
 def test_a_pooled_command_is_recognised_before_the_command_line_loads(
         args: list[str], jobs: int | None) -> None:
     assert pool_wanted(args) == jobs
+
+
+def _python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
+
+
+def test_the_command_line_loads_with_the_collector_paused_and_leaves_it_on() -> None:
+    code = (
+        "import gc, json, sys\n"
+        "during = []\n"
+        "def loading():\n"
+        "    cli = sys.modules.get('sim.cli')\n"
+        "    return 'sim.cli.app' in sys.modules and 'main' not in vars(cli)\n"
+        "gc.callbacks.append(lambda phase, info: during.append(loading()) if phase == 'start' else 0)\n"
+        "import sim.cli\n"
+        "print(json.dumps([sum(during), gc.isenabled()]))\n"
+    )
+    assert json.loads(_python(code)) == [0, True]
+
+
+def test_main_freezes_what_loaded_before_the_command_runs() -> None:
+    code = (
+        "import gc, sys\n"
+        "import sim.cli.app\n"
+        "cli = sys.modules['sim.cli.app']\n"
+        "seen = []\n"
+        "cli.build_app = lambda groups: (lambda: seen.append(gc.get_freeze_count()))\n"
+        "sys.argv = ['dtsim', 'run']\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(seen[0])\n"
+    )
+    assert int(_python(code)) > 10_000

@@ -50,3 +50,16 @@ def test_a_command_starts_the_fork_server_before_its_first_run(
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True, timeout=120).stdout
     assert out.strip() == str(started)
+
+
+def test_pool_workers_keep_what_the_fork_server_loaded_out_of_collection() -> None:
+    import gc
+
+    from sim.experiments.executors import make_runner
+
+    runner = make_runner(2, None)
+    try:
+        frozen = runner.pool.submit(gc.get_freeze_count).result()  # type: ignore[union-attr]
+    finally:
+        runner.close()
+    assert frozen > 10_000

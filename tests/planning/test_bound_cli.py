@@ -78,3 +78,43 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str]) -
     problems, _ = refusal_problems(res.exit_code, res.stdout, res.stderr)
     assert problems == []
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(("jobs", "meanwhile"), [("2", True), ("1", False)])
+def test_replicate_solves_the_bound_while_worker_processes_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str, meanwhile: bool) -> None:
+    """With the runs in worker processes this one only waits: the bound is solved
+    meanwhile, not after them; with --jobs 1 the runs need this process first."""
+    import threading
+
+    import sim.cli.experiments as cli_experiments
+    import sim.experiments.executors as executors
+    import sim.experiments.replication as replication
+
+    started = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def bound_day(s: object) -> float:
+        started.set()
+        return 0.375
+
+    class Done:
+        table = None
+
+        def to_dict(self) -> dict[str, object]:
+            return {"kind": "replications"}
+
+    def replicate(*args: object, **kwargs: object) -> Done:
+        # a pooled run returns only once the bound has started; --jobs 1 must not wait
+        seen["bound_started"] = started.wait(60) if meanwhile else started.is_set()
+        return Done()
+
+    monkeypatch.setattr(cli_experiments, "quick_bound_day", bound_day)
+    monkeypatch.setattr(replication, "replicate", replicate)
+    monkeypatch.setattr(executors, "start_fork_server", lambda jobs, dask: None)
+    res = runner.invoke(app, ["replicate", str(_file(tmp_path)), "-n", "2", "--jobs", jobs,
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert seen["bound_started"] is meanwhile
+    assert json.loads(res.stdout)["bound_gap"] == {"simulated_day": None, "bound_day": 0.375,
+                                                   "ratio": None}

@@ -32,6 +32,17 @@ def test_make_run_installs_only_what_running_needs(tmp_path: Path) -> None:
     assert "-m pytest" not in run and "-m pytest" in test
 
 
+
+@pytest.mark.parametrize("target", ["run", "test"])
+def test_every_install_compiles_the_bytecode_of_sim_and_viz(target: str, tmp_path: Path) -> None:
+    """Start-up reads ``.pyc`` files even where writing them is disabled
+    (``PYTHONDONTWRITEBYTECODE``); an editable install writes none, so the Makefile does."""
+    lines = _make_dry_run(target, tmp_path).splitlines()
+    installs = [i for i, line in enumerate(lines) if "pip install --quiet -e" in line]
+    assert installs
+    for i in installs:
+        assert "-m compileall -q sim viz" in lines[i + 1]
+
 def _package_dirs(top: str) -> list[str]:
     """Every folder of ``top`` that holds a file we ship (code or data), as a dotted name."""
     out = []

@@ -203,3 +203,40 @@ def test_the_library_is_read_with_libyaml_and_gives_what_safe_load_gives() -> No
         assert lib._SAFE_LOADER is yaml.CSafeLoader
     fast = lib.load_library(lib.LIBRARY_FILE)
     assert fast == lib.Library.model_validate(yaml.safe_load(text))
+
+
+def test_the_values_a_scenario_is_filled_from_are_the_checked_librarys() -> None:
+    values = lib.field_values()
+    checked = lib.library()
+    assert values == {"vehicles": {n: e.values() for n, e in checked.vehicles.items()},
+                      "sites": {n: e.values() for n, e in checked.sites.items()}}
+    assert list(values["vehicles"]) == list(checked.vehicles)  # did-you-mean lists, in order
+
+
+def _loaded_after(code: str) -> list[str]:
+    import json
+    import subprocess
+    import sys
+
+    script = ("import json, sys\nfrom sim.scenario.loader import load_scenario\n" + code
+              + "\nimport sim.scenario.library as lib, sim.scenario.schema as schema\n"
+              "print(json.dumps([lib.field_values.cache_info().currsize > 0, "
+              "lib.Library.__pydantic_complete__, schema.AircraftType.__pydantic_complete__]))\n")
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parents[2]).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_a_scenario_that_extends_the_library_is_filled_without_checking_the_whole_library() -> None:
+    """Checking the library builds the validators of the library and of every vehicle and
+    site field, which a run does not need: only ``library()`` checks it."""
+    read, library_checked, aircraft_checked = _loaded_after("load_scenario('baseline')")
+    assert read and not library_checked and not aircraft_checked
+
+
+def test_a_scenario_that_extends_nothing_does_not_read_the_library(tmp_path: Path) -> None:
+    path = tmp_path / "plain.yaml"
+    path.write_text(TINY.format(aircraft="{mode: rotary, seats: 24, cruise_kmh: 240}",
+                                site_extra=""), encoding="utf-8")
+    read, library_checked, _ = _loaded_after(f"load_scenario({str(path)!r})")
+    assert not read and not library_checked
