@@ -310,12 +310,21 @@ def daily_series(
 
     delivered, registered = by_day_end(times.delivered), by_day_end(times.registered)
     escaped, released = by_day_end(times.escaped), by_day_end(times.released)
-    left = {p: by_day_end(times.leave_by_prison[p]) for p in prisons}
+    # per prison: (column, detainees who ever were there, left by each day's end, threatened)
+    held_columns = [(f"held:{p}", len(times.leave_by_prison[p]), by_day_end(times.leave_by_prison[p]),
+                     threat_time[p]) for p in prisons]
+    type_columns = [(typ, f"sorties:{typ}", f"flight_hours:{typ}") for typ in types]
+    fleet_columns = [f"aircraft_{name}" for name in VEHICLE_STATE_NAMES]
+    no_fleet = (0,) * len(fleet_columns)
+    status_columns = [(sid, f"status:{sid}") for sid in run.site_ids
+                      if run.site_kinds[sid] in ("prison", "airfield")]
+    safe = SiteStatus.SAFE.label
+    first_date = s.start.toordinal()
     for day in range(s.horizon_days):
         t = (day + 1) * 24.0
         row: dict[str, Any] = {
             "day": day,
-            "date": (s.start + dt.timedelta(days=day)).isoformat(),
+            "date": dt.date.fromordinal(first_date + day).isoformat(),
             "delivered_cum": delivered[day],
             "registered_cum": registered[day],
             "escaped_cum": escaped[day],
@@ -325,25 +334,24 @@ def daily_series(
         row["facility_occupancy"] = max(peaks[day], row["facility_occupancy_end"])
         row["registration_backlog"] = row["delivered_cum"] - row["registered_cum"]
         at_risk = 0
-        for p in prisons:
-            held = len(times.leave_by_prison[p]) - left[p][day]
-            row[f"held:{p}"] = held
-            if threat_time[p] <= t:
+        for column, ever, left, threatened in held_columns:
+            held = ever - left[day]
+            row[column] = held
+            if threatened <= t:
                 at_risk += held
         row["at_risk"] = at_risk
         at_risk_total += at_risk
-        for typ in types:
-            row[f"sorties:{typ}"] = flights.departs_by_day.get((day, typ), 0)
-            row[f"flight_hours:{typ}"] = round(flights.hours_by_day.get((day, typ), 0.0), 3)
+        for typ, sorties_column, hours_column in type_columns:
+            row[sorties_column] = flights.departs_by_day.get((day, typ), 0)
+            hours = flights.hours_by_day.get((day, typ))
+            row[hours_column] = 0.0 if hours is None else round(hours, 3)
         fl = fleet_by_day.get(day)
-        for i, name in enumerate(VEHICLE_STATE_NAMES):
-            row[f"aircraft_{name}"] = fl.counts[i] if fl else 0
-        for sid in run.site_ids:
-            if run.site_kinds[sid] in ("prison", "airfield"):
-                row[f"status:{sid}"] = (
-                    OVERRUN if overrun_time[sid] <= t
-                    else THREATENED if threat_time[sid] <= t else SiteStatus.SAFE.label
-                )
+        row.update(zip(fleet_columns, fl.counts if fl else no_fleet, strict=True))
+        for sid, column in status_columns:
+            row[column] = (
+                OVERRUN if overrun_time[sid] <= t
+                else THREATENED if threat_time[sid] <= t else safe
+            )
         for i, tr in enumerate(run.fronts):
             lat, lon = tr.position_latlon(t) if t >= tr.t_start else (math.nan, math.nan)
             row[f"front_lat:{i}"] = round(lat, 5) if not math.isnan(lat) else None

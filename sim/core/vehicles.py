@@ -49,6 +49,14 @@ class Vehicle:
         self.transfers = transfers
         self.params = params
         self.streams = streams
+        # The run's named streams this vehicle draws from (shared by every vehicle; a
+        # stream depends only on the seed and its name, so taking it now changes nothing).
+        self.failures_rng = streams["failures"]
+        self.load_factor_rng = streams["load_factor"]
+        self.ground_time_rng = streams["ground_time"]
+        self.flight_rng = streams["flight"]
+        self.loading_rng = streams["loading"]
+        self.turnaround_rng = streams["turnaround"]
         self.type_name = type_name
         # The type's settable values (a rule's ``set_param`` changes this dict in place).
         self.p: dict[str, Any] = params.aircraft[type_name]
@@ -93,7 +101,7 @@ class Vehicle:
         mtbf = self.p["mtbf_flight_hours"]
         if mtbf is None:
             return math.inf
-        return float(self.streams["failures"].exponential(mtbf))
+        return float(self.failures_rng.exponential(mtbf))
 
     @property
     def sortie_places(self) -> int:
@@ -106,7 +114,7 @@ class Vehicle:
         """
         p = self.p
         if self._load_share is None:
-            self._load_share = min(1.0, sample(p["load_factor"], self.streams["load_factor"]))
+            self._load_share = min(1.0, sample(p["load_factor"], self.load_factor_rng))
         places = math.floor(p["seats"] * p["overload_factor"] + 1e-9)
         return max(1, math.floor(places * self._load_share + 1e-9))
 
@@ -124,7 +132,7 @@ class Vehicle:
         d = self.params.site[site][key]
         if d is None:
             d = self.p[key]
-        return sample(d, self.streams["ground_time"])
+        return sample(d, self.ground_time_rng)
 
     def leg_hours(self, km: float) -> float:
         """Flight time for ``km`` at cruise, with the type's random variation."""
@@ -132,7 +140,7 @@ class Vehicle:
         cv = self.p["flight_time_cv"]
         if cv > 0:
             s2 = math.log1p(cv * cv)
-            hours *= float(self.streams["flight"].lognormal(-s2 / 2, math.sqrt(s2)))
+            hours *= float(self.flight_rng.lognormal(-s2 / 2, math.sqrt(s2)))
         return hours
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -186,7 +194,7 @@ class Vehicle:
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE
                 st.log(EventKind.FAILURE, self.name, self.location, 0)
-                yield env.timeout(sample(self.p["repair_hours"], self.streams["failures"]))
+                yield env.timeout(sample(self.p["repair_hours"], self.failures_rng))
                 st.log(EventKind.REPAIRED, self.name, self.location, 0)
                 self.hours_to_failure = self.flight_hours + self._draw_failure()
         self.state = WITHDRAWN
@@ -312,7 +320,7 @@ class Vehicle:
                 tr.release_claim(mission)
                 self.release_ramp(ramp)
                 return
-            minutes = sample(self.params.site[origin]["load_min_per_detainee"], self.streams["loading"])
+            minutes = sample(self.params.site[origin]["load_min_per_detainee"], self.loading_rng)
             if st.status[origin] == SiteStatus.THREATENED:
                 minutes *= self.params.threatened_load_factor
             stop = self.stop_minutes(origin, "pickup_stop_min")
@@ -349,12 +357,12 @@ class Vehicle:
             yield pad
             while not tr.can_unload(dest, len(ids)):
                 yield st.changed
-            minutes = sample(self.params.site[dest]["unload_min_per_detainee"], self.streams["loading"])
+            minutes = sample(self.params.site[dest]["unload_min_per_detainee"], self.loading_rng)
             stop = self.stop_minutes(dest, "dropoff_stop_min")
             yield env.timeout((stop + minutes * len(ids)) / 60.0)
             tr.drop_off(ids, dest, mission)
             st.log(EventKind.UNLOAD, self.name, dest, len(ids))
-            yield env.timeout(sample(self.p["turnaround_min"], self.streams["turnaround"]) / 60.0)
+            yield env.timeout(sample(self.p["turnaround_min"], self.turnaround_rng) / 60.0)
         self.release_ramp(dest_ramp)
 
 
