@@ -48,6 +48,8 @@ class Hazards:
         self.closure_key: tuple[object, ...] = ()
         self.closure_next_check = -math.inf
         self.closure_settled = math.inf
+        # hours: when the last front that closes legs stops moving
+        self.closure_stop = max((tr.stop_time for tr in self.closure_fronts), default=math.inf)
         self.pending_status: list[tuple[float, SiteStatus, str]] = []  # not yet applied, by time
 
     def status_changes(self) -> Generator[simpy.Event, Any, None]:
@@ -117,9 +119,9 @@ class Hazards:
         now = st.env.now
         if not fronts or now > self.closure_settled:
             return  # no front closes legs, or every such front stopped before the last check
-        if not st.front_closed_legs and now < self.closure_next_check:
-            return  # no front can have come within reach of a leg since the last check
-        if now >= max(tr.stop_time for tr in fronts):
+        if now < self.closure_next_check:
+            return  # no front can have come within reach of a leg, or left it, since the last check
+        if now >= self.closure_stop:
             self.closure_settled = now  # after this check nothing can change
         where = tuple(tr.position_xy(now) if now >= tr.t_start else None for tr in fronts)
         if where == self.closure_key:
@@ -138,17 +140,22 @@ class Hazards:
                 closes = frozenset(tr.front.close_modes) & frozenset(leg.modes)
                 if closes and dist <= limit:
                     modes |= closes
+                    slack[i] = min(slack[i], limit - dist)
                 elif closes and now >= tr.t_start:
                     slack[i] = min(slack[i], dist - limit)
             if modes:
                 closed[leg.leg_id] = modes
-        # Until a front has travelled its slack, no leg can close (a front that has not
+        # Until a front has travelled its slack, no leg can close or reopen: its distance
+        # to a leg changes by at most the distance it travels (a front that has not
         # started yet may appear anywhere on its path: check again when it starts).
         self.closure_next_check = min(
             (tr.time_at(tr.distance_at(now) + s) if now >= tr.t_start else tr.t_start
              for s, tr in zip(slack, fronts, strict=True)),
             default=math.inf,
         )
+        if closed and now < self.closure_stop:
+            # the check that finds every front stopped ends the checks (``closure_settled``)
+            self.closure_next_check = min(self.closure_next_check, self.closure_stop)
         if closed != st.front_closed_legs:
             for leg_id in sorted(set(closed) | set(st.front_closed_legs)):
                 was, new = st.front_closed_legs.get(leg_id), closed.get(leg_id)
@@ -161,8 +168,6 @@ class Hazards:
         """Earliest time (hours) ``update_closures`` may act without a change of the state."""
         if not self.closure_fronts or self.closure_settled <= self.state.env.now:
             return math.inf  # no front closes legs, or none moves any more
-        if self.state.front_closed_legs:
-            return -math.inf  # closed legs may reopen at any check
         return self.closure_next_check
 
     def weather(self) -> Generator[simpy.Event, Any, None]:

@@ -8,6 +8,7 @@ event per grid point.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,38 @@ def test_a_wake_up_resumes_only_the_vehicles_that_may_act(
     # their operating windows and availability (their own timers, not wake-ups), so a
     # smaller share of all resumes can be skipped than before calibration (0.58).
     assert lazy_resumes < resumes["n"] * 0.9
+
+
+def crossing_front() -> Scenario:
+    """A front crossing the road leg p-r (latitude 1 to 0 at longitude 40) from west to
+    east at 100 km a day: it closes the road while within 20 km, then reopens it."""
+    data = one_leg(n=400, count=2, horizon_days=10, type_kw={"mode": "ground"})
+    data["legs"][0]["modes"] = ["ground"]
+    data["escalation"] = {"fronts": [{
+        "name": "crossing", "start_day": 0, "path": [[0.5, 38.5], [0.5, 41.5]],
+        "speed_km_per_day": 100, "threat_radius_km": 1, "overrun_radius_km": 0.5,
+        "close_legs_within_km": 20, "close_modes": ["ground"],
+    }]}
+    return scenario(data)
+
+
+def test_closures_checked_only_when_a_front_can_have_crossed_match_every_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A closed leg is looked at again only once its front can have travelled the margin
+    to reopen it; the same run as checking every grid point, the reopening included."""
+    from sim.core.hazards import Hazards
+
+    sc = crossing_front()
+    lazy = outcome(sc, 1)
+    kinds = [e.kind for e in lazy[1]]
+    assert "leg_closed" in kinds and "leg_reopened" in kinds
+    every = Hazards.update_closures
+
+    def always(self: Hazards) -> None:
+        self.closure_next_check = -math.inf  # no margin: look at every leg at every check
+        every(self)
+
+    monkeypatch.setattr(Hazards, "update_closures", always)
+    monkeypatch.setattr(ticks.CheckGrid, "due", lambda self, t: True)
+    assert outcome(sc, 1) == lazy
