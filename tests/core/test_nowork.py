@@ -76,3 +76,36 @@ def test_skipping_idle_vehicles_changes_no_result(name: str) -> None:
     slow.run()
     keep = lambda k: {x: v for x, v in k.items() if x not in ("wall_seconds", "sim_events")}  # noqa: E731
     assert keep(build_result(fast.finished(), 0.0).kpis) == keep(build_result(slow.finished(), 0.0).kpis)
+
+
+def test_vehicles_alike_asked_at_one_instant_and_version_cost_one_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wake-up of many idle vehicles of one kind looks at the answers once per instant
+    and version; the answer given to each is the one a fresh look gives."""
+    from sim.core.nowork import NoWork
+    from sim.core.transfers import Transfers
+
+    looks: list[tuple[object, float, int]] = []
+    asked = 0
+    original, has_no_work = NoWork.holds, Transfers.has_no_work
+
+    def counted(self: NoWork, key: object, now: float, same_day: bool) -> bool:
+        looks.append((key, now, self.state.version))
+        return original(self, key, now, same_day)  # type: ignore[arg-type]
+
+    def asking(self: Transfers, v: object) -> bool:
+        nonlocal asked
+        asked += 1
+        return has_no_work(self, v)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(NoWork, "holds", counted)
+    monkeypatch.setattr(Transfers, "has_no_work", asking)
+    # twelve helicopters alike; the beds run out, so most wake-ups find them nothing to do
+    m = Model(scenario(one_leg(n=400, count=12, reception_kw={"beds": 60})), 1)
+    m.run()
+    assert asked > 3 * len(looks) > 0
+    assert len(set(looks)) == len(looks)
+    m2, heli = _full_reception()
+    fresh = original(m2.transfers.no_work, ("rotary", heli.range_km, None), 0.0, False)
+    assert [m2.transfers.has_no_work(heli) for _ in range(3)] == [fresh] * 3 == [True] * 3
