@@ -216,3 +216,22 @@ def test_building_results_twice_gives_equal_results(baseline_model: Model) -> No
     assert not np.any(run.detainees["state"] == REGISTERED)
     assert np.any(first.detainees["state"] == REGISTERED)
     assert first.detainees["state"] is not run.detainees["state"]
+
+
+# ----- claimed batches and losses at their origin --------------------------------------------
+
+
+def test_a_claimed_batch_is_checked_again_only_after_a_loss_at_its_origin() -> None:
+    """Without a loss at the origin since the claim the batch is returned as it is; an
+    escape there afterwards is seen (those who escaped are no longer in the batch)."""
+    from sim.common.vocabulary import EventKind
+
+    m = _model()
+    tr = m.transfers
+    mission = tr.dispatch(_rotary(m))
+    assert mission is not None and len(mission.ids) == 30
+    assert tr.still_here(mission.ids, mission) is mission.ids  # nothing looked at
+    m.env.jump_to(1.0)
+    tr.escape(mission.ids[:5], "p", EventKind.BREAKOUT)
+    left = tr.still_here(mission.ids, mission)
+    assert left.tolist() == mission.ids[5:].tolist()
