@@ -31,6 +31,14 @@ class PadRequest(simpy.Event):
         self.callbacks = []
         self._value = PENDING
         self.pads = pads
+        if not pads.waiting and pads.in_use < pads.capacity:
+            # nobody waits and a pad is free: granted now, as ``grant`` would grant it
+            pads.in_use += 1
+            self.holding = True
+            self._ok = True
+            self._value = None
+            pads.env.schedule(self)
+            return
         self.holding = False
         pads.waiting.append(self)
         pads.grant()
@@ -47,6 +55,16 @@ class PadRequest(simpy.Event):
             pads.waiting.remove(self)
         if exc_type is not GeneratorExit:
             pads.release(self)
+
+
+class Released(simpy.Event):
+    """A release, processed where SimPy's release event would be: grants the next request."""
+
+    def __init__(self, pads: Pads) -> None:
+        self.env = pads.env
+        self.callbacks = [pads.grant]
+        self._ok = True
+        self._value = None
 
 
 class Pads:
@@ -84,11 +102,7 @@ class Pads:
         if req.holding:
             req.holding = False
             self.in_use -= 1
-        done = simpy.Event(self.env)
-        done.callbacks.append(self.grant)  # type: ignore[union-attr]
-        done._ok = True
-        done._value = None
-        self.env.schedule(done)
+        self.env.schedule(Released(self))
 
 
 __all__ = ["PadRequest", "Pads"]
