@@ -320,9 +320,18 @@ def daily_series(
                       if run.site_kinds[sid] in ("prison", "airfield")]
     safe = SiteStatus.SAFE.label
     first_date = s.start.toordinal()
+    quiet = (quiet_from(run, times, prisons, threat_time, overrun_time, flights)
+             if REPEAT_QUIET_DAYS else s.horizon_days)
     for day in range(s.horizon_days):
+        if day >= quiet:  # nothing a row reads changes any more: the last row, re-dated
+            row = dict(daily[-1])
+            row["day"] = day
+            row["date"] = dt.date.fromordinal(first_date + day).isoformat()
+            at_risk_total += row["at_risk"]
+            daily.append(row)
+            continue
         t = (day + 1) * 24.0
-        row: dict[str, Any] = {
+        row = {
             "day": day,
             "date": dt.date.fromordinal(first_date + day).isoformat(),
             "delivered_cum": delivered[day],
@@ -358,6 +367,51 @@ def daily_series(
             row[f"front_lon:{i}"] = round(lon, 5) if not math.isnan(lon) else None
         daily.append(row)
     return daily, at_risk_total
+
+
+#: Whether ``daily_series`` repeats the last row over the quiet days at the end of a run
+#: (off: every row is built; the tests compare the two).
+REPEAT_QUIET_DAYS = True
+
+
+def quiet_from(
+    run: FinishedRun, times: Times, prisons: Sequence[str], threat_time: Mapping[str, float],
+    overrun_time: Mapping[str, float], flights: FlightTotals,
+) -> int:
+    """The first day from which every daily row equals the one before but for its day and
+    date (the horizon if none, at least 1).
+
+    A row reads counts at its day's end, the peak occupancy within the day, the day's
+    flights, the fleet's counts, site status and front positions. After the last detainee
+    event, status change and front movement (hour ``last``) the counts, status and fronts
+    are constant; a day's peak also needs the day before to be past ``last``; flights and
+    fleet counts need the day before to be past their last change.
+    """
+    last = 0.0
+    for arr in (times.delivered, times.registered, times.escaped, times.released):
+        if len(arr):
+            last = max(last, float(arr[-1]))
+    for p in prisons:
+        lv = times.leave_by_prison[p]
+        finite = int(np.searchsorted(lv, math.inf, side="left"))  # sorted: inf last
+        if finite:
+            last = max(last, float(lv[finite - 1]))
+    for when in (*threat_time.values(), *overrun_time.values()):
+        if math.isfinite(when):
+            last = max(last, when)
+    for tr in run.fronts:
+        last = max(last, tr.stop_time, tr.t_start)
+    if not math.isfinite(last):
+        return run.scenario.horizon_days
+    flight_days = [day for day, _ in (*flights.departs_by_day, *flights.hours_by_day)]
+    last_flight_day = max(flight_days, default=-1)
+    fleet = {row.day: row.counts for row in run.fleet_days}
+    last_fleet_change = 0
+    for day in range(1, run.scenario.horizon_days):
+        if fleet.get(day) != fleet.get(day - 1):
+            last_fleet_change = day
+    day = max(1, math.ceil(last / 24.0) + 1, last_flight_day + 2, last_fleet_change + 1)
+    return min(day, run.scenario.horizon_days)
 
 
 def available_hours(vehicles: Sequence[VehicleRecord], end: float) -> dict[str, tuple[float, float]]:
