@@ -135,6 +135,7 @@ class Transfers:
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
         self.occupancy = dict.fromkeys(self.site_ids, 0)
+        self.occupied = 0  # the sum of ``occupancy``: detainees in the receptions now
         self.peak_occupancy = 0
         self.registration_ends: list[np.ndarray] = []  # per delivered batch, for rules
         self.delivered_count = 0
@@ -498,8 +499,9 @@ class Transfers:
             d.state[ids] = DELIVERED
             d.t_delivered[ids] = now
             self.occupancy[site] += n
+            self.occupied += n
             self.delivered_count += n
-            self.peak_occupancy = max(self.peak_occupancy, sum(self.occupancy.values()))
+            self.peak_occupancy = max(self.peak_occupancy, self.occupied)
             reg = self.registration.get(site)
             if reg is not None:
                 d.t_reg_start[ids], d.t_registered[ids] = reg.admit(now, n)
@@ -644,4 +646,5 @@ class Transfers:
                 d.state[out] = RELEASED
                 d.t_released[out] = now
                 self.occupancy[sid] -= k
+                self.occupied -= k
                 self.state.dirty = True

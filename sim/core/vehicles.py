@@ -262,7 +262,8 @@ class Vehicle:
                 yield first_of(stop, overrun)
                 if not stop.processed and st.is_overrun(origin):
                     break
-            yield from self.hold_while_grounded()
+            if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
+                yield from self.hold_while_grounded()
             flight = self._fly(km, nodes[i], nodes[i + 1], 0, SortieKind.POSITIONING)
             yield first_of(flight, overrun)
             if not flight.processed and st.is_overrun(origin):
@@ -331,7 +332,8 @@ class Vehicle:
         dest_ramp = self.ramp_request(dest)
         if dest_ramp is not None:
             yield dest_ramp  # a space on the destination's ramp before taking off
-        yield from self.hold_while_grounded()
+        if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
+            yield from self.hold_while_grounded()
         self.release_ramp(ramp)
         st.log(EventKind.DEPART, self.name, origin, len(ids))
         for i, km in enumerate(hop.segment_km):
@@ -340,7 +342,8 @@ class Vehicle:
             if b != dest:
                 st.log(EventKind.REFUEL, self.name, b, len(ids))
                 yield env.timeout(self.refuel_minutes(b) / 60.0)
-                yield from self.hold_while_grounded()
+                if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
+                    yield from self.hold_while_grounded()
         if st.is_overrun(dest):
             # The destination was overrun while in the air: fly the detainees back.
             self.release_ramp(dest_ramp)
