@@ -182,6 +182,7 @@ class Model:
         changes = list(self.hazards.pending_status)
         self.hazards.pending_status.clear()
         counted = False
+        repatriating = self.transfers.repatriates()  # no rule fires any more: fixed from here
         while midnight <= horizon or changes:
             if changes and changes[0][0] < min(midnight, horizon):
                 t, level, sid = changes.pop(0)
@@ -196,7 +197,8 @@ class Model:
             else:
                 self.fleet.count_states(round(midnight / 24.0) - 1)
                 counted = True
-            self.transfers.repatriate()
+            if repatriating:
+                self.transfers.repatriate()
             midnight += 24.0
         env.jump_to(horizon)
 

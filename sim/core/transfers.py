@@ -624,6 +624,12 @@ class Transfers:
             if not moved.triggered:
                 self.state.notify()
 
+    def repatriates(self) -> bool:
+        """Whether any reception releases detainees at midnight (a positive
+        ``repatriation_per_day``): if not, ``repatriate`` does nothing."""
+        return any(self.kind[sid] == "reception" and self.params.site[sid]["repatriation_per_day"] > 0
+                   for sid in self.site_ids)
+
     def repatriate(self) -> None:
         """Release each reception's daily quota of registered detainees (at midnight)."""
         d = self.d
