@@ -58,6 +58,10 @@ class NoWork:
         self.ended: dict[WorkKey, tuple[float, int]] = {}
         # version reached by a reported change -> (node queued at, destination freed)
         self.changes: dict[int, tuple[str | None, str | None]] = {}
+        # (key, same_day) -> ((hours, version), answer): the last answer. Asked again at
+        # the same instant and version (a wake-up of many idle vehicles alike) it is the
+        # same: a look answers the same twice in a row, and ``remember`` updates this.
+        self.seen: dict[tuple[WorkKey, bool], tuple[tuple[float, int], bool]] = {}
 
     def queued(self, site: str) -> None:
         """Detainees were queued at ``site`` (the version has just moved for it)."""
@@ -77,7 +81,10 @@ class NoWork:
 
     def remember(self, key: WorkKey, now: float) -> None:
         """A dispatch for vehicles like ``key`` found no node to serve at ``now``."""
-        self.answers[key] = (now, self.state.version)
+        version = self.state.version
+        self.answers[key] = (now, version)
+        for same_day in (False, True):  # asked now, either way, the answer is "nothing"
+            self.seen[(key, same_day)] = ((now, version), True)
 
     def holds(self, key: WorkKey, now: float, same_day: bool) -> bool:
         """Whether a dispatch now would still find nothing for vehicles like ``key``.
@@ -85,6 +92,16 @@ class NoWork:
         With ``same_day`` an answer found earlier the same day counts, else only one found
         at this instant (time-dependent parts of a dispatch then need no thought).
         """
+        stamp = (now, self.state.version)
+        seen = self.seen.get((key, same_day))
+        if seen is not None and seen[0] == stamp:
+            return seen[1]
+        answer = self.look(key, now, same_day)
+        self.seen[(key, same_day)] = (stamp, answer)
+        return answer
+
+    def look(self, key: WorkKey, now: float, same_day: bool) -> bool:
+        """``holds`` without its last answer: checks the answers against the changes."""
         answer = self.answers.get(key)
         if answer is None:
             return False

@@ -149,11 +149,6 @@ class Transfers:
         # Dispatch's "nothing to do" answers (see ``has_no_work``): a wake-up of many idle
         # vehicles costs only those that may act on the change.
         self.no_work = NoWork(self)
-        # WorkKey -> ((hours, version), answer): ``has_no_work``'s last answer. Asked again
-        # at the same instant and version (a wake-up of many idle vehicles alike) it is
-        # the same: only ``NoWork.holds`` (which answers the same twice in a row) and
-        # ``NoWork.remember`` (which updates this too) change the answers.
-        self._no_work_seen: dict[WorkKey, tuple[tuple[float, int], bool]] = {}
         self._networks = networks  # shared networks by closures (``prepared``), if given
         self.network = self._build_network()
         self.registration: dict[str, RegistrationQueue] = {}
@@ -268,14 +263,7 @@ class Transfers:
         all such vehicles until the clock or the version moves (or, for the changes at one
         node that ``Transfers`` reports to ``NoWork``, until that node can be served).
         """
-        key = self._work_key(v)
-        stamp = (self.env.now, self.state.version)
-        seen = self._no_work_seen.get(key)
-        if seen is not None and seen[0] == stamp:
-            return seen[1]
-        answer = self.no_work.holds(key, stamp[0], same_day=False)
-        self._no_work_seen[key] = (stamp, answer)
-        return answer
+        return self.no_work.holds(self._work_key(v), self.env.now, same_day=False)
 
     def no_work_today(self, v: Tasked) -> bool:
         """``has_no_work``, also counting an answer found earlier today.
@@ -346,9 +334,7 @@ class Transfers:
                                    min(int(status[site]), 1), front_km, pos))
             hops[site] = hop
         if not cands:
-            work_key = self._work_key(v)
-            self.no_work.remember(work_key, now)
-            self._no_work_seen[work_key] = ((now, st.version), True)
+            self.no_work.remember(self._work_key(v), now)
             return None
         choice = policy.choose(cands)
         hop = hops[choice.site]

@@ -48,7 +48,6 @@ class Vehicle:
         self.run_state = state
         self.transfers = transfers
         self.params = params
-        self.streams = streams
         # The run's named streams this vehicle draws from (shared by every vehicle; a
         # stream depends only on the seed and its name, so taking it now changes nothing).
         self.failures_rng = streams["failures"]

@@ -269,6 +269,11 @@ def load_ranges(path: str | Path, base: Scenario) -> Ranges:
         problems += found
         if x is not None:
             inputs.append(x)
+    return _checked(base, inputs, problems, where)
+
+
+def _checked(base: Scenario, inputs: list[Input], problems: list[str], where: str) -> Ranges:
+    """``inputs`` as ``Ranges`` once read without ``problems`` and checked against ``base``."""
     if problems:
         raise ScenarioError(problems)
     checked, problems = _check_against(base, inputs, where)
@@ -289,9 +294,4 @@ def ranges_from(specs: Mapping[str, Mapping[str, Any]], base: Scenario,
             inputs.append(x)
     if not specs:
         problems.append(f"{where}:1: no inputs")
-    if problems:
-        raise ScenarioError(problems)
-    checked, problems = _check_against(base, inputs, where)
-    if problems:
-        raise ScenarioError(problems)
-    return Ranges(inputs=tuple(checked), source=where)
+    return _checked(base, inputs, problems, where)

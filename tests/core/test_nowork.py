@@ -88,7 +88,7 @@ def test_vehicles_alike_asked_at_one_instant_and_version_cost_one_look(
 
     looks: list[tuple[object, float, int]] = []
     asked = 0
-    original, has_no_work = NoWork.holds, Transfers.has_no_work
+    original, has_no_work = NoWork.look, Transfers.has_no_work
 
     def counted(self: NoWork, key: object, now: float, same_day: bool) -> bool:
         looks.append((key, now, self.state.version))
@@ -99,7 +99,7 @@ def test_vehicles_alike_asked_at_one_instant_and_version_cost_one_look(
         asked += 1
         return has_no_work(self, v)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(NoWork, "holds", counted)
+    monkeypatch.setattr(NoWork, "look", counted)
     monkeypatch.setattr(Transfers, "has_no_work", asking)
     # twelve helicopters alike; the beds run out, so most wake-ups find them nothing to do
     m = Model(scenario(one_leg(n=400, count=12, reception_kw={"beds": 60})), 1)
