@@ -22,6 +22,8 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -197,10 +199,18 @@ def _sorted_finite(x: np.ndarray) -> np.ndarray:
 # ----- builders ------------------------------------------------------------------------
 
 
+#: The detainee columns the end-of-run fix-up changes (``end_of_run_columns`` copies these).
+END_OF_RUN_CHANGED = ("state", "registered_hour", "registration_start_hour")
+
+
 def end_of_run_columns(columns: Mapping[str, np.ndarray], horizon: float) -> dict[str, np.ndarray]:
-    """The detainee columns as the clock leaves them, on copies (registration is scheduled
-    ahead of the clock: only what ended by ``horizon`` counts as registered)."""
-    out = {name: a.copy() for name, a in columns.items()}
+    """The detainee columns as the clock leaves them (registration is scheduled ahead of the
+    clock: only what ended by ``horizon`` counts as registered).
+
+    The columns it changes are copies; the others are the finished run's own arrays, which
+    nothing changes any more (copying all of them was a tenth of a 600,000-detainee run).
+    """
+    out = {name: a.copy() if name in END_OF_RUN_CHANGED else a for name, a in columns.items()}
     state, t_reg, t_start = out["state"], out["registered_hour"], out["registration_start_hour"]
     done = (state == DELIVERED) & (t_reg <= horizon)
     state[done] = REGISTERED
@@ -240,31 +250,50 @@ class FlightTotals:
 
 
 def flight_totals(
-    sorties: Sequence[Sortie], events: Sequence[Event], roster: Mapping[str, str],
+    sorties: Sequence[Sortie], departs: Sequence[Event], roster: Mapping[str, str],
     types_in_order: Sequence[str],
 ) -> FlightTotals:
-    """Sum flight hours from the sortie log and count loaded sorties from the event log.
+    """Sum flight hours from the sortie log and count loaded sorties from the departures.
 
-    A sortie is a loaded hop (one "depart" event), however many refuel segments it
-    flies. ``types_in_order`` lists the fleet's types in file order (a type with
-    vehicles but no flight still shows, with zeros); ``roster`` names each vehicle's type.
+    A sortie is a loaded hop (one "depart" event with detainees, ``LogTally.departs``),
+    however many refuel segments it flies. ``types_in_order`` lists the fleet's types in
+    file order (a type with vehicles but no flight still shows, with zeros); ``roster``
+    names each vehicle's type. Hours are added one sortie at a time in log order.
     """
     hours_by_day: dict[tuple[int, str], float] = {}
     hours_total: dict[str, float] = dict.fromkeys(types_in_order, 0.0)
-    for leg in sorties:
-        typ, dep, hrs = leg.type, leg.depart_hour, leg.flight_hours
+    for _, typ, _, _, _, _, dep, _, _, _, hrs in sorties:  # the ``Sortie`` fields in order
         key = (int(dep // 24), typ)
         hours_by_day[key] = hours_by_day.get(key, 0.0) + hrs
         hours_total[typ] = hours_total.get(typ, 0.0) + hrs
     sorties_total: dict[str, int] = dict.fromkeys(hours_total, 0)
     departs_by_day: dict[tuple[int, str], int] = {}
-    for ev in events:
-        if ev.kind == EventKind.DEPART and ev.n > 0:
-            typ = roster[ev.subject]
-            sorties_total[typ] = sorties_total.get(typ, 0) + 1
-            key = (int(ev.time // 24), typ)
-            departs_by_day[key] = departs_by_day.get(key, 0) + 1
+    for t, _, subject, _, _ in departs:
+        typ = roster[subject]
+        sorties_total[typ] = sorties_total.get(typ, 0) + 1
+        key = (int(t // 24), typ)
+        departs_by_day[key] = departs_by_day.get(key, 0) + 1
     return FlightTotals(hours_by_day, hours_total, sorties_total, departs_by_day)
+
+
+@dataclass(frozen=True)
+class LogTally:
+    """What the results read from the event log, found in one pass over its kinds."""
+
+    departs: list[Event]  # departures with detainees on board: the loaded sorties
+    aborts: int  # sorties given up (``abort`` events)
+    first_cut: dict[str, float]  # each site's first "no route" hour
+
+
+def log_tally(events: Sequence[Event]) -> LogTally:
+    """Read the event log's departures, aborts and first cut-offs (a 600,000-detainee run
+    logs about 100,000 events; the kinds are compared in C, not one event at a time)."""
+    kinds = list(map(itemgetter(1), events))
+    departs = [e for e in compress(events, map(EventKind.DEPART.__eq__, kinds)) if e.n > 0]
+    first_cut: dict[str, float] = {}
+    for e in compress(events, map(EventKind.NO_ROUTE.__eq__, kinds)):
+        first_cut.setdefault(e.site, e.time)
+    return LogTally(departs, kinds.count(EventKind.ABORT), first_cut)
 
 
 @dataclass(frozen=True)
@@ -461,9 +490,20 @@ def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sequen
     ``end``, the end of the operation (0 if none served)."""
     windows = available_hours(vehicles, end)
     avail = sum(stop - start for start, stop in windows.values())
-    legs = [(leg.depart_hour, leg.depart_hour + leg.flight_hours, *windows[leg.aircraft])
-            for leg in sorties if leg.aircraft in windows]
-    flying = _sum_overlaps(np.array(legs, dtype=float).reshape(-1, 4))
+    if not sorties or not windows:
+        return 0.0
+    # Columns rather than a row per leg: the same rows, in log order (a 600,000-detainee
+    # run flies about 40,000 legs).
+    index = {name: i for i, name in enumerate(windows)}
+    which = np.fromiter(map(index.get, map(itemgetter(0), sorties), repeat(-1)), dtype=np.int64,
+                        count=len(sorties))  # the aircraft's window; -1: none
+    depart = np.fromiter(map(itemgetter(6), sorties), dtype=float, count=len(sorties))
+    hours = np.fromiter(map(itemgetter(10), sorties), dtype=float, count=len(sorties))
+    bounds = np.array(list(windows.values()), dtype=float)
+    keep = which >= 0
+    depart, hours, which = depart[keep], hours[keep], which[keep]
+    legs = np.column_stack((depart, depart + hours, bounds[which, 0], bounds[which, 1]))
+    flying = _sum_overlaps(legs)
     return round(flying / avail, 4) if avail > 0 else 0.0
 
 
@@ -483,15 +523,12 @@ def delivery_days(delivered: np.ndarray, in_custody: int) -> list[float | None]:
 def per_site_rows(
     cols: Mapping[str, np.ndarray], prisons: Sequence[str], site_index: Mapping[str, int],
     times: Times, threat_time: Mapping[str, float], overrun_time: Mapping[str, float],
-    events: Sequence[Event],
+    first_cut: Mapping[str, float],
 ) -> dict[str, dict[str, Any]]:
-    """One row per prison: its detainees, when it was threatened, overrun, emptied, cut off."""
+    """One row per prison: its detainees, when it was threatened, overrun, emptied, cut off
+    (``first_cut``: each site's first "no route" hour)."""
     picked = ~np.isnan(cols["delivered_hour"])
     escaped = ~np.isnan(cols["escaped_hour"])
-    first_cut: dict[str, float] = {}
-    for e in events:
-        if e.kind == EventKind.NO_ROUTE:
-            first_cut.setdefault(e.site, e.time)
     per_site: dict[str, dict[str, Any]] = {}
     for p in prisons:
         mine = cols["origin"] == site_index[p]
@@ -514,30 +551,38 @@ def daily_peak_occupancy(times: Times, days: int) -> list[int]:
 
     +1 a delivery, -1 a release, swept in time order (releases first at equal times);
     reading the count after the midnight release instead would show a day with 400
-    occupied beds as 300.
+    occupied beds as 300. The count only rises at deliveries, so a day's peak is its
+    count at the start or the count just after one of its deliveries (``_levels_after``).
     """
-    t = np.concatenate([times.delivered, times.released])
-    steps = np.concatenate([np.ones(len(times.delivered), dtype=np.int64),
-                            -np.ones(len(times.released), dtype=np.int64)])
-    order = np.lexsort((steps, t))
-    t, level = t[order], np.cumsum(steps[order])
+    delivered = times.delivered
+    after = _levels_after(delivered, times.released)
     midnights = np.arange(days + 1) * 24.0
-    firsts = np.searchsorted(t, midnights[:-1], side="right").tolist()  # steps up to each day's start
-    lasts = np.searchsorted(t, midnights[1:], side="left").tolist()  # steps before its midnight
+    # the count at each midnight, after everything at that instant (the day's start level)
+    at_midnight = (np.searchsorted(delivered, midnights, side="right")
+                   - np.searchsorted(times.released, midnights, side="right")).tolist()
+    firsts = np.searchsorted(delivered, midnights[:-1], side="right").tolist()
+    lasts = np.searchsorted(delivered, midnights[1:], side="left").tolist()
     peaks: list[int] = []
-    for first, last in zip(firsts, lasts, strict=True):
-        start_level = int(level[first - 1]) if first > 0 else 0
-        peaks.append(max(start_level, int(level[first:last].max())) if last > first else start_level)
+    for day, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+        start_level = at_midnight[day]
+        peaks.append(max(start_level, int(after[first:last].max())) if last > first else start_level)
     return peaks
+
+
+def _levels_after(rises: np.ndarray, falls: np.ndarray) -> np.ndarray:
+    """The count just after each rise: rises so far minus falls up to that instant.
+
+    ``rises`` and ``falls`` are sorted times (hours); at equal times the falls come
+    first, so every fall at a rise's instant is counted. The same numbers as a sweep of
+    +1 and -1 steps in time order, without sorting the two lists together.
+    """
+    return np.arange(1, len(rises) + 1) - np.searchsorted(falls, rises, side="right")
 
 
 def peak_backlog(times: Times) -> int:
     """Most detainees delivered and not yet registered at once (+1 a delivery, -1 a
     registration, swept in time order; registrations first at equal times)."""
-    t = np.concatenate([times.delivered, times.registered])
-    steps = np.concatenate([np.ones(len(times.delivered)), -np.ones(len(times.registered))])
-    order = np.lexsort((steps, t))
-    return int(np.max(np.cumsum(steps[order]), initial=0))
+    return int(np.max(_levels_after(times.delivered, times.registered), initial=0))
 
 
 def mean_transfer_hours(cols: Mapping[str, np.ndarray]) -> float | None:
@@ -615,7 +660,8 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
         raise ConservationError(f"remaining is negative ({remaining})")
     threat_time, overrun_time = status_times(run.status_log, run.site_ids)
     roster = {v.name: v.type for v in run.vehicles}
-    flights = flight_totals(run.sorties, run.events, roster,
+    tally = log_tally(run.events)
+    flights = flight_totals(run.sorties, tally.departs, roster,
                             [t for t in s.aircraft if t in run.types_added])
     daily, at_risk_total = daily_series(run, times, prisons, threat_time, overrun_time, flights)
 
@@ -664,9 +710,9 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
         "at_risk_detainee_days": round(at_risk_total, 3),
         "mean_transfer_hours": round(mean_transfer, 4) if mean_transfer is not None else None,
         "triggers_fired": [dict(f) for f in run.triggers_fired],
-        "aborted_sorties": sum(1 for e in run.events if e.kind == EventKind.ABORT),
+        "aborted_sorties": tally.aborts,
         "sites": per_site_rows(cols, prisons, site_index, times, threat_time, overrun_time,
-                               run.events),
+                               tally.first_cut),
         "final_states": state_counts(cols["state"]),
         "sim_events": run.sim_events,
         "wall_seconds": round(wall_seconds, 4),
