@@ -133,6 +133,18 @@ class Availability:
             return VehicleState.RESTING, now + wait
         return None
 
+    def steady(self, v: Asking) -> bool:
+        """Whether the limits leave ``v`` in the same state at every midnight when it has
+        no work, so that a settled run (``Model.settled``) may repeat its state.
+
+        Not with a mission-capable rate below 1 (in maintenance on the days it is not
+        capable), nor with an operating window: a change outside the window (a status
+        change, which a settled run only logs) sends it off duty until the window opens
+        again, and it may be counted resting at the next midnight.
+        """
+        rate = v.p["mission_capable_rate"]
+        return (rate is None or rate >= 1.0) and self.window(v)[1] >= DAY_HOURS
+
     def started(self, v: Asking, now: float) -> None:
         """Count a mission that ``v`` starts at ``now`` against its day's limit."""
         day = int(now // DAY_HOURS)

@@ -151,7 +151,8 @@ class Model:
         """Whether nothing but the daily records and the fronts' status changes remains.
 
         No detainee waits or flies, every vehicle is idle (free to act, no rest, no
-        grounding, no withdrawal ahead) or withdrawn, no rule may fire and no front
+        grounding, no withdrawal ahead, no operating window or mission-capable rate that
+        may change its state) or withdrawn, no rule may fire and no front
         closes a leg any more. What is left then is the same every day: the fleet's
         state counts, repatriation at midnight, and status changes that only log
         (nobody is held where they happen).
@@ -166,6 +167,8 @@ class Model:
             if (v.state != VehicleState.IDLE or v.withdraw_at != math.inf or v.rest_until > now
                     or st.grounded_until.get(v.mode, 0.0) > now):
                 return False
+            if v.availability is not None and not v.availability.steady(v):
+                return False  # its window or mission-capable days may change its state
         if self.triggers.rules_added() or self.triggers.next_wake() != math.inf:
             return False
         if any(True for _ in self.triggers.active_rules()):
