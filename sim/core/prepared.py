@@ -65,3 +65,9 @@ def prepare(scenario: Scenario) -> Prepared:
             _CACHE.pop(next(iter(_CACHE)))
         prep = _CACHE[id(scenario)] = Prepared(scenario)
     return prep
+
+
+def forget() -> None:
+    """Drop every kept set-up: the next run of any scenario builds its own, as in a fresh
+    process (for tests that compare the two)."""
+    _CACHE.clear()
