@@ -22,6 +22,7 @@ four weeks, so that most of them settle early.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,9 +35,16 @@ from sim.core.hazards import Hazards
 from sim.core.model import Model
 from sim.core.results import build_result
 from sim.core.vehicles import Vehicle
+from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from tests.core.test_properties import scenarios
 from tests.tiny_scenarios import one_leg, scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "scenarios").rglob("*.yaml")
+    if not p.name.endswith(".questions.yaml") and p.parent.name != "ranges"
+)
 
 
 def outcome(sc: Scenario, seed: int) -> tuple[Any, ...]:
@@ -137,3 +145,12 @@ def test_vehicles_whose_limits_may_change_their_state_keep_the_run_going(
     model.run()
     assert not model.settled()
     assert outcome(sc, 1) == without_shortcuts(sc, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED)
+def test_shortcuts_change_no_result_on_shipped_scenarios(path: str) -> None:
+    """Every shipped scenario (the exercises and back-tests included), seeds 1-5."""
+    sc = load_scenario(ROOT / path)
+    for seed in range(1, 6):
+        assert outcome(sc, seed) == without_shortcuts(sc, seed), seed
