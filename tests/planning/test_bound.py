@@ -337,3 +337,19 @@ def test_an_operating_window_holds_the_bound_back() -> None:
     assert free < 1.1 < day
     run_day = full_delivery_day(sim.run(s, 1).detainees["delivered_hour"])
     assert run_day is not None and day <= run_day + 1e-9
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), seed=st.integers(0, 10_000))
+def test_the_bound_is_never_later_than_a_run_with_every_realism_mechanism(
+    data: st.DataObject, seed: int,
+) -> None:
+    """Generated scenarios with ground times, load factors, overload, minimum loads,
+    windows, sorties per day, mission-capable rates, waves, escorts, ramp spaces and
+    batched releases (``with_realism``), over up to four days (500 passed locally)."""
+    from tests.core.test_shortcuts_property import with_realism
+
+    scenario_data = data.draw(with_realism())
+    scenario_data["horizon_days"] = min(scenario_data["horizon_days"], 4)
+    _never_later(scenario_data, seed)
