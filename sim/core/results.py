@@ -278,7 +278,7 @@ def flight_totals(
 
 @dataclass(frozen=True)
 class LogTally:
-    """What the results read from the event log, found in one pass over its kinds."""
+    """What the results read from the event log (``log_tally``)."""
 
     departs: list[Event]  # departures with detainees on board: the loaded sorties
     aborts: int  # sorties given up (``abort`` events)
@@ -286,8 +286,9 @@ class LogTally:
 
 
 def log_tally(events: Sequence[Event]) -> LogTally:
-    """Read the event log's departures, aborts and first cut-offs (a 600,000-detainee run
-    logs about 100,000 events; the kinds are compared in C, not one event at a time)."""
+    """Read the event log's departures, aborts and first cut-offs from a list of its kinds
+    (a 600,000-detainee run logs about 100,000 events: the kinds are compared and the
+    events picked in C, not one event at a time in Python)."""
     kinds = list(map(itemgetter(1), events))
     departs = [e for e in compress(events, map(EventKind.DEPART.__eq__, kinds)) if e.n > 0]
     first_cut: dict[str, float] = {}
@@ -557,13 +558,13 @@ def daily_peak_occupancy(times: Times, days: int) -> list[int]:
     delivered = times.delivered
     after = _levels_after(delivered, times.released)
     midnights = np.arange(days + 1) * 24.0
+    # deliveries up to each midnight (its instant included): a day's first delivery after it
+    firsts = np.searchsorted(delivered, midnights, side="right")
     # the count at each midnight, after everything at that instant (the day's start level)
-    at_midnight = (np.searchsorted(delivered, midnights, side="right")
-                   - np.searchsorted(times.released, midnights, side="right")).tolist()
-    firsts = np.searchsorted(delivered, midnights[:-1], side="right").tolist()
-    lasts = np.searchsorted(delivered, midnights[1:], side="left").tolist()
+    at_midnight = (firsts - np.searchsorted(times.released, midnights, side="right")).tolist()
+    lasts = np.searchsorted(delivered, midnights[1:], side="left").tolist()  # before its end
     peaks: list[int] = []
-    for day, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+    for day, (first, last) in enumerate(zip(firsts[:-1].tolist(), lasts, strict=True)):
         start_level = at_midnight[day]
         peaks.append(max(start_level, int(after[first:last].max())) if last > first else start_level)
     return peaks
