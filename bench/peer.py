@@ -28,6 +28,7 @@ from typing import Any
 import simpy
 
 import sim
+import sim.core
 from sim.scenario.loader import build
 
 EARTH_RADIUS_KM = 6371.0088
@@ -126,7 +127,8 @@ def main() -> None:
                      "dtsim_seconds": round(dtsim_s, 4), "peer_seconds": round(peer_s, 4),
                      "peer_over_dtsim": round(peer_s / dtsim_s, 2),
                      "dtsim_sim_events": result.kpis["sim_events"]})
-    print(json.dumps({"cases": rows, "targets": {"6000": 3, "60000": 20, "600000": 30}}))
+    print(json.dumps({"cases": rows, "core_compiled": sim.core.COMPILED,
+                      "targets": {"6000": 3, "60000": 20, "600000": 30}}))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@
 - ``cli_json_seconds``: wall time of ``dtsim run --json --no-plots`` in a subprocess
   (best of 3); ``cli_over_imports`` is that over the wall time of a bare
   ``python -c "import simpy, numpy, networkx, pydantic, yaml"`` (best of 3; target <= 2).
+- ``core_compiled``: whether the core ran compiled with mypyc (``make`` builds it;
+  ``DTSIM_PURE_PYTHON=1`` times the plain-Python core).
 - ``jobs2_speedup`` (with ``--parallel``): ``dtsim replicate -n 200 --json`` with
   ``--jobs 1`` over ``--jobs 2``, end to end (target >= 1.8 on 2 cores).
 
@@ -42,6 +44,7 @@ from typing import Any
 import simpy
 
 import sim
+import sim.core
 from sim.scenario.loader import build
 from sim.scenario.schema import Scenario, dump_scenario
 
@@ -170,6 +173,7 @@ def main() -> None:
         "scale10_detainees": big_result.kpis["detainees_total"],
         "scale10_delivered": big_result.kpis["delivered"],
         "scale10_sim_events": big_result.kpis["sim_events"],
+        "core_compiled": sim.core.COMPILED,
         "targets": {"baseline_ratio": 0.35, "per_sortie_slowdown": 1.2, "scale10_ratio": 10,
                     "cli_over_imports": 2.0,
                     "jobs2_speedup": 1.8, "peak_rss_mb": 300},

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from heapq import heappop
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import simpy
 from simpy.core import EmptySchedule, EventPriority, StopSimulation
@@ -61,7 +61,9 @@ class CountingEnvironment(simpy.Environment):
     now: float = 0.0  # type: ignore[assignment]
 
     def __init__(self) -> None:
-        super().__init__()
+        # The clock starts at 0.0, a float like every later time (SimPy's default is
+        # the int 0, which logs wrote as "0" before the first event).
+        super().__init__(initial_time=0.0)
         self.now = self._now
         self.events_processed = 0
         self.grid_at = math.inf  # the next grid point, hours (inf: no grid)
@@ -92,7 +94,10 @@ class CountingEnvironment(simpy.Environment):
         except IndexError:
             raise EmptySchedule from None
         self.now = self._now
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        # SimPy's annotations say ``callbacks`` is a list; it is None once processed. The
+        # event is read untyped so that the compiled core (mypyc) does not check it.
+        ev: Any = cast(Any, event)
+        callbacks, ev.callbacks = ev.callbacks, None
         assert callbacks is not None
         try:
             for callback in callbacks:
@@ -101,9 +106,9 @@ class CountingEnvironment(simpy.Environment):
             event.callbacks = callbacks[callbacks.index(callback) + 1:]
             self.schedule(event, EventPriority(-1))
             raise
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
+        if not ev._ok and not hasattr(ev, "_defused"):
+            exc = type(ev._value)(*ev._value.args)
+            exc.__cause__ = ev._value
             raise exc
 
     def _pass_grid(self) -> None:
@@ -187,7 +192,7 @@ class RunState:
         self.dirty = True
         old = self.changed
         self.changed = self.env.event()
-        waiters = old.callbacks
+        waiters: Any = cast(Any, old).callbacks
         assert waiters is not None
         old.callbacks = [lambda event: self._wake(event, waiters)]
         old.succeed()
@@ -205,8 +210,8 @@ class RunState:
             idle = bound.get(proc) if proc is not None else None
             if idle is not None and idle():
                 newest = self.changed
-                assert newest.callbacks is not None
-                newest.callbacks.append(callback)
+                newest_callbacks: Any = cast(Any, newest).callbacks
+                newest_callbacks.append(callback)
                 proc._target = newest  # type: ignore[union-attr]
             else:
                 callback(event)

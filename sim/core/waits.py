@@ -14,6 +14,8 @@ case of its ``Condition``.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import simpy
 
 
@@ -24,10 +26,11 @@ class FirstOf(simpy.Event):
         super().__init__(a.env)
         self._events = (a, b)
         for event in self._events:
-            if event.callbacks is None:  # already processed: decides now, as ``|`` does
+            pending: Any = cast(Any, event).callbacks  # None once processed: read untyped (see state.step)
+            if pending is None:  # already processed: decides now, as ``|`` does
                 self._hit(event)
             elif not self.triggered:
-                event.callbacks.append(self._hit)
+                pending.append(self._hit)
 
     def _hit(self, event: simpy.Event) -> None:
         if self.triggered:
@@ -40,7 +43,7 @@ class FirstOf(simpy.Event):
             assert isinstance(error, Exception)
             self.fail(error)
         for other in self._events:  # no reference left from a pending event (no cycle)
-            callbacks = other.callbacks
+            callbacks: Any = cast(Any, other).callbacks
             if callbacks and self._hit in callbacks:
                 callbacks.remove(self._hit)
 

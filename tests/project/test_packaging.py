@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-def _make_dry_run(target: str, tmp_path: Path) -> str:
+def _make_dry_run(target: str, tmp_path: Path, *options: str) -> str:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    proc = subprocess.run(["make", "-n", "-C", str(ROOT), target, f"VENV={tmp_path / 'env'}"],
+    proc = subprocess.run(["make", "-n", *options, "-C", str(ROOT), target, f"VENV={tmp_path / 'env'}"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
@@ -26,10 +26,22 @@ def _make_dry_run(target: str, tmp_path: Path) -> str:
 
 def test_make_run_installs_only_what_running_needs(tmp_path: Path) -> None:
     run = _make_dry_run("run", tmp_path)
-    assert "pip install --quiet -e ." in run and "[test]" not in run
+    installs = [line for line in run.splitlines() if "pip install --quiet -e" in line]
+    assert installs and all(line.endswith("-e '.[compiled]'") for line in installs), installs
     test = _make_dry_run("test", tmp_path)
-    assert "-e '.[test]'" in test
+    assert "-e '.[test,compiled]'" in test
     assert "-m pytest" not in run and "-m pytest" in test
+    assert set(PYPROJECT["project"]["optional-dependencies"]["compiled"]) <= {
+        "mypy>=1.10", "setuptools>=77"}  # mypyc and what builds its extensions, nothing more
+
+
+@pytest.mark.parametrize("target", ["run", "test"])
+def test_make_compiles_the_core_before_it_runs(target: str, tmp_path: Path) -> None:
+    """``scripts/compile_core.py`` runs (when a source changed) before dtsim or the tests."""
+    lines = _make_dry_run(target, tmp_path, "-W", "sim/core/model.py").splitlines()
+    compile_at = [i for i, line in enumerate(lines) if "scripts/compile_core.py" in line]
+    uses = [i for i, line in enumerate(lines) if "dtsim run" in line or "-m pytest" in line]
+    assert compile_at and uses and compile_at[0] < uses[0], lines
 
 
 

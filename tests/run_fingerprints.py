@@ -1,0 +1,56 @@
+"""Fingerprints of shipped-scenario runs, printed as JSON (run in a subprocess by
+``tests/core/test_compiled_core.py``, once with the compiled core and once without).
+
+For each shipped scenario and seed: the SHA-256 of every output a run folder holds
+(KPIs without the wall-clock time, daily, sorties, detainees, events, status, fronts),
+written with the same functions as ``dtsim run``. Also says which core ran.
+
+Usage: ``python tests/run_fingerprints.py SEED [SEED ...]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import sim
+import sim.core
+import sim.core.state
+from sim.output.files import csv_text, daily_csv, detainees_csv, events_csv, json_text, sorties_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shipped() -> list[Path]:
+    return sorted(p for p in (ROOT / "scenarios").rglob("*.yaml")
+                  if not p.name.endswith(".questions.yaml") and p.parent.name != "ranges")
+
+
+def fingerprint(path: Path, seed: int) -> dict[str, str]:
+    result = sim.run(sim.load_scenario(path), seed)
+    kpis = {k: v for k, v in result.kpis.items() if k != "wall_seconds"}
+    texts = {
+        "kpis": json_text(kpis),
+        "daily": daily_csv(result),
+        "sorties": sorties_csv(result),
+        "detainees": detainees_csv(result),
+        "events": events_csv(result),
+        "status": csv_text(("hour", "site", "status"), result.status_log),
+        "fronts": json_text(result.fronts),
+    }
+    return {name: hashlib.sha256(text.encode()).hexdigest()[:16] for name, text in texts.items()}
+
+
+def main() -> None:
+    seeds = [int(a) for a in sys.argv[1:]] or [1]
+    runs = {f"{p.relative_to(ROOT).as_posix()}@{seed}": fingerprint(p, seed)
+            for p in shipped() for seed in seeds}
+    state_module = Path(sim.core.state.__file__ or "")
+    json.dump({"compiled": sim.core.COMPILED, "state_module": state_module.name, "runs": runs},
+              sys.stdout, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
