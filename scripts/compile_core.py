@@ -2,8 +2,8 @@
 
 mypyc (part of mypy) turns type-annotated modules into C extensions. The compiled
 modules do what the Python ones do (``tests/core/test_compiled_core.py`` checks every
-output file of the shipped scenarios against the plain-Python run); a run takes about
-a third less time. The build goes to ``build/compiled-core/`` with a manifest of the
+output file of the shipped scenarios against the plain-Python run); a run takes a
+fifth to a third less time. The build goes to ``build/compiled-core/`` with a manifest of the
 SHA-256 of each source it depends on (the core and the layers below it, whose types
 it was compiled against). ``sim.core`` uses the build only while every one of them
 still matches (see ``sim/core/__init__.py``), so an edited module is never shadowed
