@@ -32,6 +32,12 @@ from sim.scenario.network import Network
 
 WorkKey = tuple[str, float, "str | None"]  # mode, range (km), location (by road only)
 
+
+def work_key(mode: str, range_km: float, location: str) -> WorkKey:
+    """The ``WorkKey`` of a vehicle of ``mode`` and ``range_km`` (km) at ``location``:
+    by road, where it stands matters; in the air, only its mode and range do."""
+    return (mode, range_km, location if mode == "ground" else None)
+
 #: Reported changes kept; an answer older than this many changes is recomputed.
 MAX_CHANGES = 64
 
@@ -58,10 +64,13 @@ class NoWork:
         self.ended: dict[WorkKey, tuple[float, int]] = {}
         # version reached by a reported change -> (node queued at, destination freed)
         self.changes: dict[int, tuple[str | None, str | None]] = {}
-        # (key, same_day) -> ((hours, version), answer): the last answer. Asked again at
-        # the same instant and version (a wake-up of many idle vehicles alike) it is the
-        # same: a look answers the same twice in a row, and ``remember`` updates this.
-        self.seen: dict[tuple[WorkKey, bool], tuple[tuple[float, int], bool]] = {}
+        # key -> (hours, version, answer): the last answer, asked for this instant (index
+        # 0) or for the day (index 1). Asked again at the same instant and version (a
+        # wake-up of many idle vehicles alike) it is the same: a look answers the same
+        # twice in a row, and ``remember`` updates this. Flat tuples in two dicts: this
+        # is looked up once per idle vehicle per wake-up.
+        self.seen: tuple[dict[WorkKey, tuple[float, int, bool]],
+                         dict[WorkKey, tuple[float, int, bool]]] = ({}, {})
 
     def queued(self, site: str) -> None:
         """Detainees were queued at ``site`` (the version has just moved for it)."""
@@ -83,8 +92,8 @@ class NoWork:
         """A dispatch for vehicles like ``key`` found no node to serve at ``now``."""
         version = self.state.version
         self.answers[key] = (now, version)
-        for same_day in (False, True):  # asked now, either way, the answer is "nothing"
-            self.seen[(key, same_day)] = ((now, version), True)
+        for seen in self.seen:  # asked now, for the instant or the day, it is "nothing"
+            seen[key] = (now, version, True)
 
     def holds(self, key: WorkKey, now: float, same_day: bool) -> bool:
         """Whether a dispatch now would still find nothing for vehicles like ``key``.
@@ -92,12 +101,13 @@ class NoWork:
         With ``same_day`` an answer found earlier the same day counts, else only one found
         at this instant (time-dependent parts of a dispatch then need no thought).
         """
-        stamp = (now, self.state.version)
-        seen = self.seen.get((key, same_day))
-        if seen is not None and seen[0] == stamp:
-            return seen[1]
+        version = self.state.version
+        seen = self.seen[same_day]
+        last = seen.get(key)
+        if last is not None and last[0] == now and last[1] == version:
+            return last[2]
         answer = self.look(key, now, same_day)
-        self.seen[(key, same_day)] = (stamp, answer)
+        seen[key] = (now, version, answer)
         return answer
 
     def look(self, key: WorkKey, now: float, same_day: bool) -> bool:

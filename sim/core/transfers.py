@@ -33,7 +33,7 @@ from sim.core.detainees import (
 from sim.core.dispatch import Candidate, Policy, make_policy
 from sim.core.escorts import Escorts
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
-from sim.core.nowork import NoWork, WorkKey
+from sim.core.nowork import NoWork, WorkKey, work_key
 from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
 from sim.core.release import ready_hours
@@ -265,6 +265,12 @@ class Transfers:
         """
         return self.no_work.holds(self._work_key(v), self.env.now, same_day=False)
 
+    def has_no_work_for(self, key: WorkKey, now: float) -> bool:
+        """``has_no_work`` for a vehicle that keeps its own ``WorkKey`` (``Vehicle.work_key``),
+        asked at ``now`` (hours, the clock's time): the check of every idle vehicle at every
+        wake-up, without building the key each time."""
+        return self.no_work.holds(key, now, same_day=False)
+
     def no_work_today(self, v: Tasked) -> bool:
         """``has_no_work``, also counting an answer found earlier today.
 
@@ -281,8 +287,7 @@ class Transfers:
 
     @staticmethod
     def _work_key(v: Tasked) -> WorkKey:
-        mode = v.mode
-        return (mode, v.range_km, v.location if mode == "ground" else None)
+        return work_key(v.mode, v.range_km, v.location)
 
     def dispatch(self, v: Tasked, asked: bool = False) -> Mission | None:
         """Choose and claim a batch for ``v``, or None if nothing it can do now.

@@ -27,6 +27,7 @@ from sim.common.dist import sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleState
 from sim.core.availability import Availability
+from sim.core.nowork import WorkKey, work_key
 from sim.core.state import RunState
 from sim.core.transfers import Mission, Transfers
 from sim.core.waits import first_of
@@ -75,6 +76,7 @@ class Vehicle:
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
         self._load_share: float | None = None  # of this sortie's places, drawn when claimed
+        self._work_key: WorkKey | None = None  # built when first asked (``work_key``)
         self.availability = availability  # sortie generation: windows, sorties per day
         self.waves = waves  # convoys: groups that start their missions together
         self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
@@ -94,7 +96,14 @@ class Vehicle:
         return (now < self.withdraw_at
                 and self.run_state.grounded_until.get(self.mode, 0.0) <= now
                 and self.rest_until <= now
-                and self.transfers.has_no_work(self))
+                and self.transfers.has_no_work_for(self.work_key(), now))
+
+    def work_key(self) -> WorkKey:
+        """This vehicle's ``WorkKey`` (``Transfers.has_no_work``), kept until it moves by road."""
+        key = self._work_key
+        if key is None or (key[2] is not self.location and self.mode == "ground"):
+            key = self._work_key = work_key(self.mode, self.range_km, self.location)
+        return key
 
     def _draw_failure(self) -> float:
         mtbf = self.p["mtbf_flight_hours"]
@@ -159,7 +168,7 @@ class Vehicle:
                 yield env.timeout(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
-            no_work = tr.has_no_work(self)
+            no_work = tr.has_no_work_for(self.work_key(), now)
             if not no_work and self.availability is not None:
                 hold = self.availability.hold(self, now)
                 if hold is not None:  # off duty or not mission capable: ask again later

@@ -88,19 +88,19 @@ def test_vehicles_alike_asked_at_one_instant_and_version_cost_one_look(
 
     looks: list[tuple[object, float, int]] = []
     asked = 0
-    original, has_no_work = NoWork.look, Transfers.has_no_work
+    original, has_no_work_for = NoWork.look, Transfers.has_no_work_for
 
     def counted(self: NoWork, key: object, now: float, same_day: bool) -> bool:
         looks.append((key, now, self.state.version))
         return original(self, key, now, same_day)  # type: ignore[arg-type]
 
-    def asking(self: Transfers, v: object) -> bool:
+    def asking(self: Transfers, key: object, now: float) -> bool:  # what the vehicles ask
         nonlocal asked
         asked += 1
-        return has_no_work(self, v)  # type: ignore[arg-type]
+        return has_no_work_for(self, key, now)  # type: ignore[arg-type]
 
     monkeypatch.setattr(NoWork, "look", counted)
-    monkeypatch.setattr(Transfers, "has_no_work", asking)
+    monkeypatch.setattr(Transfers, "has_no_work_for", asking)
     # twelve helicopters alike; the beds run out, so most wake-ups find them nothing to do
     m = Model(scenario(one_leg(n=400, count=12, reception_kw={"beds": 60})), 1)
     m.run()
