@@ -38,6 +38,7 @@ def work_key(mode: str, range_km: float, location: str) -> WorkKey:
     by road, where it stands matters; in the air, only its mode and range do."""
     return (mode, range_km, location if mode == "ground" else None)
 
+
 #: Reported changes kept; an answer older than this many changes is recomputed.
 MAX_CHANGES = 64
 
