@@ -27,7 +27,6 @@ from sim.core import COMPILED_BUILD, python_tag, source_digests
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "sim" / "core"
-OUT = COMPILED_BUILD
 #: The compiled group's shared library, inside ``sim.core`` (mypyc adds ``__mypyc``).
 GROUP = "sim.core.native"
 #: Modules left as Python: ``detainees`` and ``results`` define exceptions (mypyc cannot
@@ -66,14 +65,15 @@ def build() -> None:
             dist.run_command("build_ext")
         finally:
             os.chdir(prior)
-        if OUT.exists():
-            shutil.rmtree(OUT)
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(staged, OUT)
+        if COMPILED_BUILD.exists():
+            shutil.rmtree(COMPILED_BUILD)
+        COMPILED_BUILD.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staged, COMPILED_BUILD)
     manifest = {"python": python_tag(), "sources": digests}
     # Written last: a build without its manifest is never used.
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    print(f"compiled in {time.perf_counter() - started:.0f} s into {OUT.relative_to(ROOT)}", flush=True)
+    (COMPILED_BUILD / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"compiled in {time.perf_counter() - started:.0f} s into "
+          f"{COMPILED_BUILD.relative_to(ROOT)}", flush=True)
 
 
 def main() -> int:
@@ -81,12 +81,11 @@ def main() -> int:
         build()
     except (Exception, SystemExit) as error:  # any failure (mypyc exits on a type error)
         # leaves the plain-Python core
-        if OUT.exists():
-            shutil.rmtree(OUT, ignore_errors=True)
+        if COMPILED_BUILD.exists():
+            shutil.rmtree(COMPILED_BUILD, ignore_errors=True)
         print(f"the core was not compiled ({type(error).__name__}: {error}); dtsim runs as plain "
               "Python, with the same results, more slowly", file=sys.stderr)
-        return 0
-    return 0
+    return 0  # not an error: make goes on with the plain-Python core
 
 
 if __name__ == "__main__":

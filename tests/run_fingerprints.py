@@ -15,17 +15,12 @@ import json
 import sys
 from pathlib import Path
 
+from tiny_scenarios import ROOT, SHIPPED_SCENARIOS
+
 import sim
 import sim.core
 import sim.core.state
 from sim.output.files import csv_text, daily_csv, detainees_csv, events_csv, json_text, sorties_csv
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shipped() -> list[Path]:
-    return sorted(p for p in (ROOT / "scenarios").rglob("*.yaml")
-                  if not p.name.endswith(".questions.yaml") and p.parent.name != "ranges")
 
 
 def fingerprint(path: Path, seed: int) -> dict[str, str]:
@@ -45,8 +40,8 @@ def fingerprint(path: Path, seed: int) -> dict[str, str]:
 
 def main() -> None:
     seeds = [int(a) for a in sys.argv[1:]] or [1]
-    runs = {f"{p.relative_to(ROOT).as_posix()}@{seed}": fingerprint(p, seed)
-            for p in shipped() for seed in seeds}
+    runs = {f"{path}@{seed}": fingerprint(ROOT / path, seed)
+            for path in SHIPPED_SCENARIOS for seed in seeds}
     state_module = Path(sim.core.state.__file__ or "")
     json.dump({"compiled": sim.core.COMPILED, "state_module": state_module.name, "runs": runs},
               sys.stdout, sort_keys=True)

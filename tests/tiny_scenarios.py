@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,14 @@ from sim.scenario.schema import Scenario
 
 EARTH_RADIUS_KM = 6371.0088
 DEG_KM = EARTH_RADIUS_KM * math.radians(1.0)
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Every shipped scenario file, the exercises and back-tests included (not the exercises'
+#: question specs nor the ranges files), by path from the repository root.
+SHIPPED_SCENARIOS = sorted(
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "scenarios").rglob("*.yaml")
+    if not p.name.endswith(".questions.yaml") and p.parent.name != "ranges"
+)
 
 
 def prison(sid: str, lat: float, n: int, **kw: Any) -> dict[str, Any]:

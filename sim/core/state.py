@@ -96,7 +96,7 @@ class CountingEnvironment(simpy.Environment):
         self.now = self._now
         # SimPy's annotations say ``callbacks`` is a list; it is None once processed. The
         # event is read untyped so that the compiled core (mypyc) does not check it.
-        ev: Any = cast(Any, event)
+        ev: Any = event
         callbacks, ev.callbacks = ev.callbacks, None
         assert callbacks is not None
         try:

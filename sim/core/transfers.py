@@ -263,7 +263,7 @@ class Transfers:
         all such vehicles until the clock or the version moves (or, for the changes at one
         node that ``Transfers`` reports to ``NoWork``, until that node can be served).
         """
-        return self.no_work.holds(self._work_key(v), self.env.now, same_day=False)
+        return self.has_no_work_for(self._work_key(v), self.env.now)
 
     def has_no_work_for(self, key: WorkKey, now: float) -> bool:
         """``has_no_work`` for a vehicle that keeps its own ``WorkKey`` (``Vehicle.work_key``),

@@ -22,7 +22,6 @@ four weeks, so that most of them settle early.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,13 +37,7 @@ from sim.core.vehicles import Vehicle
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from tests.core.test_properties import scenarios
-from tests.tiny_scenarios import one_leg, scenario
-
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(
-    p.relative_to(ROOT).as_posix() for p in (ROOT / "scenarios").rglob("*.yaml")
-    if not p.name.endswith(".questions.yaml") and p.parent.name != "ranges"
-)
+from tests.tiny_scenarios import ROOT, SHIPPED_SCENARIOS, one_leg, scenario
 
 
 def outcome(sc: Scenario, seed: int) -> tuple[Any, ...]:
@@ -148,7 +141,7 @@ def test_vehicles_whose_limits_may_change_their_state_keep_the_run_going(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SHIPPED)
+@pytest.mark.parametrize("path", SHIPPED_SCENARIOS)
 def test_shortcuts_change_no_result_on_shipped_scenarios(path: str) -> None:
     """Every shipped scenario (the exercises and back-tests included), seeds 1-5."""
     sc = load_scenario(ROOT / path)
