@@ -22,6 +22,7 @@ that makes work without going through ``Transfers`` must call ``RunState.notify`
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -30,13 +31,31 @@ from sim.common.vocabulary import SiteStatus
 from sim.core.state import RunState
 from sim.scenario.network import Network
 
-WorkKey = tuple[str, float, "str | None"]  # mode, range (km), location (by road only)
 
+class WorkKey:
+    """What decides whether a dispatch finds work for a vehicle: its mode, its range (km)
+    and, by road only, its location (in the air, where it stands does not matter).
 
-def work_key(mode: str, range_km: float, location: str) -> WorkKey:
-    """The ``WorkKey`` of a vehicle of ``mode`` and ``range_km`` (km) at ``location``:
-    by road, where it stands matters; in the air, only its mode and range do."""
-    return (mode, range_km, location if mode == "ground" else None)
+    A run has one object per distinct key (``NoWork.key``), so keys compare and hash by
+    identity, and each carries the last answer asked for it: a wake-up asks once per idle
+    vehicle, and vehicles alike ask the same question at the same instant and version.
+    """
+
+    def __init__(self, mode: str, range_km: float, location: str | None) -> None:
+        self.mode = mode
+        self.range_km = range_km
+        self.location = location
+        # The last answer asked for this instant (``holds`` without ``same_day``) and for
+        # the day: when (hours), at which state version, and the answer. NaN: never asked.
+        self.instant_at = math.nan
+        self.instant_version = -1
+        self.instant_answer = False
+        self.day_at = math.nan
+        self.day_version = -1
+        self.day_answer = False
+
+    def __repr__(self) -> str:
+        return f"WorkKey({self.mode!r}, {self.range_km!r}, {self.location!r})"
 
 
 #: Reported changes kept; an answer older than this many changes is recomputed.
@@ -65,13 +84,16 @@ class NoWork:
         self.ended: dict[WorkKey, tuple[float, int]] = {}
         # version reached by a reported change -> (node queued at, destination freed)
         self.changes: dict[int, tuple[str | None, str | None]] = {}
-        # key -> (hours, version, answer): the last answer, asked for this instant (index
-        # 0) or for the day (index 1). Asked again at the same instant and version (a
-        # wake-up of many idle vehicles alike) it is the same: a look answers the same
-        # twice in a row, and ``remember`` updates this. Flat tuples in two dicts: this
-        # is looked up once per idle vehicle per wake-up.
-        self.seen: tuple[dict[WorkKey, tuple[float, int, bool]],
-                         dict[WorkKey, tuple[float, int, bool]]] = ({}, {})
+        # (mode, range, location or None) -> the run's one ``WorkKey`` for it
+        self.keys: dict[tuple[str, float, str | None], WorkKey] = {}
+
+    def key(self, mode: str, range_km: float, location: str) -> WorkKey:
+        """The ``WorkKey`` of a vehicle of ``mode`` and ``range_km`` (km) at ``location``."""
+        where = location if mode == "ground" else None
+        found = self.keys.get((mode, range_km, where))
+        if found is None:
+            found = self.keys[(mode, range_km, where)] = WorkKey(mode, range_km, where)
+        return found
 
     def queued(self, site: str) -> None:
         """Detainees were queued at ``site`` (the version has just moved for it)."""
@@ -93,8 +115,10 @@ class NoWork:
         """A dispatch for vehicles like ``key`` found no node to serve at ``now``."""
         version = self.state.version
         self.answers[key] = (now, version)
-        for seen in self.seen:  # asked now, for the instant or the day, it is "nothing"
-            seen[key] = (now, version, True)
+        # asked now, for the instant or the day, the answer is "nothing"
+        key.instant_at = key.day_at = now
+        key.instant_version = key.day_version = version
+        key.instant_answer = key.day_answer = True
 
     def holds(self, key: WorkKey, now: float, same_day: bool) -> bool:
         """Whether a dispatch now would still find nothing for vehicles like ``key``.
@@ -102,13 +126,19 @@ class NoWork:
         With ``same_day`` an answer found earlier the same day counts, else only one found
         at this instant (time-dependent parts of a dispatch then need no thought).
         """
+        # The last answer for this key: asked again at the same instant and version (a
+        # wake-up of many idle vehicles alike), a look answers the same.
         version = self.state.version
-        seen = self.seen[same_day]
-        last = seen.get(key)
-        if last is not None and last[0] == now and last[1] == version:
-            return last[2]
+        if same_day:
+            if key.day_at == now and key.day_version == version:
+                return key.day_answer
+            answer = self.look(key, now, same_day)
+            key.day_at, key.day_version, key.day_answer = now, version, answer
+            return answer
+        if key.instant_at == now and key.instant_version == version:
+            return key.instant_answer
         answer = self.look(key, now, same_day)
-        seen[key] = (now, version, answer)
+        key.instant_at, key.instant_version, key.instant_answer = now, version, answer
         return answer
 
     def look(self, key: WorkKey, now: float, same_day: bool) -> bool:
@@ -138,7 +168,7 @@ class NoWork:
                 assert dest is not None
                 dests.add(dest)
         if dests:
-            mode = key[0]
+            mode = key.mode
             for origin, per_mode in self.transfers.network.options.items():
                 if any(h.dest in dests for h in per_mode.get(mode, ())):
                     sites.add(origin)
@@ -154,7 +184,7 @@ class NoWork:
         st = self.state
         if len(tr.queue[site]) == 0 or not st.site_open[site] or st.status[site] == SiteStatus.OVERRUN:
             return False
-        mode, rng_km, location = key
+        mode, rng_km, location = key.mode, key.range_km, key.location
         hops = tr.network.options.get(site, {}).get(mode, ())
         if not any(h.max_segment_km <= rng_km and tr.capacity(h.dest) > 0 for h in hops):
             return False

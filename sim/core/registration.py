@@ -47,29 +47,28 @@ class RegistrationQueue:
 
     def admit(self, arrival: float, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Schedule ``n`` detainees arriving at ``arrival``; returns (starts, ends) in hours."""
-        service = (sample_many(self.service_min, self.rng, n) / 60.0).tolist()
+        service: list[float] = (sample_many(self.service_min, self.rng, n) / 60.0).tolist()
         starts: list[float] = []
         ends: list[float] = []
         free = self.free_at
         replace = heapq.heapreplace
         shifts = not self.always_open
         hours, start = self.hours_per_day, self.start_hour
-        floor = math.floor
-        add_start, add_end = starts.append, ends.append
         # Plain floats: the same arithmetic as numpy scalars, faster; ``a if a >= b else b``
-        # is ``max(a, b)`` without the call.
+        # is ``max(a, b)`` without the call. Typed lists and direct ``append`` and
+        # ``math.floor`` calls let the compiled core use native floats and list operations.
         for s in service:
             t = free[0]
             if arrival >= t:
                 t = arrival
             if shifts:  # ``next_open``, inlined
-                shift_start = floor((t - start) / 24.0) * 24.0 + start
+                shift_start = math.floor((t - start) / 24.0) * 24.0 + start
                 if t >= shift_start + hours:
                     t = shift_start + 24.0
                 elif shift_start > t:
                     t = shift_start
             end = t + s
             replace(free, end)
-            add_start(t)
-            add_end(end)
+            starts.append(t)
+            ends.append(end)
         return np.array(starts, dtype=float), np.array(ends, dtype=float)

@@ -44,6 +44,19 @@ class GridChecks(Protocol):
         """Run the checks now."""
 
 
+class Waiter:
+    """A process's owner that waits on ``RunState.changed`` and may skip a wake-up.
+
+    The vehicles are waiters (``Vehicle.idle_bound``). A base class rather than a
+    callable: a wake-up asks every idle vehicle, and the compiled core then calls the
+    method directly instead of through a Python-level call.
+    """
+
+    def idle_bound(self) -> bool:
+        """Whether a wake-up now would only find this waiter nothing to do."""
+        return False
+
+
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that counts the events it processes, with a grid of checks.
 
@@ -154,9 +167,10 @@ class RunState:
         self.events: list[Event] = []
         self.sorties: list[Sortie] = []
         self.changed = self.env.event()
-        # Processes that wait on ``changed`` and may skip a wake-up: process -> whether
-        # it would only wait again (``_wake``); the vehicles register here.
-        self.idle_bound: dict[object, Callable[[], bool]] = {}
+        # Processes that wait on ``changed`` and may skip a wake-up: process -> its
+        # waiter, asked whether it would only wait again (``_wake``); the vehicles
+        # register here.
+        self.idle_bound: dict[object, Waiter] = {}
         self.version = 0  # bumped by every change that may give a vehicle work
         # Set by every change a rule or a closure check may read (status, deliveries,
         # escapes, occupancy, anything that moves ``version``); cleared by the checks.
@@ -205,12 +219,15 @@ class RunState:
         of waiters, so that wake-ups cost only the vehicles that may act.
         """
         bound = self.idle_bound
+        newest = self.changed
+        newest_callbacks: Any = cast(Any, newest).callbacks
         for callback in waiters:
             proc = getattr(callback, "__self__", None)
-            idle = bound.get(proc) if proc is not None else None
-            if idle is not None and idle():
-                newest = self.changed
-                newest_callbacks: Any = cast(Any, newest).callbacks
+            waiter = bound.get(proc) if proc is not None else None
+            if waiter is not None and waiter.idle_bound():
+                if self.changed is not newest:  # a resumed waiter notified meanwhile
+                    newest = self.changed
+                    newest_callbacks = cast(Any, newest).callbacks
                 newest_callbacks.append(callback)
                 proc._target = newest  # type: ignore[union-attr]
             else:

@@ -27,8 +27,8 @@ from sim.common.dist import sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleState
 from sim.core.availability import Availability
-from sim.core.nowork import WorkKey, work_key
-from sim.core.state import RunState
+from sim.core.nowork import WorkKey
+from sim.core.state import RunState, Waiter
 from sim.core.transfers import Mission, Transfers
 from sim.core.waits import first_of
 from sim.core.waves import Waves
@@ -38,7 +38,7 @@ from sim.scenario.schema import AircraftType
 IDLE, BUSY, MAINTENANCE, GROUNDED, RESTING, PENDING, WITHDRAWN = VehicleState
 
 
-class Vehicle:
+class Vehicle(Waiter):
     """One vehicle of a type; ``name`` is unique in the run (e.g. ``ch47-03``)."""
 
     def __init__(
@@ -81,7 +81,7 @@ class Vehicle:
         self.waves = waves  # convoys: groups that start their missions together
         self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
         self.process = state.env.process(self.run())
-        state.idle_bound[self.process] = self.idle_bound
+        state.idle_bound[self.process] = self
 
     def idle_bound(self) -> bool:
         """Whether a wake-up now would only find this idle vehicle nothing to do.
@@ -101,8 +101,8 @@ class Vehicle:
     def work_key(self) -> WorkKey:
         """This vehicle's ``WorkKey`` (``Transfers.has_no_work``), kept until it moves by road."""
         key = self._work_key
-        if key is None or (key[2] is not self.location and self.mode == "ground"):
-            key = self._work_key = work_key(self.mode, self.range_km, self.location)
+        if key is None or (key.location is not self.location and self.mode == "ground"):
+            key = self._work_key = self.transfers.work_key(self)
         return key
 
     def _draw_failure(self) -> float:

@@ -58,6 +58,19 @@ class Waves:
             name: t.wave for name, t in scenario.aircraft.items() if t.wave is not None
         }
         self.forming: dict[tuple[str, str], Group] = {}
+        # The fleet's vehicles by type, for counting a type's vehicles in service without
+        # going through the whole fleet at every join; ``_sorted`` of them are sorted in.
+        self._of_type: dict[str, list[Member]] = {}
+        self._sorted = 0
+
+    def _vehicles_of(self, type_name: str) -> list[Member]:
+        """The vehicles of ``type_name`` in the fleet so far (any state)."""
+        fleet = self.fleet
+        if self._sorted < len(fleet):
+            for u in fleet[self._sorted:]:
+                self._of_type.setdefault(u.type_name, []).append(u)
+            self._sorted = len(fleet)
+        return self._of_type.get(type_name, [])
 
     def join(self, v: Member, name: str) -> simpy.Event | None:
         """Add ``v`` (called ``name``) to the group at its place: the event to wait for
@@ -74,8 +87,8 @@ class Waves:
             timer.callbacks.append(lambda _: self._leave(key, group))  # type: ignore[union-attr]
         group.members.append(name)
         now = self.env.now
-        in_service = sum(1 for u in self.fleet if u.type_name == v.type_name
-                         and u.available_at <= now < u.withdraw_at)
+        in_service = sum(1 for u in self._vehicles_of(v.type_name)
+                         if u.available_at <= now < u.withdraw_at)
         if len(group.members) >= min(spec.size, in_service):
             self._leave(key, group)
             return None

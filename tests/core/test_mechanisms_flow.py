@@ -116,6 +116,34 @@ def test_release_before_an_overrun_does_not_bring_back_the_escaped() -> None:
     assert res.kpis["remaining"] == 0
 
 
+def test_a_breakout_during_the_release_keeps_the_escaped_out_of_the_queue() -> None:
+    """A front stops 22 km short of ``p`` (threatened, never overrun) while 200 people are
+    handed over at 10 an hour, and breakouts there take half of those still held. Those who
+    escape before their turn are never queued, picked up or delivered, with or without the
+    release's shortcut for origins nobody has left (``RELEASE_TRUSTS_NO_LOSS``)."""
+    from sim.core import transfers
+
+    data = quick(n=200, seats=30, base="r", horizon_days=3,
+                 prison_kw={"release": {"per_hour": 10}},
+                 escalation={"fronts": [{"name": "f", "path": [[2.0, 40.0], [1.2, 40.0]],
+                                         "speed_km_per_day": 2400.0, "threat_radius_km": 50.0,
+                                         "overrun_radius_km": 5.0}],
+                             "breakout": {"hazard_per_day": 6.0, "fraction": 0.5}})
+    outcomes = []
+    for trusted in (True, False):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(transfers, "RELEASE_TRUSTS_NO_LOSS", trusted)
+            m = Model(scenario(data), 3)
+            m.run()
+        d = m.transfers.d
+        escaped = np.isfinite(d.t_escaped)
+        assert 0 < int(escaped.sum()) < 200
+        assert bool((np.isfinite(d.t_escaped) & (d.t_escaped < d.t_ready)).any())
+        assert not bool((escaped & np.isfinite(d.t_pickup)).any())
+        outcomes.append((d.state.tolist(), repr(d.t_pickup.tolist()), list(m.events)))
+    assert outcomes[0] == outcomes[1]
+
+
 def _origin_queue_case(seed: int) -> Model:
     """4,000 held at ``p``, out-processed by 2 stations with exponential 6-minute service:
     they hand over lambda = 2 x 60 / 6 = 20 people an hour for 200 hours. Four helicopters

@@ -107,5 +107,5 @@ def test_vehicles_alike_asked_at_one_instant_and_version_cost_one_look(
     assert asked > 3 * len(looks) > 0
     assert len(set(looks)) == len(looks)
     m2, heli = _full_reception()
-    fresh = original(m2.transfers.no_work, ("rotary", heli.range_km, None), 0.0, False)
+    fresh = original(m2.transfers.no_work, m2.transfers.work_key(heli), 0.0, False)
     assert [m2.transfers.has_no_work(heli) for _ in range(3)] == [fresh] * 3 == [True] * 3
