@@ -183,16 +183,18 @@ class RunState:
 
     # ----- logs --------------------------------------------------------------------
     def log(self, kind: EventKind, subject: str, site: str, count: int) -> None:
-        self.events.append(Event(self.env.now, kind, subject, site, count))
+        # ``tuple.__new__`` is what the named tuple's own ``__new__`` calls: the same
+        # record without a Python call per line (the log is written thousands of times
+        # a run).
+        self.events.append(tuple.__new__(Event, (self.env.now, kind, subject, site, count)))
 
     def log_sortie(
         self, name: str, type_name: str, mode: str, kind: SortieKind, origin: str, dest: str,
         detainees: int, km: float, hours: float,
     ) -> None:
         now = self.env.now
-        self.sorties.append(
-            Sortie(name, type_name, mode, kind, origin, dest, now, now + hours, detainees, km, hours)
-        )
+        self.sorties.append(tuple.__new__(  # as in ``log``
+            Sortie, (name, type_name, mode, kind, origin, dest, now, now + hours, detainees, km, hours)))
 
     # ----- changes -----------------------------------------------------------------
     def touch(self) -> None:
