@@ -3,7 +3,7 @@
 
 For each shipped scenario and seed: the SHA-256 of every output a run folder holds
 (KPIs without the wall-clock time, daily, sorties, detainees, events, status, fronts),
-written with the same functions as ``dtsim run``. Also says which core ran.
+written by the same function as ``dtsim run`` (``result_texts``). Also says which core ran.
 
 Usage: ``python tests/run_fingerprints.py SEED [SEED ...]``.
 """
@@ -20,21 +20,13 @@ from tiny_scenarios import ROOT, SHIPPED_SCENARIOS
 import sim
 import sim.core
 import sim.core.state
-from sim.output.files import csv_text, daily_csv, detainees_csv, events_csv, json_text, sorties_csv
+from sim.output.files import json_text, result_texts
 
 
 def fingerprint(path: Path, seed: int) -> dict[str, str]:
     result = sim.run(sim.load_scenario(path), seed)
     kpis = {k: v for k, v in result.kpis.items() if k != "wall_seconds"}
-    texts = {
-        "kpis": json_text(kpis),
-        "daily": daily_csv(result),
-        "sorties": sorties_csv(result),
-        "detainees": detainees_csv(result),
-        "events": events_csv(result),
-        "status": csv_text(("hour", "site", "status"), result.status_log),
-        "fronts": json_text(result.fronts),
-    }
+    texts = {**result_texts(result), "kpis.json": json_text(kpis)}
     return {name: hashlib.sha256(text.encode()).hexdigest()[:16] for name, text in texts.items()}
 
 

@@ -45,14 +45,11 @@ class WorkKey:
         self.mode = mode
         self.range_km = range_km
         self.location = location
-        # The last answer asked for this instant (``holds`` without ``same_day``) and for
-        # the day: when (hours), at which state version, and the answer. NaN: never asked.
-        self.instant_at = math.nan
-        self.instant_version = -1
-        self.instant_answer = False
-        self.day_at = math.nan
-        self.day_version = -1
-        self.day_answer = False
+        # The last answer asked for this instant (``holds`` without ``same_day``, what the
+        # vehicles ask): when (hours), at which state version, and the answer. NaN: never.
+        self.last_at = math.nan
+        self.last_version = -1
+        self.last_answer = False
 
     def __repr__(self) -> str:
         return f"WorkKey({self.mode!r}, {self.range_km!r}, {self.location!r})"
@@ -115,10 +112,7 @@ class NoWork:
         """A dispatch for vehicles like ``key`` found no node to serve at ``now``."""
         version = self.state.version
         self.answers[key] = (now, version)
-        # asked now, for the instant or the day, the answer is "nothing"
-        key.instant_at = key.day_at = now
-        key.instant_version = key.day_version = version
-        key.instant_answer = key.day_answer = True
+        key.last_at, key.last_version, key.last_answer = now, version, True  # asked now: nothing
 
     def holds(self, key: WorkKey, now: float, same_day: bool) -> bool:
         """Whether a dispatch now would still find nothing for vehicles like ``key``.
@@ -126,19 +120,15 @@ class NoWork:
         With ``same_day`` an answer found earlier the same day counts, else only one found
         at this instant (time-dependent parts of a dispatch then need no thought).
         """
+        if same_day:  # not asked by the vehicles: no last answer kept
+            return self.look(key, now, same_day)
         # The last answer for this key: asked again at the same instant and version (a
         # wake-up of many idle vehicles alike), a look answers the same.
         version = self.state.version
-        if same_day:
-            if key.day_at == now and key.day_version == version:
-                return key.day_answer
-            answer = self.look(key, now, same_day)
-            key.day_at, key.day_version, key.day_answer = now, version, answer
-            return answer
-        if key.instant_at == now and key.instant_version == version:
-            return key.instant_answer
+        if key.last_at == now and key.last_version == version:
+            return key.last_answer
         answer = self.look(key, now, same_day)
-        key.instant_at, key.instant_version, key.instant_answer = now, version, answer
+        key.last_at, key.last_version, key.last_answer = now, version, answer
         return answer
 
     def look(self, key: WorkKey, now: float, same_day: bool) -> bool:

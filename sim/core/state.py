@@ -170,7 +170,7 @@ class RunState:
         # Processes that wait on ``changed`` and may skip a wake-up: process -> its
         # waiter, asked whether it would only wait again (``_wake``); the vehicles
         # register here.
-        self.idle_bound: dict[object, Waiter] = {}
+        self.waiters: dict[object, Waiter] = {}
         self.version = 0  # bumped by every change that may give a vehicle work
         # Set by every change a rule or a closure check may read (status, deliveries,
         # escapes, occupancy, anything that moves ``version``); cleared by the checks.
@@ -220,12 +220,12 @@ class RunState:
         newest ``changed``; it is moved there directly, at the same place in the order
         of waiters, so that wake-ups cost only the vehicles that may act.
         """
-        bound = self.idle_bound
+        waiters_by_process = self.waiters
         newest = self.changed
         newest_callbacks: Any = cast(Any, newest).callbacks
         for callback in waiters:
             proc = getattr(callback, "__self__", None)
-            waiter = bound.get(proc) if proc is not None else None
+            waiter = waiters_by_process.get(proc) if proc is not None else None
             if waiter is not None and waiter.idle_bound():
                 if self.changed is not newest:  # a resumed waiter notified meanwhile
                     newest = self.changed

@@ -81,7 +81,7 @@ class Vehicle(Waiter):
         self.waves = waves  # convoys: groups that start their missions together
         self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
         self.process = state.env.process(self.run())
-        state.idle_bound[self.process] = self
+        state.waiters[self.process] = self
 
     def idle_bound(self) -> bool:
         """Whether a wake-up now would only find this idle vehicle nothing to do.

@@ -87,6 +87,20 @@ def events_csv(result: Result) -> str:
     return csv_text(EVENT_COLUMNS, result.events)
 
 
+def result_texts(result: Result) -> dict[str, str]:
+    """The texts of a run's result files, by file name (``write_run`` adds the run's
+    ``meta.json`` and its resolved scenario)."""
+    return {
+        "kpis.json": json_text(result.kpis),
+        "daily.csv": daily_csv(result),
+        "sorties.csv": sorties_csv(result),
+        "detainees.csv": detainees_csv(result),
+        "events.csv": events_csv(result),
+        "status.csv": csv_text(("hour", "site", "status"), result.status_log),
+        "fronts.json": json_text(result.fronts),
+    }
+
+
 def write_run(result: Result, out: Path, resolved_yaml: str,
               overrides: Sequence[str] = ()) -> list[Path]:
     """Write one run's folder at ``out`` (replacing a previous run's whole); returns its files.
@@ -99,13 +113,7 @@ def write_run(result: Result, out: Path, resolved_yaml: str,
     meta = dict(result.meta, format_version=FORMAT_VERSION, kind="run", run_id=run_id,
                 overrides=list(overrides))
     files = {
-        "kpis.json": json_text(result.kpis),
-        "daily.csv": daily_csv(result),
-        "sorties.csv": sorties_csv(result),
-        "detainees.csv": detainees_csv(result),
-        "events.csv": events_csv(result),
-        "status.csv": csv_text(("hour", "site", "status"), result.status_log),
-        "fronts.json": json_text(result.fronts),
+        **result_texts(result),
         "meta.json": json_text(meta),
         "scenario.resolved.yaml": resolved_yaml,
     }

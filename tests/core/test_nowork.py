@@ -60,7 +60,7 @@ def test_freed_room_where_work_waits_ends_the_answer() -> None:
 @pytest.mark.parametrize("name", ["baseline", "unpaced", "dust_storm"])
 def test_skipping_idle_vehicles_changes_no_result(name: str) -> None:
     """Idle vehicles that a wake-up would only find with nothing to do are not resumed
-    (``RunState.idle_bound``): a speed-up that must not change a result. The same run with
+    (``RunState.waiters``): a speed-up that must not change a result. The same run with
     every idle vehicle resumed on every change gives the same KPIs, on shipped scenarios
     with every realism mechanism on (release at the prisons, operating windows,
     mission-capable days, convoys, pull through staging)."""
@@ -72,7 +72,7 @@ def test_skipping_idle_vehicles_changes_no_result(name: str) -> None:
     fast = Model(s, 1)
     fast.run()
     slow = Model(s, 1)
-    slow.state.idle_bound.clear()  # resume every idle vehicle on every change
+    slow.state.waiters.clear()  # resume every idle vehicle on every change
     slow.run()
     keep = lambda k: {x: v for x, v in k.items() if x not in ("wall_seconds", "sim_events")}  # noqa: E731
     assert keep(build_result(fast.finished(), 0.0).kpis) == keep(build_result(slow.finished(), 0.0).kpis)
