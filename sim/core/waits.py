@@ -14,6 +14,7 @@ case of its ``Condition``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import simpy
@@ -34,7 +35,8 @@ class FirstOf(simpy.Event):
         self._value = PENDING
         self._events = (a, b)
         # One bound method, added to the pending events and taken back from them.
-        hit = self._hit_callback = self._hit
+        hit: Callable[[simpy.Event], None] = self._hit
+        self._hit_callback: Callable[[simpy.Event], None] | None = hit
         for event in self._events:
             pending: Any = cast(Any, event).callbacks  # None once processed: read untyped (see state.step)
             if pending is None:  # already processed: decides now, as ``|`` does
@@ -56,6 +58,10 @@ class FirstOf(simpy.Event):
             assert isinstance(error, Exception)
             self.fail(error)
         hit = self._hit_callback
+        # The bound method refers back to this wait: drop it, so that a decided wait is
+        # freed by its reference count as soon as its process moves on (kept, it would be
+        # a cycle per wait, left for the cyclic collector).
+        self._hit_callback = None
         for other in self._events:  # no reference left from a pending event (no cycle)
             callbacks: Any = cast(Any, other).callbacks
             if callbacks and hit in callbacks:
