@@ -226,6 +226,7 @@ class Model:
             triggers_fired=tuple(dict(f) for f in self.triggers.fired_log),
             sim_events=st.env.events_processed,
             fronts=tuple(self.fronts),
+            scenario_hash=self.prepared.scenario_hash,
         )
 
 

@@ -1,11 +1,12 @@
 """What a run builds from its scenario alone, built once and shared by its replications.
 
 Replications of a scenario (and the runs of a sweep point) differ only in their
-seed, so the mode specs, the projection and the sites' planar positions are the
-same for all of them, and so is the route network for a given set of closures:
-a run asks ``Prepared.network`` for the network of its current closures and
-gets the one an earlier run built, if any. Everything here is read-only once
-built (the network's lazy distance memo is a pure function of its inputs).
+seed, so the mode specs, the projection, the sites' planar positions and the
+scenario's hash (in every result's metadata) are the same for all of them, and
+so is the route network for a given set of closures: a run asks
+``Prepared.network`` for the network of its current closures and gets the one an
+earlier run built, if any. Everything here is read-only once built (the network's
+lazy distance memo is a pure function of its inputs).
 
 The cache is keyed by the scenario object (a scenario is not changed once
 validated): a process keeps the last few scenarios it ran, so a worker running
@@ -39,6 +40,17 @@ class Prepared:
         self.proj = Projection(float(np.mean([s.lat for s in scenario.sites])))
         self.xy = {s.id: self.proj.to_xy(s.lat, s.lon) for s in scenario.sites}
         self._networks: dict[NetworkKey, Network] = {}
+        self._hash: str | None = None
+
+    @property
+    def scenario_hash(self) -> str:
+        """``sim.scenario.loader.scenario_hash`` of the scenario, computed on first use (it
+        dumps and serialises the whole scenario: about 2% of a baseline run, if per run)."""
+        if self._hash is None:
+            from sim.scenario.loader import scenario_hash  # YAML and JSON only when asked
+
+            self._hash = scenario_hash(self.scenario)
+        return self._hash
 
     def network(
         self, closed_sites: frozenset[str], closed_legs: Mapping[str, frozenset[str]]

@@ -140,6 +140,7 @@ class FinishedRun:
     triggers_fired: tuple[dict[str, Any], ...]
     sim_events: int
     fronts: tuple[FrontTrack, ...]
+    scenario_hash: str  # ``sim.scenario.loader.scenario_hash``, kept per scenario (``prepared``)
 
 
 @dataclass(frozen=True)
@@ -625,12 +626,10 @@ def front_tracks(fronts: Sequence[FrontTrack]) -> list[dict[str, Any]]:
 
 
 def metadata(run: FinishedRun, wall_seconds: float) -> dict[str, Any]:
-    from sim.scenario.loader import scenario_hash
-
     s = run.scenario
     return {
         "scenario": s.name,
-        "scenario_hash": scenario_hash(s),
+        "scenario_hash": run.scenario_hash,
         "seed": run.seed,
         "version": __version__,
         "wall_seconds": round(wall_seconds, 4),

@@ -39,3 +39,27 @@ def test_replications_share_the_networks_and_give_the_same_results(
     assert built["n"] > after_first
     assert third.kpis["delivered"] == first.kpis["delivered"]
     assert Model(sc, 1).prepared is prepared.prepare(sc)
+
+
+def test_the_scenario_hash_is_computed_once_per_scenario_and_is_the_loaders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sim.scenario import loader
+    from sim.scenario.loader import with_overrides
+
+    hashed: list[str] = []
+    original = loader.scenario_hash
+
+    def counting(s: object) -> str:
+        hashed.append(original(s))  # type: ignore[arg-type]
+        return hashed[-1]
+
+    monkeypatch.setattr(loader, "scenario_hash", counting)
+    prepared.forget()
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    metas = [run(sc, seed).meta for seed in (1, 2, 3)]
+    assert len(hashed) == 1
+    assert {m["scenario_hash"] for m in metas} == {original(sc)}
+    other = with_overrides(sc, {"horizon_days": sc.horizon_days + 1})
+    assert run(other, 1).meta["scenario_hash"] == original(other) != original(sc)
+    assert len(hashed) == 2
