@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import cast
 
 import numpy as np
 
@@ -19,26 +20,32 @@ from sim.core import COMPILED
 
 def replace_earliest(heap: list[float], item: float) -> None:
     """``heapq.heapreplace(heap, item)`` for a heap of floats, step for step (the same
-    comparisons, the same layout after), written out so that the compiled core compares
-    native floats: ``heapq`` compares Python objects, about a tenth of a compiled
-    baseline run in the per-person queues. The plain-Python core calls ``heapq``, which
-    is faster there (``RegistrationQueue.admit``).
+    comparisons, the same layout after), written out for the compiled core.
+
+    The per-person queues call it once a person (about 12,000 times a baseline run).
+    Timed in a loop from Python, compiled, it takes about as long as ``heapq`` (65
+    against 53 ns a call with 4 stations, 120 against 117 ns with 60); called from the
+    compiled queue it is a direct C call comparing native floats, without the
+    Python-level call and object comparisons of ``heapq``. The plain-Python core calls
+    ``heapq``, which is faster there (``RegistrationQueue.admit``).
     """
     # ``heapq._siftup``: move the smaller child up until a leaf, then ``_siftdown`` the item.
-    end = len(heap)
+    # Entries move as references (no float made per move); only comparisons unbox them.
+    slots = cast(list[object], heap)
+    end = len(slots)
     pos = 0
     child = 1
     while child < end:
         right = child + 1
-        if right < end and not heap[child] < heap[right]:
+        if right < end and not cast(float, slots[child]) < cast(float, slots[right]):
             child = right
-        heap[pos] = heap[child]
+        slots[pos] = slots[child]
         pos = child
         child = 2 * pos + 1
     while pos > 0:
         parent = (pos - 1) >> 1
-        if item < heap[parent]:
-            heap[pos] = heap[parent]
+        if item < cast(float, slots[parent]):
+            slots[pos] = slots[parent]
             pos = parent
             continue
         break
