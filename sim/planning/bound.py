@@ -65,6 +65,11 @@ STEP_CHOICES = (24.0, 12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.0, 0.5, 0.25, 1 / 6, 1 / 
 MAX_STEPS = 240
 FRACTIONS = (0.5, 0.9, 1.0)
 EPS = 1e-9
+#: HiGHS's method for the coarse pass (the whole of a quick bound, which ``dtsim run`` and
+#: ``dtsim replicate`` solve for their gap line): dual simplex, about 40% faster there
+#: than interior point; the fine pass keeps interior point, faster on its larger programs
+#: (both measured on the shipped scenarios; the days found are the same).
+COARSE_METHOD = "highs-ds"
 
 
 class BoundError(ValueError):
@@ -128,8 +133,11 @@ class Program:
             self.eq(terms, 0.0)
             prev = total
 
-    def maximise(self) -> float:
-        """The optimum (0 for an empty program)."""
+    def maximise(self, method: str = "highs-ipm") -> float:
+        """The optimum (0 for an empty program), by HiGHS's ``method``: interior point by
+        default; dual simplex (``highs-ds``) solves the coarse passes' programs in about
+        60% of the time, and the fine passes' larger ones in about 1.5 times as long
+        (measured on the shipped scenarios, ``lower_bound``)."""
         if not self.upper:
             return 0.0
         import numpy as np
@@ -149,7 +157,7 @@ class Program:
             A_eq=matrix(self.eq_rows) if self.eq_rows else None,
             b_eq=self.eq_rhs or None,
             bounds=[(0.0, None if math.isinf(u) else u) for u in self.upper],
-            method="highs-ipm",
+            method=method,
         )
         if res.status != 0:
             raise RuntimeError(f"the bound's linear program failed: {res.message}")
@@ -542,13 +550,15 @@ class _Search:
     """The most detainees delivered by a step, solved once per step asked."""
 
     def __init__(self, opt: Optimistic, step: float,
-                 constraints: Sequence[Callable[[TimeExpanded], None]]) -> None:
-        self.opt, self.step, self.constraints = opt, step, constraints
+                 constraints: Sequence[Callable[[TimeExpanded], None]],
+                 method: str = "highs-ipm") -> None:
+        self.opt, self.step, self.constraints, self.method = opt, step, constraints, method
         self.cache: dict[int, float] = {}
 
     def delivered(self, last: int) -> float:
         if last not in self.cache:
-            self.cache[last] = build(self.opt, self.step, last, self.constraints).lp.maximise()
+            lp = build(self.opt, self.step, last, self.constraints).lp
+            self.cache[last] = lp.maximise(self.method)
         return self.cache[last]
 
     def first_step(self, need: float, top: int) -> int | None:
@@ -613,11 +623,12 @@ def lower_bound(
         step = choose_step(opt, horizon)
     else:  # a coarse pass finds about when; the step is then as fine as that span allows
         coarse = choose_step(opt, horizon)
-        first = _Search(opt, coarse, constraints).first_step(total, steps(horizon, coarse))
+        first = _Search(opt, coarse, constraints, COARSE_METHOD).first_step(
+            total, steps(horizon, coarse))
         span = horizon if first is None else min(horizon, max(24.0, 2 * first * coarse))
         step = min(coarse, choose_step(opt, span))
     top = steps(horizon, step)
-    search = _Search(opt, step, constraints)
+    search = _Search(opt, step, constraints, COARSE_METHOD if quick else "highs-ipm")
     days: dict[float, float | None] = {}
     for f in sorted(fractions):
         first = search.first_step(math.ceil(f * total - 1e-9), top)

@@ -353,3 +353,24 @@ def test_the_bound_is_never_later_than_a_run_with_every_realism_mechanism(
     scenario_data = data.draw(with_realism())
     scenario_data["horizon_days"] = min(scenario_data["horizon_days"], 4)
     _never_later(scenario_data, seed)
+
+
+@pytest.mark.parametrize("name", ["kabul_2021", "solomon_1991", "camp_bucca_2009",
+                                  "pakistan_floods_2010"])
+def test_the_coarse_pass_method_finds_the_days_interior_point_finds(
+    name: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dual simplex solves the coarse pass (quicker there); the bound is the same."""
+    from pathlib import Path
+
+    from sim.planning import bound
+
+    s = sim.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "backtest"
+                          / f"{name}.yaml")
+    assert bound.COARSE_METHOD == "highs-ds"
+    quick, full = lower_bound(s, quick=True), lower_bound(s)
+    monkeypatch.setattr(bound, "COARSE_METHOD", "highs-ipm")
+    assert lower_bound(s, quick=True).fraction_days == quick.fraction_days
+    again = lower_bound(s)
+    assert (again.fraction_days, again.step_hours) == (full.fraction_days, full.step_hours)
+    assert again.delivered_by_day == pytest.approx(full.delivered_by_day, rel=1e-9)
