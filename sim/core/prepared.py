@@ -16,6 +16,7 @@ many replications of one scenario builds its set-up once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 import numpy as np
 
@@ -40,17 +41,14 @@ class Prepared:
         self.proj = Projection(float(np.mean([s.lat for s in scenario.sites])))
         self.xy = {s.id: self.proj.to_xy(s.lat, s.lon) for s in scenario.sites}
         self._networks: dict[NetworkKey, Network] = {}
-        self._hash: str | None = None
 
-    @property
+    @cached_property
     def scenario_hash(self) -> str:
         """``sim.scenario.loader.scenario_hash`` of the scenario, computed on first use (it
         dumps and serialises the whole scenario: about 2% of a baseline run, if per run)."""
-        if self._hash is None:
-            from sim.scenario.loader import scenario_hash  # YAML and JSON only when asked
+        from sim.scenario.loader import scenario_hash  # YAML and JSON only when asked
 
-            self._hash = scenario_hash(self.scenario)
-        return self._hash
+        return scenario_hash(self.scenario)
 
     def network(
         self, closed_sites: frozenset[str], closed_legs: Mapping[str, frozenset[str]]

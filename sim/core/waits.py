@@ -40,7 +40,7 @@ class FirstOf(simpy.Event):
         for event in self._events:
             pending: Any = cast(Any, event).callbacks  # None once processed: read untyped (see state.step)
             if pending is None:  # already processed: decides now, as ``|`` does
-                self._hit(event)
+                hit(event)
             elif self._value is PENDING:
                 pending.append(hit)
 

@@ -67,9 +67,10 @@ FRACTIONS = (0.5, 0.9, 1.0)
 EPS = 1e-9
 #: HiGHS's method for the coarse pass (the whole of a quick bound, which ``dtsim run`` and
 #: ``dtsim replicate`` solve for their gap line): dual simplex, about 40% faster there
-#: than interior point; the fine pass keeps interior point, faster on its larger programs
-#: (both measured on the shipped scenarios; the days found are the same).
+#: than interior point; the fine pass keeps interior point (``FINE_METHOD``), faster on
+#: its larger programs (both measured on the shipped scenarios; the days found are the same).
 COARSE_METHOD = "highs-ds"
+FINE_METHOD = "highs-ipm"
 
 
 class BoundError(ValueError):
@@ -133,10 +134,10 @@ class Program:
             self.eq(terms, 0.0)
             prev = total
 
-    def maximise(self, method: str = "highs-ipm") -> float:
+    def maximise(self, method: str = FINE_METHOD) -> float:
         """The optimum (0 for an empty program), by HiGHS's ``method``: interior point by
-        default; dual simplex (``highs-ds``) solves the coarse passes' programs in about
-        60% of the time, and the fine passes' larger ones in about 1.5 times as long
+        default; dual simplex (``COARSE_METHOD``) solves the coarse passes' programs in
+        about 60% of the time, and the fine passes' larger ones in about 1.5 times as long
         (measured on the shipped scenarios, ``lower_bound``)."""
         if not self.upper:
             return 0.0
@@ -551,7 +552,7 @@ class _Search:
 
     def __init__(self, opt: Optimistic, step: float,
                  constraints: Sequence[Callable[[TimeExpanded], None]],
-                 method: str = "highs-ipm") -> None:
+                 method: str = FINE_METHOD) -> None:
         self.opt, self.step, self.constraints, self.method = opt, step, constraints, method
         self.cache: dict[int, float] = {}
 
@@ -628,7 +629,7 @@ def lower_bound(
         span = horizon if first is None else min(horizon, max(24.0, 2 * first * coarse))
         step = min(coarse, choose_step(opt, span))
     top = steps(horizon, step)
-    search = _Search(opt, step, constraints, COARSE_METHOD if quick else "highs-ipm")
+    search = _Search(opt, step, constraints, COARSE_METHOD if quick else FINE_METHOD)
     days: dict[float, float | None] = {}
     for f in sorted(fractions):
         first = search.first_step(math.ceil(f * total - 1e-9), top)

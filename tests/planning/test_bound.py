@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from tiny_scenarios import DEG_KM, aircraft_type, leg, one_leg, prison, reception, scenario
+from tiny_scenarios import (
+    DEG_KM,
+    ROOT,
+    aircraft_type,
+    leg,
+    one_leg,
+    prison,
+    reception,
+    scenario,
+)
 
 import sim
 from sim.planning.bound import CONSTRAINTS, lower_bound
@@ -361,15 +370,12 @@ def test_the_coarse_pass_method_finds_the_days_interior_point_finds(
     name: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Dual simplex solves the coarse pass (quicker there); the bound is the same."""
-    from pathlib import Path
-
     from sim.planning import bound
 
-    s = sim.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "backtest"
-                          / f"{name}.yaml")
+    s = sim.load_scenario(ROOT / "scenarios" / "backtest" / f"{name}.yaml")
     assert bound.COARSE_METHOD == "highs-ds"
     quick, full = lower_bound(s, quick=True), lower_bound(s)
-    monkeypatch.setattr(bound, "COARSE_METHOD", "highs-ipm")
+    monkeypatch.setattr(bound, "COARSE_METHOD", bound.FINE_METHOD)
     assert lower_bound(s, quick=True).fraction_days == quick.fraction_days
     again = lower_bound(s)
     assert (again.fraction_days, again.step_hours) == (full.fraction_days, full.step_hours)
