@@ -37,6 +37,7 @@ from sim.core.nowork import NoWork, WorkKey
 from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
 from sim.core.release import ready_hours
+from sim.core.routes import NO_ROUTE, DispatchView, HopRecord
 from sim.core.state import RunState
 from sim.core.waits import first_of
 from sim.scenario.network import Hop, ModeSpec, Network
@@ -136,6 +137,7 @@ class Transfers:
         self.front_custody: dict[str, float] = {}
         self.custody_rng = streams["custody"]
         self._onward_net: Network | None = None  # the network ``_onward_dests`` is for
+        self._view: DispatchView | None = None  # dispatch's records of ``network`` (``routes``)
         self._onward_dests: dict[str, tuple[str, ...]] = {}  # staging airfield -> onward dests
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
@@ -148,6 +150,9 @@ class Transfers:
         self.last_loss = dict.fromkeys(self.site_ids, -math.inf)
         self.cut_off: dict[str, float] = {}  # nodes with detainees and no route: since (hours)
         self.policy: Policy = make_policy(scenario.dispatch)
+        # Its name, read at every dispatch: a native attribute here (``policy.name`` is a
+        # generic lookup through the ``Policy`` protocol).
+        self.policy_name: str = self.policy.name
         self.escorts = Escorts.of(scenario)  # guards per detainee by risk (none: no guards)
         self._front_km_at = math.nan
         self._front_km_cache: dict[str, float] = {}
@@ -258,6 +263,13 @@ class Transfers:
         return beds is None or self.occupancy[site] + n <= beds
 
     # ----- dispatch ----------------------------------------------------------------
+    def _dispatch_view(self) -> DispatchView:
+        """Dispatch's native records of the current network, built on its first dispatch."""
+        view = self._view
+        if view is None or view.network is not self.network:
+            view = self._view = DispatchView(self.network)
+        return view
+
     def has_no_work(self, v: Tasked) -> bool:
         """Whether a dispatch at this instant already found nothing for vehicles like ``v``.
 
@@ -307,32 +319,31 @@ class Transfers:
         rng_km = v.range_km
         mode = v.mode
         cands: list[Candidate] = []
-        hops = {}
-        policy = self.policy
-        need_threat = policy.name == "highest_threat"
-        need_risk = policy.name == "highest_risk_first"
+        hops: dict[str, HopRecord] = {}
+        need_threat = self.policy_name == "highest_threat"
+        need_risk = self.policy_name == "highest_risk_first"
         room: dict[str, float] = {}  # capacity by destination, for this call
         status, site_open, queue = st.status, st.site_open, self.queue
-        capacity = self.capacity
-        network = self.network
-        no_hops: tuple[Hop, ...] = ()
+        view = self._dispatch_view()
+        location = v.location
+        no_hops: list[HopRecord] = []
 
-        for site, per_mode in network.options.items():
+        for site, per_mode in view.nodes:
             q = queue[site]
             if len(q) == 0 or not site_open[site] or status[site] == OVERRUN:
                 continue
-            for hop in per_mode.get(mode, no_hops):  # the first in range with room
-                if hop.max_segment_km <= rng_km:
-                    dest = hop.dest
+            for rec in per_mode.get(mode, no_hops):  # the first in range with room
+                if rec.max_segment_km <= rng_km:
+                    dest = rec.dest
                     r = room.get(dest)
                     if r is None:
-                        r = room[dest] = capacity(dest)
+                        r = room[dest] = self.capacity(dest)  # a native call (not bound)
                     if r > 0:
                         break
             else:
                 continue
-            pos = network.positioning_km(mode, v.location, site)
-            if pos is None:
+            pos = view.positioning_km(mode, location, site)
+            if pos == NO_ROUTE:
                 continue
             top_rank, top_count = 0, 0
             if need_risk:
@@ -342,16 +353,17 @@ class Transfers:
             front_km = self._front_km(site, now) if need_threat else math.inf
             cands.append(Candidate(site, self.site_index[site], len(q), top_rank, top_count,
                                    min(int(status[site]), 1), front_km, pos))
-            hops[site] = hop
+            hops[site] = rec
         if not cands:
             self.no_work.remember(self.work_key(v), now)
             return None
-        choice = policy.choose(cands)
-        hop = hops[choice.site]
-        est = (choice.positioning_km + hop.distance_km) / v.p["cruise_kmh"]
+        choice = self.policy.choose(cands)
+        chosen = hops[choice.site]
+        hop, dest = chosen.hop, chosen.dest
+        est = (choice.positioning_km + chosen.distance_km) / v.p["cruise_kmh"]
         if not v.crew_allows(est):
             return None
-        cap = self.capacity(hop.dest)
+        cap = self.capacity(dest)
         # the sortie's places: the seats, unless a load or overload factor is set
         places = int(v.sortie_places)
         n = int(min(places, choice.waiting, cap))
@@ -361,11 +373,11 @@ class Transfers:
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
         ids = self._take(choice.site, n)
-        self.inbound[hop.dest] += n
+        self.inbound[dest] += n
         cleared_day = None
-        if self.kind[hop.dest] == "reception":
+        if self.kind[dest] == "reception":
             cleared_day = int(now // 24)
-            key = (hop.dest, cleared_day)
+            key = (dest, cleared_day)
             self.cleared[key] = self.cleared.get(key, 0) + n
         st.log(EventKind.DISPATCH, v.name, choice.site, n)
         return Mission(hop, ids, n, cleared_day, now)
@@ -374,7 +386,7 @@ class Transfers:
         """Take the first ``n`` of ``site``'s queue (the most dangerous first under
         ``highest_risk_first``) for a claim."""
         q = self.queue[site]
-        if self.policy.name == "highest_risk_first":
+        if self.policy_name == "highest_risk_first":
             order = np.argsort(self.d.category[q], kind="stable")
             self.queue[site] = q[np.sort(order[n:])]
             return q[order[:n]]
@@ -405,9 +417,10 @@ class Transfers:
 
     def set_policy(self, name: str) -> bool:
         """Switch the dispatch policy; False if it is already in force (it keeps its state)."""
-        if self.policy.name == name:
+        if self.policy_name == name:
             return False
         self.policy = make_policy(name)
+        self.policy_name = name
         return True
 
     def _front_km(self, site: str, now: float) -> float:

@@ -1,0 +1,57 @@
+"""The route network as the dispatcher reads it: native records, built once per network.
+
+A dispatch looks at every node with people waiting, tries its hops by the asking
+vehicle's mode (the first in range whose destination has room) and asks the
+empty-positioning distance to the node. ``Network`` (``sim.scenario.network``)
+holds these as plain-Python dataclasses and methods: read from the compiled core,
+each field is a generic attribute lookup and each distance a Python-level call
+(together about a tenth of a baseline run). ``DispatchView`` copies what dispatch
+reads into native records, in the network's own order, and memoises the
+positioning distances it is asked. It is built when a run first dispatches on a
+network (a closure or reopening makes a new network, and the next dispatch a new
+view) and never changed after: the network is read-only once built.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sim.scenario.network import Hop, Network
+
+NO_ROUTE: Final = -1.0
+"""``DispatchView.positioning_km`` where the network has no route (``None`` there)."""
+
+
+class HopRecord:
+    """The fields of a ``Hop`` that dispatch reads (km), as native attributes."""
+
+    def __init__(self, hop: Hop) -> None:
+        self.hop: Final = hop
+        self.dest: Final = hop.dest
+        self.max_segment_km: Final = float(hop.max_segment_km)
+        self.distance_km: Final = float(hop.distance_km)
+
+
+class DispatchView:
+    """``network.options`` as native records, and a memo of its positioning distances."""
+
+    def __init__(self, network: Network) -> None:
+        self.network: Final = network
+        #: (node, mode -> its progress-making hops, best first), in ``network.options`` order
+        self.nodes: Final[list[tuple[str, dict[str, list[HopRecord]]]]] = [
+            (node, {mode: [HopRecord(h) for h in hops] for mode, hops in per_mode.items()})
+            for node, per_mode in network.options.items()
+        ]
+        self._positioning: dict[tuple[str, str, str], float] = {}
+
+    def positioning_km(self, mode: str, a: str, b: str) -> float:
+        """``network.positioning_km(mode, a, b)`` (km), or ``NO_ROUTE`` where it is None."""
+        key = (mode, a, b)
+        km = self._positioning.get(key)
+        if km is None:
+            found = self.network.positioning_km(mode, a, b)
+            km = self._positioning[key] = NO_ROUTE if found is None else float(found)
+        return km
+
+
+__all__ = ["NO_ROUTE", "DispatchView", "HopRecord"]
