@@ -99,6 +99,10 @@ class Transfers:
         self.scenario = scenario
         self.state = state
         self.params = params
+        # The run's settable site values (a rule's ``set_param`` changes them in place; the
+        # dict is never replaced): read here without a lookup on ``params``, which the
+        # compiled core makes generically (capacity reads them at every dispatch).
+        self.site_params: dict[str, dict[str, Any]] = params.site
         self.env = state.env
         self.specs = specs
         self.fronts = fronts
@@ -200,7 +204,7 @@ class Transfers:
         st = self.state
         if not st.site_open[site] or st.status[site] == OVERRUN:
             return 0
-        p = self.params.site[site]
+        p = self.site_params[site]
         if self.kind[site] == "reception":
             cap: float = math.inf
             if p["beds"] is not None:
@@ -242,7 +246,7 @@ class Transfers:
                 continue
             if not st.site_open[dest] or st.status[dest] == OVERRUN:
                 continue
-            p = self.params.site[dest]
+            p = self.site_params[dest]
             cap: float = math.inf
             if p["beds"] is not None:
                 cap = p["beds"] - self.occupancy[dest] - self.inbound[dest]
@@ -259,7 +263,7 @@ class Transfers:
         """Beds may have shrunk (a rule) since the claim: never overfill."""
         if self.kind[site] != "reception":
             return True
-        beds = self.params.site[site]["beds"]
+        beds = self.site_params[site]["beds"]
         return beds is None or self.occupancy[site] + n <= beds
 
     # ----- dispatch ----------------------------------------------------------------
@@ -547,7 +551,7 @@ class Transfers:
 
         ``round(fraction x held)`` are handed over (halves round up): 0.3 of 10 is 3.
         """
-        frac = self.params.site[site]["overrun_custody_fraction"]
+        frac = self.site_params[site]["overrun_custody_fraction"]
         if frac is None:
             frac = self.front_custody.get(site, 0.0)
         k = min(len(ids), math.floor(float(frac) * len(ids) + 0.5))
@@ -645,7 +649,7 @@ class Transfers:
     def repatriates(self) -> bool:
         """Whether any reception releases detainees at midnight (a positive
         ``repatriation_per_day``): if not, ``repatriate`` does nothing."""
-        return any(self.kind[sid] == "reception" and self.params.site[sid]["repatriation_per_day"] > 0
+        return any(self.kind[sid] == "reception" and self.site_params[sid]["repatriation_per_day"] > 0
                    for sid in self.site_ids)
 
     def repatriate(self) -> None:
@@ -653,7 +657,7 @@ class Transfers:
         d = self.d
         now = self.state.env.now
         for sid in self.site_ids:
-            rate = self.params.site[sid]["repatriation_per_day"]
+            rate = self.site_params[sid]["repatriation_per_day"]
             if self.kind[sid] != "reception" or rate <= 0:
                 continue
             here = np.flatnonzero(
