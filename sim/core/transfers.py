@@ -424,7 +424,7 @@ class Transfers:
         if self.policy_name == name:
             return False
         self.policy = make_policy(name)
-        self.policy_name = name
+        self.policy_name = self.policy.name
         return True
 
     def _front_km(self, site: str, now: float) -> float:
