@@ -140,9 +140,7 @@ class Transfers:
         # that overran it (``Hazards``); a site's own ``overrun_custody_fraction`` wins.
         self.front_custody: dict[str, float] = {}
         self.custody_rng = streams["custody"]
-        self._onward_net: Network | None = None  # the network ``_onward_dests`` is for
         self._view: DispatchView | None = None  # dispatch's records of ``network`` (``routes``)
-        self._onward_dests: dict[str, tuple[str, ...]] = {}  # staging airfield -> onward dests
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
         self.occupancy = dict.fromkeys(self.site_ids, 0)
@@ -232,15 +230,8 @@ class Transfers:
         clears its own room (pull again). A destination without limits clears any number.
         """
         st = self.state
-        net = self.network
-        if self._onward_net is not net:  # the destinations change only with the routes
-            self._onward_net, self._onward_dests = net, {}
-        dests = self._onward_dests.get(site)
-        if dests is None:
-            dests = self._onward_dests[site] = tuple(sorted(
-                {h.dest for hops in net.options.get(site, {}).values() for h in hops}))
         total = 0.0
-        for dest in dests:
+        for dest in self._dispatch_view().onward_dests(site):
             if self.kind[dest] != "reception":
                 total += max(0.0, self.capacity(dest))
                 continue
@@ -268,7 +259,8 @@ class Transfers:
 
     # ----- dispatch ----------------------------------------------------------------
     def _dispatch_view(self) -> DispatchView:
-        """Dispatch's native records of the current network, built on its first dispatch."""
+        """Dispatch's native records of the current network (hops, positioning distances,
+        onward destinations), built when first asked after the network changed."""
         view = self._view
         if view is None or view.network is not self.network:
             view = self._view = DispatchView(self.network)

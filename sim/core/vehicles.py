@@ -49,7 +49,6 @@ class Vehicle(Waiter):
         self.run_state = state
         self.transfers = transfers
         self.params = params
-        self.site_params: dict[str, dict[str, Any]] = params.site  # as ``Transfers.site_params``
         # The run's named streams this vehicle draws from (shared by every vehicle; a
         # stream depends only on the seed and its name, so taking it now changes nothing).
         self.failures_rng = streams["failures"]
@@ -138,7 +137,7 @@ class Vehicle(Waiter):
     def stop_minutes(self, site: str, key: str) -> float:
         """Fixed ground time of a landing at ``site``, minutes: the site's ``key``
         (``pickup_stop_min`` or ``dropoff_stop_min``) if it sets one, else the type's."""
-        d = self.site_params[site][key]
+        d = self.transfers.site_params[site][key]
         if d is None:
             d = self.p[key]
         return sample(d, self.ground_time_rng)
@@ -289,7 +288,7 @@ class Vehicle(Waiter):
 
     def refuel_minutes(self, site: str) -> float:
         """Minutes of a refuel stop at ``site``: the longer of the type's and the site's."""
-        return float(max(self.p["refuel_min"], self.site_params[site]["refuel_min"]))
+        return float(max(self.p["refuel_min"], self.transfers.site_params[site]["refuel_min"]))
 
     def wait_for_load(self, mission: Mission, need: int) -> Generator[simpy.Event, Any, None]:
         """At the pickup, claim those who come to wait there until ``need`` are claimed,
@@ -330,7 +329,7 @@ class Vehicle(Waiter):
                 tr.release_claim(mission)
                 self.release_ramp(ramp)
                 return
-            minutes = sample(self.site_params[origin]["load_min_per_detainee"], self.loading_rng)
+            minutes = sample(self.transfers.site_params[origin]["load_min_per_detainee"], self.loading_rng)
             if st.status[origin] == SiteStatus.THREATENED:
                 minutes *= self.params.threatened_load_factor
             stop = self.stop_minutes(origin, "pickup_stop_min")
@@ -369,7 +368,7 @@ class Vehicle(Waiter):
             yield pad
             while not tr.can_unload(dest, len(ids)):
                 yield st.changed
-            minutes = sample(self.site_params[dest]["unload_min_per_detainee"], self.loading_rng)
+            minutes = sample(self.transfers.site_params[dest]["unload_min_per_detainee"], self.loading_rng)
             stop = self.stop_minutes(dest, "dropoff_stop_min")
             yield env.timeout((stop + minutes * len(ids)) / 60.0)
             tr.drop_off(ids, dest, mission)

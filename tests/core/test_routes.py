@@ -10,14 +10,15 @@ from tiny_scenarios import ROOT, SHIPPED_SCENARIOS, leg, one_leg, scenario
 
 import sim
 from sim.core.model import Model
+from sim.core.prepared import Prepared
 from sim.core.routes import NO_ROUTE, DispatchView
-from sim.scenario.checks import fleet_types
-from sim.scenario.network import MODES, Network, mode_specs
+from sim.scenario.network import MODES, Network
 from sim.scenario.schema import Scenario
 
 
 def _network(s: Scenario) -> Network:
-    return Network(s, mode_specs(s, fleet_types(s)))
+    """The network with nothing closed, as a run's first dispatch gets it."""
+    return Prepared(s).network(frozenset(), {})
 
 
 def _check_view(net: Network, site_ids: list[str]) -> None:
@@ -34,8 +35,11 @@ def _check_view(net: Network, site_ids: list[str]) -> None:
                 assert r.distance_km == sum(hop.segment_km)
     for mode, a, b in itertools.product(MODES, site_ids, site_ids):
         km = net.positioning_km(mode, a, b)
-        assert view.positioning_km(mode, a, b) == (NO_ROUTE if km is None else km)
-        assert view.positioning_km(mode, a, b) == (NO_ROUTE if km is None else km)  # memoised
+        expected = NO_ROUTE if km is None else km
+        assert [view.positioning_km(mode, a, b) for _ in range(2)] == [expected] * 2  # memoised
+    for node in site_ids:
+        dests = {h.dest for hops in net.options.get(node, {}).values() for h in hops}
+        assert view.onward_dests(node) == tuple(sorted(dests))
 
 
 @pytest.mark.parametrize("path", SHIPPED_SCENARIOS)
