@@ -19,6 +19,7 @@ from sim.core import model as model_module
 from sim.core import ticks
 from sim.core.model import Model
 from sim.core.results import build_result
+from sim.core.state import ModelProcess
 from sim.core.vehicles import Vehicle
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
@@ -124,13 +125,13 @@ def test_a_wake_up_resumes_only_the_vehicles_that_may_act(
     # the baseline's 32 vehicles: most of them have nothing to do at most changes
     sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     resumes = {"n": 0}
-    original = simpy.events.Process._resume
+    original = ModelProcess._resume  # the run's processes resume here (``env.process``)
 
-    def counting(self: simpy.events.Process, event: simpy.Event) -> None:
+    def counting(self: ModelProcess, event: simpy.Event) -> None:
         resumes["n"] += 1
         original(self, event)
 
-    monkeypatch.setattr(simpy.events.Process, "_resume", counting)
+    monkeypatch.setattr(ModelProcess, "_resume", counting)
     lazy = outcome(sc, 3)
     lazy_resumes = resumes["n"]
     resumes["n"] = 0

@@ -1,0 +1,162 @@
+"""The run's environment makes timeouts and processes exactly as SimPy's own does.
+
+``CountingEnvironment.timeout`` builds SimPy's ``Timeout`` without its descriptor and
+``__init__``, and its processes (``ModelProcess``) resume through a compiled copy of
+SimPy's ``Process._resume``. The same script run on both environments must give the same
+trace: what resumed, when, with which value or error, in which order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+import simpy
+from simpy.events import Timeout
+
+from sim.core.state import CountingEnvironment, ModelProcess
+
+Trace = list[tuple[float, str, Any]]
+
+
+def _script(env: simpy.Environment) -> Trace:
+    """Processes that wait, return values, fail, handle failures and are interrupted,
+    with several events at the same instants (the order of ties is part of the trace)."""
+    log: Trace = []
+    gate = env.event()
+
+    def ticker(name: str, delays: list[float]) -> Generator[simpy.Event, Any, str]:
+        for d in delays:
+            value = yield env.timeout(d, value=f"{name}@{d}")
+            log.append((env.now, name, value))
+        return f"{name} done"
+
+    def waiter(name: str, proc: simpy.Process) -> Generator[simpy.Event, Any, None]:
+        value = yield proc  # a process is an event: its value is the generator's return
+        log.append((env.now, name, value))
+
+    def failing(name: str) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(1.5)
+        raise KeyError(name)
+
+    def catcher(name: str, proc: simpy.Process) -> Generator[simpy.Event, Any, None]:
+        try:
+            yield proc
+        except KeyError as exc:  # the failure is thrown into the waiting process
+            log.append((env.now, name, f"caught {exc.args[0]}"))
+
+    def opener() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(2.0)
+        gate.fail(ValueError("gate broke"))
+
+    def gated(name: str) -> Generator[simpy.Event, Any, None]:
+        try:
+            yield gate
+        except ValueError as exc:
+            log.append((env.now, name, str(exc)))
+        yield env.timeout(0.0)
+        log.append((env.now, name, "after"))
+
+    def sleeper(name: str) -> Generator[simpy.Event, Any, None]:
+        try:
+            yield env.timeout(10.0)
+        except simpy.Interrupt as intr:
+            log.append((env.now, name, f"interrupted: {intr.cause}"))
+        yield env.timeout(1.0)
+        log.append((env.now, name, "awake"))
+
+    def interrupter(target: simpy.Process) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(2.0)
+        target.interrupt("alarm")
+
+    a = env.process(ticker("a", [1.0, 1.0, 0.5]))
+    b = env.process(ticker("b", [2.0, 0.5]))
+    env.process(waiter("wa", a))
+    env.process(waiter("wb", b))
+    f = env.process(failing("f"))
+    env.process(catcher("cf", f))
+    env.process(opener())
+    env.process(gated("g1"))
+    env.process(gated("g2"))
+    s = env.process(sleeper("s"))
+    env.process(interrupter(s))
+    env.run()
+    log.append((env.now, "end", None))
+    return log
+
+
+def test_the_environment_runs_a_script_as_simpy_does() -> None:
+    expected = _script(simpy.Environment(initial_time=0.0))
+    got = _script(CountingEnvironment())
+    assert got == expected
+    # The script covers what it claims to: values, a caught failure, a failed event
+    # handled by two processes, an interrupt, and ties at 2.0 and 2.5 hours.
+    names = [name for _, name, _ in got]
+    assert {"wa", "wb", "cf", "g1", "g2", "s", "end"} <= set(names)
+    assert sum(1 for t, _, _ in got if t == 2.0) >= 4
+
+
+def test_timeouts_are_simpy_timeouts_at_the_same_place_in_the_queue() -> None:
+    env = CountingEnvironment()
+    plain = simpy.Environment(initial_time=0.0)
+    for e in (env, plain):
+        e.timeout(2.0, "x")
+        e.timeout(1.0)
+        e.timeout(1.0, 7)
+
+    def queued(e: simpy.Environment) -> list[tuple[Any, ...]]:
+        # every attribute SimPy's ``Timeout.__init__`` sets, but the environment itself
+        return [(t, p, i, type(ev), {k: v for k, v in vars(ev).items() if k != "env"})
+                for t, p, i, ev in sorted(e._queue)]
+
+    ours = queued(env)
+    assert ours == queued(plain)
+    assert all(kind is Timeout for _, _, _, kind, _ in ours)
+    assert [attrs["_delay"] for *_, attrs in ours] == [1.0, 1.0, 2.0]
+
+
+def test_a_negative_timeout_is_refused_as_simpy_refuses_it() -> None:
+    with pytest.raises(ValueError, match="Negative delay -1"):
+        CountingEnvironment().timeout(-1.0)
+
+
+def test_processes_are_model_processes_and_an_unhandled_failure_ends_the_run() -> None:
+    env = CountingEnvironment()
+
+    def boom() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(1.0)
+        raise RuntimeError("boom")
+
+    proc = env.process(boom())
+    assert isinstance(proc, ModelProcess)
+    with pytest.raises(RuntimeError, match="boom"):
+        env.run()
+    assert env.now == 1.0
+    assert not proc.is_alive
+
+
+def test_a_process_yielding_a_non_event_is_an_error() -> None:
+    env = CountingEnvironment()
+
+    def bad() -> Generator[Any, Any, None]:
+        yield 42
+
+    env.process(bad())
+    with pytest.raises(RuntimeError, match='Invalid yield value "42"'):
+        env.run()
+
+
+@pytest.mark.parametrize("make", [lambda: simpy.Environment(initial_time=0.0), CountingEnvironment])
+def test_the_active_process_is_set_while_a_process_runs(make: Callable[[], simpy.Environment]) -> None:
+    env = make()
+    seen: list[bool] = []
+
+    def me() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(1.0)
+        seen.append(env.active_process is proc)
+
+    proc = env.process(me())
+    env.run()
+    assert seen == [True]
+    assert env.active_process is None
