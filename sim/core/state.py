@@ -182,7 +182,7 @@ class ModelProcess(simpy.events.Process):
     SimPy's, run once per event of a vehicle, a release or a rule. This is the same
     code (SimPy 4.1.2), so processes run, fail and end exactly as with SimPy's; in the
     compiled core it is a native method. With the direct timeouts, a baseline run
-    takes about 1% fewer instructions and a 60,000-detainee one 3% fewer. One
+    takes about 1% fewer instructions and a 60,000-detainee one 2% fewer. One
     difference: a failed process keeps its whole traceback (SimPy strips its own
     frame, which a compiled method does not add).
     """
