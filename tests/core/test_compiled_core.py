@@ -95,3 +95,22 @@ def test_compiled_core_writes_the_same_outputs_on_every_shipped_scenario() -> No
     differ = {k: [f for f in runs_p[k] if runs_c[k][f] != runs_p[k][f]]
               for k in runs_p if runs_c.get(k) != runs_p[k]}
     assert not differ, differ
+
+
+def test_the_environment_matches_simpy_in_the_compiled_core() -> None:
+    """``tests/core/test_environment.py`` again, with the compiled ``ModelProcess`` and
+    ``CountingEnvironment.timeout``: failures, interrupts and ties as SimPy handles them
+    (the shipped scenarios above never fail a process or interrupt one)."""
+    if not build_is_current():
+        if c_compiler() is None:
+            pytest.skip("no C compiler: the core runs as plain Python only")
+        pytest.fail(f"no current compiled core in {COMPILED_BUILD}: run `make compile` (or "
+                    "`python scripts/compile_core.py`) and read why it failed")
+    # A current build and DTSIM_PURE_PYTHON=0: the child imports the compiled core.
+    env = {**os.environ, "DTSIM_PURE_PYTHON": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(ROOT / "tests" / "core" / "test_environment.py")],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
+    # 0: tests ran and all passed (pytest exits 5 when it collects none)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
