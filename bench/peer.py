@@ -13,6 +13,11 @@ Cases (detainees / vehicles / pads): 6,000/10/4, 60,000/80/32, 600,000/400/160.
 Prints one JSON object; ``peer_over_dtsim`` is the per-detainee model's time over
 dtsim's (targets: >= 3, >= 20, >= 30).
 
+Each case also times SimPy alone on the events dtsim's run makes: as many processes as
+vehicles, each loaded sortie a run of timeouts (dtsim's events over its loaded sorties,
+rounded), and no model (``simpy_floor_seconds``). ``dtsim_own_share`` is the share of
+dtsim's time that is its own work rather than SimPy's: what a faster model can remove.
+
 Run from the repository root: ``python bench/peer.py [--quick]``.
 """
 
@@ -104,6 +109,25 @@ def peer(n: int, vehicles: int, pads: int) -> float:
     return last[0]
 
 
+def simpy_floor(sorties: int, vehicles: int, events_per_sortie: int) -> float:
+    """Seconds SimPy alone takes for ``sorties`` sorties of ``events_per_sortie`` timeouts
+    each, flown by ``vehicles`` processes: the events of a run, with no model around them."""
+    env = simpy.Environment()
+    left = [sorties]
+
+    def vehicle() -> Generator[simpy.Event, Any, None]:
+        while left[0] > 0:
+            left[0] -= 1
+            for _ in range(events_per_sortie):
+                yield env.timeout(0.1)
+
+    for _ in range(vehicles):
+        env.process(vehicle())
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     rows = []
@@ -121,12 +145,16 @@ def main() -> None:
             # prisons_cleared_day is rounded to 1/1000 day (1.44 minutes)
             raise SystemExit(f"models disagree at {n}: dtsim {dtsim_done_h:.4f} h, "
                              f"peer {peer_done_h:.4f} h, delivered {result.kpis['delivered']}")
+        sorties = sum(result.kpis["sorties"].values())
+        floor_s = simpy_floor(sorties, vehicles, round(result.kpis["sim_events"] / sorties))
         rows.append({"detainees": n, "vehicles": vehicles, "pads": pads,
                      "completion_hours_dtsim": round(dtsim_done_h, 3),
                      "completion_hours_peer": round(peer_done_h, 3),
                      "dtsim_seconds": round(dtsim_s, 4), "peer_seconds": round(peer_s, 4),
                      "peer_over_dtsim": round(peer_s / dtsim_s, 2),
-                     "dtsim_sim_events": result.kpis["sim_events"]})
+                     "dtsim_sim_events": result.kpis["sim_events"],
+                     "simpy_floor_seconds": round(floor_s, 4),
+                     "dtsim_own_share": round(max(0.0, dtsim_s - floor_s) / dtsim_s, 2)})
     print(json.dumps({"cases": rows, "core_compiled": sim.core.COMPILED,
                       "targets": {"6000": 3, "60000": 20, "600000": 30}}))
 
