@@ -65,6 +65,15 @@ def test_a_build_is_used_only_while_its_sources_are_unchanged(tmp_path: Path) ->
     assert not build_is_current(build, sim_root)
 
 
+def require_current_build() -> None:
+    """Skip without a C compiler; fail if a compiler is here but no current build is."""
+    if not build_is_current():
+        if c_compiler() is None:
+            pytest.skip("no C compiler: the core runs as plain Python only")
+        pytest.fail(f"no current compiled core in {COMPILED_BUILD}: run `make compile` (or "
+                    "`python scripts/compile_core.py`) and read why it failed")
+
+
 def fingerprints(pure: bool, seeds: tuple[int, ...]) -> dict[str, object]:
     env = {**os.environ, "DTSIM_PURE_PYTHON": "1" if pure else "0"}
     proc = subprocess.run([sys.executable, str(HELPER), *map(str, seeds)], env=env, cwd=ROOT,
@@ -78,11 +87,7 @@ def fingerprints(pure: bool, seeds: tuple[int, ...]) -> dict[str, object]:
 def test_compiled_core_writes_the_same_outputs_on_every_shipped_scenario() -> None:
     """Every output file's text (KPIs, daily, sorties, detainees, events, status,
     fronts) of every shipped scenario, seeds 1 and 2, compiled against plain Python."""
-    if not build_is_current():
-        if c_compiler() is None:
-            pytest.skip("no C compiler: the core runs as plain Python only")
-        pytest.fail(f"no current compiled core in {COMPILED_BUILD}: run `make compile` (or "
-                    "`python scripts/compile_core.py`) and read why it failed")
+    require_current_build()
     seeds = (1, 2)
     compiled = fingerprints(pure=False, seeds=seeds)
     plain = fingerprints(pure=True, seeds=seeds)
@@ -101,11 +106,7 @@ def test_the_environment_matches_simpy_in_the_compiled_core() -> None:
     """``tests/core/test_environment.py`` again, with the compiled ``ModelProcess`` and
     ``CountingEnvironment.timeout``: failures, interrupts and ties as SimPy handles them
     (the shipped scenarios above never fail a process or interrupt one)."""
-    if not build_is_current():
-        if c_compiler() is None:
-            pytest.skip("no C compiler: the core runs as plain Python only")
-        pytest.fail(f"no current compiled core in {COMPILED_BUILD}: run `make compile` (or "
-                    "`python scripts/compile_core.py`) and read why it failed")
+    require_current_build()
     # A current build and DTSIM_PURE_PYTHON=0: the child imports the compiled core.
     env = {**os.environ, "DTSIM_PURE_PYTHON": "0"}
     proc = subprocess.run(
