@@ -121,6 +121,10 @@ class Transfers:
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
         }
         self.present = {sid: len(q) for sid, q in self.queue.items()}  # held or waiting there
+        # Room behind each queue for those who join its end (``join_queue``): the buffer a
+        # queue is a view of, and where its filled part ends.
+        self._queue_buffer: dict[str, np.ndarray] = {}
+        self._queue_end: dict[str, int] = {}
         # Origins with a ``release``: who is handed over when (sorted by hour); the queue
         # holds only those already handed over, ``present`` counts everyone still there.
         self.pending_release: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -368,7 +372,7 @@ class Transfers:
             n = self.escorts.batch(np.sort(cat[q])[:n] if need_risk else cat[q[:n]], places)
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
-        ids = self._take(choice.site, n)
+        ids = self.take_from_queue(choice.site, n)
         self.inbound[dest] += n
         cleared_day = None
         if self.kind[dest] == "reception":
@@ -378,7 +382,7 @@ class Transfers:
         st.log(EventKind.DISPATCH, v.name, choice.site, n)
         return Mission(hop, ids, n, cleared_day, now)
 
-    def _take(self, site: str, n: int) -> np.ndarray:
+    def take_from_queue(self, site: str, n: int) -> np.ndarray:
         """Take the first ``n`` of ``site``'s queue (the most dangerous first under
         ``highest_risk_first``) for a claim."""
         q = self.queue[site]
@@ -404,7 +408,7 @@ class Transfers:
         n = int(min(k, len(self.queue[origin]), self.capacity(dest)))
         if n <= 0:
             return 0
-        mission.ids = np.concatenate([mission.ids, self._take(origin, n)])
+        mission.ids = np.concatenate([mission.ids, self.take_from_queue(origin, n)])
         mission.reserved += n
         self.inbound[dest] += n
         if mission.cleared_day is not None:
@@ -517,10 +521,42 @@ class Transfers:
             self.state.dirty = True  # rules read deliveries, occupancy and the backlog
         else:
             d.state[ids] = WAITING
-            self.queue[site] = np.concatenate([self.queue[site], ids])
+            self.join_queue(site, ids)
             self.present[site] += n
             self.state.notify()  # new work at a transfer node (a reception delivery creates none)
             self.no_work.queued(site)
+
+    def join_queue(self, site: str, ids: np.ndarray) -> None:
+        """Put ``ids`` at the end of ``site``'s queue: ``np.concatenate([queue, ids])``,
+        in time proportional to ``len(ids)`` rather than to the queue's length.
+
+        A queue that people keep joining (an origin releasing thousands in batches of
+        25, a staging airfield) would be copied whole at every batch, so a run's cost
+        grew with the square of the detainees. Here the queue is a view of a buffer with
+        room behind it: a batch is written into that room and the queue becomes the
+        longer view (the same ids in the same order). Only views of the buffer are ever
+        taken from the queue (``take_from_queue`` slices its front and keeps its end), so a queue
+        that is a view of the buffer ends where the buffer's filled part ends; anything
+        else (a filtered or reordered queue, a claim put back at its front) is copied
+        into a new buffer, twice as large as needed, at the next append. Nothing before
+        the filled end is written again, so the claims' views stay as they were.
+        """
+        q = self.queue[site]
+        k = len(ids)
+        buffer = self._queue_buffer.get(site)
+        end = self._queue_end.get(site, 0)
+        if buffer is not None and q.base is buffer and end + k <= len(buffer):
+            buffer[end:end + k] = ids
+            self.queue[site] = buffer[end - len(q):end + k]
+        else:
+            n = len(q)
+            buffer = np.empty(max(2 * (n + k), 64), dtype=np.result_type(q.dtype, ids.dtype))
+            buffer[:n] = q
+            buffer[n:n + k] = ids
+            self._queue_buffer[site] = buffer
+            end = n
+            self.queue[site] = buffer[:n + k]
+        self._queue_end[site] = end + k
 
     def held_at(self, site: str) -> np.ndarray:
         """Ids of the detainees held or waiting at ``site`` now."""
@@ -607,7 +643,7 @@ class Transfers:
                 batch = batch[(d.state[batch] == HELD) & (d.location[batch] == here)]
             if len(batch):
                 waiting = len(self.queue[site])
-                self.queue[site] = np.concatenate([self.queue[site], batch])
+                self.join_queue(site, batch)
                 # New work only if nobody was waiting: a vehicle idle beside a non-empty
                 # queue lacks room, range or a route, which more people do not give it.
                 if waiting:
