@@ -55,8 +55,9 @@ class Waiter:
     method directly instead of through a Python-level call.
     """
 
-    def idle_bound(self) -> bool:
-        """Whether a wake-up now would only find this waiter nothing to do."""
+    def idle_bound(self, now: float) -> bool:
+        """Whether a wake-up at ``now`` (hours, the clock's time) would only find this
+        waiter nothing to do."""
         return False
 
 
@@ -303,12 +304,14 @@ class RunState:
         of waiters, so that wake-ups cost only the vehicles that may act.
         """
         waiters_by_process = self.waiters
+        now: float = self.env.now  # the clock does not move while the waiters resume
         newest = self.changed
-        newest_callbacks: Any = cast(Any, newest).callbacks
+        # Typed as a list: the compiled core appends to it directly.
+        newest_callbacks: list[Callable[[simpy.Event], None]] = cast(Any, newest).callbacks
         for callback in waiters:
             proc = getattr(callback, "__self__", None)
             waiter = waiters_by_process.get(proc) if proc is not None else None
-            if waiter is not None and waiter.idle_bound():
+            if waiter is not None and waiter.idle_bound(now):
                 if self.changed is not newest:  # a resumed waiter notified meanwhile
                     newest = self.changed
                     newest_callbacks = cast(Any, newest).callbacks

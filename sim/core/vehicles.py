@@ -83,8 +83,9 @@ class Vehicle(Waiter):
         self.process = state.env.process(self.run())
         state.waiters[self.process] = self
 
-    def idle_bound(self) -> bool:
-        """Whether a wake-up now would only find this idle vehicle nothing to do.
+    def idle_bound(self, now: float) -> bool:
+        """Whether a wake-up at ``now`` (hours, the clock's time: the caller reads it once
+        for all the waiters) would only find this idle vehicle nothing to do.
 
         The same tests, in the same order, as the loop of ``run`` before it waits
         again: not withdrawn, not grounded, not resting, and a dispatch earlier today
@@ -92,7 +93,6 @@ class Vehicle(Waiter):
         """
         if self.state != IDLE:
             return False  # e.g. waiting for beds to unload: it must look again
-        now = self.run_state.env.now
         return (now < self.withdraw_at
                 and self.run_state.grounded_until.get(self.mode, 0.0) <= now
                 and self.rest_until <= now

@@ -63,9 +63,19 @@ class FirstOf(simpy.Event):
         # a cycle per wait, left for the cyclic collector).
         self._hit_callback = None
         for other in self._events:  # no reference left from a pending event (no cycle)
-            callbacks: Any = cast(Any, other).callbacks
-            if callbacks and hit in callbacks:
-                callbacks.remove(hit)
+            callbacks: list[Any] | None = cast(Any, other).callbacks
+            if not callbacks:
+                continue
+            # ``callbacks.remove(hit)``, looking from the end and by identity: the wait
+            # appended ``hit`` itself, usually after most of the waiters on a shared
+            # event (``RunState.changed`` has one per idle vehicle), so the search is
+            # short and compares no bound methods (equality scans grew with the fleet).
+            i = len(callbacks) - 1
+            while i >= 0:
+                if callbacks[i] is hit:
+                    del callbacks[i]
+                    break
+                i -= 1
 
 
 def first_of(a: simpy.Event, b: simpy.Event) -> FirstOf:

@@ -64,7 +64,7 @@ def without_shortcuts(sc: Scenario, seed: int) -> tuple[Any, ...]:
         mp.setattr(model_module, "STOP_WHEN_SETTLED", False)
         mp.setattr(ticks.CheckGrid, "due", lambda self, t: True)
         mp.setattr(Hazards, "update_closures", every_leg)
-        mp.setattr(Vehicle, "idle_bound", lambda self: False)
+        mp.setattr(Vehicle, "idle_bound", lambda self, now: False)
         mp.setattr(results, "REPEAT_QUIET_DAYS", False)
         mp.setattr(transfers, "RELEASE_TRUSTS_NO_LOSS", False)
         return outcome(sc, seed)

@@ -135,7 +135,7 @@ def test_a_wake_up_resumes_only_the_vehicles_that_may_act(
     lazy = outcome(sc, 3)
     lazy_resumes = resumes["n"]
     resumes["n"] = 0
-    monkeypatch.setattr(Vehicle, "idle_bound", lambda self: False)
+    monkeypatch.setattr(Vehicle, "idle_bound", lambda self, now: False)
     every = outcome(sc, 3)
     assert lazy == every
     # 0.84 measured (seed 3): the calibrated baseline's vehicles spend many waits held by

@@ -100,3 +100,28 @@ def test_no_callback_left_on_the_pending_event() -> None:
     env.process(proc())
     env.run()
     assert signal.callbacks == []
+
+
+def test_a_decided_wait_takes_back_only_its_own_callback() -> None:
+    """A shared event (``RunState.changed``) keeps every other waiter, in order, when
+    one of the waits on it is decided by its other side."""
+    env = simpy.Environment()
+    signal = env.event()
+    calls: list[str] = []
+
+    def note(name: str) -> Any:
+        return lambda event: calls.append(name)
+
+    first, second = note("first"), note("second")
+    signal.callbacks.extend([first, second])
+    early = first_of(env.timeout(1.0), signal)  # decided by its timeout at hour 1
+    late = first_of(env.timeout(5.0), signal)  # decided by the signal at hour 2
+    last = note("last")
+    signal.callbacks.append(last)
+    env.run(until=1.5)
+    assert early.processed and not late.triggered
+    assert signal.callbacks[:2] == [first, second] and signal.callbacks[-1] is last
+    assert len(signal.callbacks) == 4  # ``late``'s callback is still there, third
+    env.timeout(0.5).callbacks.append(lambda _: signal.succeed())
+    env.run(until=3.0)
+    assert calls == ["first", "second", "last"] and late.processed
