@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.common.dist import sample
+from sim.common.dist import sample_many
 from sim.common.geo import Projection, point_segment_distance
 from sim.scenario.schema import Front, Scenario
 
@@ -63,8 +63,9 @@ class FrontTrack:
         self.length_km = float(self.cum[-1])
         t_start = front.start_day * 24.0
         n_days = max(0, math.ceil((horizon_hours - t_start) / 24.0)) + 1
-        # One draw per day from the front's start, so the trajectory depends only on the seed.
-        self.daily_km = np.array([sample(front.speed_km_per_day, rng) for _ in range(n_days)])
+        # One draw per day from the front's start, so the trajectory depends only on the seed
+        # (in one call: the same numbers as a draw a day, ``test_mechanisms_dist``).
+        self.daily_km = sample_many(front.speed_km_per_day, rng, n_days)
         self.t_start = t_start
         # Plain lists: these are read on every check tick, where numpy scalars are slow.
         self._daily = [float(x) for x in self.daily_km]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.common.dist import sample_many
-from sim.core.registration import RegistrationQueue, replace_earliest
+from sim.core.registration import SCAN_STATIONS, RegistrationQueue, replace_earliest
 from sim.scenario.schema import Scenario
 from tests.tiny_scenarios import one_leg, scenario
 
@@ -23,15 +23,20 @@ def reference(queue: RegistrationQueue, service_h: list[float], arrival: float,
     return out
 
 
+@pytest.mark.parametrize("stations", [1, 3, SCAN_STATIONS, SCAN_STATIONS + 1, 40])
 @pytest.mark.parametrize(("hours", "start"), [(24.0, 0.0), (16.0, 6.0), (8.0, 22.0)])
 def test_batches_are_scheduled_first_come_first_served_within_shifts(
-    hours: float, start: float
+    hours: float, start: float, stations: int
 ) -> None:
-    sc: Scenario = scenario(one_leg(n=5))
+    """A few stations are scanned and more kept in a heap by the compiled core
+    (``SCAN_STATIONS``; ``test_compiled_core`` runs this file against it)."""
+    # Random service times, so that the stations free up in a changing order.
+    sc: Scenario = scenario(one_leg(
+        n=5, prison_kw={"load_min_per_detainee": {"dist": "lognormal", "mean": 40, "cv": 0.5}}))
     dist = sc.site("p").load_min_per_detainee  # any distribution of minutes will do
-    queue = RegistrationQueue(3, dist, np.random.default_rng(7), hours, start)
+    queue = RegistrationQueue(stations, dist, np.random.default_rng(7), hours, start)
     twin_rng = np.random.default_rng(7)
-    free = [0.0, 0.0, 0.0]
+    free = [0.0] * stations
     for arrival, n in [(1.0, 5), (1.5, 0), (2.25, 40), (30.0, 7)]:
         starts, ends = queue.admit(arrival, n)
         service = (sample_many(dist, twin_rng, n) / 60.0).tolist()

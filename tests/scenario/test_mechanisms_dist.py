@@ -114,3 +114,24 @@ def test_lognormal_mean_and_cv(draw: Callable[[Dist], np.ndarray], mean: float,
 def test_zero_cv_lognormal_is_its_mean() -> None:
     d = dist(dist="lognormal", mean=3.0, cv=0.0)
     assert np.all(draws_many(d) == 3.0) and sample(d, np.random.default_rng(0)) == 3.0
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "triangular", "low": 10, "mode": 20, "high": 40},
+    {"dist": "lognormal", "mean": 20, "cv": 0.4},
+    {"dist": "lognormal", "mean": 20, "cv": 0.0},
+    {"dist": "exponential", "mean": 3.0},
+    {"dist": "uniform", "low": 1, "high": 5},
+    {"dist": "normal", "mean": 5, "sd": 3},
+    {"dist": "constant", "value": 2.5},
+], ids=lambda spec: f"{spec['dist']}")
+def test_many_draws_are_the_single_draws_in_turn(spec: dict[str, object]) -> None:
+    """``sample_many(d, rng, n)`` gives the numbers of ``n`` calls of ``sample(d, rng)``,
+    and leaves the stream where they leave it: a run may draw a front's daily speeds in
+    one call (``FrontTrack``) and keep the numbers of a draw a day."""
+    d = dist(**spec)
+    for seed in range(5):
+        one, many = np.random.default_rng(seed), np.random.default_rng(seed)
+        singles = [sample(d, one) for _ in range(250)]
+        assert sample_many(d, many, 250).tolist() == singles
+        assert one.random() == many.random()
