@@ -1,10 +1,10 @@
 """Biometric registration: a multi-server FCFS queue with daily working hours.
 
 Deliveries reach the facility in time order, so each arriving batch can be
-scheduled at once with a heap of station free-times (O(n log c); a scan of a
-few stations in the compiled core): no SimPy
-event per detainee, and 600,000 detainees still take about a second. A
-service may start only within the shift; once started it finishes (overtime).
+scheduled at once with a heap of station free-times (O(n log c); the compiled
+core scans a few stations instead): no SimPy event per detainee, and 600,000
+detainees still take about a second. A service may start only within the
+shift; once started it finishes (overtime).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sim.common.dist import Dist, sample_many
 from sim.core import COMPILED
 
 #: Up to this many stations, the compiled queue scans them for the earliest free one
-#: instead of keeping a heap (``RegistrationQueue.admit``): a scan of a few native floats
-#: is cheaper than a heap step, which moves boxed floats. A tuning constant of the code,
-#: not of the model: results do not depend on it.
+#: instead of keeping a heap (``RegistrationQueue.admit``): comparing a few floats in
+#: place is cheaper than a heap step, which moves them about. A tuning constant of the
+#: code, not of the model: results do not depend on it.
 SCAN_STATIONS = 8
 
 
@@ -96,8 +96,8 @@ class RegistrationQueue:
         free = self.free_at
         native = COMPILED  # see ``replace_earliest``
         # The compiled core finds the earliest free station of a few by a scan, with no
-        # heap to keep (``free_at`` is then in no particular order): the same times,
-        # since only the earliest value matters, for a third of the heap's work.
+        # heap to keep (``free_at`` is then in no particular order): the same times, since
+        # only the earliest free time matters, not which station has it.
         scan = native and len(free) <= SCAN_STATIONS
         stations = len(free)
         shifts = not self.always_open

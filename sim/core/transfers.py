@@ -535,11 +535,12 @@ class Transfers:
         grew with the square of the detainees. Here the queue is a view of a buffer with
         room behind it: a batch is written into that room and the queue becomes the
         longer view (the same ids in the same order). Only views of the buffer are ever
-        taken from the queue (``take_from_queue`` slices its front and keeps its end), so a queue
-        that is a view of the buffer ends where the buffer's filled part ends; anything
-        else (a filtered or reordered queue, a claim put back at its front) is copied
-        into a new buffer, twice as large as needed, at the next append. Nothing before
-        the filled end is written again, so the claims' views stay as they were.
+        taken from the queue (``take_from_queue`` slices its front and keeps its end),
+        so a queue that is a view of the buffer ends where the buffer's filled part
+        ends; anything else (a filtered or reordered queue, a claim put back at its
+        front) is copied into a new buffer, twice as large as needed, at the next join.
+        Nothing before the filled end is written again, so the claims' views stay as
+        they were.
         """
         q = self.queue[site]
         k = len(ids)
