@@ -98,8 +98,8 @@ class RegistrationQueue:
         # The compiled core finds the earliest free station of a few by a scan, with no
         # heap to keep (``free_at`` is then in no particular order): the same times, since
         # only the earliest free time matters, not which station has it.
-        scan = native and len(free) <= SCAN_STATIONS
         stations = len(free)
+        scan = native and stations <= SCAN_STATIONS
         shifts = not self.always_open
         hours, start = self.hours_per_day, self.start_hour
         # Plain floats: the same arithmetic as numpy scalars, faster; ``a if a >= b else b``

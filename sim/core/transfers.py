@@ -123,8 +123,7 @@ class Transfers:
         self.present = {sid: len(q) for sid, q in self.queue.items()}  # held or waiting there
         # Room behind each queue for those who join its end (``join_queue``): the buffer a
         # queue is a view of, and where its filled part ends.
-        self._queue_buffer: dict[str, np.ndarray] = {}
-        self._queue_end: dict[str, int] = {}
+        self._queue_room: dict[str, tuple[np.ndarray, int]] = {}
         # Origins with a ``release``: who is handed over when (sorted by hour); the queue
         # holds only those already handed over, ``present`` counts everyone still there.
         self.pending_release: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -543,21 +542,18 @@ class Transfers:
         they were.
         """
         q = self.queue[site]
-        k = len(ids)
-        buffer = self._queue_buffer.get(site)
-        end = self._queue_end.get(site, 0)
-        if buffer is not None and q.base is buffer and end + k <= len(buffer):
-            buffer[end:end + k] = ids
-            self.queue[site] = buffer[end - len(q):end + k]
+        n, k = len(q), len(ids)
+        room = self._queue_room.get(site)
+        if room is not None and q.base is room[0] and room[1] + k <= len(room[0]):
+            buffer, end = room
+            start = end - n
         else:
-            n = len(q)
             buffer = np.empty(max(2 * (n + k), 64), dtype=np.result_type(q.dtype, ids.dtype))
             buffer[:n] = q
-            buffer[n:n + k] = ids
-            self._queue_buffer[site] = buffer
-            end = n
-            self.queue[site] = buffer[:n + k]
-        self._queue_end[site] = end + k
+            start, end = 0, n
+        buffer[end:end + k] = ids
+        self.queue[site] = buffer[start:end + k]
+        self._queue_room[site] = (buffer, end + k)
 
     def held_at(self, site: str) -> np.ndarray:
         """Ids of the detainees held or waiting at ``site`` now."""

@@ -102,7 +102,7 @@ def test_compiled_core_writes_the_same_outputs_on_every_shipped_scenario() -> No
     assert not differ, differ
 
 
-def test_the_environment_matches_simpy_in_the_compiled_core() -> None:
+def test_the_paths_only_the_compiled_core_takes_pass_their_tests() -> None:
     """``tests/core/test_environment.py`` again, with the compiled ``ModelProcess`` and
     ``CountingEnvironment.timeout``: failures, interrupts and ties as SimPy handles them
     (the shipped scenarios above never fail a process or interrupt one); and
