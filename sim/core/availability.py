@@ -30,6 +30,7 @@ import simpy
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import VehicleState
+from sim.core.state import CountingEnvironment
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -75,7 +76,8 @@ class Availability:
     """The sortie-generation limits of one run, consulted before each dispatch."""
 
     def __init__(
-        self, scenario: Scenario, streams: Streams, env: simpy.Environment, params: RuntimeParams,
+        self, scenario: Scenario, streams: Streams, env: simpy.Environment | CountingEnvironment,
+        params: RuntimeParams,
     ) -> None:
         self.streams = streams
         self.env = env

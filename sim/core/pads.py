@@ -18,16 +18,19 @@ order as one with ``simpy.Resource`` (``tests/core/test_pads.py`` compares the t
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any, cast
 
 import simpy
 from simpy.events import PENDING
+
+from sim.core.state import CountingEnvironment
 
 
 class PadRequest(simpy.Event):
     """A request for one pad: triggered once granted; released on leaving ``with``."""
 
     def __init__(self, pads: Pads) -> None:
-        self.env = pads.env
+        self.env = cast(Any, pads.env)
         self.callbacks = []
         self._value = PENDING
         self.pads = pads
@@ -61,7 +64,7 @@ class Released(simpy.Event):
     """A release, processed where SimPy's release event would be: grants the next request."""
 
     def __init__(self, pads: Pads) -> None:
-        self.env = pads.env
+        self.env = cast(Any, pads.env)
         self.callbacks = [pads.grant]
         self._ok = True
         self._value = None
@@ -70,7 +73,7 @@ class Released(simpy.Event):
 class Pads:
     """``capacity`` pads at one site, granted first come, first served."""
 
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+    def __init__(self, env: simpy.Environment | CountingEnvironment, capacity: int) -> None:
         if capacity <= 0:
             raise ValueError('"capacity" must be > 0.')
         self.env = env

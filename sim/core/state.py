@@ -11,13 +11,13 @@ so that a dispatcher may trust a "nothing to do" answer until it moves.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
 from typing import Any, Protocol, cast
 
 import simpy
-from simpy.core import EmptySchedule, EventPriority, StopSimulation
-from simpy.events import NORMAL, Timeout
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT, Timeout
 
 from sim.common.vocabulary import (
     GROUNDED_BY,
@@ -61,8 +61,19 @@ class Waiter:
         return False
 
 
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it processes, with a grid of checks.
+class CountingEnvironment:
+    """SimPy's ``Environment``, written out: the same queue, order and errors, counting
+    the events it processes, with a grid of checks.
+
+    SimPy's events and processes run on it as on SimPy's own (they reach it only
+    through ``now``, ``schedule`` and ``active_process``), and every method keeps
+    SimPy 4.1.2's code: ``schedule`` pushes ``(time, priority, id, event)`` with ids
+    counted from 0, ``step`` pops and calls back, and ``run`` stops at an urgent
+    event at ``until`` as SimPy's does. It is not a subclass of ``simpy.Environment``
+    so that the compiled core reads its clock and queue as native fields rather than
+    through an instance dictionary; the core reads the clock tens of thousands of
+    times a run and touches the queue at every event
+    (``tests/core/test_environment.py`` compares it with SimPy's).
 
     The grid stands for a process that wakes every ``step`` hours (``timeout(step)``
     after each check). No event is scheduled for it: each grid point keeps the place
@@ -73,29 +84,55 @@ class CountingEnvironment(simpy.Environment):
     same as with the polling process.
     """
 
-    #: The clock, hours: a plain attribute kept equal to SimPy's, read without a property call
-    #: (the model reads it tens of thousands of times a run).
-    now: float = 0.0  # type: ignore[assignment]
-
     def __init__(self) -> None:
         # The clock starts at 0.0, a float like every later time (SimPy's default is
         # the int 0, which logs wrote as "0" before the first event).
-        super().__init__(initial_time=0.0)
-        self.now = self._now
+        self.now = 0.0  # hours
+        self._queue: list[tuple[float, int, int, Any]] = []
+        self._next_eid = 0  # SimPy's ``count()`` of event ids, as a native int
+        self._active_proc: Any = None
         self.events_processed = 0
         self.grid_at = math.inf  # the next grid point, hours (inf: no grid)
         self._grid_eid = 0  # its place among events at the same time
         self._grid_step = math.inf
         self._grid: GridChecks | None = None
 
-    def timeout(self, delay: float, value: Any = None) -> Timeout:  # type: ignore[override]
+    @property
+    def active_process(self) -> Any:
+        """The process running now (None between events), as SimPy's."""
+        return self._active_proc
+
+    def _new_eid(self) -> int:
+        eid = self._next_eid
+        self._next_eid = eid + 1
+        return eid
+
+    def schedule(self, event: Any, priority: int = NORMAL, delay: float = 0.0) -> None:
+        """Queue ``event`` at ``now + delay`` with ``priority`` (``Environment.schedule``)."""
+        heappush(self._queue, (self.now + delay, priority, self._new_eid(), event))
+
+    def peek(self) -> float:
+        """The time of the next event, ``inf`` if none (``Environment.peek``)."""
+        q = self._queue
+        return q[0][0] if q else math.inf
+
+    def event(self) -> simpy.Event:
+        """A new ``simpy.Event`` of this environment."""
+        return simpy.Event(cast(Any, self))
+
+    def all_of(self, events: Iterable[simpy.Event]) -> simpy.AllOf:
+        return simpy.AllOf(cast(Any, self), events)
+
+    def any_of(self, events: Iterable[simpy.Event]) -> simpy.AnyOf:
+        return simpy.AnyOf(cast(Any, self), events)
+
+    def timeout(self, delay: float, value: Any = None) -> Timeout:
         """``simpy.Timeout(self, delay, value)``: the same event, scheduled at the same place.
 
         SimPy reaches its ``Timeout`` through a descriptor that makes a bound class per
         call, then runs its ``__init__`` and ``schedule`` as Python. Here the attributes
         are set and the event pushed on the queue directly (``Timeout.__init__`` and
-        ``Environment.schedule`` as SimPy 4.1 writes them): in the compiled core a timeout
-        costs about a fifth fewer instructions (some 5,000 rather than 6,400).
+        ``Environment.schedule`` as SimPy 4.1 writes them).
         """
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
@@ -105,36 +142,67 @@ class CountingEnvironment(simpy.Environment):
         event._value = value
         event._delay = delay
         event._ok = True
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), event))
+        heappush(self._queue, (self.now + delay, NORMAL, self._new_eid(), event))
         return cast(Timeout, event)
 
-    def process(self, generator: Generator[simpy.Event, Any, Any]) -> ModelProcess:  # type: ignore[override]
+    def process(self, generator: Generator[simpy.Event, Any, Any]) -> ModelProcess:
         """A ``ModelProcess`` of ``generator`` (SimPy's ``Process``, its resume step compiled)."""
-        return ModelProcess(self, generator)
+        return ModelProcess(cast(Any, self), generator)
 
     def jump_to(self, hours: float) -> None:
         """Set the clock to ``hours`` with no event: only for a settled run whose remaining
         days are filled in directly (nothing is scheduled that could fall in between)."""
-        self._now = self.now = hours
+        self.now = hours
 
     def start_grid(self, step: float, checks: GridChecks) -> None:
         """Run ``checks`` every ``step`` hours from ``now + step`` (the poll's next timeout)."""
         self._grid_step = step
         self._grid = checks
-        self.grid_at = self._now + step
-        self._grid_eid = next(self._eid)
+        self.grid_at = self.now + step
+        self._grid_eid = self._new_eid()
+
+    def run(self, until: Any = None) -> Any:
+        """``Environment.run``: step until ``until`` (a time, hours, or an event) or no event is
+        left; returns ``until``'s value."""
+        if until is not None:
+            if not isinstance(until, simpy.Event):
+                # A time: an urgent event then, before all regular timeouts (as SimPy).
+                at = until if isinstance(until, int) else float(until)
+                if at <= self.now:
+                    raise ValueError(
+                        f"until ({at}) must be greater than the current simulation time")
+                stop: Any = simpy.Event(cast(Any, self))
+                stop._ok = True
+                stop._value = None
+                self.schedule(stop, URGENT, at - self.now)
+                until = stop
+            elif until.callbacks is None:
+                return until.value  # already processed
+            until.callbacks.append(StopSimulation.callback)
+        try:
+            while True:
+                self.step()
+        except StopSimulation as exc:
+            return exc.args[0]  # ``until``'s value
+        except EmptySchedule:
+            if until is not None:
+                assert not until.triggered
+                raise RuntimeError(
+                    f'No scheduled events left but "until" event was not triggered: {until}'
+                ) from None
+        return None
 
     def step(self) -> None:
-        """``simpy.Environment.step`` (same code, inlined: one call less per event)."""
+        """``simpy.Environment.step``, with the grid passed first."""
         q = self._queue
         if q and q[0][0] >= self.grid_at:
             self._pass_grid()
         self.events_processed += 1
         try:
-            self._now, _, _, event = heappop(q)
+            now, _, _, event = heappop(q)
         except IndexError:
             raise EmptySchedule from None
-        self.now = self._now
+        self.now = now
         # SimPy's annotations say ``callbacks`` is a list; it is None once processed. The
         # event is read untyped so that the compiled core (mypyc) does not check it.
         ev: Any = event
@@ -145,7 +213,7 @@ class CountingEnvironment(simpy.Environment):
                 callback(event)
         except StopSimulation:
             event.callbacks = callbacks[callbacks.index(callback) + 1:]
-            self.schedule(event, EventPriority(-1))
+            self.schedule(event, -1)
             raise
         if not ev._ok and not hasattr(ev, "_defused"):
             exc = type(ev._value)(*ev._value.args)
@@ -164,7 +232,7 @@ class CountingEnvironment(simpy.Environment):
             if g > t or (g == t and (priority < simpy.events.NORMAL or eid < self._grid_eid)):
                 return  # the next event comes first
             if checks.due(g):
-                self._now = self.now = g
+                self.now = g
                 checks.check()
                 g += step
             else:  # nothing can act before the next event or the checks' own wake time
@@ -173,7 +241,7 @@ class CountingEnvironment(simpy.Environment):
                 while g < target:
                     g += step
             self.grid_at = g
-            self._grid_eid = next(self._eid)
+            self._grid_eid = self._new_eid()
 
 
 class ModelProcess(simpy.events.Process):
@@ -191,7 +259,7 @@ class ModelProcess(simpy.events.Process):
     """
 
     def _resume(self, event: simpy.Event) -> None:
-        env: Any = self.env
+        env = cast(CountingEnvironment, self.env)  # only ``CountingEnvironment.process`` makes these
         env._active_proc = self
         generator: Any = self._generator
         ev: Any = event

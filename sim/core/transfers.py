@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import simpy
@@ -115,7 +115,7 @@ class Transfers:
         self.total = self.d.n
         self.pads = {s.id: Pads(env, s.pads) for s in scenario.sites}
         # fixed-wing parking, where a site limits it (``Site.ramp_spaces``)
-        self.ramps = {s.id: simpy.Resource(env, capacity=s.ramp_spaces)
+        self.ramps = {s.id: simpy.Resource(cast(Any, env), capacity=s.ramp_spaces)
                       for s in scenario.sites if s.ramp_spaces is not None}
         self.queue: dict[str, np.ndarray] = {
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids

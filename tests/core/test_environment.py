@@ -160,3 +160,65 @@ def test_the_active_process_is_set_while_a_process_runs(make: Callable[[], simpy
     env.run()
     assert seen == [True]
     assert env.active_process is None
+
+
+def _stops(env: simpy.Environment) -> list[Any]:
+    """``run`` with each kind of ``until``, as a script: a time (twice, the second past an
+    event at that very time), an event with a value, an event already processed, a
+    condition of two events, and the errors for a time not ahead and an event never
+    triggered. Records what each call returns or raises, the clock and what is queued."""
+    out: list[Any] = []
+    hits: list[float] = []
+
+    def ticks() -> Generator[simpy.Event, Any, None]:
+        for _ in range(4):
+            yield env.timeout(1.0)
+            hits.append(env.now)
+
+    env.process(ticks())
+    # Queued before the stop at 2.0, so only the stop's priority (urgent) puts it first.
+    early = env.timeout(2.0)
+    early.callbacks.append(lambda _: hits.append(-env.now))
+    out.append(("until 2", env.run(until=2.0), env.now, list(hits), env.peek()))
+    out.append(("until 3", env.run(until=3), env.now, list(hits), env.peek()))
+    done = env.timeout(0.5, value="half")
+    out.append(("until event", env.run(until=done), env.now, list(hits)))
+    out.append(("until processed", env.run(until=done), env.now))
+    both = env.all_of([env.timeout(0.25, "x"), env.timeout(0.75, "y")])
+    either = env.any_of([env.timeout(5.0), env.timeout(0.1)])
+    out.append(("until all_of", sorted(env.run(until=both).values()), env.now))
+    out.append(("any_of", either.triggered, len(either.value.todict())))
+    for bad in (env.now, env.now - 1.0):
+        try:
+            env.run(until=bad)
+        except ValueError as exc:
+            out.append(("past", str(exc)))
+    never = env.event()
+    try:
+        env.run(until=never)
+    except RuntimeError as exc:
+        out.append(("never", str(exc).split(":")[0], env.now, env.peek()))
+    out.append(("empty", env.run(), env.now, env.peek()))
+    return out
+
+
+def test_run_until_a_time_or_an_event_stops_where_simpy_stops() -> None:
+    expected = _stops(simpy.Environment(initial_time=0.0))
+    got = _stops(CountingEnvironment())
+    assert got == expected
+    # The script reaches each case it describes.
+    assert [row[0] for row in got] == ["until 2", "until 3", "until event", "until processed",
+                                       "until all_of", "any_of", "past", "past", "never", "empty"]
+    assert got[0][3] == [1.0]  # the events at 2.0 come after the stop at 2.0 (urgent)
+    assert got[1][3] == [1.0, -2.0, 2.0]  # and so are those at 3.0
+
+
+def test_the_queue_counts_event_ids_from_zero_as_simpy_does() -> None:
+    env = CountingEnvironment()
+    plain = simpy.Environment(initial_time=0.0)
+    for e in (env, plain):
+        e.event().succeed("a")
+        e.schedule(e.event(), 0, 2.0)
+        e.timeout(1.0)
+    assert [(t, p, i) for t, p, i, _ in sorted(env._queue)] == \
+        [(t, p, i) for t, p, i, _ in sorted(plain._queue)] == [(0.0, 1, 0), (1.0, 1, 2), (2.0, 0, 1)]
