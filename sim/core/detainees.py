@@ -42,15 +42,128 @@ class Detainees:
         self.state = np.full(n, HELD, dtype=np.int8)
         self.location = self.origin.copy()
         nan = np.full(n, np.nan)
-        self.t_pickup = nan.copy()
-        self.t_delivered = nan.copy()
-        self.t_reg_start = nan.copy()
-        self.t_registered = nan.copy()
+        self._t_pickup = nan.copy()
+        self._t_delivered = nan.copy()
+        self._t_reg_start = nan.copy()
+        self._t_registered = nan.copy()
         self.t_escaped = nan.copy()
         self.t_released = nan.copy()
         self.t_custody = nan.copy()  # passed into another authority's custody (an overrun)
         self.t_ready = np.zeros(n)  # handed over for pickup at the origin (``release``)
-        self.hops = np.zeros(n, dtype=np.int16)
+        self._hops = np.zeros(n, dtype=np.int16)
+        # Pickups, landings and deliveries not yet written into their columns (``settle``).
+        self._pickups: list[np.ndarray] = []
+        self._pickup_hours: list[float] = []
+        self._landed: list[np.ndarray] = []
+        self._delivered: list[np.ndarray] = []
+        self._delivered_hours: list[float] = []
+        self._registers: list[bool] = []  # whether each delivery's reception registers
+        # One a person of the deliveries that register, in the order of ``_delivered``.
+        self._reg_starts: list[float] = []
+        self._reg_ends: list[float] = []
+
+    # ----- movements written when read ---------------------------------------------
+    # Every sortie picks people up and hands them over, and each of these wrote a few
+    # columns through numpy's fancy indexing, some thousand instructions a column for a
+    # batch of 30. The first pickup time, the landings (``hops``) and the delivery and
+    # registration times are read only after the run (and by the classroom between its
+    # stops), so each movement is kept as one record and all are written at once when
+    # one of these columns is read (``settle``). The columns read during a run
+    # (``state``, ``location``) are written at once, as before.
+
+    def picked_up(self, ids: np.ndarray, hour: float) -> None:
+        """``ids`` boarded at ``hour``: the first such hour is their ``t_pickup``."""
+        self._pickups.append(ids)
+        self._pickup_hours.append(hour)
+
+    def landed(self, ids: np.ndarray) -> None:
+        """``ids`` were handed over at a site: one more hop each."""
+        self._landed.append(ids)
+
+    def delivered(self, ids: np.ndarray, hour: float,
+                  registration: tuple[list[float], list[float]] | None) -> None:
+        """``ids`` were delivered at ``hour`` to a reception that registers them from the
+        first to the second list of ``registration`` (hours, one each, in the order of
+        ``ids``), or at once (None: a reception without registration)."""
+        self._delivered.append(ids)
+        self._delivered_hours.append(hour)
+        self._registers.append(registration is not None)
+        if registration is not None:
+            self._reg_starts.extend(registration[0])
+            self._reg_ends.extend(registration[1])
+
+    def settle(self) -> None:
+        """Write the recorded movements into their columns.
+
+        The same values as writing each at once: a detainee's ``t_pickup`` is the
+        earliest of its pickups (the clock never goes back) unless it had one already,
+        ``hops`` counts its landings, and a delivery sets its three times. A detainee
+        delivered twice is counted twice: a ``ConservationError``.
+        """
+        if self._pickups:
+            ids = np.concatenate(self._pickups)
+            hours = np.repeat(np.array(self._pickup_hours), [len(a) for a in self._pickups])
+            first = np.full(self.n, np.inf)
+            np.minimum.at(first, ids, hours)
+            new = np.isnan(self._t_pickup) & (first < np.inf)
+            self._t_pickup[new] = first[new]
+            self._pickups, self._pickup_hours = [], []
+        if self._landed:
+            ids = np.concatenate(self._landed)
+            # Ones of the column's own type: ``add.at`` then takes its fast loop (with
+            # a Python int it casts element by element, some 70 times slower).
+            np.add.at(self._hops, ids, np.ones(len(ids), dtype=self._hops.dtype))
+            self._landed = []
+        if self._delivered:
+            ids = np.concatenate(self._delivered)
+            if len(ids) and (int(np.bincount(ids).max()) > 1 or
+                             not np.all(np.isnan(self._t_delivered[ids]))):
+                raise ConservationError("a detainee was delivered twice")
+            sizes = [len(a) for a in self._delivered]
+            hours = np.repeat(np.array(self._delivered_hours), sizes)
+            self._t_delivered[ids] = hours
+            if not any(self._registers):  # registered on arrival
+                self._t_reg_start[ids] = hours
+                self._t_registered[ids] = hours
+            else:
+                starts, ends = hours.copy(), hours.copy()
+                queued = np.repeat(np.array(self._registers), sizes)
+                starts[queued] = np.array(self._reg_starts, dtype=float)
+                ends[queued] = np.array(self._reg_ends, dtype=float)
+                self._t_reg_start[ids] = starts
+                self._t_registered[ids] = ends
+            self._delivered, self._delivered_hours, self._registers = [], [], []
+            self._reg_starts, self._reg_ends = [], []
+
+    @property
+    def t_pickup(self) -> np.ndarray:
+        """First pickup, hours (NaN: never picked up)."""
+        self.settle()
+        return self._t_pickup
+
+    @property
+    def t_delivered(self) -> np.ndarray:
+        """Delivery to a reception, hours."""
+        self.settle()
+        return self._t_delivered
+
+    @property
+    def t_reg_start(self) -> np.ndarray:
+        """Start of registration at the reception, hours."""
+        self.settle()
+        return self._t_reg_start
+
+    @property
+    def t_registered(self) -> np.ndarray:
+        """End of registration at the reception, hours."""
+        self.settle()
+        return self._t_registered
+
+    @property
+    def hops(self) -> np.ndarray:
+        """Landings at which each detainee was handed over (staging airfields included)."""
+        self.settle()
+        return self._hops
 
     def ids_at(self, site: int, states: tuple[int, ...] = (HELD, WAITING)) -> np.ndarray:
         mask = np.isin(self.state, states) & (self.location == site)

@@ -90,6 +90,11 @@ class RegistrationQueue:
 
     def admit(self, arrival: float, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Schedule ``n`` detainees arriving at ``arrival``; returns (starts, ends) in hours."""
+        starts, ends = self.admit_hours(arrival, n)
+        return np.array(starts, dtype=float), np.array(ends, dtype=float)
+
+    def admit_hours(self, arrival: float, n: int) -> tuple[list[float], list[float]]:
+        """``admit`` as lists of plain floats (a delivery keeps them until they are read)."""
         service: list[float] = (sample_many(self.service_min, self.rng, n) / 60.0).tolist()
         starts: list[float] = []
         ends: list[float] = []
@@ -131,4 +136,4 @@ class RegistrationQueue:
                 heapq.heapreplace(free, end)
             starts.append(t)
             ends.append(end)
-        return np.array(starts, dtype=float), np.array(ends, dtype=float)
+        return starts, ends

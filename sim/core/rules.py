@@ -193,7 +193,7 @@ class TriggerEngine:
         tr = self.transfers
         batches = tr.registration_ends
         while self._reg_batches_seen < len(batches):
-            for t in batches[self._reg_batches_seen].tolist():
+            for t in batches[self._reg_batches_seen]:
                 heapq.heappush(self._reg_heap, t)
             self._reg_batches_seen += 1
         now = self.state.env.now

@@ -149,7 +149,7 @@ class Transfers:
         self.occupancy = dict.fromkeys(self.site_ids, 0)
         self.occupied = 0  # the sum of ``occupancy``: detainees in the receptions now
         self.peak_occupancy = 0
-        self.registration_ends: list[np.ndarray] = []  # per delivered batch, for rules
+        self.registration_ends: list[list[float]] = []  # per delivered batch, for rules
         self.delivered_count = 0
         # hours of the last escape or hand-over at each site (``still_here``)
         self.last_loss = dict.fromkeys(self.site_ids, -math.inf)
@@ -485,8 +485,7 @@ class Transfers:
         d = self.d
         now = self.state.env.now
         d.state[ids] = IN_FLIGHT
-        first = ids[np.isnan(d.t_pickup[ids])]
-        d.t_pickup[first] = now
+        d.picked_up(ids, now)
         self.present[site] -= len(ids)
         unused = mission.reserved - len(ids)
         self._unclaim(mission, unused)
@@ -502,21 +501,21 @@ class Transfers:
         self.inbound[site] -= mission.reserved
         mission.reserved = 0
         d.location[ids] = self.site_index[site]
-        d.hops[ids] += 1
+        d.landed(ids)
         if self.kind[site] == "reception":
             d.state[ids] = DELIVERED
-            d.t_delivered[ids] = now
             self.occupancy[site] += n
             self.occupied += n
             self.delivered_count += n
             self.peak_occupancy = max(self.peak_occupancy, self.occupied)
             reg = self.registration.get(site)
             if reg is not None:
-                d.t_reg_start[ids], d.t_registered[ids] = reg.admit(now, n)
+                times = reg.admit_hours(now, n)
+                d.delivered(ids, now, times)
+                self.registration_ends.append(times[1])
             else:
-                d.t_reg_start[ids] = now
-                d.t_registered[ids] = now
-            self.registration_ends.append(d.t_registered[ids])
+                d.delivered(ids, now, None)
+                self.registration_ends.append([now] * n)
             self.state.dirty = True  # rules read deliveries, occupancy and the backlog
         else:
             d.state[ids] = WAITING
