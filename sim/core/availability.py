@@ -26,11 +26,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import simpy
-
 from sim.common.rng import Streams
 from sim.common.vocabulary import VehicleState
-from sim.core.state import CountingEnvironment
+from sim.core.state import SimEnvironment
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -76,7 +74,7 @@ class Availability:
     """The sortie-generation limits of one run, consulted before each dispatch."""
 
     def __init__(
-        self, scenario: Scenario, streams: Streams, env: simpy.Environment | CountingEnvironment,
+        self, scenario: Scenario, streams: Streams, env: SimEnvironment,
         params: RuntimeParams,
     ) -> None:
         self.streams = streams

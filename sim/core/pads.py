@@ -23,7 +23,7 @@ from typing import Any, cast
 import simpy
 from simpy.events import PENDING
 
-from sim.core.state import CountingEnvironment
+from sim.core.state import SimEnvironment
 
 
 class PadRequest(simpy.Event):
@@ -73,7 +73,7 @@ class Released(simpy.Event):
 class Pads:
     """``capacity`` pads at one site, granted first come, first served."""
 
-    def __init__(self, env: simpy.Environment | CountingEnvironment, capacity: int) -> None:
+    def __init__(self, env: SimEnvironment, capacity: int) -> None:
         if capacity <= 0:
             raise ValueError('"capacity" must be > 0.')
         self.env = env

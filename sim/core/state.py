@@ -244,6 +244,11 @@ class CountingEnvironment:
             self._grid_eid = self._new_eid()
 
 
+SimEnvironment = simpy.Environment | CountingEnvironment
+"""An environment SimPy's events run on: SimPy's own, or the run's (the parts of a run
+that tests also drive on SimPy's environment take either)."""
+
+
 class ModelProcess(simpy.events.Process):
     """``simpy.Process`` with its resume step (``_resume``) in the compiled core.
 

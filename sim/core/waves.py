@@ -20,7 +20,7 @@ from typing import Protocol
 
 import simpy
 
-from sim.core.state import CountingEnvironment
+from sim.core.state import SimEnvironment
 from sim.scenario.schema import Scenario, Wave
 
 
@@ -51,7 +51,7 @@ class Group:
 class Waves:
     """The groups forming in a run, by (type, place)."""
 
-    def __init__(self, scenario: Scenario, env: simpy.Environment | CountingEnvironment,
+    def __init__(self, scenario: Scenario, env: SimEnvironment,
                  fleet: Sequence[Member]) -> None:
         self.env = env
         self.fleet = fleet  # the fleet's list of vehicles (it grows as vehicles join)
