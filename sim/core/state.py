@@ -130,9 +130,9 @@ class CountingEnvironment:
         """``simpy.Timeout(self, delay, value)``: the same event, scheduled at the same place.
 
         SimPy reaches its ``Timeout`` through a descriptor that makes a bound class per
-        call, then runs its ``__init__`` and ``schedule`` as Python. Here the attributes
-        are set and the event pushed on the queue directly (``Timeout.__init__`` and
-        ``Environment.schedule`` as SimPy 4.1 writes them).
+        call, then runs its ``__init__`` as Python. Here the attributes are set directly
+        (``Timeout.__init__`` as SimPy 4.1 writes it) and the event is queued by
+        ``schedule``, a native call in the compiled core.
         """
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
@@ -142,7 +142,7 @@ class CountingEnvironment:
         event._value = value
         event._delay = delay
         event._ok = True
-        heappush(self._queue, (self.now + delay, NORMAL, self._new_eid(), event))
+        self.schedule(event, NORMAL, delay)
         return cast(Timeout, event)
 
     def process(self, generator: Generator[simpy.Event, Any, Any]) -> ModelProcess:
