@@ -173,20 +173,28 @@ def pool_wanted(args: Sequence[str]) -> int | None:
 def main() -> None:
     """Console-script entry point: only the typed command's group is loaded.
 
-    What is loaded by now lives as long as the process: it is frozen out of the
-    garbage collector's later passes (see ``sim.cli``), which then walk only what the
-    command itself creates.
+    A command that will run a local process pool starts its fork server first, before
+    its command group loads, so that the server imports the model while this process
+    imports the command (about a fifth of a second) and loads the scenario.
 
-    A command that will run a local process pool starts its fork server first, so
-    that the server imports the model while this process imports the command line
-    and loads the scenario (the command itself would start it otherwise, later).
+    The group loads with the garbage collector paused, as the command line itself
+    does (see ``sim.cli``), and what is loaded by then lives as long as the process:
+    it is frozen out of the collector's later passes, which then walk only what the
+    command itself creates.
     """
-    gc.freeze()
     args = sys.argv[1:]
     jobs = pool_wanted(args)
     if jobs is not None:
-        from sim.experiments.executors import start_fork_server
+        from sim.experiments.fork_server import start_fork_server
 
         start_fork_server(jobs or None, None)
-    build_app(groups_for(args))()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        command = build_app(groups_for(args))
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+    command()
     sys.exit(0)

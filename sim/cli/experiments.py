@@ -150,7 +150,7 @@ def _bound_day(s: Any, jobs: int | None, dask: str | None) -> Callable[[], Any]:
     than after the last one; with ``--jobs 1`` the runs need this process, and it
     comes after them as before.
     """
-    from sim.experiments.executors import default_jobs
+    from sim.experiments.fork_server import default_jobs
 
     if dask or (default_jobs() if jobs is None else jobs) > 1:
         return _meanwhile(lambda: quick_bound_day(s))
@@ -180,7 +180,7 @@ def replicate_cmd(
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
 ) -> None:
     """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
-    from sim.experiments.executors import start_fork_server
+    from sim.experiments.fork_server import start_fork_server
     from sim.experiments.replication import ExperimentError, replicate
 
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenario
@@ -225,7 +225,7 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two scenarios on the same seeds (common random numbers): B - A with CIs."""
-    from sim.experiments.executors import start_fork_server
+    from sim.experiments.fork_server import start_fork_server
     from sim.experiments.replication import ExperimentError, compare
 
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenarios

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import typer
 
 from sim.scenario import shipped
-from sim.scenario.loader import ScenarioError
+from sim.scenario.reading import ScenarioError  # not the loader: it imports the model's schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.common.processes import process_alive
+from sim.experiments.fork_server import PRELOAD, default_jobs, starting_worker
 from sim.experiments.store import ExperimentError
 
 if TYPE_CHECKING:
@@ -179,14 +180,6 @@ def _init_worker(parent_pid: int) -> None:
 # ----- executors ------------------------------------------------------------------------
 
 
-def default_jobs() -> int:
-    """Cores this process may use (the default of ``jobs``)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 class _Serial:
     """Runs each task when submitted, in this process."""
 
@@ -211,30 +204,6 @@ class _Serial:
         pass
 
 
-PRELOAD = ["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"]
-"""What the fork server imports once, so that each worker forked from it starts ready."""
-
-
-def start_fork_server(jobs: int | None, dask: str | None) -> None:
-    """Start the fork server of a local pool now, if ``jobs`` and ``dask`` will make one.
-
-    A command calls this first, so that the server's imports (a fresh interpreter
-    importing the model, a third of a second) overlap the command's own work of
-    loading its scenario rather than delaying the first run.
-    """
-    import multiprocessing
-
-    j = default_jobs() if jobs is None else jobs
-    if dask or j <= 1 or "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    if getattr(multiprocessing.current_process(), "_inheriting", False):
-        return  # a worker starting: never a server of its own
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
-
-
 class _Pool:
     """A local process pool; workers ignore Ctrl-C and preload the model."""
 
@@ -247,10 +216,10 @@ class _Pool:
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(PRELOAD)
-        if getattr(multiprocessing.current_process(), "_inheriting", False):
-            # A new worker re-running an unguarded main script while it starts (the flag
-            # multiprocessing itself checks): stop it at once, quietly; the parent sees its
-            # pool break and explains (``_raise_if_unguarded_main``).
+        if starting_worker():
+            # A new worker re-running an unguarded main script while it starts: stop it at
+            # once, quietly; the parent sees its pool break and explains
+            # (``_raise_if_unguarded_main``).
             script = getattr(sys.modules.get("__mp_main__"), "__file__", "the main script")
             raise SystemExit(_guard_message(str(script)))
         if method == "forkserver":

@@ -118,3 +118,34 @@ def test_main_freezes_what_loaded_before_the_command_runs() -> None:
         "print(seen[0])\n"
     )
     assert int(_python(code)) > 10_000
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no fork server on this platform")
+@pytest.mark.parametrize(("jobs", "started"), [("2", True), ("1", False)])
+def test_a_pooled_command_starts_its_fork_server_before_its_group_loads(
+        jobs: str, started: bool) -> None:
+    """The server's imports overlap the command's: when the group loads (with the
+    collector paused) the server is already running, and the command line has loaded
+    nothing of the scenario schema or the model yet."""
+    code = (
+        "import gc, json, sys\n"
+        "from multiprocessing import forkserver\n"
+        "import sim.cli.app\n"
+        "cli = sys.modules['sim.cli.app']\n"
+        "seen = {}\n"
+        "def build(groups):\n"
+        "    seen['server'] = forkserver._forkserver._forkserver_pid is not None\n"
+        "    seen['collecting'] = gc.isenabled()\n"
+        "    seen['model'] = sorted(m for m in sys.modules\n"
+        "                           if m.startswith(('sim.scenario.schema', 'sim.core.')))\n"
+        "    return lambda: None\n"
+        "cli.build_app = build\n"
+        f"sys.argv = ['dtsim', 'replicate', 'baseline', '--jobs', '{jobs}']\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(seen))\n"
+    )
+    assert json.loads(_python(code)) == {"server": started, "collecting": False, "model": []}

@@ -43,7 +43,7 @@ def test_a_command_starts_the_fork_server_before_its_first_run(
         jobs: int, dask: str | None, started: bool) -> None:
     code = (
         "from multiprocessing import forkserver\n"
-        "from sim.experiments.executors import start_fork_server\n"
+        "from sim.experiments.fork_server import start_fork_server\n"
         f"start_fork_server({jobs}, {dask!r})\n"
         "print(forkserver._forkserver._forkserver_pid is not None)\n"
     )

@@ -88,7 +88,7 @@ def test_replicate_solves_the_bound_while_worker_processes_run(
     import threading
 
     import sim.cli.experiments as cli_experiments
-    import sim.experiments.executors as executors
+    import sim.experiments.fork_server as fork_server
     import sim.experiments.replication as replication
 
     started = threading.Event()
@@ -111,7 +111,7 @@ def test_replicate_solves_the_bound_while_worker_processes_run(
 
     monkeypatch.setattr(cli_experiments, "quick_bound_day", bound_day)
     monkeypatch.setattr(replication, "replicate", replicate)
-    monkeypatch.setattr(executors, "start_fork_server", lambda jobs, dask: None)
+    monkeypatch.setattr(fork_server, "start_fork_server", lambda jobs, dask: None)
     res = runner.invoke(app, ["replicate", str(_file(tmp_path)), "-n", "2", "--jobs", jobs,
                               "--json"])
     assert res.exit_code == 0, res.output
