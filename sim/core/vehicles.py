@@ -75,6 +75,7 @@ class Vehicle(Waiter):
         # The type's settable values (a rule's ``set_param`` changes this dict in place).
         self.p: dict[str, Any] = params.aircraft[type_name]
         self.mode = spec.mode
+        self.by_road = spec.mode == "ground"  # its ``WorkKey`` depends on where it is
         self.range_km = spec.range_km  # not settable in a run
         self.name = f"{type_name}-{index:02d}"
         self.location = base
@@ -105,17 +106,21 @@ class Vehicle(Waiter):
         again: not withdrawn, not grounded, not resting, and a dispatch earlier today
         already found nothing for vehicles like it and nothing they could act on changed.
         """
-        if self.state != IDLE:
+        # Asked for every idle vehicle at every change (thousands of times a run at ten
+        # times the baseline): ``is`` for the state (each is one of the enum's members),
+        # and no look-up in the groundings while there are none.
+        if self.state is not IDLE:
             return False  # e.g. waiting for beds to unload: it must look again
+        grounded = self.run_state.grounded_until
         return (now < self.withdraw_at
-                and self.run_state.grounded_until.get(self.mode, 0.0) <= now
+                and (not grounded or grounded.get(self.mode, 0.0) <= now)
                 and self.rest_until <= now
                 and self.transfers.has_no_work_for(self.work_key(), now))
 
     def work_key(self) -> WorkKey:
         """This vehicle's ``WorkKey`` (``Transfers.has_no_work``), kept until it moves by road."""
         key = self._work_key
-        if key is None or (key.location is not self.location and self.mode == "ground"):
+        if key is None or (self.by_road and key.location is not self.location):
             key = self._work_key = self.transfers.work_key(self)
         return key
 

@@ -20,6 +20,8 @@ from typing import Any, cast
 import simpy
 from simpy.events import PENDING
 
+from sim.core.state import CountingEnvironment
+
 
 class FirstOf(simpy.Event):
     """Triggered when the first of ``a`` and ``b`` is processed (fails if that one failed).
@@ -37,11 +39,14 @@ class FirstOf(simpy.Event):
         # One bound method, added to the pending events and taken back from them.
         hit: Callable[[simpy.Event], None] = self._hit
         self._hit_callback: Callable[[simpy.Event], None] | None = hit
-        for event in self._events:
+        # Where ``hit`` went in each event's callbacks (see ``_hit``).
+        self._places: list[int] = [0, 0]
+        for side, event in enumerate(self._events):
             pending: Any = cast(Any, event).callbacks  # None once processed: read untyped (see state.step)
             if pending is None:  # already processed: decides now, as ``|`` does
                 hit(event)
             elif self._value is PENDING:
+                self._places[side] = len(pending)
                 pending.append(hit)
 
     def _hit(self, event: simpy.Event) -> None:
@@ -51,7 +56,11 @@ class FirstOf(simpy.Event):
         if first._ok:  # ``succeed()``
             self._ok = True
             self._value = None
-            self.env.schedule(self)
+            env = self.env
+            if isinstance(env, CountingEnvironment):
+                env.schedule(self)  # a native call in the compiled core
+            else:
+                env.schedule(self)
         else:
             event.defused = True
             error = event.value
@@ -62,20 +71,32 @@ class FirstOf(simpy.Event):
         # freed by its reference count as soon as its process moves on (kept, it would be
         # a cycle per wait, left for the cyclic collector).
         self._hit_callback = None
-        for other in self._events:  # no reference left from a pending event (no cycle)
-            callbacks: list[Any] | None = cast(Any, other).callbacks
+        places = self._places
+        for side in range(2):  # no reference left from a pending event (no cycle)
+            callbacks: list[Any] | None = cast(Any, self._events[side]).callbacks
             if not callbacks:
                 continue
-            # ``callbacks.remove(hit)``, looking from the end and by identity: the wait
-            # appended ``hit`` itself, usually after most of the waiters on a shared
-            # event (``RunState.changed`` has one per idle vehicle), so the search is
-            # short and compares no bound methods (equality scans grew with the fleet).
-            i = len(callbacks) - 1
+            # ``callbacks.remove(hit)``, by identity, looking first where the wait put
+            # ``hit`` and then towards the front: a list of waiting callbacks only grows
+            # at its end and shrinks by such removals, so ``hit`` can only have moved
+            # forward, by as many places as callbacks before it were taken back since.
+            # A shared event (``RunState.changed``) has one callback per idle vehicle:
+            # a search of the whole list would grow with the fleet (and an equality
+            # search would compare bound methods).
+            end = len(callbacks)
+            i = places[side] if places[side] < end else end - 1
             while i >= 0:
                 if callbacks[i] is hit:
                     del callbacks[i]
                     break
                 i -= 1
+            else:  # not where it could be: look behind that place too
+                i = places[side] + 1
+                while i < end:
+                    if callbacks[i] is hit:
+                        del callbacks[i]
+                        break
+                    i += 1
 
 
 def first_of(a: simpy.Event, b: simpy.Event) -> FirstOf:

@@ -125,3 +125,31 @@ def test_a_decided_wait_takes_back_only_its_own_callback() -> None:
     env.timeout(0.5).callbacks.append(lambda _: signal.succeed())
     env.run(until=3.0)
     assert calls == ["first", "second", "last"] and late.processed
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_waits_decided_in_any_order_take_back_exactly_their_own_callbacks(seed: int) -> None:
+    """Many waits on one shared event, made at different times among other callbacks
+    and decided by their timeouts in an order unrelated to the order they were made: after
+    each stretch, the shared event's callbacks are those of the waits still pending and
+    the others, in the order they were added."""
+    import random
+
+    rnd = random.Random(seed)
+    env = simpy.Environment()
+    signal = env.event()
+    added: list[tuple[Any, Any]] = []  # (callback, its wait or None), in order
+
+    for stretch in range(6):
+        for _ in range(rnd.randint(0, 12)):
+            if rnd.random() < 0.25:
+                other = lambda event: None  # noqa: E731 - a callback that is no wait's
+                signal.callbacks.append(other)
+                added.append((other, None))
+            else:
+                wait = first_of(env.timeout(rnd.choice([0.5, 1.0, 1.5, 4.0, 9.0])), signal)
+                added.append((wait._hit_callback, wait))
+        env.run(until=stretch + 1.0)
+        expected = [cb for cb, wait in added if wait is None or not wait.triggered]
+        assert len(signal.callbacks) == len(expected)
+        assert all(a is b for a, b in zip(signal.callbacks, expected, strict=True))
