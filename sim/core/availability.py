@@ -70,6 +70,18 @@ def window_wait(now: float, start_hour: float, hours: float) -> float:
     return DAY_HOURS - since_open
 
 
+class Limits:
+    """One vehicle's limits as its type's values set them (``Availability.limits``)."""
+
+    def __init__(self, rate: float | None, cap: int | None, start: float, hours: float) -> None:
+        self.always_capable = rate is None or rate >= 1.0
+        self.rate = 1.0 if rate is None else rate  # mission-capable rate
+        self.has_cap = cap is not None
+        self.cap = 0 if cap is None else cap  # missions a calendar day
+        self.start = start  # operating window: opening clock hour, length in hours
+        self.hours = hours
+
+
 class Availability:
     """The sortie-generation limits of one run, consulted before each dispatch."""
 
@@ -86,11 +98,16 @@ class Availability:
             mode: (w.start_hour, w.hours) for mode, w in (scenario.operating_windows or {}).items()
         }
         self._draws: dict[str, list[float]] = {}  # vehicle -> uniform draw per day
+        # vehicle -> its limits, read from its type's values when it first asks and again
+        # after a rule changes one (``_param_changed``): a vehicle asks before every
+        # mission and at the end of every hold, thousands of times a run.
+        self._limits: dict[str, Limits] = {}
         self._started: dict[str, tuple[int, int]] = {}  # vehicle -> (day, missions started)
 
     def _param_changed(self, path: str) -> None:
         parts = path.split(".")
         if parts[0] == "aircraft" and parts[-1] in LIMITS:
+            self._limits.clear()
             old, self.changed = self.changed, self.env.event()
             old.succeed()
 
@@ -105,30 +122,44 @@ class Availability:
             hours = p["operating_hours"]
         return start, hours
 
+    def limits(self, v: Asking) -> Limits:
+        """``v``'s limits now (its type's values, read once until a rule changes one)."""
+        found = self._limits.get(v.name)
+        if found is None:
+            p = v.p
+            start, hours = self.window(v)
+            found = self._limits[v.name] = Limits(
+                p["mission_capable_rate"], p["max_sorties_per_day"], start, hours)
+        return found
+
     def capable(self, v: Asking, day: int) -> bool:
         """Whether the vehicle can be tasked on ``day`` (its draw for the day under the rate)."""
         rate = v.p["mission_capable_rate"]
-        if rate is None or rate >= 1.0:
-            return True
-        u = self._draws.get(v.name)
+        return rate is None or rate >= 1.0 or self._capable_on(v.name, day, rate)
+
+    def _capable_on(self, name: str, day: int, rate: float) -> bool:
+        """Whether vehicle ``name``'s draw for ``day`` is under ``rate``."""
+        u = self._draws.get(name)
         if u is None:  # plain floats: the same numbers, cheaper to index one at a time
-            u = self._draws[v.name] = self.streams[f"availability:{v.name}"].random(self.days).tolist()
+            u = self._draws[name] = self.streams[f"availability:{name}"].random(self.days).tolist()
         return u[day if day < len(u) else len(u) - 1] < rate
 
     def hold(self, v: Asking, now: float) -> tuple[VehicleState, float] | None:
         """None if ``v`` may start a mission at ``now``; else the state it waits in and the
         hour at which to ask again."""
+        name = v.name
+        lim = self._limits.get(name)
+        if lim is None:
+            lim = self.limits(v)
         day = int(now // DAY_HOURS)
         midnight = (day + 1) * DAY_HOURS
-        if not self.capable(v, day):
+        if not lim.always_capable and not self._capable_on(name, day, lim.rate):
             return VehicleState.MAINTENANCE, midnight
-        cap = v.p["max_sorties_per_day"]
-        if cap is not None:
-            counted_day, started = self._started.get(v.name, (day, 0))
-            if counted_day == day and started >= cap:
+        if lim.has_cap:
+            counted_day, started = self._started.get(name, (day, 0))
+            if counted_day == day and started >= lim.cap:
                 return VehicleState.RESTING, midnight
-        start, hours = self.window(v)
-        wait = window_wait(now, start, hours)
+        wait = window_wait(now, lim.start, lim.hours)
         if wait > 0.0:
             return VehicleState.RESTING, now + wait
         return None
