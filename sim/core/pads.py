@@ -20,19 +20,27 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, cast
 
-import simpy
 from simpy.events import PENDING
 
-from sim.core.state import SimEnvironment
+from sim.core.state import CountingEnvironment, SimEnvironment
 
 
-class PadRequest(simpy.Event):
-    """A request for one pad: triggered once granted; released on leaving ``with``."""
+class PadRequest:
+    """A request for one pad: triggered once granted; released on leaving ``with``.
+
+    An event as SimPy's environments and processes see one (``env``, ``callbacks``,
+    ``_ok``, ``_value`` and the ``triggered``, ``processed``, ``ok`` and ``value`` views),
+    but not a subclass of ``simpy.Event``: a class of the compiled core, whose attributes
+    are native fields rather than entries of an instance dictionary (a request is made,
+    granted and left twice a sortie). ``_ok`` is unset until the request is granted, as
+    on SimPy's events; a request never fails, so it never needs ``_defused``.
+    """
 
     def __init__(self, pads: Pads) -> None:
-        self.env = cast(Any, pads.env)
-        self.callbacks = []
-        self._value = PENDING
+        self.env: Any = pads.env
+        self.callbacks: list[Any] | None = []
+        self._value: Any = PENDING
+        self._ok: bool
         self.pads = pads
         if not pads.waiting and pads.in_use < pads.capacity:
             # nobody waits and a pad is free: granted now, as ``grant`` would grant it
@@ -40,11 +48,33 @@ class PadRequest(simpy.Event):
             self.holding = True
             self._ok = True
             self._value = None
-            pads.env.schedule(self)
+            pads.schedule(self)
             return
         self.holding = False
         pads.waiting.append(self)
         pads.grant()
+
+    @property
+    def triggered(self) -> bool:
+        """Granted (SimPy's ``Event.triggered``)."""
+        return self._value is not PENDING
+
+    @property
+    def processed(self) -> bool:
+        """Its grant has been processed (SimPy's ``Event.processed``)."""
+        return self.callbacks is None
+
+    @property
+    def ok(self) -> bool:
+        """SimPy's ``Event.ok``: True once granted (a request never fails)."""
+        return self._ok
+
+    @property
+    def value(self) -> Any:
+        """SimPy's ``Event.value``: None once granted."""
+        if self._value is PENDING:
+            raise AttributeError(f"Value of {self} is not yet available")
+        return self._value
 
     def __enter__(self) -> PadRequest:
         return self
@@ -60,14 +90,23 @@ class PadRequest(simpy.Event):
             pads.release(self)
 
 
-class Released(simpy.Event):
-    """A release, processed where SimPy's release event would be: grants the next request."""
+class Released:
+    """A release, processed where SimPy's release event would be: grants the next request
+    (an event as ``PadRequest`` is one, triggered when made)."""
 
     def __init__(self, pads: Pads) -> None:
-        self.env = cast(Any, pads.env)
-        self.callbacks = [pads.grant]
+        self.env: Any = pads.env
+        self.callbacks: list[Any] | None = [pads.grant]
         self._ok = True
-        self._value = None
+        self._value: Any = None
+
+    @property
+    def triggered(self) -> bool:
+        return True
+
+    @property
+    def processed(self) -> bool:
+        return self.callbacks is None
 
 
 class Pads:
@@ -77,9 +116,20 @@ class Pads:
         if capacity <= 0:
             raise ValueError('"capacity" must be > 0.')
         self.env = env
+        # The run's environment, whose ``schedule`` the compiled core calls natively; None
+        # on SimPy's own (tests drive pads on both).
+        self.counting = env if isinstance(env, CountingEnvironment) else None
         self.capacity = capacity
         self.in_use = 0
         self.waiting: list[PadRequest] = []
+
+    def schedule(self, event: PadRequest | Released) -> None:
+        """Queue ``event`` now, at normal priority."""
+        counting = self.counting
+        if counting is not None:
+            counting.schedule(event)
+        else:
+            cast(Any, self.env).schedule(event)
 
     @property
     def count(self) -> int:
@@ -89,7 +139,7 @@ class Pads:
     def request(self) -> PadRequest:
         return PadRequest(self)
 
-    def grant(self, _event: simpy.Event | None = None) -> None:
+    def grant(self, _event: Any = None) -> None:
         """Grant the oldest waiting request if a pad is free (one grant, as SimPy does)."""
         waiting = self.waiting
         if waiting and self.in_use < self.capacity:
@@ -98,14 +148,14 @@ class Pads:
             req.holding = True
             req._ok = True
             req._value = None
-            self.env.schedule(req)
+            self.schedule(req)
 
     def release(self, req: PadRequest) -> None:
         """Free ``req``'s pad now; the release event grants the next request when processed."""
         if req.holding:
             req.holding = False
             self.in_use -= 1
-        self.env.schedule(Released(self))
+        self.schedule(Released(self))
 
 
 __all__ = ["PadRequest", "Pads"]

@@ -341,7 +341,8 @@ class Vehicle(Waiter):
         if len(mission.ids) < need:
             yield from self.wait_for_load(mission, need)
         with tr.pads[origin].request() as pad:
-            yield pad
+            granted: Any = pad  # an event to SimPy, not a subclass of its ``Event``
+            yield granted
             ids = tr.still_here(mission.ids, mission)
             if len(ids) == 0 or not st.site_open[origin]:
                 st.log(EventKind.ABORT, self.name, origin, 0)
@@ -384,7 +385,8 @@ class Vehicle(Waiter):
         self.location = dest
         st.log(EventKind.ARRIVE, self.name, dest, len(ids))
         with tr.pads[dest].request() as pad:
-            yield pad
+            granted = pad
+            yield granted
             while not tr.can_unload(dest, len(ids)):
                 yield st.changed
             minutes = draw(self.transfers.site_params[dest]["unload_min_per_detainee"], self.loading_rng)
