@@ -8,99 +8,151 @@ with normal priority, at the moment the first of its events is processed, as a
 condition is; nested, it takes the same extra step a nested condition takes) and the
 same number of events, so runs are identical; its value is ``None``.
 
-Own code rather than a library: SimPy is the library, and this is a 30-line special
-case of its ``Condition``.
+Own code rather than a library: SimPy is the library, and this is a special case of its
+``Condition`` (an event of the compiled core, as ``pads.PadRequest`` is).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-import simpy
 from simpy.events import PENDING
 
 from sim.core.state import CountingEnvironment
 
 
-class FirstOf(simpy.Event):
+class FirstOf:
     """Triggered when the first of ``a`` and ``b`` is processed (fails if that one failed).
 
-    ``simpy.Event``'s own steps (``__init__``, ``triggered``, ``succeed``) are written out
-    on its attributes, as ``pads.PadRequest`` does: the same state and the same scheduling,
-    without a call into SimPy's Python for each (a wait is made hundreds of times a run).
+    An event as SimPy's environments and processes see one (``env``, ``callbacks``,
+    ``_ok``, ``_value``, ``_defused`` and the ``triggered``, ``processed``, ``ok``,
+    ``value`` and ``defused`` views), with ``simpy.Event``'s own steps (``__init__``,
+    ``succeed``, ``fail``) written out: the same state and the same scheduling. Not a
+    subclass of ``simpy.Event``: a class of the compiled core, whose attributes are native
+    fields rather than entries of an instance dictionary (a wait is made and decided
+    hundreds of times a run, thousands at scale). ``_ok`` is unset until it is decided,
+    and ``_defused`` until a process handles its failure, as on SimPy's events.
     """
 
-    def __init__(self, a: simpy.Event, b: simpy.Event) -> None:
-        self.env = a.env
-        self.callbacks = []
-        self._value = PENDING
-        self._events = (a, b)
+    def __init__(self, a: Any, b: Any) -> None:
+        env: Any = a.env
+        self.env = env
+        # The run's environment, whose ``schedule`` the compiled core calls natively; None
+        # on SimPy's own (tests drive waits on both).
+        self.counting = env if isinstance(env, CountingEnvironment) else None
+        self.callbacks: list[Any] | None = []
+        self._value: Any = PENDING
+        self._ok: bool
+        self._defused: bool
+        self._a: Any = a
+        self._b: Any = b
         # One bound method, added to the pending events and taken back from them.
-        hit: Callable[[simpy.Event], None] = self._hit
-        self._hit_callback: Callable[[simpy.Event], None] | None = hit
+        hit: Callable[[Any], None] = self._hit
+        self._hit_callback: Callable[[Any], None] | None = hit
         # Where ``hit`` went in each event's callbacks (see ``_hit``).
-        self._places: list[int] = [0, 0]
-        for side, event in enumerate(self._events):
-            pending: Any = cast(Any, event).callbacks  # None once processed: read untyped (see state.step)
-            if pending is None:  # already processed: decides now, as ``|`` does
-                hit(event)
-            elif self._value is PENDING:
-                self._places[side] = len(pending)
-                pending.append(hit)
+        self._place_a = 0
+        self._place_b = 0
+        pending: list[Any] | None = a.callbacks
+        if pending is None:  # already processed: decides now, as ``|`` does
+            hit(a)
+        elif self._value is PENDING:
+            self._place_a = len(pending)
+            pending.append(hit)
+        pending = b.callbacks
+        if pending is None:
+            hit(b)
+        elif self._value is PENDING:
+            self._place_b = len(pending)
+            pending.append(hit)
 
-    def _hit(self, event: simpy.Event) -> None:
+    @property
+    def triggered(self) -> bool:
+        """Decided (SimPy's ``Event.triggered``)."""
+        return self._value is not PENDING
+
+    @property
+    def processed(self) -> bool:
+        """Its decision has been processed (SimPy's ``Event.processed``)."""
+        return self.callbacks is None
+
+    @property
+    def ok(self) -> bool:
+        """SimPy's ``Event.ok``: whether the first event succeeded."""
+        return self._ok
+
+    @property
+    def value(self) -> Any:
+        """SimPy's ``Event.value``: None, or the first event's error."""
+        if self._value is PENDING:
+            raise AttributeError(f"Value of {self} is not yet available")
+        return self._value
+
+    @property
+    def defused(self) -> bool:
+        """SimPy's ``Event.defused``: a failure that a process has handled."""
+        return hasattr(self, "_defused")
+
+    @defused.setter
+    def defused(self, value: bool) -> None:
+        self._defused = True
+
+    def _hit(self, event: Any) -> None:
         if self._value is not PENDING:
             return
-        first: Any = event
-        if first._ok:  # ``succeed()``
+        if event._ok:  # ``succeed()``
             self._ok = True
             self._value = None
-            env = self.env
-            if isinstance(env, CountingEnvironment):
-                env.schedule(self)  # a native call in the compiled core
-            else:
-                env.schedule(self)
-        else:
+        else:  # ``fail(error)``: the first event's error, which this wait handles
             event.defused = True
-            error = event.value
-            assert isinstance(error, Exception)
-            self.fail(error)
+            self._ok = False
+            self._value = event.value
+        counting = self.counting
+        if counting is not None:
+            counting.schedule(self)  # a native call in the compiled core
+        else:
+            self.env.schedule(self)
         hit = self._hit_callback
         # The bound method refers back to this wait: drop it, so that a decided wait is
         # freed by its reference count as soon as its process moves on (kept, it would be
         # a cycle per wait, left for the cyclic collector).
         self._hit_callback = None
-        places = self._places
-        for side in range(2):  # no reference left from a pending event (no cycle)
-            callbacks: list[Any] | None = cast(Any, self._events[side]).callbacks
-            if not callbacks:
-                continue
-            # ``callbacks.remove(hit)``, by identity, looking first where the wait put
-            # ``hit`` and then towards the front: a list of waiting callbacks only grows
-            # at its end and shrinks by such removals, so ``hit`` can only have moved
-            # forward, by as many places as callbacks before it were taken back since.
-            # A shared event (``RunState.changed``) has one callback per idle vehicle:
-            # a search of the whole list would grow with the fleet (and an equality
-            # search would compare bound methods).
-            end = len(callbacks)
-            i = places[side] if places[side] < end else end - 1
-            while i >= 0:
-                if callbacks[i] is hit:
-                    del callbacks[i]
-                    break
-                i -= 1
-            else:  # not where it could be: look behind that place too
-                i = places[side] + 1
-                while i < end:
-                    if callbacks[i] is hit:
-                        del callbacks[i]
-                        break
-                    i += 1
+        # No reference left from a pending event (no cycle).
+        take_back(self._a.callbacks, hit, self._place_a)
+        take_back(self._b.callbacks, hit, self._place_b)
 
 
-def first_of(a: simpy.Event, b: simpy.Event) -> FirstOf:
-    """The event processed right after the first of ``a`` and ``b`` (as ``a | b``)."""
+def take_back(callbacks: list[Any] | None, hit: Any, place: int) -> None:
+    """``callbacks.remove(hit)`` (if there), by identity, looking first at ``place``, where
+    the wait put ``hit``, and then towards the front.
+
+    A list of waiting callbacks only grows at its end and shrinks by such removals, so
+    ``hit`` can only have moved forward, by as many places as callbacks before it were
+    taken back since. A shared event (``RunState.changed``) has one callback per idle
+    vehicle: a search of the whole list would grow with the fleet (and an equality
+    search would compare bound methods).
+    """
+    if not callbacks:
+        return  # processed (None) or empty
+    end = len(callbacks)
+    i = place if place < end else end - 1
+    while i >= 0:
+        if callbacks[i] is hit:
+            del callbacks[i]
+            return
+        i -= 1
+    i = place + 1  # not where it could be: look behind that place too
+    while i < end:
+        if callbacks[i] is hit:
+            del callbacks[i]
+            return
+        i += 1
+
+
+def first_of(a: Any, b: Any) -> Any:
+    """The event processed right after the first of ``a`` and ``b`` (as ``a | b``): a
+    ``FirstOf``, typed here as what SimPy's processes yield (its events are not subclasses
+    of ``simpy.Event``)."""
     return FirstOf(a, b)
 
 

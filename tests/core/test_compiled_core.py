@@ -105,16 +105,20 @@ def test_compiled_core_writes_the_same_outputs_on_every_shipped_scenario() -> No
 def test_the_paths_only_the_compiled_core_takes_pass_their_tests() -> None:
     """``tests/core/test_environment.py`` again, with the compiled ``ModelProcess`` and
     ``CountingEnvironment.timeout``: failures, interrupts and ties as SimPy handles them
-    (the shipped scenarios above never fail a process or interrupt one); and
+    (the shipped scenarios above never fail a process or interrupt one);
     ``tests/core/test_registration_schedule.py``, whose queue scans a few stations only
-    when compiled."""
+    when compiled; and ``tests/core/test_pads.py`` and ``tests/core/test_waits.py``, whose
+    events are native objects of the compiled core (on SimPy's own environment there,
+    failures included)."""
     require_current_build()
     # A current build and DTSIM_PURE_PYTHON=0: the child imports the compiled core.
     env = {**os.environ, "DTSIM_PURE_PYTHON": "0"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          str(ROOT / "tests" / "core" / "test_environment.py"),
-         str(ROOT / "tests" / "core" / "test_registration_schedule.py")],
+         str(ROOT / "tests" / "core" / "test_registration_schedule.py"),
+         str(ROOT / "tests" / "core" / "test_pads.py"),
+         str(ROOT / "tests" / "core" / "test_waits.py")],
         env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     # 0: tests ran and all passed (pytest exits 5 when it collects none)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
