@@ -17,7 +17,7 @@ from typing import Any, Protocol, cast
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, URGENT, Timeout
+from simpy.events import NORMAL, PENDING, URGENT, Initialize, Interruption, Timeout
 
 from sim.common.vocabulary import (
     GROUNDED_BY,
@@ -147,7 +147,7 @@ class CountingEnvironment:
 
     def process(self, generator: Generator[simpy.Event, Any, Any]) -> ModelProcess:
         """A ``ModelProcess`` of ``generator`` (SimPy's ``Process``, its resume step compiled)."""
-        return ModelProcess(cast(Any, self), generator)
+        return ModelProcess(self, generator)
 
     def jump_to(self, hours: float) -> None:
         """Set the clock to ``hours`` with no event: only for a settled run whose remaining
@@ -249,22 +249,89 @@ SimEnvironment = simpy.Environment | CountingEnvironment
 that tests also drive on SimPy's environment take either)."""
 
 
-class ModelProcess(simpy.events.Process):
-    """``simpy.Process`` with its resume step (``_resume``) in the compiled core.
+class ModelProcess:
+    """SimPy's ``Process`` (4.1.2) as an event of the compiled core.
 
-    Every event a process waits on resumes it through ``_resume``: a Python method of
-    SimPy's, run once per event of a vehicle, a release or a rule. This is the same
-    code (SimPy 4.1.2), so processes run, fail and end exactly as with SimPy's; in the
-    compiled core it is a native method. With the direct timeouts, a baseline run
-    takes about 1% fewer instructions and a 60,000-detainee one 2% fewer. Two
-    differences, in errors only: a failed process keeps its whole traceback (SimPy
-    strips its own frame, which a compiled method does not add), and the error for a
-    yielded non-event names the value but not the generator's line (a compiled
-    generator has no frame to describe).
+    Every event a process waits on resumes it through ``_resume``, once per event of a
+    vehicle, a release or a rule. This is SimPy's code, so processes run, fail, end and
+    are interrupted exactly as with SimPy's ``Process``: its ``Initialize`` starts one and
+    its ``Interruption`` interrupts one. It is not a subclass of ``simpy.Process``: in the
+    compiled core its attributes (the generator, the event it waits on) are native fields
+    rather than entries of an instance dictionary, and ``_resume`` is a native method. An
+    event as SimPy's environments and processes see one (``env``, ``callbacks``, ``_ok``,
+    ``_value``, ``_defused`` and SimPy's views of them). Two differences, in errors only:
+    a failed process keeps its whole traceback (SimPy strips its own frame, which a
+    compiled method does not add), and the error for a yielded non-event names the value
+    but not the generator's line (a compiled generator has no frame to describe).
     """
 
-    def _resume(self, event: simpy.Event) -> None:
-        env = cast(CountingEnvironment, self.env)  # only ``CountingEnvironment.process`` makes these
+    def __init__(self, env: CountingEnvironment, generator: Generator[Any, Any, Any]) -> None:
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        self.env = env
+        self.callbacks: list[Any] | None = []
+        self._value: Any = PENDING
+        self._ok: bool  # unset until the process ends, as on SimPy's events
+        self._defused: bool  # set when a process handles this one's failure
+        self._generator: Any = generator
+        # The event it waits on; first SimPy's ``Initialize``, which resumes it at once.
+        self._target: Any = Initialize(cast(Any, env), cast(Any, self))
+
+    def __repr__(self) -> str:
+        return f"<ModelProcess({self.name}) object at {id(self):#x}>"
+
+    @property
+    def name(self) -> str:
+        """The generator's name (SimPy's ``Process.name``)."""
+        return str(self._generator.__name__)
+
+    @property
+    def target(self) -> Any:
+        """The event the process waits on (SimPy's ``Process.target``)."""
+        return self._target
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the generator has not ended yet (SimPy's ``Process.is_alive``)."""
+        return self._value is PENDING
+
+    @property
+    def triggered(self) -> bool:
+        """Ended (SimPy's ``Event.triggered``)."""
+        return self._value is not PENDING
+
+    @property
+    def processed(self) -> bool:
+        """Its end has been processed (SimPy's ``Event.processed``)."""
+        return self.callbacks is None
+
+    @property
+    def ok(self) -> bool:
+        """SimPy's ``Event.ok``: whether the generator returned rather than failed."""
+        return self._ok
+
+    @property
+    def value(self) -> Any:
+        """SimPy's ``Event.value``: what the generator returned, or its error."""
+        if self._value is PENDING:
+            raise AttributeError(f"Value of {self} is not yet available")
+        return self._value
+
+    @property
+    def defused(self) -> bool:
+        """SimPy's ``Event.defused``: a failure that another process has handled."""
+        return hasattr(self, "_defused")
+
+    @defused.setter
+    def defused(self, value: bool) -> None:
+        self._defused = True
+
+    def interrupt(self, cause: Any = None) -> None:
+        """Interrupt the process with ``cause`` (SimPy's ``Process.interrupt``)."""
+        Interruption(cast(Any, self), cause)
+
+    def _resume(self, event: Any) -> None:
+        env = self.env
         env._active_proc = self
         generator: Any = self._generator
         ev: Any = event
@@ -389,7 +456,8 @@ class RunState:
                     newest = self.changed
                     newest_callbacks = cast(Any, newest).callbacks
                 newest_callbacks.append(callback)
-                proc._target = newest  # type: ignore[union-attr]
+                if isinstance(proc, ModelProcess):  # every waiter's is (``Vehicle`` registers it)
+                    proc._target = newest  # a native field in the compiled core
             else:
                 callback(event)
 
