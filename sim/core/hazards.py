@@ -73,7 +73,7 @@ class Hazards:
         while self.pending_status:
             t, level, sid = self.pending_status[0]
             if t > env.now:
-                yield env.timeout(t - env.now)
+                yield env.delay(t - env.now)
             self.pending_status.pop(0)
             self.set_status(sid, level)
 
@@ -101,7 +101,7 @@ class Hazards:
             hazard = self.params.breakout_hazard_per_day
             if hazard <= 0:
                 return
-            yield st.env.timeout(float(rng.exponential(24.0 / hazard)))
+            yield st.env.delay(float(rng.exponential(24.0 / hazard)))
             if st.status[sid] != SiteStatus.THREATENED or st.env.now >= st.horizon:
                 return
             held = tr.held_at(sid)
@@ -178,6 +178,6 @@ class Hazards:
         if w.storms_per_week <= 0:
             return
         while True:
-            yield self.state.env.timeout(float(rng.exponential(7 * 24.0 / w.storms_per_week)))
+            yield self.state.env.delay(float(rng.exponential(7 * 24.0 / w.storms_per_week)))
             hours = sample(w.duration_hours, rng)
             self.state.ground(list(w.modes), hours, "storm")

@@ -114,7 +114,7 @@ class Model:
         env = self.state.env
         day = 0
         while True:
-            yield env.timeout(day * 24.0 - env.now + 24.0)
+            yield env.delay(day * 24.0 - env.now + 24.0)
             day += 1
             self.fleet.count_states(day - 1)
             self.transfers.repatriate()

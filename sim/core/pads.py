@@ -22,25 +22,20 @@ from typing import Any, cast
 
 from simpy.events import PENDING
 
-from sim.core.state import CountingEnvironment, SimEnvironment
+from sim.core.state import CountingEnvironment, NativeEvent, SimEnvironment
 
 
-class PadRequest:
+class PadRequest(NativeEvent):
     """A request for one pad: triggered once granted; released on leaving ``with``.
 
-    An event as SimPy's environments and processes see one (``env``, ``callbacks``,
-    ``_ok``, ``_value`` and the ``triggered``, ``processed``, ``ok`` and ``value`` views),
-    but not a subclass of ``simpy.Event``: a class of the compiled core, whose attributes
-    are native fields rather than entries of an instance dictionary (a request is made,
-    granted and left twice a sortie). ``_ok`` is unset until the request is granted, as
-    on SimPy's events; a request never fails, so it never needs ``_defused``.
+    An event of the compiled core (``NativeEvent``), not a subclass of ``simpy.Event``:
+    a request is made, granted and left twice a sortie. It never fails.
     """
 
     def __init__(self, pads: Pads) -> None:
-        self.env: Any = pads.env
-        self.callbacks: list[Any] | None = []
-        self._value: Any = PENDING
-        self._ok: bool
+        self.env = pads.env
+        self.callbacks = []
+        self._value = PENDING
         self.pads = pads
         if not pads.waiting and pads.in_use < pads.capacity:
             # nobody waits and a pad is free: granted now, as ``grant`` would grant it
@@ -53,28 +48,6 @@ class PadRequest:
         self.holding = False
         pads.waiting.append(self)
         pads.grant()
-
-    @property
-    def triggered(self) -> bool:
-        """Granted (SimPy's ``Event.triggered``)."""
-        return self._value is not PENDING
-
-    @property
-    def processed(self) -> bool:
-        """Its grant has been processed (SimPy's ``Event.processed``)."""
-        return self.callbacks is None
-
-    @property
-    def ok(self) -> bool:
-        """SimPy's ``Event.ok``: True once granted (a request never fails)."""
-        return self._ok
-
-    @property
-    def value(self) -> Any:
-        """SimPy's ``Event.value``: None once granted."""
-        if self._value is PENDING:
-            raise AttributeError(f"Value of {self} is not yet available")
-        return self._value
 
     def __enter__(self) -> PadRequest:
         return self
@@ -90,23 +63,15 @@ class PadRequest:
             pads.release(self)
 
 
-class Released:
+class Released(NativeEvent):
     """A release, processed where SimPy's release event would be: grants the next request
-    (an event as ``PadRequest`` is one, triggered when made)."""
+    (an event of the compiled core, triggered when made)."""
 
     def __init__(self, pads: Pads) -> None:
-        self.env: Any = pads.env
-        self.callbacks: list[Any] | None = [pads.grant]
+        self.env = pads.env
+        self.callbacks = [pads.grant]
         self._ok = True
-        self._value: Any = None
-
-    @property
-    def triggered(self) -> bool:
-        return True
-
-    @property
-    def processed(self) -> bool:
-        return self.callbacks is None
+        self._value = None
 
 
 class Pads:

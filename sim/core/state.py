@@ -145,6 +145,16 @@ class CountingEnvironment:
         self.schedule(event, NORMAL, delay)
         return cast(Timeout, event)
 
+    def delay(self, hours: float) -> Any:
+        """A ``Delay`` of ``hours``: ``timeout(hours)`` for the model's own waits, the same
+        event queued at the same place, as a class of the compiled core (typed here as what
+        SimPy's processes yield)."""
+        if hours < 0:
+            raise ValueError(f"Negative delay {hours}")
+        event = Delay(self, hours)
+        self.schedule(event, NORMAL, hours)
+        return event
+
     def process(self, generator: Generator[simpy.Event, Any, Any]) -> ModelProcess:
         """A ``ModelProcess`` of ``generator`` (SimPy's ``Process``, its resume step compiled)."""
         return ModelProcess(self, generator)
@@ -206,7 +216,13 @@ class CountingEnvironment:
         # SimPy's annotations say ``callbacks`` is a list; it is None once processed. The
         # event is read untyped so that the compiled core (mypyc) does not check it.
         ev: Any = event
-        callbacks, ev.callbacks = ev.callbacks, None
+        # The core's own events (``NativeEvent``) are read as native fields; SimPy's own
+        # (timeouts, ``RunState.changed``, conditions) by name.
+        if isinstance(ev, NativeEvent):
+            callbacks = ev.callbacks
+            ev.callbacks = None
+        else:
+            callbacks, ev.callbacks = ev.callbacks, None
         assert callbacks is not None
         try:
             for callback in callbacks:
@@ -215,7 +231,8 @@ class CountingEnvironment:
             event.callbacks = callbacks[callbacks.index(callback) + 1:]
             self.schedule(event, -1)
             raise
-        if not ev._ok and not hasattr(ev, "_defused"):
+        ok = ev._ok if isinstance(ev, NativeEvent) else ev._ok  # (the same, read natively)
+        if not ok and not hasattr(ev, "_defused"):
             exc = type(ev._value)(*ev._value.args)
             exc.__cause__ = ev._value
             raise exc
@@ -249,7 +266,77 @@ SimEnvironment = simpy.Environment | CountingEnvironment
 that tests also drive on SimPy's environment take either)."""
 
 
-class ModelProcess:
+class NativeEvent:
+    """An event of the compiled core: SimPy's ``Event`` attributes as native fields, and
+    SimPy's views of them.
+
+    The events the core makes itself (``ModelProcess``, ``Delay``, the pads' requests and
+    releases, ``FirstOf``) derive from this class, not from ``simpy.Event``: a compiled
+    class with a Python base keeps its attributes in an instance dictionary, each read
+    or write a generic look-up. SimPy's environments and processes reach an event only
+    through these attributes (``env``, ``callbacks``, ``_ok``, ``_value``, ``_defused``),
+    so they handle these as their own. As on SimPy's events, ``_ok`` is unset until the
+    event is triggered and ``_defused`` until a process handles its failure.
+    """
+
+    env: Any
+    callbacks: list[Any] | None  # None once processed
+    _value: Any  # PENDING until triggered
+    _ok: bool
+    _defused: bool
+
+    @property
+    def triggered(self) -> bool:
+        """SimPy's ``Event.triggered``."""
+        return self._value is not PENDING
+
+    @property
+    def processed(self) -> bool:
+        """SimPy's ``Event.processed``."""
+        return self.callbacks is None
+
+    @property
+    def ok(self) -> bool:
+        """SimPy's ``Event.ok`` (an AttributeError until triggered)."""
+        return self._ok
+
+    @property
+    def value(self) -> Any:
+        """SimPy's ``Event.value``."""
+        if self._value is PENDING:
+            raise AttributeError(f"Value of {self} is not yet available")
+        return self._value
+
+    @property
+    def defused(self) -> bool:
+        """SimPy's ``Event.defused``: a failure that a process has handled."""
+        return hasattr(self, "_defused")
+
+    @defused.setter
+    def defused(self, value: bool) -> None:
+        self._defused = True
+
+
+class Delay(NativeEvent):
+    """A timeout the model makes for itself (``CountingEnvironment.delay``): SimPy's
+    ``Timeout``, triggered when made and processed ``_delay`` hours later, as a class of the
+    compiled core.
+
+    ``timeout`` makes SimPy's own ``Timeout``, a Python object whose five attributes are
+    each a generic write from compiled code; the vehicles, hazards and releases wait on
+    thousands of these a run. An event as SimPy's environments and processes see one
+    (``NativeEvent``); it never fails.
+    """
+
+    def __init__(self, env: CountingEnvironment, hours: float) -> None:
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._delay = hours
+        self._ok = True
+
+
+class ModelProcess(NativeEvent):
     """SimPy's ``Process`` (4.1.2) as an event of the compiled core.
 
     Every event a process waits on resumes it through ``_resume``, once per event of a
@@ -257,9 +344,8 @@ class ModelProcess:
     are interrupted exactly as with SimPy's ``Process``: its ``Initialize`` starts one and
     its ``Interruption`` interrupts one. It is not a subclass of ``simpy.Process``: in the
     compiled core its attributes (the generator, the event it waits on) are native fields
-    rather than entries of an instance dictionary, and ``_resume`` is a native method. An
-    event as SimPy's environments and processes see one (``env``, ``callbacks``, ``_ok``,
-    ``_value``, ``_defused`` and SimPy's views of them). Two differences, in errors only:
+    rather than entries of an instance dictionary, and ``_resume`` is a native method
+    (``NativeEvent``). Two differences, in errors only:
     a failed process keeps its whole traceback (SimPy strips its own frame, which a
     compiled method does not add), and the error for a yielded non-event names the value
     but not the generator's line (a compiled generator has no frame to describe).
@@ -269,10 +355,8 @@ class ModelProcess:
         if not hasattr(generator, "throw"):
             raise ValueError(f"{generator} is not a generator.")
         self.env = env
-        self.callbacks: list[Any] | None = []
-        self._value: Any = PENDING
-        self._ok: bool  # unset until the process ends, as on SimPy's events
-        self._defused: bool  # set when a process handles this one's failure
+        self.callbacks = []
+        self._value = PENDING
         self._generator: Any = generator
         # The event it waits on; first SimPy's ``Initialize``, which resumes it at once.
         self._target: Any = Initialize(cast(Any, env), cast(Any, self))
@@ -295,37 +379,6 @@ class ModelProcess:
         """Whether the generator has not ended yet (SimPy's ``Process.is_alive``)."""
         return self._value is PENDING
 
-    @property
-    def triggered(self) -> bool:
-        """Ended (SimPy's ``Event.triggered``)."""
-        return self._value is not PENDING
-
-    @property
-    def processed(self) -> bool:
-        """Its end has been processed (SimPy's ``Event.processed``)."""
-        return self.callbacks is None
-
-    @property
-    def ok(self) -> bool:
-        """SimPy's ``Event.ok``: whether the generator returned rather than failed."""
-        return self._ok
-
-    @property
-    def value(self) -> Any:
-        """SimPy's ``Event.value``: what the generator returned, or its error."""
-        if self._value is PENDING:
-            raise AttributeError(f"Value of {self} is not yet available")
-        return self._value
-
-    @property
-    def defused(self) -> bool:
-        """SimPy's ``Event.defused``: a failure that another process has handled."""
-        return hasattr(self, "_defused")
-
-    @defused.setter
-    def defused(self, value: bool) -> None:
-        self._defused = True
-
     def interrupt(self, cause: Any = None) -> None:
         """Interrupt the process with ``cause`` (SimPy's ``Process.interrupt``)."""
         Interruption(cast(Any, self), cause)
@@ -337,13 +390,18 @@ class ModelProcess:
         ev: Any = event
         while True:
             try:
-                if ev._ok:
-                    ev = generator.send(ev._value)
+                # The core's own events are read as native fields (see ``step``).
+                if isinstance(ev, NativeEvent):
+                    ok, value = ev._ok, ev._value
+                else:
+                    ok, value = ev._ok, ev._value
+                if ok:
+                    ev = generator.send(value)
                 else:
                     # The process handles the failed event, or fails itself: it gets an
                     # exclusive copy of the exception (as in SimPy).
                     ev._defused = True
-                    error: Any = ev._value
+                    error: Any = value
                     exc = type(error)(*error.args)
                     exc.__cause__ = error
                     ev = generator.throw(exc)
@@ -359,10 +417,13 @@ class ModelProcess:
                 self._value = failure
                 env.schedule(self)
                 break
-            try:
+            if isinstance(ev, NativeEvent):
                 waiting = ev.callbacks
-            except AttributeError:
-                raise RuntimeError(f'Invalid yield value "{ev}"') from None
+            else:
+                try:
+                    waiting = ev.callbacks
+                except AttributeError:
+                    raise RuntimeError(f'Invalid yield value "{ev}"') from None
             if waiting is not None:
                 # Not yet processed: resume when it is.
                 waiting.append(self._resume)
@@ -466,7 +527,7 @@ class RunState:
         self.env.process(self._notify_at(t))
 
     def _notify_at(self, t: float) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(max(0.0, t - self.env.now))
+        yield self.env.delay(max(0.0, t - self.env.now))
         self.notify()
 
     # ----- sites -------------------------------------------------------------------

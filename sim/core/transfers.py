@@ -624,7 +624,7 @@ class Transfers:
         i, n = 0, len(ready)
         while i < n and math.isfinite(ready[i]):
             if ready[i] > env.now:
-                yield env.timeout(ready[i] - env.now)
+                yield env.delay(ready[i] - env.now)
             # Everyone ready by now: ``np.searchsorted(hours, now, side="right")``, counted on
             # from ``i`` (the hours are sorted and those before ``i`` were ready earlier).
             now = env.now
@@ -666,7 +666,7 @@ class Transfers:
                 continue
             t = math.floor((env.now + ahead) / 24.0) * 24.0 + 24.0 - ahead  # next, after now
             moved = self._window_moved
-            yield first_of(env.timeout(t - env.now), moved)
+            yield first_of(env.delay(t - env.now), moved)
             if not moved.triggered:
                 self.state.notify()
 

@@ -174,17 +174,17 @@ class Vehicle(Waiter):
         st, tr = self.run_state, self.transfers
         env = st.env
         if self.available_at > env.now:
-            yield env.timeout(self.available_at - env.now)
+            yield env.delay(self.available_at - env.now)
         st.log(EventKind.AVAILABLE, self.name, self.location, 0)
         while (now := env.now) < self.withdraw_at:
             grounded = st.grounded_until.get(self.mode, 0.0)
             if grounded > now:
                 self.state = GROUNDED
-                yield first_of(env.timeout(grounded - now), st.changed)  # a release may end it early
+                yield first_of(env.delay(grounded - now), st.changed)  # a release may end it early
                 continue
             if self.rest_until > now:
                 self.state = RESTING
-                yield env.timeout(self.rest_until - now)
+                yield env.delay(self.rest_until - now)
                 continue
             # The cheap check first: a wake-up of many idle vehicles stays linear.
             no_work = tr.has_no_work_for(self.work_key(), now)
@@ -192,7 +192,7 @@ class Vehicle(Waiter):
                 hold = self.availability.hold(self, now)
                 if hold is not None:  # off duty or not mission capable: ask again later
                     self.state, until = hold
-                    yield first_of(env.timeout(until - now), self.availability.changed)
+                    yield first_of(env.delay(until - now), self.availability.changed)
                     continue
             if not no_work and self.waves is not None and self.wave_left_at != now:
                 gate = self.waves.join(self, self.name)
@@ -221,7 +221,7 @@ class Vehicle(Waiter):
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE
                 st.log(EventKind.FAILURE, self.name, self.location, 0)
-                yield env.timeout(draw(self.p["repair_hours"], self.failures_rng))
+                yield env.delay(draw(self.p["repair_hours"], self.failures_rng))
                 st.log(EventKind.REPAIRED, self.name, self.location, 0)
                 self.hours_to_failure = self.flight_hours + self._draw_failure()
         self.state = WITHDRAWN
@@ -239,14 +239,14 @@ class Vehicle(Waiter):
         self.rest_until = max((today + 1) * 24.0, env.now + self.p["rest_hours"])
         return False
 
-    def _fly(self, km: float, origin: str, dest: str, n: int, kind: SortieKind) -> simpy.Timeout:
+    def _fly(self, km: float, origin: str, dest: str, n: int, kind: SortieKind) -> Any:
         st = self.run_state
         hours = self.leg_hours(km)
         self.flight_hours += hours
         day = int(st.env.now // 24)
         self.day_hours[day] = self.day_hours.get(day, 0.0) + hours
         st.log_sortie(self.name, self.type_name, self.mode, kind, origin, dest, n, km, hours)
-        return st.env.timeout(hours)
+        return st.env.delay(hours)
 
     def hold_while_grounded(self) -> Generator[simpy.Event, Any, None]:
         """Stay on the ground while the mode is grounded (a storm or an order).
@@ -257,7 +257,7 @@ class Vehicle(Waiter):
         st = self.run_state
         env = st.env
         while (until := st.grounded_until.get(self.mode, 0.0)) > env.now:
-            yield first_of(env.timeout(until - env.now), st.changed)  # a release may end it early
+            yield first_of(env.delay(until - env.now), st.changed)  # a release may end it early
 
     def ramp_request(self, site: str) -> Request | None:
         """A request for a ramp space at ``site`` if this aircraft needs one there."""
@@ -285,7 +285,7 @@ class Vehicle(Waiter):
         for i, km in enumerate(segment_km):
             if i:
                 st.log(EventKind.REFUEL, self.name, nodes[i], 0)
-                stop = env.timeout(self.refuel_minutes(nodes[i]) / 60.0)
+                stop = env.delay(self.refuel_minutes(nodes[i]) / 60.0)
                 yield first_of(stop, overrun)
                 if not stop.processed and st.is_overrun(origin):
                     break
@@ -302,7 +302,7 @@ class Vehicle(Waiter):
         back = env.now - start
         st.log(EventKind.ABORT, self.name, origin, len(mission.ids))
         tr.release_claim(mission)
-        yield env.timeout(back)
+        yield env.delay(back)
         return False
 
     def refuel_minutes(self, site: str) -> float:
@@ -321,7 +321,7 @@ class Vehicle(Waiter):
             if (len(tr.still_here(mission.ids, mission)) >= need or env.now >= until
                     or not st.site_open[origin] or st.is_overrun(origin)):
                 return
-            yield first_of(first_of(env.timeout(until - env.now), st.changed),
+            yield first_of(first_of(env.delay(until - env.now), st.changed),
                            st.overrun_event[origin])
 
     def fly(self, mission: Mission) -> Generator[simpy.Event, Any, None]:
@@ -354,7 +354,7 @@ class Vehicle(Waiter):
                 minutes *= self.params.threatened_load_factor
             stop = self.stop_minutes(origin, "pickup_stop_min")
             st.log(EventKind.LOAD, self.name, origin, len(ids))
-            yield env.timeout((stop + minutes * len(ids)) / 60.0)
+            yield env.delay((stop + minutes * len(ids)) / 60.0)
             ids = tr.still_here(ids, mission)
             tr.pick_up(ids, origin, mission)
         dest_ramp = self.ramp_request(dest)
@@ -369,7 +369,7 @@ class Vehicle(Waiter):
             yield self._fly(km, a, b, len(ids), SortieKind.TRANSFER)
             if b != dest:
                 st.log(EventKind.REFUEL, self.name, b, len(ids))
-                yield env.timeout(self.refuel_minutes(b) / 60.0)
+                yield env.delay(self.refuel_minutes(b) / 60.0)
                 if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
                     yield from self.hold_while_grounded()
         if st.is_overrun(dest):
@@ -391,10 +391,10 @@ class Vehicle(Waiter):
                 yield st.changed
             minutes = draw(self.transfers.site_params[dest]["unload_min_per_detainee"], self.loading_rng)
             stop = self.stop_minutes(dest, "dropoff_stop_min")
-            yield env.timeout((stop + minutes * len(ids)) / 60.0)
+            yield env.delay((stop + minutes * len(ids)) / 60.0)
             tr.drop_off(ids, dest, mission)
             st.log(EventKind.UNLOAD, self.name, dest, len(ids))
-            yield env.timeout(draw(self.p["turnaround_min"], self.turnaround_rng) / 60.0)
+            yield env.delay(draw(self.p["turnaround_min"], self.turnaround_rng) / 60.0)
         self.release_ramp(dest_ramp)
 
 

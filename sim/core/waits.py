@@ -19,20 +19,16 @@ from typing import Any
 
 from simpy.events import PENDING
 
-from sim.core.state import CountingEnvironment
+from sim.core.state import CountingEnvironment, NativeEvent
 
 
-class FirstOf:
+class FirstOf(NativeEvent):
     """Triggered when the first of ``a`` and ``b`` is processed (fails if that one failed).
 
-    An event as SimPy's environments and processes see one (``env``, ``callbacks``,
-    ``_ok``, ``_value``, ``_defused`` and the ``triggered``, ``processed``, ``ok``,
-    ``value`` and ``defused`` views), with ``simpy.Event``'s own steps (``__init__``,
-    ``succeed``, ``fail``) written out: the same state and the same scheduling. Not a
-    subclass of ``simpy.Event``: a class of the compiled core, whose attributes are native
-    fields rather than entries of an instance dictionary (a wait is made and decided
-    hundreds of times a run, thousands at scale). ``_ok`` is unset until it is decided,
-    and ``_defused`` until a process handles its failure, as on SimPy's events.
+    ``simpy.Event``'s own steps (``__init__``, ``succeed``, ``fail``) are written out: the
+    same state and the same scheduling. An event of the compiled core (``NativeEvent``),
+    not a subclass of ``simpy.Event``: a wait is made and decided hundreds of times a run,
+    thousands at scale.
     """
 
     def __init__(self, a: Any, b: Any) -> None:
@@ -41,10 +37,8 @@ class FirstOf:
         # The run's environment, whose ``schedule`` the compiled core calls natively; None
         # on SimPy's own (tests drive waits on both).
         self.counting = env if isinstance(env, CountingEnvironment) else None
-        self.callbacks: list[Any] | None = []
-        self._value: Any = PENDING
-        self._ok: bool
-        self._defused: bool
+        self.callbacks = []
+        self._value = PENDING
         self._a: Any = a
         self._b: Any = b
         # One bound method, added to the pending events and taken back from them.
@@ -65,37 +59,6 @@ class FirstOf:
         elif self._value is PENDING:
             self._place_b = len(pending)
             pending.append(hit)
-
-    @property
-    def triggered(self) -> bool:
-        """Decided (SimPy's ``Event.triggered``)."""
-        return self._value is not PENDING
-
-    @property
-    def processed(self) -> bool:
-        """Its decision has been processed (SimPy's ``Event.processed``)."""
-        return self.callbacks is None
-
-    @property
-    def ok(self) -> bool:
-        """SimPy's ``Event.ok``: whether the first event succeeded."""
-        return self._ok
-
-    @property
-    def value(self) -> Any:
-        """SimPy's ``Event.value``: None, or the first event's error."""
-        if self._value is PENDING:
-            raise AttributeError(f"Value of {self} is not yet available")
-        return self._value
-
-    @property
-    def defused(self) -> bool:
-        """SimPy's ``Event.defused``: a failure that a process has handled."""
-        return hasattr(self, "_defused")
-
-    @defused.setter
-    def defused(self, value: bool) -> None:
-        self._defused = True
 
     def _hit(self, event: Any) -> None:
         if self._value is not PENDING:

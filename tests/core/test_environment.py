@@ -119,6 +119,37 @@ def test_timeouts_are_simpy_timeouts_at_the_same_place_in_the_queue() -> None:
 def test_a_negative_timeout_is_refused_as_simpy_refuses_it() -> None:
     with pytest.raises(ValueError, match="Negative delay -1"):
         CountingEnvironment().timeout(-1.0)
+    with pytest.raises(ValueError, match="Negative delay -1"):
+        CountingEnvironment().delay(-1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_models_own_delays_are_timeouts_at_the_same_places(seed: int) -> None:
+    """``delay`` (the model's waits) and ``timeout`` queue their events at the same time,
+    priority and place, and processes resume on them in the same order (ties included:
+    whole-hour delays, some zero)."""
+    import numpy as np
+
+    def trace(make: str) -> tuple[list[tuple[float, str, Any]], list[tuple[Any, ...]]]:
+        rng = np.random.default_rng(seed)
+        env = CountingEnvironment()
+        wait = env.delay if make == "delay" else env.timeout
+        log: list[tuple[float, str, Any]] = []
+        queued: list[tuple[Any, ...]] = []
+
+        def proc(name: str, delays: list[int]) -> Generator[Any, Any, None]:
+            for d in delays:
+                event = wait(float(d))
+                queued.append(tuple(sorted(entry[:3] for entry in env._queue)))
+                value = yield event
+                log.append((env.now, name, value))
+
+        for i in range(5):
+            env.process(proc(f"p{i}", [int(x) for x in rng.integers(0, 3, size=6)]))
+        env.run()
+        return log, queued
+
+    assert trace("delay") == trace("timeout")
 
 
 def test_processes_are_model_processes_and_an_unhandled_failure_ends_the_run() -> None:
