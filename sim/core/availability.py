@@ -24,7 +24,7 @@ end of its hold, or at once when a rule changes one of these limits). Times are 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import VehicleState
@@ -36,8 +36,8 @@ LIMITS = frozenset(
     {"operating_start_hour", "operating_hours", "max_sorties_per_day", "mission_capable_rate"}
 )
 """The type fields read here (settable by a rule's ``set_param``)."""
-DAY_HOURS = 24.0
-EPS = 1e-9  # hours: a clock this close to a window's opening counts as at it
+DAY_HOURS: Final = 24.0  # ``Final``: the compiled core uses the number itself
+EPS: Final = 1e-9  # hours: a clock this close to a window's opening counts as at it
 
 
 class Asking(Protocol):

@@ -23,7 +23,7 @@ that makes work without going through ``Transfers`` must call ``RunState.notify`
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class WorkKey:
 
 
 #: Reported changes kept; an answer older than this many changes is recomputed.
-MAX_CHANGES = 64
+MAX_CHANGES: Final = 64
 
 
 class Queues(Protocol):

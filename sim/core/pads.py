@@ -20,9 +20,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, cast
 
-from simpy.events import PENDING
-
-from sim.core.state import CountingEnvironment, NativeEvent, SimEnvironment
+from sim.core.state import PENDING, CountingEnvironment, NativeEvent, SimEnvironment
 
 
 class PadRequest(NativeEvent):

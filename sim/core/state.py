@@ -10,14 +10,14 @@ so that a dispatcher may trust a "nothing to do" answer until it moves.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Generator, Iterable
-from heapq import heappop, heappush
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, PENDING, URGENT, Initialize, Interruption, Timeout
+from simpy.events import URGENT, Initialize, Interruption, Timeout
 
 from sim.common.vocabulary import (
     GROUNDED_BY,
@@ -30,6 +30,15 @@ from sim.common.vocabulary import (
     StatusChange,
 )
 from sim.scenario.schema import Scenario
+
+# Read at every event. The compiled core keeps ``Final`` module names in C statics and looks
+# any other global name up in the module's dictionary at each read (about 130 machine
+# instructions a read).
+PUSH: Final = heapq.heappush
+POP: Final = heapq.heappop
+NORMAL: Final = simpy.events.NORMAL
+PENDING: Final = simpy.events.PENDING
+"""SimPy's value of an event not yet triggered (for the core's events too)."""
 
 _new_object = object.__new__  # makes an instance without running its ``__init__``
 
@@ -109,7 +118,7 @@ class CountingEnvironment:
 
     def schedule(self, event: Any, priority: int = NORMAL, delay: float = 0.0) -> None:
         """Queue ``event`` at ``now + delay`` with ``priority`` (``Environment.schedule``)."""
-        heappush(self._queue, (self.now + delay, priority, self._new_eid(), event))
+        PUSH(self._queue, (self.now + delay, priority, self._new_eid(), event))
 
     def peek(self) -> float:
         """The time of the next event, ``inf`` if none (``Environment.peek``)."""
@@ -209,7 +218,7 @@ class CountingEnvironment:
             self._pass_grid()
         self.events_processed += 1
         try:
-            now, _, _, event = heappop(q)
+            now, _, _, event = POP(q)
         except IndexError:
             raise EmptySchedule from None
         self.now = now
@@ -246,7 +255,7 @@ class CountingEnvironment:
         while q:
             t, priority, eid, _ = q[0]
             g = self.grid_at
-            if g > t or (g == t and (priority < simpy.events.NORMAL or eid < self._grid_eid)):
+            if g > t or (g == t and (priority < NORMAL or eid < self._grid_eid)):
                 return  # the next event comes first
             if checks.due(g):
                 self.now = g

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 import numpy as np
 import simpy
@@ -44,7 +44,7 @@ from sim.scenario.network import Hop, ModeSpec, Network
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
-OVERRUN = SiteStatus.OVERRUN
+OVERRUN: Final = SiteStatus.OVERRUN  # a C static in the compiled core (read thousands of times a run)
 NetworkSource = Callable[[frozenset[str], dict[str, frozenset[str]]], Network]
 
 #: An origin's people still to be released are all there until someone escapes or is

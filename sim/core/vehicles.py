@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
@@ -36,7 +36,14 @@ from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import AircraftType
 
-IDLE, BUSY, MAINTENANCE, GROUNDED, RESTING, PENDING, WITHDRAWN = VehicleState
+# ``Final``: C statics in the compiled core, not look-ups in the module's dictionary.
+IDLE: Final = VehicleState.IDLE
+BUSY: Final = VehicleState.BUSY
+MAINTENANCE: Final = VehicleState.MAINTENANCE
+GROUNDED: Final = VehicleState.GROUNDED
+RESTING: Final = VehicleState.RESTING
+PENDING: Final = VehicleState.PENDING
+WITHDRAWN: Final = VehicleState.WITHDRAWN
 
 
 def draw(d: Dist, rng: np.random.Generator) -> float:

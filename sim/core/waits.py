@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from simpy.events import PENDING
-
-from sim.core.state import CountingEnvironment, NativeEvent
+from sim.core.state import PENDING, CountingEnvironment, NativeEvent
 
 
 class FirstOf(NativeEvent):
