@@ -28,7 +28,7 @@ from typing import Any, Final, Protocol
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import VehicleState
-from sim.core.state import SimEnvironment
+from sim.core.environment import SimEnvironment
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 

@@ -1,7 +1,8 @@
 """The SimPy model: wires one run's parts from a scenario and runs it.
 
 Each part has one job and receives only the parts it needs: ``RunState``
-(``state.py``: clock, site status, closures, groundings, logs),
+(``state.py``: clock, site status, closures, groundings, logs; its event loop is
+``environment.py``),
 ``Transfers`` (``transfers.py``: queues, claims, dispatch, movements),
 ``Fleet`` (``fleet.py``: the vehicles of ``vehicles.py``), ``Hazards``
 (``hazards.py``: status changes, breakouts, leg closures, storms) and the
@@ -23,13 +24,14 @@ from sim.common.collector import collector_paused
 from sim.common.rng import Streams
 from sim.common.vocabulary import Event, Sortie, StatusChange, VehicleState
 from sim.core.dispatch import Policy
+from sim.core.environment import CountingEnvironment
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack
 from sim.core.hazards import Hazards
 from sim.core.prepared import prepare
 from sim.core.results import FinishedRun, Result, build_result
 from sim.core.rules import TriggerEngine
-from sim.core.state import CountingEnvironment, RunState
+from sim.core.state import RunState
 from sim.core.ticks import CheckGrid
 from sim.core.transfers import Transfers
 from sim.scenario.params import RuntimeParams

@@ -20,7 +20,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, cast
 
-from sim.core.state import PENDING, CountingEnvironment, NativeEvent, SimEnvironment
+from sim.core.environment import PENDING, CountingEnvironment, NativeEvent, SimEnvironment
 
 
 class PadRequest(NativeEvent):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sim.core.state import PENDING, CountingEnvironment, NativeEvent
+from sim.core.environment import PENDING, CountingEnvironment, NativeEvent
 
 
 class FirstOf(NativeEvent):

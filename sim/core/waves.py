@@ -20,7 +20,7 @@ from typing import Protocol
 
 import simpy
 
-from sim.core.state import SimEnvironment
+from sim.core.environment import SimEnvironment
 from sim.scenario.schema import Scenario, Wave
 
 

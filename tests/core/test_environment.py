@@ -15,7 +15,7 @@ import pytest
 import simpy
 from simpy.events import Timeout
 
-from sim.core.state import CountingEnvironment, ModelProcess
+from sim.core.environment import CountingEnvironment, ModelProcess
 
 Trace = list[tuple[float, str, Any]]
 

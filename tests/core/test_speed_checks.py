@@ -17,9 +17,9 @@ import simpy
 
 from sim.core import model as model_module
 from sim.core import ticks
+from sim.core.environment import ModelProcess
 from sim.core.model import Model
 from sim.core.results import build_result
-from sim.core.state import ModelProcess
 from sim.core.vehicles import Vehicle
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
