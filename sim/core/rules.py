@@ -13,7 +13,6 @@ false-to-true edge).
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 from sim.common.dist import sample
 from sim.common.geo import Projection
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
+from sim.core.environment import POP, PUSH
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack, min_distance_to_fronts, resolve_point
 from sim.core.state import RunState
@@ -84,6 +84,7 @@ class TriggerEngine:
         self._compiled: dict[int, Callable[[], bool]] = {}
         self._known = -1  # how many rules ``_active`` was built from
         self._active: list[tuple[Trigger, Callable[[], bool]]] = []
+        self._wakes: dict[int, Callable[[float], float]] = {}  # id(condition) -> its wake
         self._reg_heap: list[float] = []  # registration end times not yet passed
         self._reg_batches_seen = 0
         self._registered = 0
@@ -171,35 +172,67 @@ class TriggerEngine:
         if self.rules_added():
             return -math.inf
         now = self.state.env.now
-        return min((self._wake(rule.when, now) for rule, _ in self._active), default=math.inf)
+        wakes = self._wakes
+        earliest = math.inf
+        for rule, _ in self._active:
+            wake = wakes.get(id(rule.when))
+            if wake is None:
+                wake = wakes[id(rule.when)] = self._compile_wake(rule.when)
+            t = wake(now)
+            if t < earliest:
+                earliest = t
+        return earliest
 
-    def _wake(self, c: Condition, now: float) -> float:
+    def _compile_wake(self, c: Condition) -> Callable[[float], float]:
+        """A closure giving, at ``now`` (hours), the earliest time ``c`` may change without a
+        change of the state (``next_wake``). Built once per condition, as ``_compile`` builds
+        its test: the grid asks at every point, and reading a condition's fields (a pydantic
+        model) each time cost more than the answer."""
         if c.day is not None:
             t = self.day_threshold_hours(c)
-            return t if now < t else math.inf
+            return lambda now: t if now < t else math.inf
         if c.front_within_km is not None and c.of is not None:
-            check = self._front_checks.get(id(c))
-            if check is None or check.next_check <= now:
-                return -math.inf
-            return check.next_check
+            checks, key = self._front_checks, id(c)  # the check exists once ``c`` is compiled
+
+            def front(now: float) -> float:
+                check = checks.get(key)
+                if check is None or check.next_check <= now:
+                    return -math.inf
+                return check.next_check
+            return front
         if c.registration_backlog is not None:
-            self.registration_backlog()  # drop the registrations already finished
-            return self._reg_heap[0] if self._reg_heap else math.inf
-        parts = c.all_ or c.any_ or ([c.not_] if c.not_ is not None else [])
-        return min((self._wake(x, now) for x in parts), default=math.inf)
+            heap = self._reg_heap
+
+            def backlog(now: float) -> float:
+                self.registration_backlog()  # drop the registrations already finished
+                return heap[0] if heap else math.inf
+            return backlog
+        parts = [self._compile_wake(x)
+                 for x in (c.all_ or c.any_ or ([c.not_] if c.not_ is not None else []))]
+        if not parts:
+            return lambda now: math.inf  # status, deliveries, occupancy: only with the state
+
+        def earliest(now: float) -> float:
+            first = math.inf
+            for part in parts:
+                t = part(now)
+                if t < first:
+                    first = t
+            return first
+        return earliest
 
     def registration_backlog(self) -> int:
         """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""
         tr = self.transfers
         batches = tr.registration_ends
+        heap = self._reg_heap
         while self._reg_batches_seen < len(batches):
             for t in batches[self._reg_batches_seen]:
-                heapq.heappush(self._reg_heap, t)
+                PUSH(heap, t)
             self._reg_batches_seen += 1
         now = self.state.env.now
-        heap = self._reg_heap
         while heap and heap[0] <= now:
-            heapq.heappop(heap)
+            POP(heap)
             self._registered += 1
         return tr.delivered_count - self._registered
 
