@@ -9,17 +9,13 @@ Collection therefore pauses while ``sim.cli.app`` and everything it needs are im
 collector on again.
 """
 
-import gc
 import sys
 from typing import Any
 
-_collecting = gc.isenabled()
-gc.disable()
-try:
+from sim.common.collector import collector_paused
+
+with collector_paused():
     from sim.cli.app import main
-finally:
-    if _collecting:
-        gc.enable()
 
 # Importing ``sim.cli.app`` bound the name ``app`` here to that module; the name is the
 # command line's (``from sim.cli import app``), built on first use by ``__getattr__``.

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - older typer on click itself
     from click import ClickException as CommandLineError  # type: ignore[assignment]
 
 from sim.cli.helpers import error_line, misused_override, state
+from sim.common.collector import collector_paused
 from sim.common.version import __version__
 
 
@@ -188,13 +189,8 @@ def main() -> None:
         from sim.experiments.fork_server import start_fork_server
 
         start_fork_server(jobs or None, None)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         command = build_app(groups_for(args))
-    finally:
-        if collecting:
-            gc.enable()
     gc.freeze()
     command()
     sys.exit(0)

@@ -249,6 +249,15 @@ SimEnvironment = simpy.Environment | CountingEnvironment
 that tests also drive on SimPy's environment take either)."""
 
 
+def schedule_now(env: Any, event: Any) -> None:
+    """Queue ``event`` now at normal priority on ``env``: by a native call on the run's
+    environment, by name on SimPy's own (pads and waits run on both)."""
+    if isinstance(env, CountingEnvironment):
+        env.schedule(event)
+    else:
+        env.schedule(event)
+
+
 class NativeEvent:
     """An event of the compiled core: SimPy's ``Event`` attributes as native fields, and
     SimPy's views of them.
@@ -302,7 +311,7 @@ class NativeEvent:
 
 class Delay(NativeEvent):
     """A timeout the model makes for itself (``CountingEnvironment.delay``): SimPy's
-    ``Timeout``, triggered when made and processed ``_delay`` hours later, as a class of the
+    ``Timeout``, triggered when made and processed ``hours`` later, as a class of the
     compiled core.
 
     ``timeout`` makes SimPy's own ``Timeout``, a Python object whose five attributes are
@@ -315,7 +324,6 @@ class Delay(NativeEvent):
         self.env = env
         self.callbacks = []
         self._value = None
-        self._delay = hours
         self._ok = True
 
 

@@ -18,9 +18,9 @@ order as one with ``simpy.Resource`` (``tests/core/test_pads.py`` compares the t
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
-from sim.core.environment import PENDING, CountingEnvironment, NativeEvent, SimEnvironment
+from sim.core.environment import PENDING, NativeEvent, SimEnvironment, schedule_now
 
 
 class PadRequest(NativeEvent):
@@ -41,7 +41,7 @@ class PadRequest(NativeEvent):
             self.holding = True
             self._ok = True
             self._value = None
-            pads.schedule(self)
+            schedule_now(pads.env, self)
             return
         self.holding = False
         pads.waiting.append(self)
@@ -79,20 +79,9 @@ class Pads:
         if capacity <= 0:
             raise ValueError('"capacity" must be > 0.')
         self.env = env
-        # The run's environment, whose ``schedule`` the compiled core calls natively; None
-        # on SimPy's own (tests drive pads on both).
-        self.counting = env if isinstance(env, CountingEnvironment) else None
         self.capacity = capacity
         self.in_use = 0
         self.waiting: list[PadRequest] = []
-
-    def schedule(self, event: PadRequest | Released) -> None:
-        """Queue ``event`` now, at normal priority."""
-        counting = self.counting
-        if counting is not None:
-            counting.schedule(event)
-        else:
-            cast(Any, self.env).schedule(event)
 
     @property
     def count(self) -> int:
@@ -111,14 +100,14 @@ class Pads:
             req.holding = True
             req._ok = True
             req._value = None
-            self.schedule(req)
+            schedule_now(self.env, req)
 
     def release(self, req: PadRequest) -> None:
         """Free ``req``'s pad now; the release event grants the next request when processed."""
         if req.holding:
             req.holding = False
             self.in_use -= 1
-        self.schedule(Released(self))
+        schedule_now(self.env, Released(self))
 
 
 __all__ = ["PadRequest", "Pads"]

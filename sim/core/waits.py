@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sim.core.environment import PENDING, CountingEnvironment, NativeEvent
+from sim.core.environment import PENDING, NativeEvent, schedule_now
 
 
 class FirstOf(NativeEvent):
@@ -32,9 +32,6 @@ class FirstOf(NativeEvent):
     def __init__(self, a: Any, b: Any) -> None:
         env: Any = a.env
         self.env = env
-        # The run's environment, whose ``schedule`` the compiled core calls natively; None
-        # on SimPy's own (tests drive waits on both).
-        self.counting = env if isinstance(env, CountingEnvironment) else None
         self.callbacks = []
         self._value = PENDING
         self._a: Any = a
@@ -68,11 +65,7 @@ class FirstOf(NativeEvent):
             event.defused = True
             self._ok = False
             self._value = event.value
-        counting = self.counting
-        if counting is not None:
-            counting.schedule(self)  # a native call in the compiled core
-        else:
-            self.env.schedule(self)
+        schedule_now(self.env, self)
         hit = self._hit_callback
         # The bound method refers back to this wait: drop it, so that a decided wait is
         # freed by its reference count as soon as its process moves on (kept, it would be
