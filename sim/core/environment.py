@@ -10,7 +10,6 @@ simulation clock.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Generator, Iterable
 from typing import Any, Final, Protocol, cast
@@ -19,11 +18,11 @@ import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import URGENT, Initialize, Interruption, Timeout
 
+from sim.core.event_heap import Queued, pop, push
+
 # Read at every event. The compiled core keeps ``Final`` module names in C statics and looks
 # any other global name up in the module's dictionary at each read (about 130 machine
 # instructions a read).
-PUSH: Final = heapq.heappush
-POP: Final = heapq.heappop
 NORMAL: Final = simpy.events.NORMAL
 PENDING: Final = simpy.events.PENDING
 """SimPy's value of an event not yet triggered (for the core's events too)."""
@@ -71,7 +70,7 @@ class CountingEnvironment:
         # The clock starts at 0.0, a float like every later time (SimPy's default is
         # the int 0, which logs wrote as "0" before the first event).
         self.now = 0.0  # hours
-        self._queue: list[tuple[float, int, int, Any]] = []
+        self._heap: list[Queued] = []  # the queue (``sim.core.event_heap``)
         self._next_eid = 0  # SimPy's ``count()`` of event ids, as a native int
         self._active_proc: Any = None
         self.events_processed = 0
@@ -79,6 +78,12 @@ class CountingEnvironment:
         self._grid_eid = 0  # its place among events at the same time
         self._grid_step = math.inf
         self._grid: GridChecks | None = None
+
+    @property
+    def _queue(self) -> list[tuple[float, int, int, Any]]:
+        """The queue as SimPy keeps it, ``(time, priority, id, event)`` tuples in heap
+        order (a copy, for inspection: the run's queue is ``sim.core.event_heap``'s)."""
+        return [entry.as_tuple() for entry in self._heap]
 
     @property
     def active_process(self) -> Any:
@@ -92,12 +97,12 @@ class CountingEnvironment:
 
     def schedule(self, event: Any, priority: int = NORMAL, delay: float = 0.0) -> None:
         """Queue ``event`` at ``now + delay`` with ``priority`` (``Environment.schedule``)."""
-        PUSH(self._queue, (self.now + delay, priority, self._new_eid(), event))
+        push(self._heap, Queued(self.now + delay, priority, self._new_eid(), event))
 
     def peek(self) -> float:
         """The time of the next event, ``inf`` if none (``Environment.peek``)."""
-        q = self._queue
-        return q[0][0] if q else math.inf
+        heap = self._heap
+        return heap[0].time if heap else math.inf
 
     def event(self) -> simpy.Event:
         """A new ``simpy.Event`` of this environment."""
@@ -187,15 +192,16 @@ class CountingEnvironment:
 
     def step(self) -> None:
         """``simpy.Environment.step``, with the grid passed first."""
-        q = self._queue
-        if q and q[0][0] >= self.grid_at:
+        heap = self._heap
+        if heap and heap[0].time >= self.grid_at:
             self._pass_grid()
         self.events_processed += 1
         try:
-            now, _, _, event = POP(q)
+            entry = pop(heap)
         except IndexError:
             raise EmptySchedule from None
-        self.now = now
+        self.now = entry.time
+        event = entry.event
         # SimPy's annotations say ``callbacks`` is a list; it is None once processed. The
         # event is read untyped so that the compiled core (mypyc) does not check it.
         ev: Any = event
@@ -222,12 +228,13 @@ class CountingEnvironment:
 
     def _pass_grid(self) -> None:
         """Pass every grid point that comes before the next event, checking where due."""
-        q = self._queue
+        heap = self._heap
         checks = self._grid
         assert checks is not None
         step = self._grid_step
-        while q:
-            t, priority, eid, _ = q[0]
+        while heap:
+            first = heap[0]
+            t, priority, eid = first.time, first.priority, first.eid
             g = self.grid_at
             if g > t or (g == t and (priority < NORMAL or eid < self._grid_eid)):
                 return  # the next event comes first

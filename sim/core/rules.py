@@ -13,22 +13,27 @@ false-to-true edge).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from sim.common.dist import sample
 from sim.common.geo import Projection
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
-from sim.core.environment import POP, PUSH
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack, min_distance_to_fronts, resolve_point
 from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Action, Condition, Scenario, Trigger
+
+# The registration backlog's heap of hours: C statics in the compiled core (a global
+# name that is not ``Final`` is looked up in the module's dictionary at each read).
+PUSH: Final = heapq.heappush
+POP: Final = heapq.heappop
 
 
 class FrontWithin:

@@ -107,9 +107,10 @@ def test_the_paths_only_the_compiled_core_takes_pass_their_tests() -> None:
     ``CountingEnvironment.timeout``: failures, interrupts and ties as SimPy handles them
     (the shipped scenarios above never fail a process or interrupt one);
     ``tests/core/test_registration_schedule.py``, whose queue scans a few stations only
-    when compiled; and ``tests/core/test_pads.py`` and ``tests/core/test_waits.py``, whose
+    when compiled; ``tests/core/test_pads.py`` and ``tests/core/test_waits.py``, whose
     events are native objects of the compiled core (on SimPy's own environment there,
-    failures included)."""
+    failures included); and ``tests/core/test_event_heap.py``, the event queue's heap
+    against ``heapq``."""
     require_current_build()
     # A current build and DTSIM_PURE_PYTHON=0: the child imports the compiled core.
     env = {**os.environ, "DTSIM_PURE_PYTHON": "0"}
@@ -118,7 +119,8 @@ def test_the_paths_only_the_compiled_core_takes_pass_their_tests() -> None:
          str(ROOT / "tests" / "core" / "test_environment.py"),
          str(ROOT / "tests" / "core" / "test_registration_schedule.py"),
          str(ROOT / "tests" / "core" / "test_pads.py"),
-         str(ROOT / "tests" / "core" / "test_waits.py")],
+         str(ROOT / "tests" / "core" / "test_waits.py"),
+         str(ROOT / "tests" / "core" / "test_event_heap.py")],
         env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     # 0: tests ran and all passed (pytest exits 5 when it collects none)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
