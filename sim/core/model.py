@@ -91,11 +91,13 @@ class Model:
 
     @property
     def events(self) -> list[Event]:
-        return self.state.events
+        """The events logged so far, as ``Event`` lines (built at each read)."""
+        return self.state.events.rows()
 
     @property
     def sorties(self) -> list[Sortie]:
-        return self.state.sorties
+        """The legs flown so far, as ``Sortie`` lines (built at each read)."""
+        return self.state.sorties.rows()
 
     @property
     def status_log(self) -> list[StatusChange]:
@@ -207,8 +209,14 @@ class Model:
             midnight += 24.0
         env.jump_to(horizon)
 
-    def finished(self) -> FinishedRun:
-        """The run's records, for ``build_result`` (which copies what it changes)."""
+    def finished(self, last: bool = False) -> FinishedRun:
+        """The run's records, for ``build_result`` (which copies what it changes).
+
+        The event and sortie logs are copied, since a run may go on after its results
+        (the classroom), unless this is the ``last`` use of the model: ``run`` hands
+        them over (copies would be that many more references for the garbage collector
+        to walk at the end of a run, some two million at 600,000 detainees).
+        """
         st, tr, d = self.state, self.transfers, self.transfers.d
         return FinishedRun(
             scenario=self.scenario,
@@ -218,8 +226,8 @@ class Model:
             site_kinds=dict(st.kind),
             total=tr.total,
             detainees={name: getattr(d, attr) for name, attr in DETAINEE_ARRAYS.items()},
-            events=tuple(st.events),
-            sorties=tuple(st.sorties),
+            events=st.events if last else st.events.copy(),
+            sorties=st.sorties if last else st.sorties.copy(),
             status_log=tuple(st.status_log),
             fleet_days=tuple(self.fleet.days),
             vehicles=tuple(self.fleet.records()),
@@ -249,4 +257,4 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
         model = Model(scenario, seed)
         model.run()
         wall_seconds = time.perf_counter() - t0  # the run itself, as before results existed
-        return build_result(model.finished(), wall_seconds)
+        return build_result(model.finished(last=True), wall_seconds)

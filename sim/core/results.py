@@ -22,8 +22,8 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import compress, repeat
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,7 @@ from sim.core.detainees import (
     state_counts,
 )
 from sim.core.fronts import FrontTrack
+from sim.core.logs import EventLog, SortieLog
 from sim.scenario.schema import Scenario
 
 __all__ = [
@@ -130,8 +131,8 @@ class FinishedRun:
     site_kinds: dict[str, str]
     total: int  # detainees
     detainees: dict[str, np.ndarray]  # the table's columns but "id", as the run left them
-    events: tuple[Event, ...]
-    sorties: tuple[Sortie, ...]
+    events: EventLog  # a copy: a run that goes on (the classroom) does not change it
+    sorties: SortieLog
     status_log: tuple[StatusChange, ...]
     fleet_days: tuple[FleetDay, ...]
     vehicles: tuple[VehicleRecord, ...]
@@ -149,13 +150,23 @@ class Result:
 
     kpis: dict[str, Any]
     daily: list[dict[str, Any]]
-    sorties: list[Sortie]
+    sortie_log: SortieLog  # the legs' columns (``sorties`` reads them as lines)
     detainees: dict[str, np.ndarray]
-    events: list[Event]
+    event_log: EventLog  # the events' columns (``events`` reads them as lines)
     status_log: list[StatusChange]
     meta: dict[str, Any]
     fronts: list[dict[str, Any]] = field(default_factory=list)
     vehicle_types: dict[str, str] = field(default_factory=dict)  # vehicle name -> type
+
+    @cached_property
+    def sorties(self) -> list[Sortie]:
+        """Every leg flown, in log order (built when first read: replications never read it)."""
+        return self.sortie_log.rows()
+
+    @cached_property
+    def events(self) -> list[Event]:
+        """The event log, in order (built when first read)."""
+        return self.event_log.rows()
 
     @property
     def triggers_fired(self) -> list[dict[str, Any]]:
@@ -180,8 +191,8 @@ class Result:
 
     def __repr__(self) -> str:
         # The dataclass repr would print every array and log (tens of thousands of characters).
-        return (f"Result({self.headline()}; {len(self.events):,} events, {len(self.sorties):,} "
-                f"sortie legs, {len(self.daily)} days)")
+        return (f"Result({self.headline()}; {len(self.event_log):,} events, "
+                f"{len(self.sortie_log):,} sortie legs, {len(self.daily)} days)")
 
     def _repr_html_(self) -> str:
         import html
@@ -251,7 +262,7 @@ class FlightTotals:
 
 
 def flight_totals(
-    sorties: Sequence[Sortie], departs: Sequence[Event], roster: Mapping[str, str],
+    sorties: SortieLog, tally: LogTally, roster: Mapping[str, str],
     types_in_order: Sequence[str],
 ) -> FlightTotals:
     """Sum flight hours from the sortie log and count loaded sorties from the departures.
@@ -263,13 +274,14 @@ def flight_totals(
     """
     hours_by_day: dict[tuple[int, str], float] = {}
     hours_total: dict[str, float] = dict.fromkeys(types_in_order, 0.0)
-    for _, typ, _, _, _, _, dep, _, _, _, hrs in sorties:  # the ``Sortie`` fields in order
+    for typ, dep, hrs in zip(sorties.type, sorties.depart_hour, sorties.flight_hours,
+                             strict=True):
         key = (int(dep // 24), typ)
         hours_by_day[key] = hours_by_day.get(key, 0.0) + hrs
         hours_total[typ] = hours_total.get(typ, 0.0) + hrs
     sorties_total: dict[str, int] = dict.fromkeys(hours_total, 0)
     departs_by_day: dict[tuple[int, str], int] = {}
-    for t, _, subject, _, _ in departs:
+    for t, subject in zip(tally.depart_hours, tally.depart_subjects, strict=True):
         typ = roster[subject]
         sorties_total[typ] = sorties_total.get(typ, 0) + 1
         key = (int(t // 24), typ)
@@ -281,21 +293,25 @@ def flight_totals(
 class LogTally:
     """What the results read from the event log (``log_tally``)."""
 
-    departs: list[Event]  # departures with detainees on board: the loaded sorties
+    # Departures with detainees on board, the loaded sorties: their hours and vehicles.
+    depart_hours: list[float]
+    depart_subjects: list[str]
     aborts: int  # sorties given up (``abort`` events)
     first_cut: dict[str, float]  # each site's first "no route" hour
 
 
-def log_tally(events: Sequence[Event]) -> LogTally:
-    """Read the event log's departures, aborts and first cut-offs from a list of its kinds
+def log_tally(events: EventLog) -> LogTally:
+    """Read the event log's departures, aborts and first cut-offs from its columns
     (a 600,000-detainee run logs about 100,000 events: the kinds are compared and the
-    events picked in C, not one event at a time in Python)."""
-    kinds = list(map(itemgetter(1), events))
-    departs = [e for e in compress(events, map(EventKind.DEPART.__eq__, kinds)) if e.n > 0]
+    lines picked in C, not one event at a time in Python)."""
+    kinds = events.kind
+    departs = [i for i in compress(range(len(kinds)), map(EventKind.DEPART.__eq__, kinds))
+               if events.n[i] > 0]
     first_cut: dict[str, float] = {}
-    for e in compress(events, map(EventKind.NO_ROUTE.__eq__, kinds)):
-        first_cut.setdefault(e.site, e.time)
-    return LogTally(departs, kinds.count(EventKind.ABORT), first_cut)
+    for i in compress(range(len(kinds)), map(EventKind.NO_ROUTE.__eq__, kinds)):
+        first_cut.setdefault(events.site[i], events.time[i])
+    return LogTally([events.time[i] for i in departs], [events.subject[i] for i in departs],
+                    kinds.count(EventKind.ABORT), first_cut)
 
 
 @dataclass(frozen=True)
@@ -486,21 +502,21 @@ def _sum_overlaps(rows: np.ndarray) -> float:
     return float(np.cumsum(overlap)[-1])
 
 
-def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sequence[Sortie],
+def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: SortieLog,
                               end: float) -> float:
     """Flight hours (loaded and positioning legs) per available vehicle hour, both up to
     ``end``, the end of the operation (0 if none served)."""
     windows = available_hours(vehicles, end)
     avail = sum(stop - start for start, stop in windows.values())
-    if not sorties or not windows:
+    if len(sorties) == 0 or not windows:
         return 0.0
-    # Columns rather than a row per leg: the same rows, in log order (a 600,000-detainee
-    # run flies about 40,000 legs).
+    # The log's columns rather than a row per leg: the same rows, in log order (a
+    # 600,000-detainee run flies about 40,000 legs).
     index = {name: i for i, name in enumerate(windows)}
-    which = np.fromiter(map(index.get, map(itemgetter(0), sorties), repeat(-1)), dtype=np.int64,
+    which = np.fromiter(map(index.get, sorties.aircraft, repeat(-1)), dtype=np.int64,
                         count=len(sorties))  # the aircraft's window; -1: none
-    depart = np.fromiter(map(itemgetter(6), sorties), dtype=float, count=len(sorties))
-    hours = np.fromiter(map(itemgetter(10), sorties), dtype=float, count=len(sorties))
+    depart = np.array(sorties.depart_hour, dtype=float)
+    hours = np.array(sorties.flight_hours, dtype=float)
     bounds = np.array(list(windows.values()), dtype=float)
     keep = which >= 0
     depart, hours, which = depart[keep], hours[keep], which[keep]
@@ -661,7 +677,7 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
     threat_time, overrun_time = status_times(run.status_log, run.site_ids)
     roster = {v.name: v.type for v in run.vehicles}
     tally = log_tally(run.events)
-    flights = flight_totals(run.sorties, tally.departs, roster,
+    flights = flight_totals(run.sorties, tally, roster,
                             [t for t in s.aircraft if t in run.types_added])
     daily, at_risk_total = daily_series(run, times, prisons, threat_time, overrun_time, flights)
 
@@ -717,6 +733,6 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
         "sim_events": run.sim_events,
         "wall_seconds": round(wall_seconds, 4),
     }
-    return Result(kpis, daily, list(run.sorties), detainee_table(cols), list(run.events),
+    return Result(kpis, daily, run.sorties, detainee_table(cols), run.events,
                   list(run.status_log), metadata(run, wall_seconds), front_tracks(run.fronts),
                   roster)

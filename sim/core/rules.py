@@ -91,7 +91,7 @@ class TriggerEngine:
         self._active: list[tuple[Trigger, Callable[[], bool]]] = []
         self._wakes: dict[int, Callable[[float], float]] = {}  # id(condition) -> its wake
         self._reg_heap: list[float] = []  # registration end times not yet passed
-        self._reg_batches_seen = 0
+        self._reg_ends_seen = 0  # of ``Transfers.registration_ends``, pushed on the heap
         self._registered = 0
         self._front_checks: dict[int, FrontWithin] = {}  # id(condition) -> its check
         # Uncertain dates (a day condition given as a distribution) are drawn once per run,
@@ -229,17 +229,19 @@ class TriggerEngine:
     def registration_backlog(self) -> int:
         """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""
         tr = self.transfers
-        batches = tr.registration_ends
+        ends = tr.registration_ends
         heap = self._reg_heap
-        while self._reg_batches_seen < len(batches):
-            for t in batches[self._reg_batches_seen]:
-                PUSH(heap, t)
-            self._reg_batches_seen += 1
+        i = self._reg_ends_seen
+        while i < len(ends):
+            PUSH(heap, ends[i])
+            i += 1
+        self._reg_ends_seen = i
         now = self.state.env.now
         while heap and heap[0] <= now:
             POP(heap)
             self._registered += 1
-        return tr.delivered_count - self._registered
+        # Those registered on arrival were registered when delivered, before now.
+        return tr.delivered_count - tr.registered_on_arrival - self._registered
 
     def evaluate(self) -> None:
         if self._busy:  # an action changed a status: the outer pass continues

@@ -18,14 +18,13 @@ import simpy
 from sim.common.vocabulary import (
     GROUNDED_BY,
     NOBODY,
-    Event,
     EventKind,
     SiteStatus,
-    Sortie,
     SortieKind,
     StatusChange,
 )
 from sim.core.environment import CountingEnvironment, ModelProcess
+from sim.core.logs import EventLog, SortieLog
 from sim.scenario.schema import Scenario
 
 
@@ -59,8 +58,8 @@ class RunState:
         self.trigger_closed_legs: dict[str, frozenset[str]] = {}  # leg id -> modes
         self.front_closed_legs: dict[str, frozenset[str]] = {}
         self.grounded_until: dict[str, float] = {}  # mode -> hour
-        self.events: list[Event] = []
-        self.sorties: list[Sortie] = []
+        self.events = EventLog()
+        self.sorties = SortieLog()
         self.changed = self.env.event()
         # Processes that wait on ``changed`` and may skip a wake-up: process -> its
         # waiter, asked whether it would only wait again (``_wake``); the vehicles
@@ -78,18 +77,17 @@ class RunState:
 
     # ----- logs --------------------------------------------------------------------
     def log(self, kind: EventKind, subject: str, site: str, count: int) -> None:
-        # ``tuple.__new__`` is what the named tuple's own ``__new__`` calls: the same
-        # record without a Python call per line (the log is written thousands of times
-        # a run).
-        self.events.append(tuple.__new__(Event, (self.env.now, kind, subject, site, count)))
+        """Log an event now (a line of ``events``, ``sim.core.logs``)."""
+        self.events.append(self.env.now, kind, subject, site, count)
 
     def log_sortie(
         self, name: str, type_name: str, mode: str, kind: SortieKind, origin: str, dest: str,
         detainees: int, km: float, hours: float,
     ) -> None:
+        """Log a leg flown from now for ``hours`` (a line of ``sorties``)."""
         now = self.env.now
-        self.sorties.append(tuple.__new__(  # as in ``log``
-            Sortie, (name, type_name, mode, kind, origin, dest, now, now + hours, detainees, km, hours)))
+        self.sorties.append(name, type_name, mode, kind, origin, dest, now, now + hours,
+                            detainees, km, hours)
 
     # ----- changes -----------------------------------------------------------------
     def touch(self) -> None:

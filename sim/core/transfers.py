@@ -149,7 +149,11 @@ class Transfers:
         self.occupancy = dict.fromkeys(self.site_ids, 0)
         self.occupied = 0  # the sum of ``occupancy``: detainees in the receptions now
         self.peak_occupancy = 0
-        self.registration_ends: list[list[float]] = []  # per delivered batch, for rules
+        # For the rules' backlog: the registration end hours of everyone delivered to a
+        # reception that registers, batch after batch (one flat list), and how many were
+        # delivered to one that registers on arrival (no list of their delivery hours).
+        self.registration_ends: list[float] = []
+        self.registered_on_arrival = 0
         self.delivered_count = 0
         # hours of the last escape or hand-over at each site (``still_here``)
         self.last_loss = dict.fromkeys(self.site_ids, -math.inf)
@@ -512,10 +516,10 @@ class Transfers:
             if reg is not None:
                 times = reg.admit_hours(now, n)
                 d.delivered(ids, now, times)
-                self.registration_ends.append(times[1])
+                self.registration_ends.extend(times[1])
             else:
                 d.delivered(ids, now, None)
-                self.registration_ends.append([now] * n)
+                self.registered_on_arrival += n
             self.state.dirty = True  # rules read deliveries, occupancy and the backlog
         else:
             d.state[ids] = WAITING

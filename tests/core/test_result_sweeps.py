@@ -3,7 +3,7 @@
 The daily peak occupancy and the peak registration backlog used to sweep +1/-1 steps
 of the two time lists sorted together; they now count the level after each rise with a
 search. The flight hours and loaded sorties used to be read a record at a time; they
-now come from columns and one pass over the log's kinds. Each is compared here with the
+now come from the logs' columns and one pass over the kinds. Each is compared here with the
 plain reading on random inputs full of equal times (midnights, shared instants).
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from sim.common.vocabulary import Event, EventKind, Sortie, SortieKind, VehicleRecord
+from sim.core.logs import EventLog, SortieLog
 from sim.core.results import (
     Times,
     daily_peak_occupancy,
@@ -115,8 +116,8 @@ def test_flight_readings_equal_the_plain_ones(seed: int) -> None:
             events.append(Event(t, EventKind.ABORT, name, "p", 0))
         if rng.random() < 0.05:
             events.append(Event(t, EventKind.NO_ROUTE, "-", str(rng.choice(["p", "q"])), 0))
-    tally = log_tally(events)
-    got = flight_totals(sorties, tally.departs, names, ["b", "a"])
+    tally = log_tally(EventLog.of(events))
+    got = flight_totals(SortieLog.of(sorties), tally, names, ["b", "a"])
     want = _plain_flights(sorties, events, names, ["b", "a"])
     assert (got.hours_by_day, got.hours_total, got.sorties_total, got.departs_by_day) == want
     assert tally.aborts == sum(1 for e in events if e.kind == EventKind.ABORT)
@@ -139,5 +140,5 @@ def test_flying_hours_count_only_the_time_in_service() -> None:
             Sortie("c-01", "c", "rotary", SortieKind.TRANSFER, "p", "r", 41.0, 42.0, 5, 1.0, 1.0)]
     # end 40: a has 40 h in service and flies 2 h; b has 10 h and flies 2 of its 3 h;
     # c is not in service by then
-    assert flying_per_available_hour(vehicles, legs, 40.0) == round(4.0 / 50.0, 4)
-    assert flying_per_available_hour(vehicles, [], 40.0) == 0.0
+    assert flying_per_available_hour(vehicles, SortieLog.of(legs), 40.0) == round(4.0 / 50.0, 4)
+    assert flying_per_available_hour(vehicles, SortieLog(), 40.0) == 0.0
