@@ -6,6 +6,8 @@ the total. Times are simulation hours (NaN: not yet).
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from sim.common.vocabulary import DETAINEE_STATE_NAMES, DetaineeState
@@ -100,26 +102,38 @@ class Detainees:
         ``hops`` counts its landings, and a delivery sets its three times. A detainee
         delivered twice is counted twice: a ``ConservationError``.
         """
+        # A batch is usually the same array when it boards, lands and is delivered (one
+        # hop, nobody lost on the way): each list is then joined once, not three times.
+        joined: tuple[list[np.ndarray], np.ndarray] | None = None
+
+        def concatenate(batches: list[np.ndarray]) -> np.ndarray:
+            nonlocal joined
+            if joined is not None and len(joined[0]) == len(batches) and \
+                    all(map(operator.is_, joined[0], batches)):
+                return joined[1]
+            joined = (batches, np.concatenate(batches))
+            return joined[1]
+
         if self._pickups:
-            ids = np.concatenate(self._pickups)
-            hours = np.repeat(np.array(self._pickup_hours), [len(a) for a in self._pickups])
+            ids = concatenate(self._pickups)
+            hours = np.repeat(np.array(self._pickup_hours), _sizes(self._pickups))
             first = np.full(self.n, np.inf)
             np.minimum.at(first, ids, hours)
             new = np.isnan(self._t_pickup) & (first < np.inf)
             self._t_pickup[new] = first[new]
             self._pickups, self._pickup_hours = [], []
         if self._landed:
-            ids = np.concatenate(self._landed)
+            ids = concatenate(self._landed)
             # Ones of the column's own type: ``add.at`` then takes its fast loop (with
             # a Python int it casts element by element, some 70 times slower).
             np.add.at(self._hops, ids, np.ones(len(ids), dtype=self._hops.dtype))
             self._landed = []
         if self._delivered:
-            ids = np.concatenate(self._delivered)
+            ids = concatenate(self._delivered)
             if len(ids) and (int(np.bincount(ids).max()) > 1 or
                              not np.all(np.isnan(self._t_delivered[ids]))):
                 raise ConservationError("a detainee was delivered twice")
-            sizes = [len(a) for a in self._delivered]
+            sizes = _sizes(self._delivered)
             hours = np.repeat(np.array(self._delivered_hours), sizes)
             self._t_delivered[ids] = hours
             if not any(self._registers):  # registered on arrival
@@ -175,6 +189,11 @@ class Detainees:
     def check_conservation(self, expected_total: int) -> None:
         """Raise if the states do not add up or any timestamps contradict them."""
         check_conservation(self.state, self.t_delivered, self.t_pickup, expected_total)
+
+
+def _sizes(batches: list[np.ndarray]) -> np.ndarray:
+    """The length of each batch."""
+    return np.fromiter(map(len, batches), dtype=np.intp, count=len(batches))
 
 
 def state_counts(state: np.ndarray) -> dict[str, int]:

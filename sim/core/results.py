@@ -267,26 +267,58 @@ def flight_totals(
 ) -> FlightTotals:
     """Sum flight hours from the sortie log and count loaded sorties from the departures.
 
-    A sortie is a loaded hop (one "depart" event with detainees, ``LogTally.departs``),
-    however many refuel segments it flies. ``types_in_order`` lists the fleet's types in
-    file order (a type with vehicles but no flight still shows, with zeros); ``roster``
-    names each vehicle's type. Hours are added one sortie at a time in log order.
+    A sortie is a loaded hop (one "depart" event with detainees, ``LogTally``), however
+    many refuel segments it flies. ``types_in_order`` lists the fleet's types in file
+    order (a type with vehicles but no flight still shows, with zeros); ``roster`` names
+    each vehicle's type. Hours are added one sortie at a time in log order, by
+    ``np.bincount``, which adds its weights to their bins in input order: the same sums,
+    float for float, as a running total per key, without a Python step per sortie.
     """
-    hours_by_day: dict[tuple[int, str], float] = {}
-    hours_total: dict[str, float] = dict.fromkeys(types_in_order, 0.0)
-    for typ, dep, hrs in zip(sorties.type, sorties.depart_hour, sorties.flight_hours,
-                             strict=True):
-        key = (int(dep // 24), typ)
-        hours_by_day[key] = hours_by_day.get(key, 0.0) + hrs
-        hours_total[typ] = hours_total.get(typ, 0.0) + hrs
+    types = list(dict.fromkeys([*types_in_order, *sorties.type]))  # file order, then first seen
+    hours_total = dict(zip(types, _sums_by_key(
+        _codes(sorties.type, types), np.array(sorties.flight_hours, dtype=float), len(types)),
+        strict=True))
+    hours_by_day = _by_day_and_type(np.array(sorties.depart_hour, dtype=float),
+                                    _codes(sorties.type, types), types,
+                                    np.array(sorties.flight_hours, dtype=float))
+    depart_types = [roster[subject] for subject in tally.depart_subjects]
+    types = list(dict.fromkeys([*types, *depart_types]))
     sorties_total: dict[str, int] = dict.fromkeys(hours_total, 0)
-    departs_by_day: dict[tuple[int, str], int] = {}
-    for t, subject in zip(tally.depart_hours, tally.depart_subjects, strict=True):
-        typ = roster[subject]
-        sorties_total[typ] = sorties_total.get(typ, 0) + 1
-        key = (int(t // 24), typ)
-        departs_by_day[key] = departs_by_day.get(key, 0) + 1
+    depart_codes = _codes(depart_types, types)
+    for typ, count in zip(types, np.bincount(depart_codes, minlength=len(types)).tolist(),
+                          strict=True):
+        if count or typ in sorties_total:
+            sorties_total[typ] = count
+    departs_by_day = _by_day_and_type(np.array(tally.depart_hours, dtype=float), depart_codes,
+                                      types, None)
     return FlightTotals(hours_by_day, hours_total, sorties_total, departs_by_day)
+
+
+def _codes(names: Sequence[str], order: Sequence[str]) -> np.ndarray:
+    """Each of ``names`` as its index in ``order``."""
+    index = {name: i for i, name in enumerate(order)}
+    return np.fromiter(map(index.__getitem__, names), dtype=np.intp, count=len(names))
+
+
+def _sums_by_key(codes: np.ndarray, weights: np.ndarray, keys: int) -> list[float]:
+    """Per key (0..keys-1), the weights of its rows added in row order from 0.0."""
+    return np.bincount(codes, weights=weights, minlength=keys).tolist()  # type: ignore[no-any-return]
+
+
+def _by_day_and_type(hours: np.ndarray, codes: np.ndarray, types: Sequence[str],
+                     weights: np.ndarray | None) -> dict[tuple[int, str], Any]:
+    """Per (day of ``hours``, type) that occurs: the sum of ``weights`` (floats, in row
+    order) or, without weights, the number of rows (ints)."""
+    if len(hours) == 0:
+        return {}
+    days = (hours // 24.0).astype(np.int64)
+    keys = days * len(types) + codes
+    unique, inverse = np.unique(keys, return_inverse=True)
+    values = (np.bincount(inverse, weights=weights, minlength=len(unique)) if weights is not None
+              else np.bincount(inverse, minlength=len(unique))).tolist()
+    return {(day, types[code]): value for day, code, value in
+            zip((unique // len(types)).tolist(), (unique % len(types)).tolist(), values,
+                strict=True)}
 
 
 @dataclass(frozen=True)
@@ -482,9 +514,12 @@ def utilisation(vehicles: Sequence[VehicleRecord], end: float) -> float:
     """
     windows = available_hours(vehicles, end)
     avail = sum(stop - start for start, stop in windows.values())
-    spans = [(a, b, *windows[v.name]) for v in vehicles if v.name in windows
-             for a, b in v.busy_spans]
-    busy = _sum_overlaps(np.array(spans, dtype=float).reshape(-1, 4))
+    # Rows (dispatch, end, window start, window end), vehicle after vehicle, span after
+    # span: a block of rows per vehicle rather than a Python tuple per mission.
+    blocks = [np.column_stack((np.array(v.busy_spans, dtype=float).reshape(-1, 2),
+                               np.full((len(v.busy_spans), 2), windows[v.name], dtype=float)))
+              for v in vehicles if v.name in windows and v.busy_spans]
+    busy = _sum_overlaps(np.concatenate(blocks) if blocks else np.empty((0, 4)))
     return round(busy / avail, 4) if avail > 0 else 0.0
 
 

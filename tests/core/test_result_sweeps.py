@@ -23,6 +23,7 @@ from sim.core.results import (
     flying_per_available_hour,
     log_tally,
     peak_backlog,
+    utilisation,
 )
 
 
@@ -142,3 +143,37 @@ def test_flying_hours_count_only_the_time_in_service() -> None:
     # c is not in service by then
     assert flying_per_available_hour(vehicles, SortieLog.of(legs), 40.0) == round(4.0 / 50.0, 4)
     assert flying_per_available_hour(vehicles, SortieLog(), 40.0) == 0.0
+
+
+def _plain_utilisation(vehicles: list[VehicleRecord], end: float) -> float:
+    windows = {v.name: (max(v.available_at, 0.0), min(v.retired_at, end)) for v in vehicles
+               if min(v.retired_at, end) > max(v.available_at, 0.0)}
+    avail = sum(stop - start for start, stop in windows.values())
+    busy = 0.0
+    for v in vehicles:
+        if v.name in windows:
+            lo, hi = windows[v.name]
+            for a, b in v.busy_spans:
+                busy += max(0.0, min(b, hi) - max(a, lo))
+    return round(busy / avail, 4) if avail > 0 else 0.0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_utilisation_equals_the_plain_sum_over_missions(seed: int) -> None:
+    """Missions before, across and after each vehicle's window, one still under way (inf),
+    vehicles with none."""
+    rng = np.random.default_rng(seed)
+    vehicles = []
+    for i in range(int(rng.integers(0, 6))):
+        start = float(rng.uniform(-5, 20))
+        stop = float(rng.choice([np.inf, rng.uniform(start, 80)]))
+        spans, t = [], float(rng.uniform(-10, 5))
+        for _ in range(int(rng.integers(0, 12))):
+            a = t + float(rng.exponential(4.0))
+            t = a + float(rng.exponential(3.0))
+            spans.append((a, t))
+        if spans and rng.random() < 0.3:
+            spans[-1] = (spans[-1][0], np.inf)
+        vehicles.append(VehicleRecord(f"v-{i}", "v", start, stop, 0.0, tuple(spans)))
+    end = float(rng.uniform(10, 90))
+    assert utilisation(vehicles, end) == _plain_utilisation(vehicles, end)
