@@ -49,8 +49,9 @@ class CountingEnvironment:
 
     SimPy's events and processes run on it as on SimPy's own (they reach it only
     through ``now``, ``schedule`` and ``active_process``), and every method keeps
-    SimPy 4.1.2's code: ``schedule`` pushes ``(time, priority, id, event)`` with ids
-    counted from 0, ``step`` pops and calls back, and ``run`` stops at an urgent
+    SimPy 4.1.2's code: ``schedule`` pushes an entry of ``(time, priority, id, event)``
+    with ids counted from 0 (a ``Queued`` of ``sim.core.event_heap``, popped in the order
+    of SimPy's tuples), ``step`` pops and calls back, and ``run`` stops at an urgent
     event at ``until`` as SimPy's does. It is not a subclass of ``simpy.Environment``
     so that the compiled core reads its clock and queue as native fields rather than
     through an instance dictionary; the core reads the clock tens of thousands of
