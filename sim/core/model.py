@@ -214,8 +214,8 @@ class Model:
 
         The event and sortie logs are copied, since a run may go on after its results
         (the classroom), unless this is the ``last`` use of the model: ``run`` hands
-        them over (copies would be that many more references for the garbage collector
-        to walk at the end of a run, some two million at 600,000 detainees).
+        them over (a copy would be that many more references for the garbage collector
+        to walk at the end of a run, about a million at 600,000 detainees).
         """
         st, tr, d = self.state, self.transfers, self.transfers.d
         return FinishedRun(

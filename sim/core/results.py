@@ -275,12 +275,11 @@ def flight_totals(
     float for float, as a running total per key, without a Python step per sortie.
     """
     types = list(dict.fromkeys([*types_in_order, *sorties.type]))  # file order, then first seen
-    hours_total = dict(zip(types, _sums_by_key(
-        _codes(sorties.type, types), np.array(sorties.flight_hours, dtype=float), len(types)),
-        strict=True))
-    hours_by_day = _by_day_and_type(np.array(sorties.depart_hour, dtype=float),
-                                    _codes(sorties.type, types), types,
-                                    np.array(sorties.flight_hours, dtype=float))
+    leg_types = _codes(sorties.type, types)
+    leg_hours = np.array(sorties.flight_hours, dtype=float)
+    hours_total = dict(zip(types, _sums_by_key(leg_types, leg_hours, len(types)), strict=True))
+    hours_by_day = _by_day_and_type(np.array(sorties.depart_hour, dtype=float), leg_types, types,
+                                    leg_hours)
     depart_types = [roster[subject] for subject in tally.depart_subjects]
     types = list(dict.fromkeys([*types, *depart_types]))
     sorties_total: dict[str, int] = dict.fromkeys(hours_total, 0)
