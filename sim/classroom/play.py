@@ -143,8 +143,9 @@ class Game:
         """Events since the last report, in words."""
         m = self.model
         kind, type_of = m.state.kind, m.fleet.roster
-        events = m.events[self.cursor:]
-        self.cursor = len(m.events)
+        logged = m.events  # built from the log's columns at each read: read once
+        events = logged[self.cursor:]
+        self.cursor = len(logged)
         out: list[str] = []
         delivered = sum(e.n for e in events
                         if e.kind == EventKind.UNLOAD and kind[e.site] == "reception")
