@@ -10,7 +10,8 @@ Normal draws are truncated at zero (negative durations make no sense).
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -90,45 +91,113 @@ Dist = Annotated[Real, real(0, MAX_DIST_VALUE)] | DistModel
 whose numbers are finite and in the same range."""
 
 
+# ----- drawing -------------------------------------------------------------------------
+# One function per distribution, found by the exact class of the value: pydantic's model
+# classes answer ``isinstance`` through a Python-level ``__instancecheck__`` (about half a
+# microsecond each), and a chain of them cost more than the draw itself for the later
+# distributions. Subclasses and other kinds of numbers go through the ``isinstance``
+# chain, in the same order as before, so every value draws exactly what it drew.
+
+
+def _one_constant(d: Constant, rng: np.random.Generator) -> float:
+    return d.value
+
+
+def _one_exponential(d: Exponential, rng: np.random.Generator) -> float:
+    return float(rng.exponential(d.mean))
+
+
+def _one_lognormal(d: Lognormal, rng: np.random.Generator) -> float:
+    if d.cv == 0:
+        return d.mean
+    s2 = math.log1p(d.cv * d.cv)
+    return float(rng.lognormal(math.log(d.mean) - s2 / 2, math.sqrt(s2)))
+
+
+def _one_triangular(d: Triangular, rng: np.random.Generator) -> float:
+    if d.low == d.high:
+        return d.low
+    return float(rng.triangular(d.low, d.mode, d.high))
+
+
+def _one_uniform(d: Uniform, rng: np.random.Generator) -> float:
+    return float(rng.uniform(d.low, d.high))
+
+
+def _one_normal(d: Normal, rng: np.random.Generator) -> float:
+    return max(0.0, float(rng.normal(d.mean, d.sd)))
+
+
+def _many_constant(d: Constant, rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.full(n, d.value)
+
+
+def _many_exponential(d: Exponential, rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.exponential(d.mean, n)
+
+
+def _many_lognormal(d: Lognormal, rng: np.random.Generator, n: int) -> np.ndarray:
+    if d.cv == 0:
+        return np.full(n, d.mean)
+    s2 = math.log1p(d.cv * d.cv)
+    return rng.lognormal(math.log(d.mean) - s2 / 2, math.sqrt(s2), n)
+
+
+def _many_triangular(d: Triangular, rng: np.random.Generator, n: int) -> np.ndarray:
+    if d.low == d.high:
+        return np.full(n, d.low)
+    return rng.triangular(d.low, d.mode, d.high, n)
+
+
+def _many_uniform(d: Uniform, rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.uniform(d.low, d.high, n)
+
+
+def _many_normal(d: Normal, rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.maximum(0.0, rng.normal(d.mean, d.sd, n))
+
+
+#: By distribution class, in the order the ``isinstance`` chain tries them (normal last).
+_ONE: dict[type, Callable[[Any, np.random.Generator], float]] = {
+    Constant: _one_constant, Exponential: _one_exponential, Lognormal: _one_lognormal,
+    Triangular: _one_triangular, Uniform: _one_uniform, Normal: _one_normal,
+}
+_MANY: dict[type, Callable[[Any, np.random.Generator, int], np.ndarray]] = {
+    Constant: _many_constant, Exponential: _many_exponential, Lognormal: _many_lognormal,
+    Triangular: _many_triangular, Uniform: _many_uniform, Normal: _many_normal,
+}
+
+
+def _first_kind(d: object) -> type:
+    """The first of the distribution classes ``d`` is an instance of (``Normal`` if none):
+    the chain of ``isinstance`` tests, for subclasses."""
+    for kind in _ONE:
+        if isinstance(d, kind):
+            return kind
+    return Normal
+
+
 def sample(d: Dist, rng: np.random.Generator) -> float:
     """One draw of ``d`` from ``rng``. Constants consume no random numbers."""
+    kind = type(d)
+    if kind is float or kind is int:
+        return float(d)  # type: ignore[arg-type]
+    one = _ONE.get(kind)
+    if one is not None:
+        return one(d, rng)
     if isinstance(d, (int, float)):
         return float(d)
-    if isinstance(d, Constant):
-        return d.value
-    if isinstance(d, Exponential):
-        return float(rng.exponential(d.mean))
-    if isinstance(d, Lognormal):
-        if d.cv == 0:
-            return d.mean
-        s2 = math.log1p(d.cv * d.cv)
-        return float(rng.lognormal(math.log(d.mean) - s2 / 2, math.sqrt(s2)))
-    if isinstance(d, Triangular):
-        if d.low == d.high:
-            return d.low
-        return float(rng.triangular(d.low, d.mode, d.high))
-    if isinstance(d, Uniform):
-        return float(rng.uniform(d.low, d.high))
-    return max(0.0, float(rng.normal(d.mean, d.sd)))
+    return _ONE[_first_kind(d)](d, rng)
 
 
 def sample_many(d: Dist, rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` independent draws of ``d`` as a float array."""
+    kind = type(d)
+    if kind is float or kind is int:
+        return np.full(n, float(d))  # type: ignore[arg-type]
+    many = _MANY.get(kind)
+    if many is not None:
+        return many(d, rng, n)
     if isinstance(d, (int, float)):
         return np.full(n, float(d))
-    if isinstance(d, Constant):
-        return np.full(n, d.value)
-    if isinstance(d, Exponential):
-        return rng.exponential(d.mean, n)
-    if isinstance(d, Lognormal):
-        if d.cv == 0:
-            return np.full(n, d.mean)
-        s2 = math.log1p(d.cv * d.cv)
-        return rng.lognormal(math.log(d.mean) - s2 / 2, math.sqrt(s2), n)
-    if isinstance(d, Triangular):
-        if d.low == d.high:
-            return np.full(n, d.low)
-        return rng.triangular(d.low, d.mode, d.high, n)
-    if isinstance(d, Uniform):
-        return rng.uniform(d.low, d.high, n)
-    return np.maximum(0.0, rng.normal(d.mean, d.sd, n))
+    return _MANY[_first_kind(d)](d, rng, n)

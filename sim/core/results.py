@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import compress, repeat
+from operator import eq
 from typing import Any
 
 import numpy as np
@@ -336,10 +337,13 @@ def log_tally(events: EventLog) -> LogTally:
     (a 600,000-detainee run logs about 100,000 events: the kinds are compared and the
     lines picked in C, not one event at a time in Python)."""
     kinds = events.kind
-    departs = [i for i in compress(range(len(kinds)), map(EventKind.DEPART.__eq__, kinds))
+    # ``operator.eq`` is a direct C call, where a bound ``__eq__`` of a ``str`` subclass
+    # goes through a method wrapper (a tuple of arguments per line); ``str`` equality
+    # answers at once for the identical enum member the log holds.
+    departs = [i for i in compress(range(len(kinds)), map(eq, kinds, repeat(EventKind.DEPART)))
                if events.n[i] > 0]
     first_cut: dict[str, float] = {}
-    for i in compress(range(len(kinds)), map(EventKind.NO_ROUTE.__eq__, kinds)):
+    for i in compress(range(len(kinds)), map(eq, kinds, repeat(EventKind.NO_ROUTE))):
         first_cut.setdefault(events.site[i], events.time[i])
     return LogTally([events.time[i] for i in departs], [events.subject[i] for i in departs],
                     kinds.count(EventKind.ABORT), first_cut)
@@ -514,11 +518,16 @@ def utilisation(vehicles: Sequence[VehicleRecord], end: float) -> float:
     windows = available_hours(vehicles, end)
     avail = sum(stop - start for start, stop in windows.values())
     # Rows (dispatch, end, window start, window end), vehicle after vehicle, span after
-    # span: a block of rows per vehicle rather than a Python tuple per mission.
-    blocks = [np.column_stack((np.array(v.busy_spans, dtype=float).reshape(-1, 2),
-                               np.full((len(v.busy_spans), 2), windows[v.name], dtype=float)))
-              for v in vehicles if v.name in windows and v.busy_spans]
-    busy = _sum_overlaps(np.concatenate(blocks) if blocks else np.empty((0, 4)))
+    # span: one array of all the spans and each vehicle's window repeated over its own,
+    # rather than a Python tuple per mission or numpy calls per vehicle.
+    served = [v for v in vehicles if v.name in windows and v.busy_spans]
+    rows = np.empty((0, 4))
+    if served:
+        spans = np.array([span for v in served for span in v.busy_spans], dtype=float)
+        own_window = np.repeat(np.array([windows[v.name] for v in served], dtype=float),
+                               [len(v.busy_spans) for v in served], axis=0)
+        rows = np.column_stack((spans.reshape(-1, 2), own_window))
+    busy = _sum_overlaps(rows)
     return round(busy / avail, 4) if avail > 0 else 0.0
 
 
