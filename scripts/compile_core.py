@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "sim" / "core"
 #: The compiled group's shared library, inside ``sim.core`` (mypyc adds ``__mypyc``).
 GROUP = "sim.core.native"
-#: Modules left as Python: ``detainees`` and ``results`` define exceptions (mypyc cannot
-#: compile subclasses of built-in exceptions), ``prepared`` runs once per scenario.
-PLAIN = {"__init__.py", "detainees.py", "results.py", "prepared.py"}
+#: Modules left as Python: ``errors`` defines the core's exceptions (mypyc compiles
+#: subclasses of only a few built-in exceptions), ``results`` keeps cached properties on
+#: its frozen dataclasses and works on whole numpy columns once a run, ``prepared`` runs
+#: once per scenario.
+PLAIN = {"__init__.py", "errors.py", "results.py", "prepared.py"}
 
 
 def sources() -> list[Path]:

@@ -24,11 +24,13 @@ end of its hold, or at once when a rule changes one of these limits). Times are 
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from typing import Final
 
 from sim.common.rng import Streams
 from sim.common.vocabulary import VehicleState
 from sim.core.environment import SimEnvironment
+from sim.core.kinds import MAINTENANCE, RESTING
+from sim.core.tasked import Tasked
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -38,19 +40,6 @@ LIMITS = frozenset(
 """The type fields read here (settable by a rule's ``set_param``)."""
 DAY_HOURS: Final = 24.0  # ``Final``: the compiled core uses the number itself
 EPS: Final = 1e-9  # hours: a clock this close to a window's opening counts as at it
-
-
-class Asking(Protocol):
-    """What the limits need to know of a vehicle."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def mode(self) -> str: ...
-
-    @property
-    def p(self) -> dict[str, Any]: ...
 
 
 def window_wait(now: float, start_hour: float, hours: float) -> float:
@@ -111,7 +100,7 @@ class Availability:
             old, self.changed = self.changed, self.env.event()
             old.succeed()
 
-    def window(self, v: Asking) -> tuple[float, float]:
+    def window(self, v: Tasked) -> tuple[float, float]:
         """The vehicle's window (opening clock hour, length in hours): its type's, field by
         field, else its mode's, else always open."""
         p = v.p
@@ -122,7 +111,7 @@ class Availability:
             hours = p["operating_hours"]
         return start, hours
 
-    def limits(self, v: Asking) -> Limits:
+    def limits(self, v: Tasked) -> Limits:
         """``v``'s limits now (its type's values, read once until a rule changes one)."""
         found = self._limits.get(v.name)
         if found is None:
@@ -132,7 +121,7 @@ class Availability:
                 p["mission_capable_rate"], p["max_sorties_per_day"], start, hours)
         return found
 
-    def capable(self, v: Asking, day: int) -> bool:
+    def capable(self, v: Tasked, day: int) -> bool:
         """Whether the vehicle can be tasked on ``day`` (its draw for the day under the rate)."""
         rate = v.p["mission_capable_rate"]
         return rate is None or rate >= 1.0 or self._capable_on(v.name, day, rate)
@@ -144,7 +133,7 @@ class Availability:
             u = self._draws[name] = self.streams[f"availability:{name}"].random(self.days).tolist()
         return u[day if day < len(u) else len(u) - 1] < rate
 
-    def hold(self, v: Asking, now: float) -> tuple[VehicleState, float] | None:
+    def hold(self, v: Tasked, now: float) -> tuple[VehicleState, float] | None:
         """None if ``v`` may start a mission at ``now``; else the state it waits in and the
         hour at which to ask again."""
         name = v.name
@@ -154,17 +143,17 @@ class Availability:
         day = int(now // DAY_HOURS)
         midnight = (day + 1) * DAY_HOURS
         if not lim.always_capable and not self._capable_on(name, day, lim.rate):
-            return VehicleState.MAINTENANCE, midnight
+            return MAINTENANCE, midnight
         if lim.has_cap:
             counted_day, started = self._started.get(name, (day, 0))
             if counted_day == day and started >= lim.cap:
-                return VehicleState.RESTING, midnight
+                return RESTING, midnight
         wait = window_wait(now, lim.start, lim.hours)
         if wait > 0.0:
-            return VehicleState.RESTING, now + wait
+            return RESTING, now + wait
         return None
 
-    def steady(self, v: Asking) -> bool:
+    def steady(self, v: Tasked) -> bool:
         """Whether the limits leave ``v`` in the same state at every midnight when it has
         no work, so that a settled run (``Model.settled``) may repeat its state.
 
@@ -176,7 +165,7 @@ class Availability:
         rate = v.p["mission_capable_rate"]
         return (rate is None or rate >= 1.0) and self.window(v)[1] >= DAY_HOURS
 
-    def started(self, v: Asking, now: float) -> None:
+    def started(self, v: Tasked, now: float) -> None:
         """Count a mission that ``v`` starts at ``now`` against its day's limit."""
         day = int(now // DAY_HOURS)
         counted_day, started = self._started.get(v.name, (day, 0))

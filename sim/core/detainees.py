@@ -7,20 +7,24 @@ the total. Times are simulation hours (NaN: not yet).
 from __future__ import annotations
 
 import operator
+from typing import Final
 
 import numpy as np
 
 from sim.common.vocabulary import DETAINEE_STATE_NAMES, DetaineeState
+from sim.core.errors import ConservationError
 from sim.scenario.schema import Scenario
 
 # The states as plain ints, for numpy comparisons (the names are ``DetaineeState``'s).
-(HELD, WAITING, IN_FLIGHT, DELIVERED, REGISTERED, ESCAPED, RELEASED,
- CUSTODY_TRANSFERRED) = (int(s) for s in DetaineeState)
+HELD: Final = int(DetaineeState.HELD)
+WAITING: Final = int(DetaineeState.WAITING)
+IN_FLIGHT: Final = int(DetaineeState.IN_FLIGHT)
+DELIVERED: Final = int(DetaineeState.DELIVERED)
+REGISTERED: Final = int(DetaineeState.REGISTERED)
+ESCAPED: Final = int(DetaineeState.ESCAPED)
+RELEASED: Final = int(DetaineeState.RELEASED)
+CUSTODY_TRANSFERRED: Final = int(DetaineeState.CUSTODY_TRANSFERRED)
 STATE_NAMES = DETAINEE_STATE_NAMES
-
-
-class ConservationError(RuntimeError):
-    """A detainee was lost or counted twice: an internal error, never clipped."""
 
 
 class Detainees:
@@ -205,23 +209,37 @@ def state_counts(state: np.ndarray) -> dict[str, int]:
 def check_conservation(
     state: np.ndarray, t_delivered: np.ndarray, t_pickup: np.ndarray, expected_total: int
 ) -> None:
-    """Raise if the states do not add up or any timestamps contradict them."""
-    counts = state_counts(state)
+    """Raise if the states do not add up or any timestamps contradict them.
+
+    One count of the states answers most of the checks: a check of the people in a
+    state nobody is in finds nothing, and one of the people in the delivered states
+    reads whole columns when everybody is in them (no copy picked by a mask). At
+    600,000 detainees the masks and copies of every check took some 40 ms a run.
+    """
+    n_states = len(STATE_NAMES)
+    by_state = np.bincount(state, minlength=n_states)  # ValueError on a negative state
+    counts = {name: int(by_state[i]) for i, name in enumerate(STATE_NAMES)}
     total = sum(counts.values())
     problems = []
     if total != expected_total or len(state) != expected_total:
         problems.append(f"states add up to {total}, expected {expected_total}")
-    if np.any(state < 0) or np.any(state >= len(STATE_NAMES)):
+    if len(by_state) > n_states:  # a state beyond the last one counted
         problems.append("a detainee has an invalid state")
-    escaped = state == ESCAPED
-    if np.any(~np.isnan(t_delivered[escaped])):
+    if counts[STATE_NAMES[ESCAPED]] and np.any(~np.isnan(t_delivered[state == ESCAPED])):
         problems.append("a detainee is both escaped and delivered")
-    if np.any(~np.isnan(t_delivered[state == CUSTODY_TRANSFERRED])):
+    if counts[STATE_NAMES[CUSTODY_TRANSFERRED]] and \
+            np.any(~np.isnan(t_delivered[state == CUSTODY_TRANSFERRED])):
         problems.append("a detainee is both in another authority's custody and delivered")
-    done = np.isin(state, (DELIVERED, REGISTERED, RELEASED))
-    if np.any(np.isnan(t_delivered[done])):
-        problems.append("a delivered detainee has no delivery time")
-    if np.any(t_delivered[done] < t_pickup[done] - 1e-9):
-        problems.append("a detainee was delivered before being picked up")
+    done_count = sum(counts[STATE_NAMES[k]] for k in (DELIVERED, REGISTERED, RELEASED))
+    if done_count:
+        if done_count == len(state):  # everybody: the columns themselves
+            delivered, picked_up = t_delivered, t_pickup
+        else:
+            done = (state == DELIVERED) | (state == REGISTERED) | (state == RELEASED)
+            delivered, picked_up = t_delivered[done], t_pickup[done]
+        if np.any(np.isnan(delivered)):
+            problems.append("a delivered detainee has no delivery time")
+        if np.any(delivered < picked_up - 1e-9):
+            problems.append("a detainee was delivered before being picked up")
     if problems:
         raise ConservationError("; ".join(problems))

@@ -109,6 +109,11 @@ class CountingEnvironment:
         """A new ``simpy.Event`` of this environment."""
         return simpy.Event(cast(Any, self))
 
+    def signal(self) -> Signal:
+        """A new ``Signal``: an event of the compiled core that the model triggers itself
+        (``succeed``), where SimPy's would be ``event()``."""
+        return Signal(self)
+
     def all_of(self, events: Iterable[simpy.Event]) -> simpy.AllOf:
         return simpy.AllOf(cast(Any, self), events)
 
@@ -333,6 +338,32 @@ class Delay(NativeEvent):
         self.callbacks = []
         self._value = None
         self._ok = True
+
+
+class Signal(NativeEvent):
+    """A plain event the model triggers itself (``CountingEnvironment.signal``): SimPy's
+    ``Event`` made by ``env.event()``, with its ``succeed`` written out (the same state,
+    and scheduled now with normal priority, as SimPy schedules it).
+
+    The run's "something changed" (``RunState.changed``) and each site's overrun are
+    such events: a new one at every change, and every process that waits on one reads
+    its fields. As SimPy's own ``Event`` they were Python objects, made and triggered
+    through Python-level calls and read by generic look-ups from the compiled core.
+    """
+
+    def __init__(self, env: CountingEnvironment) -> None:
+        self.env = env
+        self.callbacks = []
+        self._value = PENDING
+
+    def succeed(self, value: Any = None) -> Signal:
+        """Trigger the event with ``value`` (SimPy's ``Event.succeed``)."""
+        if self._value is not PENDING:
+            raise RuntimeError(f"{self} has already been triggered")
+        self._ok = True
+        self._value = value
+        self.env.schedule(self)
+        return self
 
 
 class ModelProcess(NativeEvent):

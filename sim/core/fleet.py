@@ -12,6 +12,7 @@ import math
 from sim.common.rng import Streams
 from sim.common.vocabulary import FleetDay, VehicleRecord, VehicleState
 from sim.core.availability import Availability
+from sim.core.kinds import IDLE
 from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.core.vehicles import Vehicle
@@ -56,7 +57,7 @@ class Fleet:
         """Withdraw ``count`` of a type from ``at_hour``: idle ones first, newest first."""
         pool = [v for v in reversed(self.vehicles)
                 if v.type_name == type_name and math.isinf(v.withdraw_at)]
-        pool.sort(key=lambda v: v.state != VehicleState.IDLE)
+        pool.sort(key=lambda v: v.state != IDLE)
         for v in pool[:count]:
             v.withdraw_at = at_hour
         self.state.notify_at(at_hour)

@@ -21,6 +21,13 @@ from sim.common.dist import sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
 from sim.core.fronts import FrontTrack, segment_distance_to_fronts
+from sim.core.kinds import (
+    EVENT_BREAKOUT,
+    EVENT_LEG_CLOSED,
+    EVENT_LEG_REOPENED,
+    STATUS_OVERRUN,
+    STATUS_THREATENED,
+)
 from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.scenario.params import RuntimeParams
@@ -58,14 +65,14 @@ class Hazards:
         env = st.env
         changes: list[tuple[float, SiteStatus, int, str]] = []
         for i, sid in enumerate(st.site_ids):
-            for level, attr in ((SiteStatus.THREATENED, "threat_radius_km"),
-                                (SiteStatus.OVERRUN, "overrun_radius_km")):
+            for level, attr in ((STATUS_THREATENED, "threat_radius_km"),
+                                (STATUS_OVERRUN, "overrun_radius_km")):
                 t, first = min(
                     ((tr.first_time_within(self.xy[sid], getattr(tr.front, attr)), k)
                      for k, tr in enumerate(self.fronts)),
                     default=(math.inf, -1),
                 )
-                if level == SiteStatus.OVERRUN and first >= 0:  # the front that overruns it
+                if level == STATUS_OVERRUN and first >= 0:  # the front that overruns it
                     self.transfers.front_custody[sid] = self.fronts[first].front.custody_fraction
                 if t < st.horizon:
                     changes.append((max(t, 0.0), level, i, sid))
@@ -83,7 +90,7 @@ class Hazards:
         if not st.raise_status(sid, level):
             return
         st.log(EventKind(level.label), NOBODY, sid, tr.present[sid])
-        if level == SiteStatus.OVERRUN:
+        if level == STATUS_OVERRUN:
             tr.overrun(tr.held_at(sid), sid)  # escapes, or another authority's custody
             st.overrun_event[sid].succeed()
             tr.reroute()
@@ -102,7 +109,7 @@ class Hazards:
             if hazard <= 0:
                 return
             yield st.env.delay(float(rng.exponential(24.0 / hazard)))
-            if st.status[sid] != SiteStatus.THREATENED or st.env.now >= st.horizon:
+            if st.status[sid] != STATUS_THREATENED or st.env.now >= st.horizon:
                 return
             held = tr.held_at(sid)
             if len(held) == 0:
@@ -110,7 +117,7 @@ class Hazards:
             frac = min(1.0, max(0.0, sample(breakout.fraction, rng)))
             k = int(round(frac * len(held)))
             chosen = np.sort(rng.choice(held, size=k, replace=False)) if k else held[:0]
-            tr.escape(chosen, sid, EventKind.BREAKOUT)
+            tr.escape(chosen, sid, EVENT_BREAKOUT)
 
     def update_closures(self) -> None:
         """Close legs near a front for the front's modes; reopen them when it has moved on."""
@@ -160,7 +167,7 @@ class Hazards:
             for leg_id in sorted(set(closed) | set(st.front_closed_legs)):
                 was, new = st.front_closed_legs.get(leg_id), closed.get(leg_id)
                 if was != new:
-                    st.log(EventKind.LEG_CLOSED if new else EventKind.LEG_REOPENED, NOBODY, leg_id, 0)
+                    st.log(EVENT_LEG_CLOSED if new else EVENT_LEG_REOPENED, NOBODY, leg_id, 0)
             st.front_closed_legs = closed
             self.transfers.reroute()
 

@@ -22,12 +22,13 @@ import simpy
 
 from sim.common.collector import collector_paused
 from sim.common.rng import Streams
-from sim.common.vocabulary import Event, Sortie, StatusChange, VehicleState
+from sim.common.vocabulary import Event, Sortie, StatusChange
 from sim.core.dispatch import Policy
 from sim.core.environment import CountingEnvironment
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack
 from sim.core.hazards import Hazards
+from sim.core.kinds import IDLE, WITHDRAWN
 from sim.core.prepared import prepare
 from sim.core.results import FinishedRun, Result, build_result
 from sim.core.rules import TriggerEngine
@@ -166,9 +167,9 @@ class Model:
         if any(tr.present.values()) or any(tr.inbound.values()):
             return False
         for v in self.fleet.vehicles:
-            if v.state == VehicleState.WITHDRAWN:
+            if v.state == WITHDRAWN:
                 continue
-            if (v.state != VehicleState.IDLE or v.withdraw_at != math.inf or v.rest_until > now
+            if (v.state != IDLE or v.withdraw_at != math.inf or v.rest_until > now
                     or st.grounded_until.get(v.mode, 0.0) > now):
                 return False
             if v.availability is not None and not v.availability.steady(v):

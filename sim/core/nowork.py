@@ -27,7 +27,7 @@ from typing import Final, Protocol
 
 import numpy as np
 
-from sim.common.vocabulary import SiteStatus
+from sim.core.kinds import STATUS_OVERRUN
 from sim.core.state import RunState
 from sim.scenario.network import Network
 
@@ -172,7 +172,7 @@ class NoWork:
         """Whether ``site`` is a candidate for vehicles like ``key`` now (as in dispatch)."""
         tr = self.transfers
         st = self.state
-        if len(tr.queue[site]) == 0 or not st.site_open[site] or st.status[site] == SiteStatus.OVERRUN:
+        if len(tr.queue[site]) == 0 or not st.site_open[site] or st.status[site] == STATUS_OVERRUN:
             return False
         mode, rng_km, location = key.mode, key.range_km, key.location
         hops = tr.network.options.get(site, {}).get(mode, ())

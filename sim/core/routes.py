@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sim.scenario.network import Hop, Network
+from sim.scenario.network import Hop, Network, PositioningRoute
 
 NO_ROUTE: Final = -1.0
 """``DispatchView.positioning_km`` where the network has no route (``None`` there)."""
@@ -45,6 +45,7 @@ class DispatchView:
             for node, per_mode in network.options.items()
         ]
         self._positioning: dict[tuple[str, str, str], float] = {}
+        self._positioning_routes: dict[tuple[str, str, str, float], PositioningRoute] = {}
         self._onward: dict[str, tuple[str, ...]] = {}
 
     def onward_dests(self, node: str) -> tuple[str, ...]:
@@ -64,6 +65,18 @@ class DispatchView:
             found = self.network.positioning_km(mode, a, b)
             km = self._positioning[key] = NO_ROUTE if found is None else float(found)
         return km
+
+    def positioning_route(self, mode: str, a: str, b: str, range_km: float) -> PositioningRoute:
+        """``network.positioning_route(mode, a, b, range_km)``: the nodes and segment
+        lengths (km) of an empty flight, memoised here as the network memoises it, so that
+        the compiled core asks the (plain-Python) network once per trip rather than once
+        per empty flight."""
+        key = (mode, a, b, range_km)
+        route = self._positioning_routes.get(key)
+        if route is None:
+            route = self._positioning_routes[key] = self.network.positioning_route(
+                mode, a, b, range_km)
+        return route
 
 
 __all__ = ["NO_ROUTE", "DispatchView", "HopRecord"]

@@ -22,9 +22,10 @@ import numpy as np
 
 from sim.common.dist import sample
 from sim.common.geo import Projection
-from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
+from sim.common.vocabulary import NOBODY, SiteStatus
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack, min_distance_to_fronts, resolve_point
+from sim.core.kinds import EVENT_TRIGGER
 from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.scenario.params import RuntimeParams
@@ -273,7 +274,7 @@ class TriggerEngine:
         now = self.state.env.now
         self.fired.add(name)
         self.fired_log.append({"name": name, "day": round(now / 24.0, 4)})
-        self.state.log(EventKind.TRIGGER, name, NOBODY, 0)
+        self.state.log(EVENT_TRIGGER, name, NOBODY, 0)
         for act in actions:
             self.apply(act)
 

@@ -11,7 +11,7 @@ so that a dispatcher may trust a "nothing to do" answer until it moves.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any, cast
+from typing import Any
 
 import simpy
 
@@ -24,6 +24,7 @@ from sim.common.vocabulary import (
     StatusChange,
 )
 from sim.core.environment import CountingEnvironment, ModelProcess
+from sim.core.kinds import EVENT_RELEASED, STATUS_OVERRUN, STATUS_SAFE
 from sim.core.logs import EventLog, SortieLog
 from sim.scenario.schema import Scenario
 
@@ -51,16 +52,16 @@ class RunState:
         self.site_ids = [s.id for s in scenario.sites]
         self.site_index = {sid: i for i, sid in enumerate(self.site_ids)}
         self.kind = {s.id: s.kind for s in scenario.sites}
-        self.status: dict[str, SiteStatus] = dict.fromkeys(self.site_ids, SiteStatus.SAFE)
+        self.status: dict[str, SiteStatus] = dict.fromkeys(self.site_ids, STATUS_SAFE)
         self.status_log: list[StatusChange] = []
         self.site_open = {s.id: s.open for s in scenario.sites}
-        self.overrun_event = {sid: self.env.event() for sid in self.site_ids}
+        self.overrun_event = {sid: self.env.signal() for sid in self.site_ids}
         self.trigger_closed_legs: dict[str, frozenset[str]] = {}  # leg id -> modes
         self.front_closed_legs: dict[str, frozenset[str]] = {}
         self.grounded_until: dict[str, float] = {}  # mode -> hour
         self.events = EventLog()
         self.sorties = SortieLog()
-        self.changed = self.env.event()
+        self.changed = self.env.signal()
         # Processes that wait on ``changed`` and may skip a wake-up: process -> its
         # waiter, asked whether it would only wait again (``_wake``); the vehicles
         # register here.
@@ -100,8 +101,8 @@ class RunState:
         self.version += 1
         self.dirty = True
         old = self.changed
-        self.changed = self.env.event()
-        waiters: Any = cast(Any, old).callbacks
+        self.changed = self.env.signal()
+        waiters = old.callbacks
         assert waiters is not None
         old.callbacks = [lambda event: self._wake(event, waiters)]
         old.succeed()
@@ -117,14 +118,16 @@ class RunState:
         now: float = self.env.now  # the clock does not move while the waiters resume
         newest = self.changed
         # Typed as a list: the compiled core appends to it directly.
-        newest_callbacks: list[Callable[[simpy.Event], None]] = cast(Any, newest).callbacks
+        newest_callbacks = newest.callbacks
+        assert newest_callbacks is not None  # a pending signal
         for callback in waiters:
             proc = getattr(callback, "__self__", None)
             waiter = waiters_by_process.get(proc) if proc is not None else None
             if waiter is not None and waiter.idle_bound(now):
                 if self.changed is not newest:  # a resumed waiter notified meanwhile
                     newest = self.changed
-                    newest_callbacks = cast(Any, newest).callbacks
+                    newest_callbacks = newest.callbacks
+                    assert newest_callbacks is not None
                 newest_callbacks.append(callback)
                 if isinstance(proc, ModelProcess):  # every waiter's is (``Vehicle`` registers it)
                     proc._target = newest  # a native field in the compiled core
@@ -141,7 +144,7 @@ class RunState:
 
     # ----- sites -------------------------------------------------------------------
     def is_overrun(self, site: str) -> bool:
-        return self.status[site] == SiteStatus.OVERRUN
+        return self.status[site] == STATUS_OVERRUN
 
     def raise_status(self, site: str, level: SiteStatus) -> bool:
         """Raise ``site`` to ``level`` and log it; False (nothing done) if not higher."""
@@ -156,7 +159,7 @@ class RunState:
         """Sites routes may not use: closed transfer nodes and overrun sites."""
         return frozenset(
             sid for sid in self.site_ids if not self.site_open[sid] and self.kind[sid] != "reception"
-        ) | frozenset(sid for sid, st in self.status.items() if st == SiteStatus.OVERRUN)
+        ) | frozenset(sid for sid, st in self.status.items() if st == STATUS_OVERRUN)
 
     def closed_legs(self) -> dict[str, frozenset[str]]:
         """Legs closed by rules or fronts, with the modes closed on each."""
@@ -180,5 +183,5 @@ class RunState:
         for mode in modes:
             if self.grounded_until.get(mode, 0.0) > self.env.now:
                 self.grounded_until[mode] = self.env.now
-                self.log(EventKind.RELEASED, NOBODY, mode, 0)
+                self.log(EVENT_RELEASED, NOBODY, mode, 0)
         self.notify()

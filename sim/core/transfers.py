@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from typing import Any, Final, Protocol, cast
+from typing import Any, cast
 
 import numpy as np
 import simpy
 
 from sim.common.rng import Streams
-from sim.common.vocabulary import NOBODY, EventKind, SiteStatus
+from sim.common.vocabulary import NOBODY, EventKind
 from sim.core.detainees import (
     CUSTODY_TRANSFERRED,
     DELIVERED,
@@ -33,18 +32,26 @@ from sim.core.detainees import (
 from sim.core.dispatch import Candidate, Policy, make_policy
 from sim.core.escorts import Escorts
 from sim.core.fronts import FrontTrack, min_distance_to_fronts
+from sim.core.kinds import (
+    EVENT_CUSTODY_TRANSFER,
+    EVENT_DISPATCH,
+    EVENT_NO_ROUTE,
+    EVENT_OVERRUN_ESCAPE,
+    EVENT_ROUTE_RESTORED,
+    STATUS_OVERRUN,
+)
 from sim.core.nowork import NoWork, WorkKey
 from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
 from sim.core.release import ready_hours
 from sim.core.routes import NO_ROUTE, DispatchView, HopRecord
 from sim.core.state import RunState
+from sim.core.tasked import Tasked
 from sim.core.waits import first_of
-from sim.scenario.network import Hop, ModeSpec, Network
+from sim.scenario.network import Hop, ModeSpec, Network, PositioningRoute
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
-OVERRUN: Final = SiteStatus.OVERRUN  # a C static in the compiled core (read thousands of times a run)
 NetworkSource = Callable[[frozenset[str], dict[str, frozenset[str]]], Network]
 
 #: An origin's people still to be released are all there until someone escapes or is
@@ -53,39 +60,20 @@ NetworkSource = Callable[[frozenset[str], dict[str, frozenset[str]]], Network]
 RELEASE_TRUSTS_NO_LOSS = True
 
 
-@dataclass
 class Mission:
-    """A claimed batch: detainee ids to move from ``hop.origin`` to ``hop.dest``."""
+    """A claimed batch: detainee ids to move from ``hop.origin`` to ``hop.dest``.
 
-    hop: Hop
-    ids: np.ndarray
-    reserved: int  # capacity claimed at the destination
-    cleared_day: int | None = None  # the reception's intake day the claim counts against
-    claimed_at: float = 0.0  # hours: when the batch was claimed (all held or waiting then)
+    A plain class rather than a dataclass: the compiled core then builds one (once a
+    dispatch) natively, where a dataclass's generated ``__init__`` runs as Python.
+    """
 
-
-class Tasked(Protocol):
-    """What the dispatcher needs to know of a vehicle asking for work."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def mode(self) -> str: ...
-
-    @property
-    def range_km(self) -> float: ...
-
-    @property
-    def location(self) -> str: ...
-
-    @property
-    def p(self) -> dict[str, Any]: ...
-
-    @property
-    def sortie_places(self) -> int: ...
-
-    def crew_allows(self, hours: float) -> bool: ...
+    def __init__(self, hop: Hop, ids: np.ndarray, reserved: int, cleared_day: int | None = None,
+                 claimed_at: float = 0.0) -> None:
+        self.hop = hop
+        self.ids = ids
+        self.reserved = reserved  # capacity claimed at the destination
+        self.cleared_day = cleared_day  # the reception's intake day the claim counts against
+        self.claimed_at = claimed_at  # hours: when the batch was claimed (all held or waiting)
 
 
 class Transfers:
@@ -192,22 +180,22 @@ class Transfers:
         now = st.env.now
         self.network = self._build_network()
         for sid in self.site_ids:
-            if self.kind[sid] not in ("prison", "airfield") or st.status[sid] == OVERRUN:
+            if self.kind[sid] not in ("prison", "airfield") or st.status[sid] == STATUS_OVERRUN:
                 continue
             cut = self.present[sid] > 0 and not self.network.has_route(sid)
             if cut and sid not in self.cut_off:
                 self.cut_off[sid] = now
-                st.log(EventKind.NO_ROUTE, NOBODY, sid, self.present[sid])
+                st.log(EVENT_NO_ROUTE, NOBODY, sid, self.present[sid])
             elif not cut and sid in self.cut_off:
                 del self.cut_off[sid]
-                st.log(EventKind.ROUTE_RESTORED, NOBODY, sid, self.present[sid])
+                st.log(EVENT_ROUTE_RESTORED, NOBODY, sid, self.present[sid])
         st.notify()
 
     # ----- capacity ----------------------------------------------------------------
     def capacity(self, site: str) -> float:
         """Detainees that may be sent to ``site`` now (claims included)."""
         st = self.state
-        if not st.site_open[site] or st.status[site] == OVERRUN:
+        if not st.site_open[site] or st.status[site] == STATUS_OVERRUN:
             return 0
         p = self.site_params[site]
         if self.kind[site] == "reception":
@@ -242,7 +230,7 @@ class Transfers:
             if self.kind[dest] != "reception":
                 total += max(0.0, self.capacity(dest))
                 continue
-            if not st.site_open[dest] or st.status[dest] == OVERRUN:
+            if not st.site_open[dest] or st.status[dest] == STATUS_OVERRUN:
                 continue
             p = self.site_params[dest]
             cap: float = math.inf
@@ -272,6 +260,11 @@ class Transfers:
         if view is None or view.network is not self.network:
             view = self._view = DispatchView(self.network)
         return view
+
+    def positioning_route(self, mode: str, a: str, b: str, range_km: float) -> PositioningRoute:
+        """Nodes and segment lengths (km) of an empty flight from ``a`` to ``b`` on the
+        current network (``Network.positioning_route``)."""
+        return self._dispatch_view().positioning_route(mode, a, b, range_km)
 
     def has_no_work(self, v: Tasked) -> bool:
         """Whether a dispatch at this instant already found nothing for vehicles like ``v``.
@@ -333,7 +326,7 @@ class Transfers:
 
         for site, per_mode in view.nodes:
             q = queue[site]
-            if len(q) == 0 or not site_open[site] or status[site] == OVERRUN:
+            if len(q) == 0 or not site_open[site] or status[site] == STATUS_OVERRUN:
                 continue
             for rec in per_mode.get(mode, no_hops):  # the first in range with room
                 if rec.max_segment_km <= rng_km:
@@ -382,7 +375,7 @@ class Transfers:
             cleared_day = int(now // 24)
             key = (dest, cleared_day)
             self.cleared[key] = self.cleared.get(key, 0) + n
-        st.log(EventKind.DISPATCH, v.name, choice.site, n)
+        st.log(EVENT_DISPATCH, v.name, choice.site, n)
         return Mission(hop, ids, n, cleared_day, now)
 
     def take_from_queue(self, site: str, n: int) -> np.ndarray:
@@ -479,7 +472,7 @@ class Transfers:
         d.state[ids] = HELD if self.kind[site] in ("prison", "camp") else WAITING
         self.queue[site] = np.concatenate([ids, self.queue[site]])
         self.present[site] += len(ids)
-        if self.state.status[site] == OVERRUN:
+        if self.state.status[site] == STATUS_OVERRUN:
             self.overrun(ids, site)
         self.state.notify()
         self.no_work.queued(site)
@@ -595,8 +588,8 @@ class Transfers:
             d.state[kept] = CUSTODY_TRANSFERRED
             d.t_custody[kept] = self.state.env.now
             self._gone(kept, site)
-            self.state.log(EventKind.CUSTODY_TRANSFER, NOBODY, site, len(kept))
-        self.escape(rest, site, EventKind.OVERRUN_ESCAPE)
+            self.state.log(EVENT_CUSTODY_TRANSFER, NOBODY, site, len(kept))
+        self.escape(rest, site, EVENT_OVERRUN_ESCAPE)
 
     def _gone(self, ids: np.ndarray, site: str) -> None:
         """``ids`` left ``site`` other than by a vehicle: out of its queue and count."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import simpy
@@ -26,24 +26,39 @@ from simpy.resources.resource import Request
 
 from sim.common.dist import Dist, sample
 from sim.common.rng import Streams
-from sim.common.vocabulary import EventKind, SiteStatus, SortieKind, VehicleState
+from sim.common.vocabulary import SortieKind
 from sim.core.availability import Availability
+from sim.core.kinds import (
+    BUSY,
+    EVENT_ABORT,
+    EVENT_ARRIVE,
+    EVENT_AVAILABLE,
+    EVENT_DEPART,
+    EVENT_DIVERT,
+    EVENT_FAILURE,
+    EVENT_LOAD,
+    EVENT_REFUEL,
+    EVENT_REPAIRED,
+    EVENT_UNLOAD,
+    EVENT_WITHDRAWN,
+    GROUNDED,
+    IDLE,
+    MAINTENANCE,
+    PENDING,
+    RESTING,
+    SORTIE_POSITIONING,
+    SORTIE_TRANSFER,
+    STATUS_THREATENED,
+    WITHDRAWN,
+)
 from sim.core.nowork import WorkKey
-from sim.core.state import RunState, Waiter
+from sim.core.state import RunState
+from sim.core.tasked import Tasked
 from sim.core.transfers import Mission, Transfers
 from sim.core.waits import first_of
 from sim.core.waves import Waves
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import AircraftType
-
-# ``Final``: C statics in the compiled core, not look-ups in the module's dictionary.
-IDLE: Final = VehicleState.IDLE
-BUSY: Final = VehicleState.BUSY
-MAINTENANCE: Final = VehicleState.MAINTENANCE
-GROUNDED: Final = VehicleState.GROUNDED
-RESTING: Final = VehicleState.RESTING
-PENDING: Final = VehicleState.PENDING
-WITHDRAWN: Final = VehicleState.WITHDRAWN
 
 
 def draw(d: Dist, rng: np.random.Generator) -> float:
@@ -59,7 +74,7 @@ def draw(d: Dist, rng: np.random.Generator) -> float:
     return sample(d, rng)
 
 
-class Vehicle(Waiter):
+class Vehicle(Tasked):
     """One vehicle of a type; ``name`` is unique in the run (e.g. ``ch47-03``)."""
 
     def __init__(
@@ -182,7 +197,7 @@ class Vehicle(Waiter):
         env = st.env
         if self.available_at > env.now:
             yield env.delay(self.available_at - env.now)
-        st.log(EventKind.AVAILABLE, self.name, self.location, 0)
+        st.log(EVENT_AVAILABLE, self.name, self.location, 0)
         while (now := env.now) < self.withdraw_at:
             grounded = st.grounded_until.get(self.mode, 0.0)
             if grounded > now:
@@ -214,7 +229,8 @@ class Vehicle(Waiter):
                 if self.rest_until > now:
                     continue  # the crew is out of hours: rest first
                 self.state = IDLE
-                yield st.changed
+                changed: Any = st.changed  # an event to SimPy (``Signal``), not its ``Event``
+                yield changed
                 continue
             self.state = BUSY
             t0 = self.mission_since = env.now
@@ -227,13 +243,13 @@ class Vehicle(Waiter):
             self._load_share = None  # the next sortie draws its own
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE
-                st.log(EventKind.FAILURE, self.name, self.location, 0)
+                st.log(EVENT_FAILURE, self.name, self.location, 0)
                 yield env.delay(draw(self.p["repair_hours"], self.failures_rng))
-                st.log(EventKind.REPAIRED, self.name, self.location, 0)
+                st.log(EVENT_REPAIRED, self.name, self.location, 0)
                 self.hours_to_failure = self.flight_hours + self._draw_failure()
         self.state = WITHDRAWN
         self.retired_at = env.now
-        st.log(EventKind.WITHDRAWN, self.name, self.location, 0)
+        st.log(EVENT_WITHDRAWN, self.name, self.location, 0)
 
     def crew_allows(self, hours: float) -> bool:
         """Whether the crew may fly ``hours`` more today; if not, set its rest."""
@@ -284,21 +300,19 @@ class Vehicle(Waiter):
         st, tr = self.run_state, self.transfers
         env = st.env
         origin = mission.hop.origin
-        nodes, segment_km = tr.network.positioning_route(
-            self.mode, self.location, origin, self.range_km
-        )
+        nodes, segment_km = tr.positioning_route(self.mode, self.location, origin, self.range_km)
         start = env.now
         overrun = st.overrun_event[origin]
         for i, km in enumerate(segment_km):
             if i:
-                st.log(EventKind.REFUEL, self.name, nodes[i], 0)
+                st.log(EVENT_REFUEL, self.name, nodes[i], 0)
                 stop = env.delay(self.refuel_minutes(nodes[i]) / 60.0)
                 yield first_of(stop, overrun)
                 if not stop.processed and st.is_overrun(origin):
                     break
             if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
                 yield from self.hold_while_grounded()
-            flight = self._fly(km, nodes[i], nodes[i + 1], 0, SortieKind.POSITIONING)
+            flight = self._fly(km, nodes[i], nodes[i + 1], 0, SORTIE_POSITIONING)
             yield first_of(flight, overrun)
             if not flight.processed and st.is_overrun(origin):
                 break
@@ -307,7 +321,7 @@ class Vehicle(Waiter):
             return True
         # The pickup was overrun while en route: turn back and re-task.
         back = env.now - start
-        st.log(EventKind.ABORT, self.name, origin, len(mission.ids))
+        st.log(EVENT_ABORT, self.name, origin, len(mission.ids))
         tr.release_claim(mission)
         yield env.delay(back)
         return False
@@ -352,15 +366,15 @@ class Vehicle(Waiter):
             yield granted
             ids = tr.still_here(mission.ids, mission)
             if len(ids) == 0 or not st.site_open[origin]:
-                st.log(EventKind.ABORT, self.name, origin, 0)
+                st.log(EVENT_ABORT, self.name, origin, 0)
                 tr.release_claim(mission)
                 self.release_ramp(ramp)
                 return
             minutes = draw(self.transfers.site_params[origin]["load_min_per_detainee"], self.loading_rng)
-            if st.status[origin] == SiteStatus.THREATENED:
+            if st.status[origin] == STATUS_THREATENED:
                 minutes *= self.params.threatened_load_factor
             stop = self.stop_minutes(origin, "pickup_stop_min")
-            st.log(EventKind.LOAD, self.name, origin, len(ids))
+            st.log(EVENT_LOAD, self.name, origin, len(ids))
             yield env.delay((stop + minutes * len(ids)) / 60.0)
             ids = tr.still_here(ids, mission)
             tr.pick_up(ids, origin, mission)
@@ -370,37 +384,38 @@ class Vehicle(Waiter):
         if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
             yield from self.hold_while_grounded()
         self.release_ramp(ramp)
-        st.log(EventKind.DEPART, self.name, origin, len(ids))
+        st.log(EVENT_DEPART, self.name, origin, len(ids))
         for i, km in enumerate(hop.segment_km):
             a, b = hop.nodes[i], hop.nodes[i + 1]
-            yield self._fly(km, a, b, len(ids), SortieKind.TRANSFER)
+            yield self._fly(km, a, b, len(ids), SORTIE_TRANSFER)
             if b != dest:
-                st.log(EventKind.REFUEL, self.name, b, len(ids))
+                st.log(EVENT_REFUEL, self.name, b, len(ids))
                 yield env.delay(self.refuel_minutes(b) / 60.0)
                 if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
                     yield from self.hold_while_grounded()
         if st.is_overrun(dest):
             # The destination was overrun while in the air: fly the detainees back.
             self.release_ramp(dest_ramp)
-            st.log(EventKind.DIVERT, self.name, dest, len(ids))
+            st.log(EVENT_DIVERT, self.name, dest, len(ids))
             for i in reversed(range(len(hop.segment_km))):
                 yield self._fly(hop.segment_km[i], hop.nodes[i + 1], hop.nodes[i], len(ids),
-                                SortieKind.TRANSFER)
+                                SORTIE_TRANSFER)
             self.location = origin
             tr.return_to(ids, origin, mission)
             return
         self.location = dest
-        st.log(EventKind.ARRIVE, self.name, dest, len(ids))
+        st.log(EVENT_ARRIVE, self.name, dest, len(ids))
         with tr.pads[dest].request() as pad:
             granted = pad
             yield granted
             while not tr.can_unload(dest, len(ids)):
-                yield st.changed
+                changed: Any = st.changed  # an event to SimPy (``Signal``), not its ``Event``
+                yield changed
             minutes = draw(self.transfers.site_params[dest]["unload_min_per_detainee"], self.loading_rng)
             stop = self.stop_minutes(dest, "dropoff_stop_min")
             yield env.delay((stop + minutes * len(ids)) / 60.0)
             tr.drop_off(ids, dest, mission)
-            st.log(EventKind.UNLOAD, self.name, dest, len(ids))
+            st.log(EVENT_UNLOAD, self.name, dest, len(ids))
             yield env.delay(draw(self.p["turnaround_min"], self.turnaround_rng) / 60.0)
         self.release_ramp(dest_ramp)
 

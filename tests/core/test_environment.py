@@ -253,3 +253,51 @@ def test_the_queue_counts_event_ids_from_zero_as_simpy_does() -> None:
         e.timeout(1.0)
     assert [(t, p, i) for t, p, i, _ in sorted(env._queue)] == \
         [(t, p, i) for t, p, i, _ in sorted(plain._queue)] == [(0.0, 1, 0), (1.0, 1, 2), (2.0, 0, 1)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_signals_are_simpy_events_at_the_same_places(seed: int) -> None:
+    """``signal`` (the events the model triggers itself: "something changed", a site's
+    overrun) and ``event`` give the same trace: processes waiting on a signal alone, or on
+    "a timeout or the signal", resume in the same order and with the same values when it
+    is triggered, among timeouts at the same instants, and the queue holds the same
+    entries; a signal triggered twice is refused as SimPy refuses it."""
+    import numpy as np
+
+    from sim.core.waits import first_of
+
+    def trace(make: str) -> tuple[list[tuple[float, str, Any]], list[tuple[Any, ...]]]:
+        rng = np.random.default_rng(seed)
+        env = CountingEnvironment()
+        new = env.signal if make == "signal" else env.event
+        signals = [new()]
+        log: list[tuple[float, str, Any]] = []
+        queued: list[tuple[Any, ...]] = []
+
+        def waiter(name: str, delays: list[int]) -> Generator[Any, Any, None]:
+            for d in delays:
+                if d % 2:
+                    value = yield signals[-1]
+                else:
+                    value = yield first_of(env.timeout(float(d)), signals[-1])
+                log.append((env.now, name, value))
+
+        def trigger(times: list[int]) -> Generator[Any, Any, None]:
+            for i, d in enumerate(times):
+                yield env.timeout(float(d))
+                old = signals[-1]
+                signals.append(new())
+                old.succeed(f"change {i}")
+                queued.append(tuple(sorted(entry[:3] for entry in env._queue)))
+                with pytest.raises(RuntimeError, match="has already been triggered"):
+                    old.succeed()
+
+        for i in range(4):
+            env.process(waiter(f"w{i}", [int(x) for x in rng.integers(0, 4, size=5)]))
+        env.process(trigger([int(x) for x in rng.integers(0, 3, size=12)]))
+        env.run()
+        return log, queued
+
+    signal_trace = trace("signal")
+    assert signal_trace == trace("event")
+    assert len(signal_trace[0]) > 0
