@@ -97,3 +97,19 @@ def test_registration_times_follow_their_deliveries_when_receptions_differ() -> 
     assert d.t_reg_start[[7, 2, 9, 1, 4, 0]].tolist() == [1.0, 1.0, 2.0, 2.5, 3.0, 3.0]
     assert d.t_registered[[7, 2, 9, 1, 4, 0]].tolist() == [1.0, 1.0, 2.4, 2.9, 3.3, 3.0]
     assert d.t_delivered[[7, 2, 9, 1, 4, 0]].tolist() == [1.0, 1.0, 2.0, 2.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_ids_at_a_site_are_those_there_in_the_states_asked(seed: int) -> None:
+    """``ids_at`` finds those at the site first, then checks their states: the same ids,
+    in the same order and type, as one mask over the whole table (``np.isin``)."""
+    rng = np.random.default_rng(seed)
+    d = Detainees(scenario(one_leg(n=N)), {"p": 0, "r": 1})
+    d.state[:] = rng.integers(0, 8, N)
+    d.location[:] = rng.integers(0, 3, N)
+    for site in range(4):
+        for states in [(0, 1), (3,), (0, 1, 5), ()]:
+            want = np.flatnonzero(np.isin(d.state, states) & (d.location == site))
+            got = d.ids_at(site, states)
+            assert got.dtype == want.dtype
+            assert got.tolist() == want.tolist()
