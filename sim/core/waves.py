@@ -16,28 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import simpy
 
 from sim.core.environment import SimEnvironment
+from sim.core.tasked import Tasked
 from sim.scenario.schema import Scenario, Wave
-
-
-class Member(Protocol):
-    """What a wave needs to know of a vehicle."""
-
-    @property
-    def type_name(self) -> str: ...
-
-    @property
-    def location(self) -> str: ...
-
-    @property
-    def available_at(self) -> float: ...
-
-    @property
-    def withdraw_at(self) -> float: ...
 
 
 @dataclass
@@ -52,7 +36,7 @@ class Waves:
     """The groups forming in a run, by (type, place)."""
 
     def __init__(self, scenario: Scenario, env: SimEnvironment,
-                 fleet: Sequence[Member]) -> None:
+                 fleet: Sequence[Tasked]) -> None:
         self.env = env
         self.fleet = fleet  # the fleet's list of vehicles (it grows as vehicles join)
         self.spec: dict[str, Wave] = {
@@ -61,10 +45,10 @@ class Waves:
         self.forming: dict[tuple[str, str], Group] = {}
         # The fleet's vehicles by type, for counting a type's vehicles in service without
         # going through the whole fleet at every join; ``_sorted`` of them are sorted in.
-        self._of_type: dict[str, list[Member]] = {}
+        self._of_type: dict[str, list[Tasked]] = {}
         self._sorted = 0
 
-    def _vehicles_of(self, type_name: str) -> list[Member]:
+    def _vehicles_of(self, type_name: str) -> list[Tasked]:
         """The vehicles of ``type_name`` in the fleet so far (any state)."""
         fleet = self.fleet
         if self._sorted < len(fleet):
@@ -73,7 +57,7 @@ class Waves:
             self._sorted = len(fleet)
         return self._of_type.get(type_name, [])
 
-    def join(self, v: Member, name: str) -> simpy.Event | None:
+    def join(self, v: Tasked, name: str) -> simpy.Event | None:
         """Add ``v`` (called ``name``) to the group at its place: the event to wait for
         until the group leaves, or None if it leaves now (``v`` completed it) or ``v``'s
         type does not fly in waves."""
