@@ -228,20 +228,18 @@ def check_conservation(
     600,000 detainees the masks and copies of every check took some 40 ms a run.
     """
     n_states = len(STATE_NAMES)
-    by_state = np.bincount(state, minlength=n_states)  # ValueError on a negative state
-    counts = {name: int(by_state[i]) for i, name in enumerate(STATE_NAMES)}
-    total = sum(counts.values())
+    by_state = np.bincount(state, minlength=n_states).tolist()  # ValueError on a negative state
+    total = sum(by_state[:n_states])
     problems = []
     if total != expected_total or len(state) != expected_total:
         problems.append(f"states add up to {total}, expected {expected_total}")
     if len(by_state) > n_states:  # a state beyond the last one counted
         problems.append("a detainee has an invalid state")
-    if counts[STATE_NAMES[ESCAPED]] and np.any(~np.isnan(t_delivered[state == ESCAPED])):
+    if by_state[ESCAPED] and np.any(~np.isnan(t_delivered[state == ESCAPED])):
         problems.append("a detainee is both escaped and delivered")
-    if counts[STATE_NAMES[CUSTODY_TRANSFERRED]] and \
-            np.any(~np.isnan(t_delivered[state == CUSTODY_TRANSFERRED])):
+    if by_state[CUSTODY_TRANSFERRED] and np.any(~np.isnan(t_delivered[state == CUSTODY_TRANSFERRED])):
         problems.append("a detainee is both in another authority's custody and delivered")
-    done_count = sum(counts[STATE_NAMES[k]] for k in (DELIVERED, REGISTERED, RELEASED))
+    done_count = by_state[DELIVERED] + by_state[REGISTERED] + by_state[RELEASED]
     if done_count:
         if done_count == len(state):  # everybody: the columns themselves
             delivered, picked_up = t_delivered, t_pickup
