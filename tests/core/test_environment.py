@@ -301,3 +301,55 @@ def test_signals_are_simpy_events_at_the_same_places(seed: int) -> None:
     signal_trace = trace("signal")
     assert signal_trace == trace("event")
     assert len(signal_trace[0]) > 0
+
+
+def _random_script(env: simpy.Environment, seed: int) -> list[tuple[Any, ...]]:
+    """Processes that wait zero and whole delays, trigger and wait on shared events, start
+    children (urgent) and wait for them to end, with many events at each instant: the
+    trace of every resumption, with the clock and the next event's time (``peek``)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    log: list[tuple[Any, ...]] = []
+    shared = [env.event()]
+
+    def child(name: str, delay: float) -> Generator[Any, Any, str]:
+        yield env.timeout(delay)
+        return f"{name} ended"
+
+    def proc(name: str, steps: list[int]) -> Generator[Any, Any, None]:
+        for i, kind in enumerate(steps):
+            if kind <= 2:  # a delay, zero two times in three
+                value = yield env.timeout(float(kind == 2) * float(rng.integers(1, 3)), i)
+            elif kind == 3:  # trigger the shared event, and make a new one
+                old = shared[-1]
+                shared.append(env.event())
+                old.succeed(f"{name}:{i}")
+                value = yield env.timeout(0.0, "after trigger")
+            elif kind == 4:  # wait on the shared event or one hour, whichever first
+                value = yield env.any_of([shared[-1], env.timeout(1.0)])
+                value = sorted(str(v) for v in value.values())
+            else:  # start a child and wait for it to end
+                value = yield env.process(child(f"{name}.{i}", float(rng.integers(0, 2))))
+            log.append((env.now, name, i, value, env.peek()))
+
+    for k in range(6):
+        env.process(proc(f"p{k}", [int(x) for x in rng.integers(0, 6, size=12)]))
+    env.run()
+    log.append((env.now, "end", None, None, env.peek()))
+    return log
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_events_queued_now_run_in_simpys_order(seed: int) -> None:
+    """Events queued at the clock's time with normal priority wait in a list of their own
+    (``_now_queue``): processes among many zero delays, triggered events, urgent starts
+    and ended processes at the same instants resume in the order of SimPy's heap."""
+    expected = _random_script(simpy.Environment(initial_time=0.0), seed)
+    env = CountingEnvironment()
+    got = _random_script(env, seed)
+    assert got == expected
+    from collections import Counter
+
+    assert max(Counter(row[0] for row in got).values()) >= 6  # many at one instant
+    assert env.events_processed > 100
