@@ -31,6 +31,11 @@
   ``DTSIM_PURE_PYTHON=1`` times the plain-Python core).
 - ``jobs2_speedup`` (with ``--parallel``): ``dtsim replicate -n 200 --json`` with
   ``--jobs 1`` over ``--jobs 2``, end to end (target >= 1.8 on 2 cores).
+  ``two_core_ceiling`` (also with ``--parallel``) is what the machine itself gives two
+  processes: a CPU-bound loop of plain Python run alone and then twice at once, twice
+  the first time over the second (2.0 on two idle cores of their own; less where the
+  two cores share a physical core or the host). ``jobs2_of_ceiling`` is
+  ``jobs2_speedup`` over it: the share of the machine's own speedup that the pool gets.
 
 Run from the repository root: ``python bench/run.py [--parallel]``.
 """
@@ -78,6 +83,28 @@ def bare_simpy(events: int = 100_000) -> None:
 
     env.process(proc(env))
     env.run()
+
+
+SPIN = "x = 0\nfor i in range(15_000_000):\n    x += i\n"
+"""The CPU-bound loop of ``two_core_ceiling``: plain Python, no memory traffic to speak of."""
+
+
+def two_core_ceiling(rounds: int = 2) -> float:
+    """Twice the time of ``SPIN`` alone over the time of two copies at once (best of
+    ``rounds`` each, alone and in pairs in turn): the speedup two processes can get here."""
+    cmd = [sys.executable, "-c", SPIN]
+    alone = pair = float("inf")
+
+    def both() -> None:
+        procs = [subprocess.Popen(cmd) for _ in range(2)]
+        for p in procs:
+            if p.wait() != 0:
+                raise RuntimeError("the CPU-bound loop failed")
+
+    for _ in range(rounds):
+        alone = min(alone, best_of(1, lambda: subprocess.run(cmd, check=True)))
+        pair = min(pair, best_of(1, both))
+    return 2.0 * alone / pair
 
 
 def times(value: Any, k: int) -> Any:
@@ -156,9 +183,12 @@ def main() -> None:
 
         one = best_of(1, lambda: replicate(1))
         two = best_of(1, lambda: replicate(2))
+        ceiling = two_core_ceiling()
         parallel = {"replicate200_jobs1_seconds": round(one, 3),
                     "replicate200_jobs2_seconds": round(two, 3),
-                    "jobs2_speedup": round(one / two, 3)}
+                    "jobs2_speedup": round(one / two, 3),
+                    "two_core_ceiling": round(ceiling, 3),
+                    "jobs2_of_ceiling": round(one / two / ceiling, 3)}
     out = {
         "baseline_seconds": round(baseline, 4),
         "bare_simpy_seconds": round(bare, 4),
