@@ -366,8 +366,11 @@ def detainee_times(cols: Mapping[str, np.ndarray], prisons: Sequence[str],
     if "custody_hour" in cols:  # passed into another authority's custody at an overrun
         leave = np.fmin(leave, cols["custody_hour"])
     leave = np.where(np.isnan(leave), np.inf, leave)
+    delivered = _sorted_finite(cols["delivered_hour"])
+    # Registered on arrival (no registration stations): the same column, sorted once.
+    same = np.array_equal(cols["registered_hour"], cols["delivered_hour"], equal_nan=True)
     return Times(
-        _sorted_finite(cols["delivered_hour"]), _sorted_finite(cols["registered_hour"]),
+        delivered, delivered if same else _sorted_finite(cols["registered_hour"]),
         _sorted_finite(cols["escaped_hour"]), _sorted_finite(cols["released_hour"]),
         {p: np.sort(leave[cols["origin"] == site_index[p]]) for p in prisons},
     )
@@ -637,6 +640,14 @@ def _levels_after(rises: np.ndarray, falls: np.ndarray) -> np.ndarray:
     first, so every fall at a rise's instant is counted. The same numbers as a sweep of
     +1 and -1 steps in time order, without sorting the two lists together.
     """
+    if len(rises) > 1 and len(rises) == len(falls) and np.array_equal(rises, falls):
+        # The same instants (every delivery registered on arrival): the falls up to a rise
+        # are those up to the last of its equal times, found in one pass over the sorted
+        # times rather than by a binary search per rise (a tenth of the results at
+        # 600,000 detainees). The same numbers as the search below.
+        last = np.append(np.flatnonzero(rises[1:] != rises[:-1]), len(rises) - 1)
+        falls_up_to = np.repeat(last + 1, np.diff(last, prepend=-1))
+        return np.arange(1, len(rises) + 1) - falls_up_to
     return np.arange(1, len(rises) + 1) - np.searchsorted(falls, rises, side="right")
 
 

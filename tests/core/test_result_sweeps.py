@@ -177,3 +177,22 @@ def test_utilisation_equals_the_plain_sum_over_missions(seed: int) -> None:
         vehicles.append(VehicleRecord(f"v-{i}", "v", start, stop, 0.0, tuple(spans)))
     end = float(rng.uniform(10, 90))
     assert utilisation(vehicles, end) == _plain_utilisation(vehicles, end)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_levels_of_equal_times_equal_the_search(seed: int) -> None:
+    """Registration on arrival: the rises and the falls are the same times. The level after
+    each rise, found in one pass, is the search's, on lists full of ties (and peaks too)."""
+    from sim.core.results import _levels_after
+
+    rng = np.random.default_rng(seed)
+    days = int(rng.integers(1, 8))
+    delivered = _times(rng, int(rng.integers(0, 120)), days)
+    same = delivered.copy()
+    searched = np.arange(1, len(delivered) + 1) - np.searchsorted(same, delivered, side="right")
+    levels = _levels_after(delivered, same)
+    assert levels.dtype == searched.dtype
+    assert levels.tolist() == searched.tolist()
+    times = Times(delivered, same, np.empty(0), same, {})
+    assert peak_backlog(times) == plain_backlog(delivered, same)
+    assert daily_peak_occupancy(times, days) == plain_daily_peaks(delivered, same, days)
