@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import eq
 from typing import Any
 
@@ -205,6 +205,12 @@ def _day(hours: float) -> float:
     return round(hours / 24.0, 3)
 
 
+def _floats(values: Sequence[float]) -> np.ndarray:
+    """``values`` (a log's column) as a float array: the numbers of ``np.array(values,
+    dtype=float)``, without its look at each item's type and shape first."""
+    return np.fromiter(values, dtype=float, count=len(values))
+
+
 def _sorted_finite(x: np.ndarray) -> np.ndarray:
     return np.sort(x[~np.isnan(x)])
 
@@ -277,9 +283,9 @@ def flight_totals(
     """
     types = list(dict.fromkeys([*types_in_order, *sorties.type]))  # file order, then first seen
     leg_types = _codes(sorties.type, types)
-    leg_hours = np.array(sorties.flight_hours, dtype=float)
+    leg_hours = _floats(sorties.flight_hours)
     hours_total = dict(zip(types, _sums_by_key(leg_types, leg_hours, len(types)), strict=True))
-    hours_by_day = _by_day_and_type(np.array(sorties.depart_hour, dtype=float), leg_types, types,
+    hours_by_day = _by_day_and_type(_floats(sorties.depart_hour), leg_types, types,
                                     leg_hours)
     depart_types = [roster[subject] for subject in tally.depart_subjects]
     types = list(dict.fromkeys([*types, *depart_types]))
@@ -289,7 +295,7 @@ def flight_totals(
                           strict=True):
         if count or typ in sorties_total:
             sorties_total[typ] = count
-    departs_by_day = _by_day_and_type(np.array(tally.depart_hours, dtype=float), depart_codes,
+    departs_by_day = _by_day_and_type(_floats(tally.depart_hours), depart_codes,
                                       types, None)
     return FlightTotals(hours_by_day, hours_total, sorties_total, departs_by_day)
 
@@ -336,16 +342,19 @@ def log_tally(events: EventLog) -> LogTally:
     """Read the event log's departures, aborts and first cut-offs from its columns
     (a 600,000-detainee run logs about 100,000 events: the kinds are compared and the
     lines picked in C, not one event at a time in Python)."""
-    kinds = events.kind
+    kinds, sizes, times, sites = events.kind, events.n, events.time, events.site
+    # The columns are read once above: each read of a log's column from here is a
+    # look-up on the compiled log, which per line cost as much as the line's test.
     # ``operator.eq`` is a direct C call, where a bound ``__eq__`` of a ``str`` subclass
     # goes through a method wrapper (a tuple of arguments per line); ``str`` equality
     # answers at once for the identical enum member the log holds.
     departs = [i for i in compress(range(len(kinds)), map(eq, kinds, repeat(EventKind.DEPART)))
-               if events.n[i] > 0]
+               if sizes[i] > 0]
     first_cut: dict[str, float] = {}
     for i in compress(range(len(kinds)), map(eq, kinds, repeat(EventKind.NO_ROUTE))):
-        first_cut.setdefault(events.site[i], events.time[i])
-    return LogTally([events.time[i] for i in departs], [events.subject[i] for i in departs],
+        first_cut.setdefault(sites[i], times[i])
+    subjects = events.subject
+    return LogTally([times[i] for i in departs], [subjects[i] for i in departs],
                     kinds.count(EventKind.ABORT), first_cut)
 
 
@@ -526,7 +535,11 @@ def utilisation(vehicles: Sequence[VehicleRecord], end: float) -> float:
     served = [v for v in vehicles if v.name in windows and v.busy_spans]
     rows = np.empty((0, 4))
     if served:
-        spans = np.array([span for v in served for span in v.busy_spans], dtype=float)
+        # The spans' numbers one after the other (each span is a pair): a third of the
+        # time of an array made from the list of pairs, which looks at each pair's shape.
+        pairs = sum(len(v.busy_spans) for v in served)
+        spans = np.fromiter(chain.from_iterable(chain.from_iterable(v.busy_spans for v in served)),
+                            dtype=float, count=2 * pairs)
         own_window = np.repeat(np.array([windows[v.name] for v in served], dtype=float),
                                [len(v.busy_spans) for v in served], axis=0)
         rows = np.column_stack((spans.reshape(-1, 2), own_window))
@@ -561,8 +574,8 @@ def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sortie
     index = {name: i for i, name in enumerate(windows)}
     which = np.fromiter(map(index.get, sorties.aircraft, repeat(-1)), dtype=np.int64,
                         count=len(sorties))  # the aircraft's window; -1: none
-    depart = np.array(sorties.depart_hour, dtype=float)
-    hours = np.array(sorties.flight_hours, dtype=float)
+    depart = _floats(sorties.depart_hour)
+    hours = _floats(sorties.flight_hours)
     bounds = np.array(list(windows.values()), dtype=float)
     keep = which >= 0
     depart, hours, which = depart[keep], hours[keep], which[keep]
