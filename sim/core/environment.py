@@ -438,6 +438,10 @@ class ModelProcess(NativeEvent):
         self.callbacks = []
         self._value = PENDING
         self._generator: Any = generator
+        # What it waits with: ``_resume`` bound once, appended to the callbacks of every
+        # event it waits on (SimPy binds it anew at each wait; a bound method equals any
+        # other binding of it, so SimPy's own removal of it on an interrupt still finds it).
+        self.resume_callback: Any = self._resume
         # The event it waits on; first SimPy's ``Initialize``, which resumes it at once.
         self._target: Any = Initialize(cast(Any, env), cast(Any, self))
 
@@ -506,7 +510,7 @@ class ModelProcess(NativeEvent):
                     raise RuntimeError(f'Invalid yield value "{ev}"') from None
             if waiting is not None:
                 # Not yet processed: resume when it is.
-                waiting.append(self._resume)
+                waiting.append(self.resume_callback)
                 break
         self._target = ev
         env._active_proc = None

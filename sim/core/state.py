@@ -37,6 +37,9 @@ class Waiter:
     method directly instead of through a Python-level call.
     """
 
+    #: The process that waits (its ``_target`` is moved to the newest ``changed``).
+    process: ModelProcess | None = None
+
     def idle_bound(self, now: float) -> bool:
         """Whether a wake-up at ``now`` (hours, the clock's time) would only find this
         waiter nothing to do."""
@@ -62,9 +65,10 @@ class RunState:
         self.events = EventLog()
         self.sorties = SortieLog()
         self.changed = self.env.signal()
-        # Processes that wait on ``changed`` and may skip a wake-up: process -> its
-        # waiter, asked whether it would only wait again (``_wake``); the vehicles
-        # register here.
+        # Processes that wait on ``changed`` and may skip a wake-up, by the callback they
+        # wait with (``ModelProcess.resume_callback``, as it stands in ``changed``'s
+        # callbacks): each one's waiter, asked whether it would only wait again
+        # (``_wake``); the vehicles register here.
         self.waiters: dict[object, Waiter] = {}
         self.version = 0  # bumped by every change that may give a vehicle work
         # Set by every change a rule or a closure check may read (status, deliveries,
@@ -114,22 +118,27 @@ class RunState:
         newest ``changed``; it is moved there directly, at the same place in the order
         of waiters, so that wake-ups cost only the vehicles that may act.
         """
-        waiters_by_process = self.waiters
+        waiters_by_callback = self.waiters
         now: float = self.env.now  # the clock does not move while the waiters resume
         newest = self.changed
         # Typed as a list: the compiled core appends to it directly.
         newest_callbacks = newest.callbacks
         assert newest_callbacks is not None  # a pending signal
         for callback in waiters:
-            proc = getattr(callback, "__self__", None)
-            waiter = waiters_by_process.get(proc) if proc is not None else None
+            # By the callback itself: a look-up of its ``__self__`` (a bound method's
+            # process) was the larger part of asking an idle vehicle.
+            try:
+                waiter = waiters_by_callback.get(callback)
+            except TypeError:  # an unhashable callable: no registered waiter's
+                waiter = None
             if waiter is not None and waiter.idle_bound(now):
                 if self.changed is not newest:  # a resumed waiter notified meanwhile
                     newest = self.changed
                     newest_callbacks = newest.callbacks
                     assert newest_callbacks is not None
                 newest_callbacks.append(callback)
-                if isinstance(proc, ModelProcess):  # every waiter's is (``Vehicle`` registers it)
+                proc = waiter.process
+                if proc is not None:  # every waiter's is set (``Vehicle`` sets it)
                     proc._target = newest  # a native field in the compiled core
             else:
                 callback(event)
