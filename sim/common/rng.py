@@ -54,7 +54,7 @@ def _stream_key(name: str) -> int:
 # takes about 40 milliseconds). The run seed's part of the mixing is the same for all of
 # a run's streams, so it is done once per run (``_SeedMix``), and each stream mixes in
 # only its name's key and draws PCG64's four words: the same words, hence the same
-# generator (``tests/common/test_rng.py`` compares them with numpy's own).
+# generator (``tests/scenario/test_rng_streams.py`` compares them with numpy's own).
 _MASK32 = 0xFFFF_FFFF
 _INIT_A = 0x43B0D7E5
 _MULT_A = 0x931E8875
@@ -131,7 +131,7 @@ class _SeedMix:
             pool.append(_mix(word, value ^ (value >> _XSHIFT)))
         out = []
         for i, (before, after) in enumerate(_STATE_CONSTANTS):
-            value = ((pool[i & 3] ^ before) * after) & _MASK32
+            value = ((pool[i % _POOL_SIZE] ^ before) * after) & _MASK32
             out.append(value ^ (value >> _XSHIFT))
         return [out[0] | out[1] << 32, out[2] | out[3] << 32,
                 out[4] | out[5] << 32, out[6] | out[7] << 32]

@@ -11,6 +11,7 @@ from typing import Final
 
 import numpy as np
 
+from sim.common.arrays import float_array
 from sim.common.vocabulary import DETAINEE_STATE_NAMES, DetaineeState
 from sim.core.errors import ConservationError
 from sim.scenario.schema import Scenario
@@ -120,7 +121,7 @@ class Detainees:
 
         if self._pickups:
             ids = concatenate(self._pickups)
-            hours = np.repeat(_floats(self._pickup_hours), _sizes(self._pickups))
+            hours = np.repeat(float_array(self._pickup_hours), _sizes(self._pickups))
             first = np.full(self.n, np.inf)
             np.minimum.at(first, ids, hours)
             new = np.isnan(self._t_pickup) & (first < np.inf)
@@ -138,7 +139,7 @@ class Detainees:
                              not np.all(np.isnan(self._t_delivered[ids]))):
                 raise ConservationError("a detainee was delivered twice")
             sizes = _sizes(self._delivered)
-            hours = np.repeat(_floats(self._delivered_hours), sizes)
+            hours = np.repeat(float_array(self._delivered_hours), sizes)
             self._t_delivered[ids] = hours
             if not any(self._registers):  # registered on arrival
                 self._t_reg_start[ids] = hours
@@ -146,8 +147,8 @@ class Detainees:
             else:
                 starts, ends = hours.copy(), hours.copy()
                 queued = np.repeat(np.array(self._registers), sizes)
-                starts[queued] = _floats(self._reg_starts)
-                ends[queued] = _floats(self._reg_ends)
+                starts[queued] = float_array(self._reg_starts)
+                ends[queued] = float_array(self._reg_ends)
                 self._t_reg_start[ids] = starts
                 self._t_registered[ids] = ends
             self._delivered, self._delivered_hours, self._registers = [], [], []
@@ -204,12 +205,6 @@ class Detainees:
     def check_conservation(self, expected_total: int) -> None:
         """Raise if the states do not add up or any timestamps contradict them."""
         check_conservation(self.state, self.t_delivered, self.t_pickup, expected_total)
-
-
-def _floats(values: list[float]) -> np.ndarray:
-    """``values`` as a float array: ``np.array(values, dtype=float)``, the same numbers, with
-    no look at each item's type and shape first (about a third faster on a list of floats)."""
-    return np.fromiter(values, dtype=float, count=len(values))
 
 
 def _sizes(batches: list[np.ndarray]) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.common.arrays import float_array
 from sim.core.registration import RegistrationQueue
 from sim.scenario.schema import Release
 
@@ -30,7 +31,7 @@ def ready_hours(release: Release, n: int, rng: np.random.Generator) -> np.ndarra
         queue = RegistrationQueue(release.stations, release.minutes, rng,
                                   release.hours_per_day, release.start_hour)
         ends = queue.admit_hours(0.0, n)[1]  # only the ends: when each person is ready
-        return in_batches(np.fromiter(ends, dtype=float, count=len(ends)), release.batch)
+        return in_batches(float_array(ends), release.batch)
     if release.per_hour is not None:
         steps = [(0.0, float(release.per_hour))]
     else:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.common.arrays import float_array
 from sim.common.version import __version__
 from sim.common.vocabulary import (
     DETAINEE_STATE_NAMES,
@@ -205,12 +206,6 @@ def _day(hours: float) -> float:
     return round(hours / 24.0, 3)
 
 
-def _floats(values: Sequence[float]) -> np.ndarray:
-    """``values`` (a log's column) as a float array: the numbers of ``np.array(values,
-    dtype=float)``, without its look at each item's type and shape first."""
-    return np.fromiter(values, dtype=float, count=len(values))
-
-
 def _sorted_finite(x: np.ndarray) -> np.ndarray:
     return np.sort(x[~np.isnan(x)])
 
@@ -283,9 +278,9 @@ def flight_totals(
     """
     types = list(dict.fromkeys([*types_in_order, *sorties.type]))  # file order, then first seen
     leg_types = _codes(sorties.type, types)
-    leg_hours = _floats(sorties.flight_hours)
+    leg_hours = float_array(sorties.flight_hours)
     hours_total = dict(zip(types, _sums_by_key(leg_types, leg_hours, len(types)), strict=True))
-    hours_by_day = _by_day_and_type(_floats(sorties.depart_hour), leg_types, types,
+    hours_by_day = _by_day_and_type(float_array(sorties.depart_hour), leg_types, types,
                                     leg_hours)
     depart_types = [roster[subject] for subject in tally.depart_subjects]
     types = list(dict.fromkeys([*types, *depart_types]))
@@ -295,7 +290,7 @@ def flight_totals(
                           strict=True):
         if count or typ in sorties_total:
             sorties_total[typ] = count
-    departs_by_day = _by_day_and_type(_floats(tally.depart_hours), depart_codes,
+    departs_by_day = _by_day_and_type(float_array(tally.depart_hours), depart_codes,
                                       types, None)
     return FlightTotals(hours_by_day, hours_total, sorties_total, departs_by_day)
 
@@ -342,7 +337,8 @@ def log_tally(events: EventLog) -> LogTally:
     """Read the event log's departures, aborts and first cut-offs from its columns
     (a 600,000-detainee run logs about 100,000 events: the kinds are compared and the
     lines picked in C, not one event at a time in Python)."""
-    kinds, sizes, times, sites = events.kind, events.n, events.time, events.site
+    kinds, sizes, times, sites, subjects = (events.kind, events.n, events.time, events.site,
+                                            events.subject)
     # The columns are read once above: each read of a log's column from here is a
     # look-up on the compiled log, which per line cost as much as the line's test.
     # ``operator.eq`` is a direct C call, where a bound ``__eq__`` of a ``str`` subclass
@@ -353,7 +349,6 @@ def log_tally(events: EventLog) -> LogTally:
     first_cut: dict[str, float] = {}
     for i in compress(range(len(kinds)), map(eq, kinds, repeat(EventKind.NO_ROUTE))):
         first_cut.setdefault(sites[i], times[i])
-    subjects = events.subject
     return LogTally([times[i] for i in departs], [subjects[i] for i in departs],
                     kinds.count(EventKind.ABORT), first_cut)
 
@@ -574,8 +569,8 @@ def flying_per_available_hour(vehicles: Sequence[VehicleRecord], sorties: Sortie
     index = {name: i for i, name in enumerate(windows)}
     which = np.fromiter(map(index.get, sorties.aircraft, repeat(-1)), dtype=np.int64,
                         count=len(sorties))  # the aircraft's window; -1: none
-    depart = _floats(sorties.depart_hour)
-    hours = _floats(sorties.flight_hours)
+    depart = float_array(sorties.depart_hour)
+    hours = float_array(sorties.flight_hours)
     bounds = np.array(list(windows.values()), dtype=float)
     keep = which >= 0
     depart, hours, which = depart[keep], hours[keep], which[keep]
@@ -653,7 +648,8 @@ def _levels_after(rises: np.ndarray, falls: np.ndarray) -> np.ndarray:
     first, so every fall at a rise's instant is counted. The same numbers as a sweep of
     +1 and -1 steps in time order, without sorting the two lists together.
     """
-    if len(rises) > 1 and len(rises) == len(falls) and np.array_equal(rises, falls):
+    if len(rises) > 1 and (rises is falls or
+                           len(rises) == len(falls) and np.array_equal(rises, falls)):
         # The same instants (every delivery registered on arrival): the falls up to a rise
         # are those up to the last of its equal times, found in one pass over the sorted
         # times rather than by a binary search per rise (a tenth of the results at
