@@ -94,11 +94,21 @@ SPIN = "x = 0\nfor i in range(15_000_000):\n    x += i\n"
 """The CPU-bound loop of ``two_core_ceiling``: plain Python, no memory traffic to speak of."""
 
 
+def in_turn(rounds: int, first: Any, second: Any) -> tuple[list[float], list[float]]:
+    """Seconds of ``first`` and of ``second``, timed one after the other ``rounds`` times:
+    a slow spell of the machine falls on both rather than on one side's only timing."""
+    firsts: list[float] = []
+    seconds: list[float] = []
+    for _ in range(rounds):
+        firsts.append(best_of(1, first))
+        seconds.append(best_of(1, second))
+    return firsts, seconds
+
+
 def two_core_ceiling(rounds: int = 2) -> float:
     """Twice the time of ``SPIN`` alone over the time of two copies at once (best of
     ``rounds`` each, alone and in pairs in turn): the speedup two processes can get here."""
     cmd = [sys.executable, "-c", SPIN]
-    alone = pair = float("inf")
 
     def both() -> None:
         procs = [subprocess.Popen(cmd) for _ in range(2)]
@@ -106,10 +116,8 @@ def two_core_ceiling(rounds: int = 2) -> float:
             if p.wait() != 0:
                 raise RuntimeError("the CPU-bound loop failed")
 
-    for _ in range(rounds):
-        alone = min(alone, best_of(1, lambda: subprocess.run(cmd, check=True)))
-        pair = min(pair, best_of(1, both))
-    return 2.0 * alone / pair
+    alone, pair = in_turn(rounds, lambda: subprocess.run(cmd, check=True), both)
+    return 2.0 * min(alone) / min(pair)
 
 
 def times(value: Any, k: int) -> Any:
@@ -186,11 +194,7 @@ def main() -> None:
             subprocess.run([*cli_command(), "replicate", str(BASELINE), "-n", "200", "--jobs", str(jobs),
                             "--json"], cwd=ROOT, check=True, capture_output=True)
 
-        ones: list[float] = []
-        twos: list[float] = []
-        for _ in range(PARALLEL_ROUNDS):  # in turn: a slow spell falls on both sides
-            ones.append(best_of(1, lambda: replicate(1)))
-            twos.append(best_of(1, lambda: replicate(2)))
+        ones, twos = in_turn(PARALLEL_ROUNDS, lambda: replicate(1), lambda: replicate(2))
         one, two = min(ones), min(twos)
         ceiling = two_core_ceiling()
         parallel = {"replicate200_jobs1_seconds": round(one, 3),

@@ -8,6 +8,7 @@ existing one. There is no global random state anywhere in the package.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, cast
 
@@ -33,17 +34,10 @@ STREAM_NAMES: tuple[str, ...] = (
 )
 
 
-_KEYS: dict[str, int] = {}
-
-
+@functools.lru_cache(maxsize=100_000)  # the names of a process's runs: vehicles, streams
 def _stream_key(name: str) -> int:
     """A stable 32-bit integer for a stream name (independent of Python's hash seed)."""
-    key = _KEYS.get(name)
-    if key is None:
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
-        if len(_KEYS) < 100_000:  # the names of a process's runs: vehicles, streams
-            _KEYS[name] = key
-    return key
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 
 
 # ----- numpy's SeedSequence, for one spawn key of 32 bits --------------------------------

@@ -65,10 +65,8 @@ class RunState:
         self.events = EventLog()
         self.sorties = SortieLog()
         self.changed = self.env.signal()
-        # Processes that wait on ``changed`` and may skip a wake-up, by the callback they
-        # wait with (``ModelProcess.resume_callback``, as it stands in ``changed``'s
-        # callbacks): each one's waiter, asked whether it would only wait again
-        # (``_wake``); the vehicles register here.
+        # Processes that wait on ``changed`` and may skip a wake-up (``add_waiter``): each
+        # one's waiter, asked whether it would only wait again (``_wake``).
         self.waiters: dict[object, Waiter] = {}
         self.version = 0  # bumped by every change that may give a vehicle work
         # Set by every change a rule or a closure check may read (status, deliveries,
@@ -95,6 +93,13 @@ class RunState:
                             detainees, km, hours)
 
     # ----- changes -----------------------------------------------------------------
+    def add_waiter(self, waiter: Waiter) -> None:
+        """Let ``waiter``'s process skip the wake-ups it would only wait through: kept by
+        the callback the process waits with (``ModelProcess.resume_callback``), as it
+        stands in ``changed``'s callbacks, where ``_wake`` finds it."""
+        assert waiter.process is not None  # a waiter's process exists before it registers
+        self.waiters[waiter.process.resume_callback] = waiter
+
     def touch(self) -> None:
         """Record a change that may give a vehicle work without waking anyone."""
         self.version += 1

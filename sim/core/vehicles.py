@@ -118,7 +118,7 @@ class Vehicle(Tasked):
         self.waves = waves  # convoys: groups that start their missions together
         self.wave_left_at = -1.0  # hours: when its wave last left (it may dispatch then)
         self.process = state.env.process(self.run())
-        state.waiters[self.process.resume_callback] = self
+        state.add_waiter(self)
 
     def idle_bound(self, now: float) -> bool:
         """Whether a wake-up at ``now`` (hours, the clock's time: the caller reads it once
