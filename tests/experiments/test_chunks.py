@@ -63,3 +63,37 @@ def test_pool_workers_keep_what_the_fork_server_loaded_out_of_collection() -> No
     finally:
         runner.close()
     assert frozen > 10_000
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(),
+                    reason="no fork server on this platform")
+def test_the_fork_server_skips_its_teardown_and_the_command_keeps_its_own() -> None:
+    """The server holds the command's output open until it ends: it leaves at once
+    (``os._exit`` after a flush) rather than tearing its modules down; the process that
+    runs the experiment, and so any command or script, exits as usual."""
+    from sim.experiments.executors import make_runner
+    from sim.experiments.fork_server import QUICK_EXIT_ARMED, quick_exit_armed
+
+    assert not QUICK_EXIT_ARMED
+    runner = make_runner(2, None)
+    try:
+        # A worker is forked from the server after its preload: it inherits its flag.
+        armed = runner.pool.submit(quick_exit_armed).result()  # type: ignore[union-attr]
+    finally:
+        runner.close()
+    assert armed
+
+
+def test_the_fork_server_is_told_apart_by_its_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+    from multiprocessing import forkserver
+
+    from sim.experiments.fork_server import _in_fork_server
+
+    main = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert not _in_fork_server()  # a command's or a script's main
+    main.main = forkserver.main  # type: ignore[attr-defined]
+    assert _in_fork_server()  # ``python -c "from multiprocessing.forkserver import main; ..."``
+    main.main = lambda: None  # type: ignore[attr-defined]
+    assert not _in_fork_server()
