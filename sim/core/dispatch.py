@@ -8,7 +8,7 @@ from ``round_robin``'s pointer; ties break on the site's order in the file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Protocol
+from typing import Final
 
 
 class Candidate:
@@ -38,51 +38,69 @@ class Candidate:
                 f"positioning_km={self.positioning_km})")
 
 
-class Policy(Protocol):
+class Policy:
+    """What the policies below share: a ``name`` (the scenario's) and ``choose``.
+
+    A base class rather than a ``Protocol``: the compiled core then calls a policy's
+    ``choose`` through the class's native method table, where a protocol's method is
+    looked up and called by name (about a thousand machine instructions a dispatch).
+    With one candidate every policy takes it (``round_robin`` moving its pointer to it):
+    a dispatch from a single waiting node decides without building sort keys.
+    """
+
     name: str
 
-    def choose(self, candidates: Sequence[Candidate]) -> Candidate: ...
+    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        raise NotImplementedError
 
 
-class LargestQueue:
+class LargestQueue(Policy):
     """Serve the node with the most detainees waiting."""
 
     name = "largest_queue"
 
     def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        if len(candidates) == 1:
+            return candidates[0]
         return min(candidates, key=lambda c: (-c.waiting, c.index))
 
 
-class NearestFirst:
+class NearestFirst(Policy):
     """Serve the node closest to the vehicle (least empty flying)."""
 
     name = "nearest_first"
 
     def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        if len(candidates) == 1:
+            return candidates[0]
         return min(candidates, key=lambda c: (c.positioning_km, -c.waiting, c.index))
 
 
-class HighestThreat:
+class HighestThreat(Policy):
     """Serve threatened nodes first, then the node nearest a front."""
 
     name = "highest_threat"
 
     def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        if len(candidates) == 1:
+            return candidates[0]
         return min(candidates, key=lambda c: (-c.status_level, c.front_km, -c.waiting, c.index))
 
 
-class HighestRiskFirst:
+class HighestRiskFirst(Policy):
     """Serve the node holding the most dangerous category first (then the most of them)."""
 
     name = "highest_risk_first"
 
     def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        if len(candidates) == 1:
+            return candidates[0]
         return min(
             candidates, key=lambda c: (c.top_risk_rank, -c.top_risk_count, -c.waiting, c.index)
         )
 
 
-class RoundRobin:
+class RoundRobin(Policy):
     """Serve nodes in turn, in file order, one dispatch each."""
 
     name = "round_robin"
@@ -91,6 +109,10 @@ class RoundRobin:
         self.last_index = -1
 
     def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        if len(candidates) == 1:
+            pick = candidates[0]
+            self.last_index = pick.index
+            return pick
         ordered = sorted(candidates, key=lambda c: c.index)
         pick = next((c for c in ordered if c.index > self.last_index), ordered[0])
         self.last_index = pick.index

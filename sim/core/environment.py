@@ -435,9 +435,16 @@ class ModelProcess(NativeEvent):
         if not hasattr(generator, "throw"):
             raise ValueError(f"{generator} is not a generator.")
         self.env = env
+        # The same environment, typed: ``_resume`` sets its active process twice a resume,
+        # a native store here where ``env`` (SimPy's attribute, typed for any event) would
+        # take a generic attribute write.
+        self._loop: CountingEnvironment = env
         self.callbacks = []
         self._value = PENDING
         self._generator: Any = generator
+        # ``send`` bound once: calling it skips the look-up of the method by name that
+        # ``generator.send(value)`` makes at every resume.
+        self._send: Any = generator.send
         # What it waits with: ``_resume`` bound once, appended to the callbacks of every
         # event it waits on (SimPy binds it anew at each wait; a bound method equals any
         # other binding of it, so SimPy's own removal of it on an interrupt still finds it).
@@ -468,9 +475,10 @@ class ModelProcess(NativeEvent):
         Interruption(cast(Any, self), cause)
 
     def _resume(self, event: Any) -> None:
-        env = self.env
+        env = self._loop
         env._active_proc = self
         generator: Any = self._generator
+        send: Any = self._send
         ev: Any = event
         while True:
             try:
@@ -480,7 +488,7 @@ class ModelProcess(NativeEvent):
                 else:
                     ok, value = ev._ok, ev._value
                 if ok:
-                    ev = generator.send(value)
+                    ev = send(value)
                 else:
                     # The process handles the failed event, or fails itself: it gets an
                     # exclusive copy of the exception (as in SimPy).

@@ -15,8 +15,13 @@ They are the same tuples, field for field, that the run logged before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Final
 
 from sim.common.vocabulary import Event, EventKind, Sortie, SortieKind
+
+# The kinds of line the results tally (``EventLog.departs``, ``no_routes``, ``aborts``),
+# by value: a look-up a line as it is logged.
+_TALLIED: Final[dict[str, int]] = {EventKind.DEPART: 1, EventKind.NO_ROUTE: 2, EventKind.ABORT: 3}
 
 
 class EventLog:
@@ -28,6 +33,13 @@ class EventLog:
         self.subject: list[str] = []
         self.site: list[str] = []
         self.n: list[int] = []
+        # What the results tally, noted as lines are logged (a scan of the kinds after a
+        # 600,000-detainee run, about 100,000 lines, took some 2% of it): the lines of the
+        # loaded departures (a "depart" with detainees on board) and of the cut-offs
+        # ("no_route"), and the number of "abort" lines.
+        self.departs: list[int] = []
+        self.no_routes: list[int] = []
+        self.aborts = 0
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> EventLog:
@@ -39,6 +51,15 @@ class EventLog:
 
     def append(self, time: float, kind: EventKind, subject: str, site: str, n: int) -> None:
         """Log a line (``Event``'s fields in order)."""
+        tallied = _TALLIED.get(kind, 0)
+        if tallied:
+            if tallied == 1:
+                if n > 0:
+                    self.departs.append(len(self.time))
+            elif tallied == 2:
+                self.no_routes.append(len(self.time))
+            else:
+                self.aborts += 1
         self.time.append(time)
         self.kind.append(kind)
         self.subject.append(subject)
@@ -50,6 +71,7 @@ class EventLog:
         log = EventLog()
         log.time, log.kind, log.subject = self.time[:], self.kind[:], self.subject[:]
         log.site, log.n = self.site[:], self.n[:]
+        log.departs, log.no_routes, log.aborts = self.departs[:], self.no_routes[:], self.aborts
         return log
 
     def rows(self) -> list[Event]:

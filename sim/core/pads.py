@@ -17,10 +17,15 @@ order as one with ``simpy.Resource`` (``tests/core/test_pads.py`` compares the t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 from sim.core.environment import PENDING, NativeEvent, SimEnvironment, schedule_now
+
+# Read at every release of a pad: a ``Final`` module name is a C static of the compiled
+# core, where a built-in name is looked up on the builtins module at each read.
+_GENERATOR_EXIT: Final = GeneratorExit
 
 
 class PadRequest(NativeEvent):
@@ -57,7 +62,7 @@ class PadRequest(NativeEvent):
         pads = self.pads
         if self._value is PENDING:
             pads.waiting.remove(self)
-        if exc_type is not GeneratorExit:
+        if exc_type is not _GENERATOR_EXIT:
             pads.release(self)
 
 
@@ -67,7 +72,7 @@ class Released(NativeEvent):
 
     def __init__(self, pads: Pads) -> None:
         self.env = pads.env
-        self.callbacks = [pads.grant]
+        self.callbacks = [pads.grant_callback]
         self._ok = True
         self._value = None
 
@@ -82,6 +87,9 @@ class Pads:
         self.capacity = capacity
         self.in_use = 0
         self.waiting: list[PadRequest] = []
+        # ``grant`` bound once: each release event calls it (binding it anew was a generic
+        # attribute look-up a release).
+        self.grant_callback: Callable[[Any], None] = self.grant
 
     @property
     def count(self) -> int:

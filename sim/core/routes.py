@@ -25,11 +25,16 @@ NO_ROUTE: Final = -1.0
 
 
 class HopRecord:
-    """The fields of a ``Hop`` that dispatch reads (km), as native attributes."""
+    """The fields of a ``Hop`` that dispatch and the flights read (km), as native
+    attributes: a claimed batch (``Mission``) carries its hop's record, read about fifteen
+    times a sortie (each read of the ``Hop`` itself a generic attribute lookup)."""
 
     def __init__(self, hop: Hop) -> None:
         self.hop: Final = hop
-        self.dest: Final = hop.dest
+        self.origin: Final[str] = hop.origin
+        self.dest: Final[str] = hop.dest
+        self.nodes: Final[tuple[str, ...]] = tuple(hop.nodes)  # origin, refuel stops..., dest
+        self.segment_km: Final[tuple[float, ...]] = tuple(float(km) for km in hop.segment_km)
         self.max_segment_km: Final = float(hop.max_segment_km)
         self.distance_km: Final = float(hop.distance_km)
 

@@ -48,7 +48,7 @@ from sim.core.routes import NO_ROUTE, DispatchView, HopRecord
 from sim.core.state import RunState
 from sim.core.tasked import Tasked
 from sim.core.waits import first_of
-from sim.scenario.network import Hop, ModeSpec, Network, PositioningRoute
+from sim.scenario.network import ModeSpec, Network, PositioningRoute
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Scenario
 
@@ -61,13 +61,14 @@ RELEASE_TRUSTS_NO_LOSS = True
 
 
 class Mission:
-    """A claimed batch: detainee ids to move from ``hop.origin`` to ``hop.dest``.
+    """A claimed batch: detainee ids to move from ``hop.origin`` to ``hop.dest`` (the
+    hop's native record, ``HopRecord``).
 
     A plain class rather than a dataclass: the compiled core then builds one (once a
     dispatch) natively, where a dataclass's generated ``__init__`` runs as Python.
     """
 
-    def __init__(self, hop: Hop, ids: np.ndarray, reserved: int, cleared_day: int | None = None,
+    def __init__(self, hop: HopRecord, ids: np.ndarray, reserved: int, cleared_day: int | None = None,
                  claimed_at: float = 0.0) -> None:
         self.hop = hop
         self.ids = ids
@@ -355,7 +356,7 @@ class Transfers:
             return None
         choice = self.policy.choose(cands)
         chosen = hops[choice.site]
-        hop, dest = chosen.hop, chosen.dest
+        dest = chosen.dest
         est = (choice.positioning_km + chosen.distance_km) / v.p["cruise_kmh"]
         if not v.crew_allows(est):
             return None
@@ -376,7 +377,7 @@ class Transfers:
             key = (dest, cleared_day)
             self.cleared[key] = self.cleared.get(key, 0) + n
         st.log(EVENT_DISPATCH, v.name, choice.site, n)
-        return Mission(hop, ids, n, cleared_day, now)
+        return Mission(chosen, ids, n, cleared_day, now)
 
     def take_from_queue(self, site: str, n: int) -> np.ndarray:
         """Take the first ``n`` of ``site``'s queue (the most dangerous first under

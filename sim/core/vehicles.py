@@ -28,6 +28,7 @@ from sim.common.dist import Dist, sample
 from sim.common.rng import Streams
 from sim.common.vocabulary import SortieKind
 from sim.core.availability import Availability
+from sim.core.environment import Delay
 from sim.core.kinds import (
     BUSY,
     EVENT_ABORT,
@@ -162,10 +163,13 @@ class Vehicle(Tasked):
         least one. With the defaults (no overload, a load factor of 1) it is the seats.
         """
         p = self.p
-        if self._load_share is None:
-            self._load_share = min(1.0, draw(p["load_factor"], self.load_factor_rng))
-        places = math.floor(p["seats"] * p["overload_factor"] + 1e-9)
-        return max(1, math.floor(places * self._load_share + 1e-9))
+        share = self._load_share
+        if share is None:
+            share = self._load_share = min(1.0, draw(p["load_factor"], self.load_factor_rng))
+        # Floats for ``math.floor``'s native form (with untyped values it is looked up on
+        # its module and called generically); a seat count times a factor is the same float.
+        places = math.floor(float(p["seats"]) * float(p["overload_factor"]) + 1e-9)
+        return max(1, math.floor(places * share + 1e-9))
 
     def min_load(self) -> int:
         """People the sortie waits for at its pickup: ``min_load_fraction`` of the seats
@@ -173,7 +177,7 @@ class Vehicle(Tasked):
         frac = self.p["min_load_fraction"]
         if frac <= 0:
             return 0
-        return min(self.sortie_places, math.ceil(frac * self.p["seats"] - 1e-9))
+        return min(self.sortie_places, math.ceil(float(frac) * float(self.p["seats"]) - 1e-9))
 
     def stop_minutes(self, site: str, key: str) -> float:
         """Fixed ground time of a landing at ``site``, minutes: the site's ``key``
@@ -306,13 +310,15 @@ class Vehicle(Tasked):
         for i, km in enumerate(segment_km):
             if i:
                 st.log(EVENT_REFUEL, self.name, nodes[i], 0)
-                stop = env.delay(self.refuel_minutes(nodes[i]) / 60.0)
+                stop: Delay = env.delay(self.refuel_minutes(nodes[i]) / 60.0)
                 yield first_of(stop, overrun)
                 if not stop.processed and st.is_overrun(origin):
                     break
             if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
                 yield from self.hold_while_grounded()
-            flight = self._fly(km, nodes[i], nodes[i + 1], 0, SORTIE_POSITIONING)
+            # Typed, so that ``processed`` is a native read (``_fly`` is typed as what
+            # SimPy's processes yield).
+            flight: Delay = self._fly(km, nodes[i], nodes[i + 1], 0, SORTIE_POSITIONING)
             yield first_of(flight, overrun)
             if not flight.processed and st.is_overrun(origin):
                 break

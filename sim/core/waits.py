@@ -30,8 +30,10 @@ class FirstOf(NativeEvent):
     """
 
     def __init__(self, a: Any, b: Any) -> None:
-        env: Any = a.env
-        self.env = env
+        if isinstance(a, NativeEvent):  # a native read (the same attribute as SimPy's)
+            self.env = a.env
+        else:
+            self.env = a.env
         self.callbacks = []
         self._value = PENDING
         self._a: Any = a
@@ -42,23 +44,27 @@ class FirstOf(NativeEvent):
         # Where ``hit`` went in each event's callbacks (see ``_hit``).
         self._place_a = 0
         self._place_b = 0
-        pending: list[Any] | None = a.callbacks
-        if pending is None:  # already processed: decides now, as ``|`` does
+        pending_a = callbacks_of(a)
+        if pending_a is None:  # already processed: decides now, as ``|`` does
             hit(a)
         elif self._value is PENDING:
-            self._place_a = len(pending)
-            pending.append(hit)
-        pending = b.callbacks
-        if pending is None:
+            self._place_a = len(pending_a)
+            pending_a.append(hit)
+        pending_b = callbacks_of(b)
+        if pending_b is None:
             hit(b)
         elif self._value is PENDING:
-            self._place_b = len(pending)
-            pending.append(hit)
+            self._place_b = len(pending_b)
+            pending_b.append(hit)
 
     def _hit(self, event: Any) -> None:
         if self._value is not PENDING:
             return
-        if event._ok:  # ``succeed()``
+        if isinstance(event, NativeEvent):  # a native read (the same attribute as SimPy's)
+            ok = event._ok
+        else:
+            ok = bool(event._ok)
+        if ok:  # ``succeed()``
             self._ok = True
             self._value = None
         else:  # ``fail(error)``: the first event's error, which this wait handles
@@ -72,8 +78,17 @@ class FirstOf(NativeEvent):
         # a cycle per wait, left for the cyclic collector).
         self._hit_callback = None
         # No reference left from a pending event (no cycle).
-        take_back(self._a.callbacks, hit, self._place_a)
-        take_back(self._b.callbacks, hit, self._place_b)
+        take_back(callbacks_of(self._a), hit, self._place_a)
+        take_back(callbacks_of(self._b), hit, self._place_b)
+
+
+def callbacks_of(event: Any) -> list[Any] | None:
+    """``event.callbacks``: a native read for an event of the core (``NativeEvent``), the
+    generic look-up for SimPy's own (a wait reads both of its events' twice)."""
+    if isinstance(event, NativeEvent):
+        return event.callbacks
+    callbacks: list[Any] | None = event.callbacks
+    return callbacks
 
 
 def take_back(callbacks: list[Any] | None, hit: Any, place: int) -> None:

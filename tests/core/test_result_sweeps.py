@@ -196,3 +196,19 @@ def test_levels_of_equal_times_equal_the_search(seed: int) -> None:
     times = Times(delivered, same, np.empty(0), same, {})
     assert peak_backlog(times) == plain_backlog(delivered, same)
     assert daily_peak_occupancy(times, days) == plain_daily_peaks(delivered, same, days)
+
+
+def test_the_log_notes_the_tallied_lines_as_they_come_and_a_copy_keeps_them() -> None:
+    log = EventLog()
+    log.append(0.0, EventKind.DEPART, "a-01", "p", 0)  # flown empty: not a loaded departure
+    log.append(1.0, EventKind.DEPART, "a-01", "p", 5)
+    log.append(1.5, EventKind.LOAD, "a-01", "p", 5)
+    log.append(2.0, EventKind.NO_ROUTE, "-", "q", 0)
+    copy = log.copy()
+    log.append(3.0, EventKind.ABORT, "a-01", "p", 0)
+    log.append(4.0, EventKind.NO_ROUTE, "-", "q", 0)
+    assert (log.departs, log.no_routes, log.aborts) == ([1], [3, 5], 1)
+    assert (copy.departs, copy.no_routes, copy.aborts) == ([1], [3], 0)
+    tally = log_tally(log)
+    assert (tally.depart_hours, tally.depart_subjects, tally.aborts, tally.first_cut) == \
+        ([1.0], ["a-01"], 1, {"q": 2.0})
