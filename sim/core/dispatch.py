@@ -44,14 +44,24 @@ class Policy:
     A base class rather than a ``Protocol``: the compiled core then calls a policy's
     ``choose`` through the class's native method table, where a protocol's method is
     looked up and called by name (about a thousand machine instructions a dispatch).
-    With one candidate every policy takes it (``round_robin`` moving its pointer to it):
-    a dispatch from a single waiting node decides without building sort keys.
+    A policy ranks two or more candidates (``best``); with one, every policy takes it,
+    so a dispatch from a single waiting node decides without building sort keys.
     """
 
     name: str
 
     def choose(self, candidates: Sequence[Candidate]) -> Candidate:
+        """The candidate to serve (``candidates`` is never empty)."""
+        pick = candidates[0] if len(candidates) == 1 else self.best(candidates)
+        self.chosen(pick)
+        return pick
+
+    def best(self, candidates: Sequence[Candidate]) -> Candidate:
+        """The policy's pick among two or more candidates."""
         raise NotImplementedError
+
+    def chosen(self, pick: Candidate) -> None:
+        """Note the pick (``round_robin``'s pointer); the other policies keep nothing."""
 
 
 class LargestQueue(Policy):
@@ -59,9 +69,7 @@ class LargestQueue(Policy):
 
     name = "largest_queue"
 
-    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
-        if len(candidates) == 1:
-            return candidates[0]
+    def best(self, candidates: Sequence[Candidate]) -> Candidate:
         return min(candidates, key=lambda c: (-c.waiting, c.index))
 
 
@@ -70,9 +78,7 @@ class NearestFirst(Policy):
 
     name = "nearest_first"
 
-    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
-        if len(candidates) == 1:
-            return candidates[0]
+    def best(self, candidates: Sequence[Candidate]) -> Candidate:
         return min(candidates, key=lambda c: (c.positioning_km, -c.waiting, c.index))
 
 
@@ -81,9 +87,7 @@ class HighestThreat(Policy):
 
     name = "highest_threat"
 
-    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
-        if len(candidates) == 1:
-            return candidates[0]
+    def best(self, candidates: Sequence[Candidate]) -> Candidate:
         return min(candidates, key=lambda c: (-c.status_level, c.front_km, -c.waiting, c.index))
 
 
@@ -92,9 +96,7 @@ class HighestRiskFirst(Policy):
 
     name = "highest_risk_first"
 
-    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
-        if len(candidates) == 1:
-            return candidates[0]
+    def best(self, candidates: Sequence[Candidate]) -> Candidate:
         return min(
             candidates, key=lambda c: (c.top_risk_rank, -c.top_risk_count, -c.waiting, c.index)
         )
@@ -108,15 +110,12 @@ class RoundRobin(Policy):
     def __init__(self) -> None:
         self.last_index = -1
 
-    def choose(self, candidates: Sequence[Candidate]) -> Candidate:
-        if len(candidates) == 1:
-            pick = candidates[0]
-            self.last_index = pick.index
-            return pick
+    def best(self, candidates: Sequence[Candidate]) -> Candidate:
         ordered = sorted(candidates, key=lambda c: c.index)
-        pick = next((c for c in ordered if c.index > self.last_index), ordered[0])
+        return next((c for c in ordered if c.index > self.last_index), ordered[0])
+
+    def chosen(self, pick: Candidate) -> None:
         self.last_index = pick.index
-        return pick
 
 
 def make_policy(name: str) -> Policy:

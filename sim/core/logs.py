@@ -20,8 +20,12 @@ from typing import Final
 from sim.common.vocabulary import Event, EventKind, Sortie, SortieKind
 
 # The kinds of line the results tally (``EventLog.departs``, ``no_routes``, ``aborts``),
-# by value: a look-up a line as it is logged.
-_TALLIED: Final[dict[str, int]] = {EventKind.DEPART: 1, EventKind.NO_ROUTE: 2, EventKind.ABORT: 3}
+# by value: one look-up a line as it is logged, where most lines are none of them.
+_DEPART: Final = 1
+_NO_ROUTE: Final = 2
+_ABORT: Final = 3
+_TALLIED: Final[dict[str, int]] = {EventKind.DEPART: _DEPART, EventKind.NO_ROUTE: _NO_ROUTE,
+                                   EventKind.ABORT: _ABORT}
 
 
 class EventLog:
@@ -52,14 +56,12 @@ class EventLog:
     def append(self, time: float, kind: EventKind, subject: str, site: str, n: int) -> None:
         """Log a line (``Event``'s fields in order)."""
         tallied = _TALLIED.get(kind, 0)
-        if tallied:
-            if tallied == 1:
-                if n > 0:
-                    self.departs.append(len(self.time))
-            elif tallied == 2:
-                self.no_routes.append(len(self.time))
-            else:
-                self.aborts += 1
+        if tallied == _DEPART and n > 0:  # a loaded departure
+            self.departs.append(len(self.time))
+        elif tallied == _NO_ROUTE:
+            self.no_routes.append(len(self.time))
+        elif tallied == _ABORT:
+            self.aborts += 1
         self.time.append(time)
         self.kind.append(kind)
         self.subject.append(subject)

@@ -33,7 +33,8 @@ class HopRecord:
         self.hop: Final = hop
         self.origin: Final[str] = hop.origin
         self.dest: Final[str] = hop.dest
-        self.nodes: Final[tuple[str, ...]] = tuple(hop.nodes)  # origin, refuel stops..., dest
+        self.nodes: Final[tuple[str, ...]] = hop.nodes  # origin, refuel stops..., dest
+        # floats whatever the network's edges hold: the compiled core checks each as read
         self.segment_km: Final[tuple[float, ...]] = tuple(float(km) for km in hop.segment_km)
         self.max_segment_km: Final = float(hop.max_segment_km)
         self.distance_km: Final = float(hop.distance_km)
