@@ -2,7 +2,7 @@
 
 Deliveries reach the facility in time order, so each arriving batch can be
 scheduled at once with a heap of station free-times (O(n log c); the compiled
-core scans a few stations instead): no SimPy event per detainee, and 600,000
+core scans a few stations instead, and keeps more in order): no SimPy event per detainee, and 600,000
 detainees still take about a second. A service may start only within the
 shift; once started it finishes (overtime).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import cast
 
 import numpy as np
 
@@ -19,44 +18,36 @@ from sim.common.dist import Dist, sample_many
 from sim.core import COMPILED
 
 #: Up to this many stations, the compiled queue scans them for the earliest free one
-#: instead of keeping a heap (``RegistrationQueue.admit``): comparing a few floats in
+#: instead of keeping them in order (``RegistrationQueue.admit``): comparing a few floats in
 #: place is cheaper than a heap step, which moves them about. A tuning constant of the
 #: code, not of the model: results do not depend on it.
 SCAN_STATIONS = 8
 
 
-def replace_earliest(heap: list[float], item: float) -> None:
-    """``heapq.heapreplace(heap, item)`` for a heap of floats, step for step (the same
-    comparisons, the same layout after), written out for the compiled core.
+def insert_in_order(times: list[float], first: int, item: float) -> None:
+    """Insert ``item`` into ``times[first:]``, kept in ascending order.
 
-    The per-person queues call it once a person (about 12,000 times a baseline run).
-    Timed in a loop from Python, compiled, it takes about as long as ``heapq`` (65
-    against 53 ns a call with 4 stations, 120 against 117 ns with 60); called from the
-    compiled queue it is a direct C call comparing native floats, without the
-    Python-level call and object comparisons of ``heapq``. The plain-Python core calls
-    ``heapq``, which is faster there (``RegistrationQueue.admit``).
+    The compiled core keeps more than ``SCAN_STATIONS`` station free-times this way:
+    the earliest free station is ``times[first]``, taken by moving ``first`` on (the
+    queue drops the taken front now and then), and its new free time goes in here.
+    A station just taken is most often free later than all the others, so the new time
+    is appended after one comparison; otherwise a binary search finds its place, about
+    log2(stations) comparisons. A heap step moves entries down a whole branch, each
+    move a list read and write. Equal times may sit in either order: only the earliest
+    free time matters, not which station has it.
     """
-    # ``heapq._siftup``: move the smaller child up until a leaf, then ``_siftdown`` the item.
-    # Entries move as references (no float made per move); only comparisons unbox them.
-    slots = cast(list[object], heap)
-    end = len(slots)
-    pos = 0
-    child = 1
-    while child < end:
-        right = child + 1
-        if right < end and not cast(float, slots[child]) < cast(float, slots[right]):
-            child = right
-        slots[pos] = slots[child]
-        pos = child
-        child = 2 * pos + 1
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if item < cast(float, slots[parent]):
-            slots[pos] = slots[parent]
-            pos = parent
-            continue
-        break
-    heap[pos] = item
+    high = len(times)
+    if high == first or not item < times[high - 1]:
+        times.append(item)
+        return
+    low = first
+    while low < high:
+        middle = (low + high) >> 1
+        if item < times[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    times.insert(low, item)
 
 
 class RegistrationQueue:
@@ -101,12 +92,17 @@ class RegistrationQueue:
         starts: list[float] = []
         ends: list[float] = []
         free = self.free_at
-        native = COMPILED  # see ``replace_earliest``
+        native = COMPILED
         # The compiled core finds the earliest free station of a few by a scan, with no
-        # heap to keep (``free_at`` is then in no particular order): the same times, since
-        # only the earliest free time matters, not which station has it.
+        # heap to keep (``free_at`` is then in no particular order), and keeps more in
+        # ascending order (``insert_in_order``). The plain-Python core keeps a heap:
+        # ``heapq`` runs in C there, faster than either written in Python. The same
+        # times in all three, since only the earliest free time matters, not which
+        # station has it. ``free_at`` starts as all zeros, which is all three layouts.
         stations = len(free)
         scan = native and stations <= SCAN_STATIONS
+        ordered = native and not scan
+        first = 0  # with ``ordered``: the earliest free time is ``free[first]``
         shifts = not self.always_open
         hours, start = self.hours_per_day, self.start_hour
         # Plain floats: the same arithmetic as numpy scalars, faster; ``a if a >= b else b``
@@ -114,7 +110,11 @@ class RegistrationQueue:
         # ``math.floor`` calls let the compiled core use native floats and list operations.
         for s in service:
             earliest = 0
-            t = free[0]
+            if ordered:
+                t = free[first]
+                first += 1
+            else:
+                t = free[0]
             if scan:
                 for i in range(1, stations):
                     f = free[i]
@@ -132,10 +132,15 @@ class RegistrationQueue:
             end = t + s / 60.0
             if scan:
                 free[earliest] = end
-            elif native:
-                replace_earliest(free, end)
+            elif ordered:
+                insert_in_order(free, first, end)
+                if first >= stations:  # drop the taken front: a memmove per ``stations``
+                    del free[:first]
+                    first = 0
             else:
                 heapq.heapreplace(free, end)
             starts.append(t)
             ends.append(end)
+        if first:
+            del free[:first]
         return starts, ends

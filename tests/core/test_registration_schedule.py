@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.common.dist import sample_many
-from sim.core.registration import SCAN_STATIONS, RegistrationQueue, replace_earliest
+from sim.core.registration import SCAN_STATIONS, RegistrationQueue, insert_in_order
 from sim.scenario.schema import Scenario
 from tests.tiny_scenarios import one_leg, scenario
 
@@ -28,8 +28,9 @@ def reference(queue: RegistrationQueue, service_h: list[float], arrival: float,
 def test_batches_are_scheduled_first_come_first_served_within_shifts(
     hours: float, start: float, stations: int
 ) -> None:
-    """A few stations are scanned and more kept in a heap by the compiled core
-    (``SCAN_STATIONS``; ``test_compiled_core`` runs this file against it)."""
+    """A few stations are scanned and more kept in ascending order by the compiled core
+    (``SCAN_STATIONS``), a heap by the plain-Python one (``test_compiled_core`` runs this
+    file against the compiled core)."""
     # Random service times, so that the stations free up in a changing order.
     sc: Scenario = scenario(one_leg(
         n=5, prison_kw={"load_min_per_detainee": {"dist": "lognormal", "mean": 40, "cv": 0.5}}))
@@ -46,14 +47,25 @@ def test_batches_are_scheduled_first_come_first_served_within_shifts(
 
 
 @pytest.mark.parametrize("stations", [1, 2, 3, 4, 7, 40])
-def test_replacing_the_earliest_station_is_heapq_step_for_step(stations: int) -> None:
-    """The compiled core's ``replace_earliest`` leaves the same heap as ``heapq.heapreplace``
-    (ties included: service times drawn on a coarse grid repeat)."""
+def test_the_ordered_stations_take_out_the_earliest_as_the_heap_does(stations: int) -> None:
+    """With many stations the compiled core takes the front of a list kept in ascending
+    order (``insert_in_order``): the same free times as ``heapq.heapreplace`` at every
+    step, ties included (service times drawn on a coarse grid repeat), whether the new
+    time goes at the end or inside, and after the taken front is dropped."""
     rng = np.random.default_rng(stations)
     ours = [0.0] * stations
     theirs = [0.0] * stations
+    first = 0
+    inside = 0
     for step in range(2_000):
         item = float(rng.integers(0, 50)) / 4.0 + step / 100.0
-        replace_earliest(ours, item)
+        assert ours[first] == theirs[0]
+        first += 1
+        inside += first < len(ours) and item < ours[-1]
+        insert_in_order(ours, first, item)
         heapq.heapreplace(theirs, item)
-        assert ours == theirs
+        assert ours[first:] == sorted(theirs)
+        if step % 7 == 0:
+            del ours[:first]
+            first = 0
+    assert stations == 1 or inside > 100
