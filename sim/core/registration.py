@@ -2,8 +2,8 @@
 
 Deliveries reach the facility in time order, so each arriving batch can be
 scheduled at once with a heap of station free-times (O(n log c); the compiled
-core scans a few stations instead, and keeps more in order): no SimPy event per detainee, and 600,000
-detainees still take about a second. A service may start only within the
+core scans a few stations instead, and keeps more in order): no SimPy event per
+detainee, and 600,000 detainees still take about a second. A service may start only within the
 shift; once started it finishes (overtime).
 """
 
@@ -18,9 +18,9 @@ from sim.common.dist import Dist, sample_many
 from sim.core import COMPILED
 
 #: Up to this many stations, the compiled queue scans them for the earliest free one
-#: instead of keeping them in order (``RegistrationQueue.admit``): comparing a few floats in
-#: place is cheaper than a heap step, which moves them about. A tuning constant of the
-#: code, not of the model: results do not depend on it.
+#: instead of keeping them in order (``RegistrationQueue.admit_hours``): comparing a few
+#: floats in place is cheaper than finding where a new free time goes. A tuning
+#: constant of the code, not of the model: results do not depend on it.
 SCAN_STATIONS = 8
 
 
