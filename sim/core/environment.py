@@ -416,6 +416,30 @@ class Signal(NativeEvent):
         return self
 
 
+def env_of(event: Any) -> Any:
+    """``event.env``: a native read for an event of the core (``NativeEvent``), the
+    generic look-up for SimPy's own. The loops of this module read the fields inline."""
+    if isinstance(event, NativeEvent):
+        return event.env
+    env: Any = event.env
+    return env
+
+
+def ok_of(event: Any) -> bool:
+    """``event._ok`` of a triggered event, read as ``env_of`` reads ``env``."""
+    if isinstance(event, NativeEvent):
+        return event._ok
+    return bool(event._ok)
+
+
+def callbacks_of(event: Any) -> list[Any] | None:
+    """``event.callbacks`` (None once processed), read as ``env_of`` reads ``env``."""
+    if isinstance(event, NativeEvent):
+        return event.callbacks
+    callbacks: list[Any] | None = event.callbacks
+    return callbacks
+
+
 class ModelProcess(NativeEvent):
     """SimPy's ``Process`` (4.1.2) as an event of the compiled core.
 

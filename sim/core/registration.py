@@ -61,8 +61,8 @@ class RegistrationQueue:
         hours_per_day: float = 24.0,
         start_hour: float = 0.0,
     ) -> None:
+        # All zeros: a heap, an ordered list and a list to scan alike (``admit_hours``).
         self.free_at = [0.0] * stations
-        heapq.heapify(self.free_at)
         self.service_min = service_min
         self.rng = rng
         self.hours_per_day = hours_per_day

@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sim.core.environment import PENDING, NativeEvent, schedule_now
+from sim.core.environment import (
+    PENDING,
+    NativeEvent,
+    callbacks_of,
+    env_of,
+    ok_of,
+    schedule_now,
+)
 
 
 class FirstOf(NativeEvent):
@@ -30,10 +37,7 @@ class FirstOf(NativeEvent):
     """
 
     def __init__(self, a: Any, b: Any) -> None:
-        if isinstance(a, NativeEvent):  # a native read (the same attribute as SimPy's)
-            self.env = a.env
-        else:
-            self.env = a.env
+        self.env = env_of(a)
         self.callbacks = []
         self._value = PENDING
         self._a: Any = a
@@ -60,11 +64,7 @@ class FirstOf(NativeEvent):
     def _hit(self, event: Any) -> None:
         if self._value is not PENDING:
             return
-        if isinstance(event, NativeEvent):  # a native read (the same attribute as SimPy's)
-            ok = event._ok
-        else:
-            ok = bool(event._ok)
-        if ok:  # ``succeed()``
+        if ok_of(event):  # ``succeed()``
             self._ok = True
             self._value = None
         else:  # ``fail(error)``: the first event's error, which this wait handles
@@ -80,15 +80,6 @@ class FirstOf(NativeEvent):
         # No reference left from a pending event (no cycle).
         take_back(callbacks_of(self._a), hit, self._place_a)
         take_back(callbacks_of(self._b), hit, self._place_b)
-
-
-def callbacks_of(event: Any) -> list[Any] | None:
-    """``event.callbacks``: a native read for an event of the core (``NativeEvent``), the
-    generic look-up for SimPy's own (a wait reads both of its events' twice)."""
-    if isinstance(event, NativeEvent):
-        return event.callbacks
-    callbacks: list[Any] | None = event.callbacks
-    return callbacks
 
 
 def take_back(callbacks: list[Any] | None, hit: Any, place: int) -> None:
