@@ -28,6 +28,19 @@ CUSTODY_TRANSFERRED: Final = int(DetaineeState.CUSTODY_TRANSFERRED)
 STATE_NAMES = DETAINEE_STATE_NAMES
 
 
+def _fixed(value: int, dtype: type) -> np.ndarray:
+    """``value`` as a read-only 0-d array of ``dtype``."""
+    a: np.ndarray = np.array(value, dtype=dtype)
+    a.flags.writeable = False
+    return a
+
+
+# Each state code as a 0-d array of the state column's type: written to a batch's ids as
+# it is, where a Python int is first looked at for its type and converted (about three
+# times the time of the write itself, which runs twice or three times a sortie).
+_STATE_CODES: Final = tuple(_fixed(int(code), np.int8) for code in DetaineeState)
+
+
 class Detainees:
     """Columns of the detainee table, one row per detainee id (0..n-1)."""
 
@@ -48,6 +61,8 @@ class Detainees:
         n = self.n = len(self.origin)
         self.state = np.full(n, HELD, dtype=np.int8)
         self.location = self.origin.copy()
+        # Each site's index as a 0-d array of the location column's type (``_STATE_CODES``).
+        self._site_codes = tuple(_fixed(i, np.int32) for i in range(len(site_index)))
         nan = np.full(n, np.nan)
         self._t_pickup = nan.copy()
         self._t_delivered = nan.copy()
@@ -77,6 +92,14 @@ class Detainees:
     # stops), so each movement is kept as one record and all are written at once when
     # one of these columns is read (``settle``). The columns read during a run
     # (``state``, ``location``) are written at once, as before.
+
+    def set_state(self, ids: np.ndarray, state: int) -> None:
+        """``ids`` are now in ``state`` (a ``DetaineeState`` code)."""
+        self.state[ids] = _STATE_CODES[state]
+
+    def set_location(self, ids: np.ndarray, site: int) -> None:
+        """``ids`` are now at the site of index ``site``."""
+        self.location[ids] = self._site_codes[site]
 
     def picked_up(self, ids: np.ndarray, hour: float) -> None:
         """``ids`` boarded at ``hour``: the first such hour is their ``t_pickup``."""

@@ -295,15 +295,13 @@ class TriggerEngine:
             st.trigger_closed_legs[a.close_leg] = frozenset(leg.modes)
             tr.reroute()
         elif a.set_intake_limit is not None:
-            site_params = self.params.site[a.set_intake_limit.site]
             quota = a.set_intake_limit.per_day
             if quota is not None and not isinstance(quota, int):  # an uncertain quota
                 quota = int(round(sample(quota, self._rng)))
                 if self.fired_log:  # the run records what it drew, for its figures
                     drawn = self.fired_log[-1].setdefault("intake_limit", {})
                     drawn[a.set_intake_limit.site] = quota
-            if site_params["daily_intake_limit"] != quota:
-                site_params["daily_intake_limit"] = quota
+            if tr.settable.set_intake_limit(a.set_intake_limit.site, quota):
                 st.notify()
         elif a.add_aircraft is not None:
             x = a.add_aircraft

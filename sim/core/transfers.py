@@ -45,6 +45,7 @@ from sim.core.pads import Pads
 from sim.core.registration import RegistrationQueue
 from sim.core.release import ready_hours
 from sim.core.routes import NO_ROUTE, DispatchView, HopRecord
+from sim.core.settable import SettableValues, SiteValues
 from sim.core.state import RunState
 from sim.core.tasked import Tasked
 from sim.core.waits import first_of
@@ -88,10 +89,10 @@ class Transfers:
         self.scenario = scenario
         self.state = state
         self.params = params
-        # The run's settable site values (a rule's ``set_param`` changes them in place; the
-        # dict is never replaced): read here without a lookup on ``params``, which the
-        # compiled core makes generically (capacity reads them at every dispatch).
-        self.site_params: dict[str, dict[str, Any]] = params.site
+        # The run's settable site and aircraft values as native records that follow a
+        # rule's changes (``sim.core.settable``): capacity reads them at every dispatch.
+        self.settable = SettableValues(params, state.kind)
+        self.site_values: dict[str, SiteValues] = self.settable.site
         self.env = state.env
         self.specs = specs
         self.fronts = fronts
@@ -198,19 +199,19 @@ class Transfers:
         st = self.state
         if not st.site_open[site] or st.status[site] == STATUS_OVERRUN:
             return 0
-        p = self.site_params[site]
-        if self.kind[site] == "reception":
+        p = self.site_values[site]
+        if p.is_reception:
             cap: float = math.inf
-            if p["beds"] is not None:
-                cap = p["beds"] - self.occupancy[site] - self.inbound[site]
-            if p["daily_intake_limit"] is not None:
+            if p.beds is not None:
+                cap = p.beds - self.occupancy[site] - self.inbound[site]
+            if p.daily_intake_limit is not None:
                 day = int(st.env.now // 24)
-                cap = min(cap, p["daily_intake_limit"] - self.cleared.get((site, day), 0))
+                cap = min(cap, p.daily_intake_limit - self.cleared.get((site, day), 0))
             return cap
         room: float = math.inf
-        if p["holding_capacity"] is not None:
-            room = p["holding_capacity"] - self.present[site] - self.inbound[site]
-        if self.pull and self.kind[site] == "airfield":
+        if p.holding_capacity is not None:
+            room = p.holding_capacity - self.present[site] - self.inbound[site]
+        if self.pull and p.is_airfield:
             cleared = self.onward_clearance(site, st.env.now + self.params.staging_clearance_hours)
             # those already claimed for an onward hop count at their destination already
             room = min(room, cleared - len(self.queue[site]) - self.inbound[site])
@@ -228,16 +229,16 @@ class Transfers:
         st = self.state
         total = 0.0
         for dest in self._dispatch_view().onward_dests(site):
-            if self.kind[dest] != "reception":
+            p = self.site_values[dest]
+            if not p.is_reception:
                 total += max(0.0, self.capacity(dest))
                 continue
             if not st.site_open[dest] or st.status[dest] == STATUS_OVERRUN:
                 continue
-            p = self.site_params[dest]
             cap: float = math.inf
-            if p["beds"] is not None:
-                cap = p["beds"] - self.occupancy[dest] - self.inbound[dest]
-            limit = p["daily_intake_limit"]
+            if p.beds is not None:
+                cap = p.beds - self.occupancy[dest] - self.inbound[dest]
+            limit = p.daily_intake_limit
             if limit is not None:
                 today = int(st.env.now // 24)
                 later_days = max(0, math.floor(until / 24.0) - today)
@@ -248,10 +249,10 @@ class Transfers:
 
     def can_unload(self, site: str, n: int) -> bool:
         """Beds may have shrunk (a rule) since the claim: never overfill."""
-        if self.kind[site] != "reception":
+        p = self.site_values[site]
+        if not p.is_reception:
             return True
-        beds = self.site_params[site]["beds"]
-        return beds is None or self.occupancy[site] + n <= beds
+        return p.beds is None or self.occupancy[site] + n <= p.beds
 
     # ----- dispatch ----------------------------------------------------------------
     def _dispatch_view(self) -> DispatchView:
@@ -372,7 +373,7 @@ class Transfers:
         ids = self.take_from_queue(choice.site, n)
         self.inbound[dest] += n
         cleared_day = None
-        if self.kind[dest] == "reception":
+        if self.site_values[dest].is_reception:
             cleared_day = int(now // 24)
             key = (dest, cleared_day)
             self.cleared[key] = self.cleared.get(key, 0) + n
@@ -469,8 +470,8 @@ class Transfers:
         """Detainees flown back to where they were picked up (the destination was lost)."""
         self._unclaim(mission, mission.reserved)
         d = self.d
-        d.location[ids] = self.site_index[site]
-        d.state[ids] = HELD if self.kind[site] in ("prison", "camp") else WAITING
+        d.set_location(ids, self.site_index[site])
+        d.set_state(ids, HELD if self.kind[site] in ("prison", "camp") else WAITING)
         self.queue[site] = np.concatenate([ids, self.queue[site]])
         self.present[site] += len(ids)
         if self.state.status[site] == STATUS_OVERRUN:
@@ -482,12 +483,12 @@ class Transfers:
         """``ids`` are on board at ``site``; places claimed for the rest are given back."""
         d = self.d
         now = self.state.env.now
-        d.state[ids] = IN_FLIGHT
+        d.set_state(ids, IN_FLIGHT)
         d.picked_up(ids, now)
         self.present[site] -= len(ids)
         unused = mission.reserved - len(ids)
         self._unclaim(mission, unused)
-        if self.kind[site] == "airfield" and unused >= 0:
+        if self.site_values[site].is_airfield and unused >= 0:
             self.state.notify()  # holding space freed
             self.no_work.freed(site)
 
@@ -498,10 +499,10 @@ class Transfers:
         n = len(ids)
         self.inbound[site] -= mission.reserved
         mission.reserved = 0
-        d.location[ids] = self.site_index[site]
+        d.set_location(ids, self.site_index[site])
         d.landed(ids)
-        if self.kind[site] == "reception":
-            d.state[ids] = DELIVERED
+        if self.site_values[site].is_reception:
+            d.set_state(ids, DELIVERED)
             self.occupancy[site] += n
             self.occupied += n
             self.delivered_count += n
@@ -516,7 +517,7 @@ class Transfers:
                 self.registered_on_arrival += n
             self.state.dirty = True  # rules read deliveries, occupancy and the backlog
         else:
-            d.state[ids] = WAITING
+            d.set_state(ids, WAITING)
             self.join_queue(site, ids)
             self.present[site] += n
             self.state.notify()  # new work at a transfer node (a reception delivery creates none)
@@ -561,7 +562,7 @@ class Transfers:
         if len(ids) == 0:
             return
         d = self.d
-        d.state[ids] = ESCAPED
+        d.set_state(ids, ESCAPED)
         d.t_escaped[ids] = self.state.env.now
         self._gone(ids, site)
         self.state.log(cause, NOBODY, site, len(ids))
@@ -573,7 +574,7 @@ class Transfers:
 
         ``round(fraction x held)`` are handed over (halves round up): 0.3 of 10 is 3.
         """
-        frac = self.site_params[site]["overrun_custody_fraction"]
+        frac = self.site_values[site].overrun_custody_fraction
         if frac is None:
             frac = self.front_custody.get(site, 0.0)
         k = min(len(ids), math.floor(float(frac) * len(ids) + 0.5))
@@ -586,7 +587,7 @@ class Transfers:
             kept, rest = ids[:0], ids
         if len(kept):
             d = self.d
-            d.state[kept] = CUSTODY_TRANSFERRED
+            d.set_state(kept, CUSTODY_TRANSFERRED)
             d.t_custody[kept] = self.state.env.now
             self._gone(kept, site)
             self.state.log(EVENT_CUSTODY_TRANSFER, NOBODY, site, len(kept))
@@ -671,16 +672,16 @@ class Transfers:
     def repatriates(self) -> bool:
         """Whether any reception releases detainees at midnight (a positive
         ``repatriation_per_day``): if not, ``repatriate`` does nothing."""
-        return any(self.kind[sid] == "reception" and self.site_params[sid]["repatriation_per_day"] > 0
-                   for sid in self.site_ids)
+        return any(p.is_reception and p.repatriation_per_day > 0 for p in self.site_values.values())
 
     def repatriate(self) -> None:
         """Release each reception's daily quota of registered detainees (at midnight)."""
         d = self.d
         now = self.state.env.now
         for sid in self.site_ids:
-            rate = self.site_params[sid]["repatriation_per_day"]
-            if self.kind[sid] != "reception" or rate <= 0:
+            p = self.site_values[sid]
+            rate = p.repatriation_per_day
+            if not p.is_reception or rate <= 0:
                 continue
             here = np.flatnonzero(
                 (d.state == DELIVERED) & (d.location == self.site_index[sid])
@@ -693,7 +694,7 @@ class Transfers:
             k = min(len(here), quota)
             if k:
                 out = here[np.argsort(d.t_registered[here], kind="stable")[:k]]
-                d.state[out] = RELEASED
+                d.set_state(out, RELEASED)
                 d.t_released[out] = now
                 self.occupancy[sid] -= k
                 self.occupied -= k

@@ -53,6 +53,7 @@ from sim.core.kinds import (
     WITHDRAWN,
 )
 from sim.core.nowork import WorkKey
+from sim.core.settable import SiteValues, TypeValues
 from sim.core.state import RunState
 from sim.core.tasked import Tasked
 from sim.core.transfers import Mission, Transfers
@@ -95,8 +96,12 @@ class Vehicle(Tasked):
         self.loading_rng = streams["loading"]
         self.turnaround_rng = streams["turnaround"]
         self.type_name = type_name
-        # The type's settable values (a rule's ``set_param`` changes this dict in place).
+        # The type's settable values (a rule's ``set_param`` changes this dict in place),
+        # for dispatch and the sortie limits, and their native record, which this vehicle
+        # reads several times a sortie (``sim.core.settable``).
         self.p: dict[str, Any] = params.aircraft[type_name]
+        self.values: TypeValues = transfers.settable.aircraft[type_name]
+        self.site_values: dict[str, SiteValues] = transfers.site_values
         self.mode = spec.mode
         self.by_road = spec.mode == "ground"  # its ``WorkKey`` depends on where it is
         self.range_km = spec.range_km  # not settable in a run
@@ -148,7 +153,7 @@ class Vehicle(Tasked):
         return key
 
     def _draw_failure(self) -> float:
-        mtbf = self.p["mtbf_flight_hours"]
+        mtbf = self.values.mtbf_flight_hours
         if mtbf is None:
             return math.inf
         return float(self.failures_rng.exponential(mtbf))
@@ -162,35 +167,32 @@ class Vehicle(Tasked):
         rule's change of the factor applies from the next sortie. Rounded down, and at
         least one. With the defaults (no overload, a load factor of 1) it is the seats.
         """
-        p = self.p
+        p = self.values
         share = self._load_share
         if share is None:
-            share = self._load_share = min(1.0, draw(p["load_factor"], self.load_factor_rng))
+            share = self._load_share = min(1.0, draw(p.load_factor, self.load_factor_rng))
         # Floats for ``math.floor``'s native form (with untyped values it is looked up on
         # its module and called generically); a seat count times a factor is the same float.
-        places = math.floor(float(p["seats"]) * float(p["overload_factor"]) + 1e-9)
+        places = math.floor(float(p.seats) * float(p.overload_factor) + 1e-9)
         return max(1, math.floor(places * share + 1e-9))
 
     def min_load(self) -> int:
         """People the sortie waits for at its pickup: ``min_load_fraction`` of the seats
         (rounded up), never more than the sortie's places; 0 when it does not wait."""
-        frac = self.p["min_load_fraction"]
+        frac = self.values.min_load_fraction
         if frac <= 0:
             return 0
-        return min(self.sortie_places, math.ceil(float(frac) * float(self.p["seats"]) - 1e-9))
+        return min(self.sortie_places, math.ceil(float(frac) * float(self.values.seats) - 1e-9))
 
-    def stop_minutes(self, site: str, key: str) -> float:
-        """Fixed ground time of a landing at ``site``, minutes: the site's ``key``
-        (``pickup_stop_min`` or ``dropoff_stop_min``) if it sets one, else the type's."""
-        d = self.transfers.site_params[site][key]
-        if d is None:
-            d = self.p[key]
-        return draw(d, self.ground_time_rng)
+    def stop_minutes(self, at_site: Dist | None, of_type: Dist) -> float:
+        """Fixed ground time of a landing, minutes: the site's value (its
+        ``pickup_stop_min`` or ``dropoff_stop_min``) if it sets one, else the type's."""
+        return draw(of_type if at_site is None else at_site, self.ground_time_rng)
 
     def leg_hours(self, km: float) -> float:
         """Flight time for ``km`` at cruise, with the type's random variation."""
-        hours = km / self.p["cruise_kmh"]
-        cv = self.p["flight_time_cv"]
+        hours = km / self.values.cruise_kmh
+        cv = self.values.flight_time_cv
         if cv > 0:
             s2 = math.log1p(cv * cv)
             hours *= float(self.flight_rng.lognormal(-s2 / 2, math.sqrt(s2)))
@@ -248,7 +250,7 @@ class Vehicle(Tasked):
             if self.flight_hours >= self.hours_to_failure:
                 self.state = MAINTENANCE
                 st.log(EVENT_FAILURE, self.name, self.location, 0)
-                yield env.delay(draw(self.p["repair_hours"], self.failures_rng))
+                yield env.delay(draw(self.values.repair_hours, self.failures_rng))
                 st.log(EVENT_REPAIRED, self.name, self.location, 0)
                 self.hours_to_failure = self.flight_hours + self._draw_failure()
         self.state = WITHDRAWN
@@ -258,12 +260,12 @@ class Vehicle(Tasked):
     def crew_allows(self, hours: float) -> bool:
         """Whether the crew may fly ``hours`` more today; if not, set its rest."""
         env = self.run_state.env
-        limit = self.p["crew_hours_per_day"]
+        limit = self.values.crew_hours_per_day
         today = int(env.now // 24)
         flown = self.day_hours.get(today, 0.0)
         if flown + hours <= limit + 1e-9 or flown == 0.0:
             return True
-        self.rest_until = max((today + 1) * 24.0, env.now + self.p["rest_hours"])
+        self.rest_until = max((today + 1) * 24.0, env.now + self.values.rest_hours)
         return False
 
     def _fly(self, km: float, origin: str, dest: str, n: int, kind: SortieKind) -> Any:
@@ -334,7 +336,7 @@ class Vehicle(Tasked):
 
     def refuel_minutes(self, site: str) -> float:
         """Minutes of a refuel stop at ``site``: the longer of the type's and the site's."""
-        return float(max(self.p["refuel_min"], self.transfers.site_params[site]["refuel_min"]))
+        return float(max(self.values.refuel_min, self.site_values[site].refuel_min))
 
     def wait_for_load(self, mission: Mission, need: int) -> Generator[simpy.Event, Any, None]:
         """At the pickup, claim those who come to wait there until ``need`` are claimed,
@@ -342,7 +344,7 @@ class Vehicle(Tasked):
         st, tr = self.run_state, self.transfers
         env = st.env
         origin = mission.hop.origin
-        until = env.now + self.p["max_load_wait_hours"]
+        until = env.now + self.values.max_load_wait_hours
         while True:
             tr.top_up(mission, self.sortie_places - len(tr.still_here(mission.ids, mission)))
             if (len(tr.still_here(mission.ids, mission)) >= need or env.now >= until
@@ -376,10 +378,11 @@ class Vehicle(Tasked):
                 tr.release_claim(mission)
                 self.release_ramp(ramp)
                 return
-            minutes = draw(self.transfers.site_params[origin]["load_min_per_detainee"], self.loading_rng)
+            at_origin = self.site_values[origin]
+            minutes = draw(at_origin.load_min_per_detainee, self.loading_rng)
             if st.status[origin] == STATUS_THREATENED:
                 minutes *= self.params.threatened_load_factor
-            stop = self.stop_minutes(origin, "pickup_stop_min")
+            stop = self.stop_minutes(at_origin.pickup_stop_min, self.values.pickup_stop_min)
             st.log(EVENT_LOAD, self.name, origin, len(ids))
             yield env.delay((stop + minutes * len(ids)) / 60.0)
             ids = tr.still_here(ids, mission)
@@ -417,12 +420,13 @@ class Vehicle(Tasked):
             while not tr.can_unload(dest, len(ids)):
                 changed: Any = st.changed  # an event to SimPy (``Signal``), not its ``Event``
                 yield changed
-            minutes = draw(self.transfers.site_params[dest]["unload_min_per_detainee"], self.loading_rng)
-            stop = self.stop_minutes(dest, "dropoff_stop_min")
+            at_dest = self.site_values[dest]
+            minutes = draw(at_dest.unload_min_per_detainee, self.loading_rng)
+            stop = self.stop_minutes(at_dest.dropoff_stop_min, self.values.dropoff_stop_min)
             yield env.delay((stop + minutes * len(ids)) / 60.0)
             tr.drop_off(ids, dest, mission)
             st.log(EVENT_UNLOAD, self.name, dest, len(ids))
-            yield env.delay(draw(self.p["turnaround_min"], self.turnaround_rng) / 60.0)
+            yield env.delay(draw(self.values.turnaround_min, self.turnaround_rng) / 60.0)
         self.release_ramp(dest_ramp)
 
 

@@ -113,3 +113,19 @@ def test_ids_at_a_site_are_those_there_in_the_states_asked(seed: int) -> None:
             got = d.ids_at(site, states)
             assert got.dtype == want.dtype
             assert got.tolist() == want.tolist()
+
+
+@given(st.lists(st.tuples(st.lists(st.integers(0, N - 1), max_size=12, unique=True),
+                          st.integers(0, 7), st.integers(0, 1)), max_size=30))
+def test_state_and_location_writes_are_those_of_plain_ints(
+        writes: list[tuple[list[int], int, int]]) -> None:
+    d = detainees()
+    state, location = d.state.copy(), d.location.copy()
+    for ids, code, site in writes:
+        index = np.array(ids, dtype=np.intp)
+        d.set_state(index, code)
+        d.set_location(index, site)
+        state[index] = code
+        location[index] = site
+        assert np.array_equal(d.state, state) and np.array_equal(d.location, location)
+    assert d.state.dtype == np.int8 and d.location.dtype == np.int32

@@ -42,7 +42,7 @@ def test_a_change_that_gives_no_work_keeps_the_answer() -> None:
 def test_a_change_that_gives_work_ends_the_answer() -> None:
     m, heli = _full_reception()
     tr = m.transfers
-    m.params.site["r"]["beds"] = 60
+    m.params.set("sites.r.beds", 60)
     m.state.notify()  # not reported as a change at one node: every answer ends
     assert not tr.no_work_today(heli)
     assert tr.dispatch(heli) is not None
@@ -51,7 +51,7 @@ def test_a_change_that_gives_work_ends_the_answer() -> None:
 def test_freed_room_where_work_waits_ends_the_answer() -> None:
     m, heli = _full_reception()
     tr = m.transfers
-    m.params.site["r"]["beds"] = 60
+    m.params.set("sites.r.beds", 60)
     m.state.touch()
     tr.no_work.freed("r")  # room at r, and p has detainees with a hop to r
     assert not tr.no_work_today(heli)
