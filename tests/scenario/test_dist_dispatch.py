@@ -110,3 +110,16 @@ def test_many_draws_are_the_chains(d: Any) -> None:
         assert got.dtype == want.dtype
         assert np.array_equal(got, want)
     assert got_rng.bit_generator.state == want_rng.bit_generator.state
+
+
+def test_a_lognormal_s_kept_parameters_change_neither_its_draws_nor_its_identity() -> None:
+    drawn = Lognormal(dist="lognormal", mean=6.0, cv=0.3)
+    fresh = Lognormal(dist="lognormal", mean=6.0, cv=0.3)
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(3):  # the first draw works the parameters out, the later ones reuse them
+        assert sample(drawn, a) == chain_one(fresh, b)
+        assert np.array_equal(sample_many(drawn, a, 4), chain_many(fresh, b, 4))
+    assert "log_params" in vars(drawn) and "log_params" not in vars(fresh)
+    assert drawn == fresh and hash(drawn) == hash(fresh)
+    assert drawn.model_dump() == fresh.model_dump() == {"dist": "lognormal", "mean": 6.0, "cv": 0.3}
+    assert drawn.model_dump_json() == fresh.model_dump_json()
