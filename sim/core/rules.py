@@ -301,7 +301,7 @@ class TriggerEngine:
                 if self.fired_log:  # the run records what it drew, for its figures
                     drawn = self.fired_log[-1].setdefault("intake_limit", {})
                     drawn[a.set_intake_limit.site] = quota
-            if tr.settable.set_intake_limit(a.set_intake_limit.site, quota):
+            if self.params.set_intake_limit(a.set_intake_limit.site, quota):
                 st.notify()
         elif a.add_aircraft is not None:
             x = a.add_aircraft

@@ -9,12 +9,12 @@ and flight (cruise speed, crew hours): from the compiled core each read from a d
 a hashed look-up by name, and these were a tenth of a baseline run's look-ups. Here each
 site and type has one record, whose fields the compiled core reads directly.
 
-The records follow every change. ``RuntimeParams.set`` tells its listeners the path of
-each value it changes, and ``SettableValues.follow`` is the first of them, so a part of
-the run that reacts to a change (a vehicle held by an operating window) reads the new
-value. A rule's intake limit is set here (``set_intake_limit``), in the dict and the
-record together. ``tests/core/test_settable.py`` checks that every settable field has
-its record field and follows a change.
+The records follow every change. ``RuntimeParams`` tells its listeners the path of each
+value it changes (``set``, and ``set_intake_limit`` for a rule's intake limit), and
+``SettableValues.follow`` is the first of them, so a part of the run that reacts to a
+change (a vehicle held by an operating window) reads the new value.
+``tests/core/test_settable.py`` checks that every settable field has its record field
+and follows a change.
 """
 
 from __future__ import annotations
@@ -89,16 +89,6 @@ class SettableValues:
             setattr(self.site[parts[1]], parts[2], self.params.site[parts[1]][parts[2]])
         elif parts[0] == "aircraft":
             setattr(self.aircraft[parts[1]], parts[2], self.params.aircraft[parts[1]][parts[2]])
-
-    def set_intake_limit(self, site: str, per_day: int | None) -> bool:
-        """A rule's daily intake limit for ``site`` (detainees a day; None: none); True
-        if it changed."""
-        values = self.params.site[site]
-        if values["daily_intake_limit"] == per_day:
-            return False
-        values["daily_intake_limit"] = per_day
-        self.site[site].daily_intake_limit = per_day
-        return True
 
 
 __all__ = ["SettableValues", "SiteValues", "TypeValues"]

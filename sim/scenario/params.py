@@ -105,9 +105,23 @@ class RuntimeParams:
         self._set(path, value)
         if self.get(path) == before:
             return False
+        self._tell(path)
+        return True
+
+    def set_intake_limit(self, site: str, per_day: int | None) -> bool:
+        """A rule's daily intake limit for ``site`` (detainees a day; None: no limit, which
+        ``set``, taking numbers, cannot give); True if it changed."""
+        values = self.site[site]
+        if values["daily_intake_limit"] == per_day:
+            return False
+        values["daily_intake_limit"] = per_day
+        self._tell(f"sites.{site}.daily_intake_limit")
+        return True
+
+    def _tell(self, path: str) -> None:
+        """Tell the listeners that the value at ``path`` changed."""
         for listener in self.listeners:
             listener(path)
-        return True
 
     def get(self, path: str) -> Any:
         parts = path.split(".")

@@ -61,10 +61,10 @@ def test_a_rule_s_intake_limit_is_set_in_the_dict_and_the_record() -> None:
     m = _model()
     sid = next(iter(m.params.site))
     settable = m.transfers.settable
-    assert settable.set_intake_limit(sid, 40)
+    assert m.params.set_intake_limit(sid, 40)
     assert m.params.site[sid]["daily_intake_limit"] == 40 == settable.site[sid].daily_intake_limit
-    assert not settable.set_intake_limit(sid, 40)
-    assert settable.set_intake_limit(sid, None)
+    assert not m.params.set_intake_limit(sid, 40)
+    assert m.params.set_intake_limit(sid, None)
     assert m.params.site[sid]["daily_intake_limit"] is None is settable.site[sid].daily_intake_limit
 
 
