@@ -9,17 +9,17 @@ pandas, dask) load only in the commands that need them; figures come from the
 ``viz`` package, imported lazily by the commands that draw.
 
 Registration runs one way: this module imports each command group and asks it
-to register its commands; no group imports this module. ``main`` (the console
-script) imports and registers only the group whose command was typed, so that
+to register its commands; no group imports this module. ``main`` (through the console
+script, ``sim.cli.main``) imports and registers only the group whose command was typed, so that
 ``dtsim run`` does not build the click commands of every other group; ``app``, the
-whole command line with every group, is built on first use.
+whole command line with every group, is built on first use. Which group serves the
+command is read from the raw arguments by ``sim.cli.args``.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
@@ -32,6 +32,7 @@ try:  # typer carries its own copy of click (typer >= 0.2x); errors derive from 
 except ImportError:  # pragma: no cover - older typer on click itself
     from click import ClickException as CommandLineError  # type: ignore[assignment]
 
+from sim.cli.args import GROUPS, groups_for
 from sim.cli.helpers import error_line, misused_override, state
 from sim.common.collector import collector_paused
 from sim.common.version import __version__
@@ -82,24 +83,6 @@ def main_options(
     state["debug"] = debug
 
 
-GROUPS: dict[str, tuple[str, ...]] = {
-    "run": ("run", "validate", "schema"),
-    "bound": ("bound",),
-    "scenarios": ("scenarios",),
-    "library": ("types",),
-    "experiments": ("replicate", "compare", "sweep"),
-    "planning": ("plan",),
-    "sensitivity": ("sensitivity", "discover"),
-    "backtest": ("backtest",),
-    "viz": ("plot", "report", "map"),
-    "classroom": ("exercises", "play"),
-}
-"""Each command group (a module of ``sim.cli``), in help order, and the top-level
-commands its ``register`` adds."""
-ROOT_FLAGS = ("--debug",)
-"""Root options that may come before a command without changing which group serves it."""
-
-
 def build_app(groups: Iterable[str] = GROUPS) -> typer.Typer:
     """The command line with the commands of ``groups`` (modules of ``sim.cli``)."""
     built = typer.Typer(
@@ -117,21 +100,6 @@ def build_app(groups: Iterable[str] = GROUPS) -> typer.Typer:
     return built
 
 
-def groups_for(args: Sequence[str]) -> list[str]:
-    """The one group serving the command ``args`` names; every group otherwise (help, a
-    root option, an unknown command, shell completion), so that those see all commands."""
-    if any(key.endswith("_COMPLETE") for key in os.environ):
-        return list(GROUPS)
-    rest = list(args)
-    while rest and rest[0] in ROOT_FLAGS:
-        rest.pop(0)
-    if rest:
-        for group, commands in GROUPS.items():
-            if rest[0] in commands:
-                return [group]
-    return list(GROUPS)
-
-
 def __getattr__(name: str) -> Any:
     """``app``: the whole command line, built once, on first use (tests, ``sim.cli.app``)."""
     if name == "app":
@@ -141,56 +109,18 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-POOLED_COMMANDS = ("replicate", "compare")
-"""Commands whose ``--jobs`` (default: every core) runs a local process pool."""
-
-
-def pool_wanted(args: Sequence[str]) -> int | None:
-    """The ``--jobs`` of a pooled command in ``args`` (0: the default, every core), or None
-    if ``args`` runs no local pool (another command, ``--dask``, a ``--jobs`` not a number)."""
-    rest = list(args)
-    while rest and rest[0] in ROOT_FLAGS:
-        rest.pop(0)
-    if not rest or rest[0] not in POOLED_COMMANDS:
-        return None
-    jobs = 0
-    for i, arg in enumerate(rest):
-        if arg == "--dask" or arg.startswith("--dask="):
-            return None
-        value = None
-        if arg in ("--jobs", "-j"):
-            value = rest[i + 1] if i + 1 < len(rest) else None
-        elif arg.startswith("--jobs="):
-            value = arg.split("=", 1)[1]
-        elif arg.startswith("-j") and arg[2:]:
-            value = arg[2:]
-        if value is not None:
-            if not value.isdigit():
-                return None
-            jobs = int(value)
-    return jobs
-
-
 def main() -> None:
-    """Console-script entry point: only the typed command's group is loaded.
-
-    A command that will run a local process pool starts its fork server first, before
-    its command group loads, so that the server imports the model while this process
-    imports the command (about a fifth of a second) and loads the scenario.
+    """The typed command, with only its group loaded (``sim.cli.main``, the console
+    script, calls this once it has started a pooled command's fork server and loaded
+    this module).
 
     The group loads with the garbage collector paused, as the command line itself
     does (see ``sim.cli``), and what is loaded by then lives as long as the process:
     it is frozen out of the collector's later passes, which then walk only what the
     command itself creates.
     """
-    args = sys.argv[1:]
-    jobs = pool_wanted(args)
-    if jobs is not None:
-        from sim.experiments.fork_server import start_fork_server
-
-        start_fork_server(jobs or None, None)
     with collector_paused():
-        command = build_app(groups_for(args))
+        command = build_app(groups_for(sys.argv[1:]))
     gc.freeze()
     command()
     sys.exit(0)

@@ -169,10 +169,13 @@ def _watch_parent(parent_pid: int) -> None:
 def _init_worker(parent_pid: int) -> None:
     """Pool worker start-up: leave Ctrl-C to the parent and die with it, and keep what
     the fork server loaded out of the garbage collector's passes (``gc.freeze``), as
-    ``dtsim`` does in its own process: each run then pays only for its own objects."""
+    ``dtsim`` does in its own process: each run then pays only for its own objects.
+    The server loaded it with the collector off (``sim.experiments.fork_server``); the
+    worker turns it on again, as any process has it."""
     import gc
 
     gc.freeze()
+    gc.enable()
     _ignore_sigint()
     _watch_parent(parent_pid)
 

@@ -2,9 +2,9 @@
 its exit.
 
 Kept apart from ``sim.experiments.executors`` so that it imports nothing but the
-standard library: the command line starts the server before it loads anything else
-(``sim.cli.app.main``), and the server's own imports (a fresh interpreter importing
-the model, about a third of a second) then overlap the command line's.
+standard library: the console script starts the server before it loads anything else
+(``sim.cli.main``, before even typer), and the server's own imports (a fresh
+interpreter importing the model, about half a second) then overlap the command line's.
 
 The server shares the command's standard output and error (multiprocessing starts it
 with them), so whoever reads the command's output (a pipe, ``subprocess.run``) sees
@@ -12,16 +12,27 @@ its end only when the server has closed them too. The server leaves when the com
 has ended, and its interpreter's teardown of the modules it preloaded took another
 0.12-0.15 s after the command itself had gone (measured on a 2-core machine). It has
 nothing to write or release by then, so it skips that teardown (``_leave_at_once``).
+
+The server imports its preload with the cyclic garbage collector off, as the command
+line loads itself (``sim.cli``): the imports create some hundred thousand objects that
+live as long as the process, which the collector would otherwise walk again and again
+while they load (0.07-0.1 s of the server's half-second of imports, measured on a
+2-core machine), and those imports lie between the command's start and its first run.
+The server itself then only forks workers, so it leaves the collector off; each worker
+freezes what it inherited and turns the collector on again (``executors._init_worker``).
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 
-PRELOAD = ["sim.experiments.executors", "sim.core.model", "sim.scenario.loader"]
-"""What the fork server imports once, so that each worker forked from it starts ready."""
+PRELOAD = ["sim.experiments.fork_server", "sim.experiments.executors", "sim.core.model",
+           "sim.scenario.loader"]
+"""What the fork server imports once, so that each worker forked from it starts ready:
+this module first, which turns the collector off for the rest (see above)."""
 
 
 def _in_fork_server() -> bool:
@@ -46,9 +57,10 @@ def _leave_at_once() -> None:
 
 QUICK_EXIT_ARMED = _in_fork_server()
 """Whether this process will leave at once at its exit: set when the fork server
-preloads this module (``PRELOAD`` imports it through ``sim.experiments.executors``)."""
+preloads this module (first of ``PRELOAD``), which also turns its collector off."""
 if QUICK_EXIT_ARMED:
     atexit.register(_leave_at_once)
+    gc.disable()
 
 
 def quick_exit_armed() -> bool:

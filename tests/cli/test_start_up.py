@@ -1,7 +1,8 @@
 """What ``dtsim run`` loads at start-up: its own command group, and nothing heavy.
 
-The console script registers only the group of the command typed (``sim.cli.app.main``);
-``GROUPS`` must therefore say truly which commands each group adds.
+The console script (``sim.cli.main``) registers only the group of the command typed
+(``sim.cli.app.main``); ``GROUPS`` must therefore say truly which commands each group
+adds. A command that runs a local process pool starts its fork server before typer loads.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from sim.cli.app import GROUPS, build_app, groups_for, pool_wanted
+from sim.cli.app import build_app
+from sim.cli.args import GROUPS, groups_for, pool_wanted
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "SALib", "matplotlib", "pandas", "dask", "viz")
@@ -97,10 +99,33 @@ def test_the_command_line_loads_with_the_collector_paused_and_leaves_it_on() -> 
         "    cli = sys.modules.get('sim.cli')\n"
         "    return 'sim.cli.app' in sys.modules and 'main' not in vars(cli)\n"
         "gc.callbacks.append(lambda phase, info: during.append(loading()) if phase == 'start' else 0)\n"
-        "import sim.cli\n"
-        "print(json.dumps([sum(during), gc.isenabled()]))\n"
+        "from sim.cli import app\n"
+        "print(json.dumps([sum(during), gc.isenabled(), type(app).__name__]))\n"
     )
-    assert json.loads(_python(code)) == [0, True]
+    assert json.loads(_python(code)) == [0, True, "Typer"]
+
+
+def test_importing_the_package_loads_nothing_of_the_command_line() -> None:
+    """A pool worker imports the console script, and so the package, as it starts."""
+    code = (
+        "import json, sys\n"
+        "import sim.cli\n"
+        "print(json.dumps(['typer' in sys.modules, 'sim.cli.app' in sys.modules]))\n"
+    )
+    assert json.loads(_python(code)) == [False, False]
+
+
+def test_the_package_name_app_stays_the_command_line_whatever_loads_first() -> None:
+    """Importing ``sim.cli.app`` directly binds the module to its package's name ``app``
+    (the import system's way); the name stays the whole command line."""
+    code = (
+        "import json, sys\n"
+        "from sim.cli.app import build_app\n"
+        "import sim.cli\n"
+        "from sim.cli import app\n"
+        "print(json.dumps([type(app).__name__, type(sim.cli.app).__name__]))\n"
+    )
+    assert json.loads(_python(code)) == ["Typer", "Typer"]
 
 
 def test_main_freezes_what_loaded_before_the_command_runs() -> None:
@@ -131,6 +156,7 @@ def test_a_pooled_command_starts_its_fork_server_before_its_group_loads(
     code = (
         "import gc, json, sys\n"
         "from multiprocessing import forkserver\n"
+        "import sim.cli\n"
         "import sim.cli.app\n"
         "cli = sys.modules['sim.cli.app']\n"
         "seen = {}\n"
@@ -143,9 +169,35 @@ def test_a_pooled_command_starts_its_fork_server_before_its_group_loads(
         "cli.build_app = build\n"
         f"sys.argv = ['dtsim', 'replicate', 'baseline', '--jobs', '{jobs}']\n"
         "try:\n"
-        "    cli.main()\n"
+        "    sim.cli.main()\n"
         "except SystemExit:\n"
         "    pass\n"
         "print(json.dumps(seen))\n"
     )
     assert json.loads(_python(code)) == {"server": started, "collecting": False, "model": []}
+
+
+@pytest.mark.parametrize(("args", "jobs"), [
+    (["replicate", "no-such.yaml", "--jobs", "2"], 2),
+    (["compare", "a.yaml", "b.yaml"], None),
+])
+def test_the_console_script_starts_the_fork_server_before_typer_loads(
+        args: list[str], jobs: int | None) -> None:
+    """``sim.cli.main`` reads the raw arguments with the standard library alone, so the
+    server starts before typer and the command line load (the command then fails on
+    its missing file, as it should)."""
+    code = (
+        "import json, sys\n"
+        "import sim.experiments.fork_server as fork_server\n"
+        "seen = []\n"
+        "fork_server.start_fork_server = lambda jobs, dask: seen.append(\n"
+        "    ['typer' in sys.modules, 'sim.cli.app' in sys.modules, jobs, dask])\n"
+        f"sys.argv = ['dtsim', *{args!r}]\n"
+        "import sim.cli\n"
+        "try:\n"
+        "    sim.cli.main()\n"
+        "except SystemExit as exc:\n"
+        "    seen.append(exc.code)\n"
+        "print(json.dumps([seen[0], seen[-1]]))\n"
+    )
+    assert json.loads(_python(code)) == [[False, False, jobs, None], 2]

@@ -3,6 +3,7 @@ fork server started before the command loads its scenario."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import subprocess
 import sys
@@ -60,9 +61,29 @@ def test_pool_workers_keep_what_the_fork_server_loaded_out_of_collection() -> No
     runner = make_runner(2, None)
     try:
         frozen = runner.pool.submit(gc.get_freeze_count).result()  # type: ignore[union-attr]
+        collecting = runner.pool.submit(gc.isenabled).result()  # type: ignore[union-attr]
     finally:
         runner.close()
     assert frozen > 10_000
+    assert collecting  # the server loaded with the collector off; its workers turn it on
+
+
+def test_the_fork_server_loads_its_preload_with_the_collector_off() -> None:
+    """In a process started as multiprocessing starts its fork server, the first module
+    of the preload turns the collector off before the others load; in any other process
+    importing it changes nothing."""
+    from sim.experiments.fork_server import PRELOAD
+
+    assert PRELOAD[0] == "sim.experiments.fork_server"
+    probe = ("import gc, json, sys\n"
+             "{main}"
+             "import sim.experiments.fork_server as fork_server\n"
+             "print(json.dumps([fork_server.QUICK_EXIT_ARMED, gc.isenabled()]))\n")
+    as_server = "from multiprocessing.forkserver import main\n"
+    for main, expected in ((as_server, [True, False]), ("", [False, True])):
+        out = subprocess.run([sys.executable, "-c", probe.format(main=main)], check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+        assert json.loads(out) == expected
 
 
 @pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(),
