@@ -84,7 +84,8 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str]) -
 def test_replicate_solves_the_bound_while_worker_processes_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str, meanwhile: bool) -> None:
     """With the runs in worker processes this one only waits: the bound is solved
-    meanwhile, not after them; with --jobs 1 the runs need this process first."""
+    meanwhile from the first result on (not before: the pool starts undisturbed), not after
+    them; with --jobs 1 the runs need this process first."""
     import threading
 
     import sim.cli.experiments as cli_experiments
@@ -105,6 +106,11 @@ def test_replicate_solves_the_bound_while_worker_processes_run(
             return {"kind": "replications"}
 
     def replicate(*args: object, **kwargs: object) -> Done:
+        # the bound waits for the first result: it must not have started before
+        seen["started_before_results"] = started.is_set()
+        progress = kwargs.get("progress")
+        if progress is not None:
+            progress(1, 2)  # type: ignore[operator]
         # a pooled run returns only once the bound has started; --jobs 1 must not wait
         seen["bound_started"] = started.wait(60) if meanwhile else started.is_set()
         return Done()
@@ -116,5 +122,6 @@ def test_replicate_solves_the_bound_while_worker_processes_run(
                               "--json"])
     assert res.exit_code == 0, res.output
     assert seen["bound_started"] is meanwhile
+    assert not seen["started_before_results"]
     assert json.loads(res.stdout)["bound_gap"] == {"simulated_day": None, "bound_day": 0.375,
                                                    "ratio": None}
