@@ -3,7 +3,10 @@
 A thin layer over ``sim.experiments.replication``: parse options, show a progress bar on a
 terminal (never with ``--json`` or when stdout is not a terminal), print a
 table or one JSON document. ``sim.cli.app`` imports this module at start-up, so
-the experiment machinery (and rich's tables) is imported inside the commands.
+the experiment machinery (and rich's tables) is imported inside the commands, and so
+is the quick bound of ``replicate``'s gap line (``sim.planning.gap``, which loads
+networkx): a pooled ``replicate`` solves it on a thread once its runs have started,
+and its imports would otherwise come before them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import typer
 
 from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
 from sim.cli.tables import fitted_table
-from sim.planning.gap import gap_for, gap_line, quick_bound_day, replication_full_days
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
 JOBS_HELP = "Local worker processes (default: the number of cores)."
@@ -157,6 +159,8 @@ class _BoundDay:
             self._thread.start()
 
     def _work(self) -> None:
+        from sim.planning.gap import quick_bound_day
+
         try:
             self._box["value"] = quick_bound_day(self._scenario)
         except BaseException as exc:  # noqa: BLE001 - raised again by ``day``
@@ -166,6 +170,8 @@ class _BoundDay:
         """The bound's day: solved here with ``--jobs 1``, else waited for (started now if
         no result came)."""
         if not self._background:
+            from sim.planning.gap import quick_bound_day
+
             return quick_bound_day(self._scenario)
         self._start()
         assert self._thread is not None
@@ -221,6 +227,8 @@ def replicate_cmd(
     except ExperimentError as exc:
         _bad(exc)
         return
+    from sim.planning.gap import gap_for, gap_line, replication_full_days
+
     gap = gap_for(bound.day(), replication_full_days(result.table))
     if as_json:
         typer.echo(json.dumps({**result.to_dict(), "bound_gap": gap}))

@@ -201,3 +201,18 @@ def test_the_console_script_starts_the_fork_server_before_typer_loads(
         "print(json.dumps([seen[0], seen[-1]]))\n"
     )
     assert json.loads(_python(code)) == [[False, False, jobs, None], 2]
+
+
+def test_the_experiments_group_loads_neither_the_bound_nor_the_model() -> None:
+    """A pooled ``replicate`` hands out its first tasks before anything of the model or
+    the quick bound (networkx, scipy) loads in its own process: the workers' fork server
+    loads the model, and the bound's thread starts with the first result."""
+    code = (
+        "import json, sys\n"
+        "import sim.cli\n"
+        "import sim.cli.app\n"
+        "sys.modules['sim.cli.app'].build_app(['experiments'])\n"
+        "print(json.dumps(sorted(m for m in ('networkx', 'scipy', 'sim.planning.gap',\n"
+        "                                    'sim.core.model') if m in sys.modules)))\n"
+    )
+    assert json.loads(_python(code)) == []

@@ -88,9 +88,9 @@ def test_replicate_solves_the_bound_while_worker_processes_run(
     them; with --jobs 1 the runs need this process first."""
     import threading
 
-    import sim.cli.experiments as cli_experiments
     import sim.experiments.fork_server as fork_server
     import sim.experiments.replication as replication
+    import sim.planning.gap as gap
 
     started = threading.Event()
     seen: dict[str, bool] = {}
@@ -115,7 +115,7 @@ def test_replicate_solves_the_bound_while_worker_processes_run(
         seen["bound_started"] = started.wait(60) if meanwhile else started.is_set()
         return Done()
 
-    monkeypatch.setattr(cli_experiments, "quick_bound_day", bound_day)
+    monkeypatch.setattr(gap, "quick_bound_day", bound_day)
     monkeypatch.setattr(replication, "replicate", replicate)
     monkeypatch.setattr(fork_server, "start_fork_server", lambda jobs, dask: None)
     res = runner.invoke(app, ["replicate", str(_file(tmp_path)), "-n", "2", "--jobs", jobs,
