@@ -8,17 +8,27 @@ whose best hop for that mode it can fly. The cost-to-go ``J(node)`` is the
 fastest time (hours, including a transfer penalty per change of vehicle) to
 the nearest reception; a hop is used only if it makes progress
 (``J(dest) < J(origin)``), so detainees never cycle.
+
+Each mode's route graph is a plain adjacency mapping (``RouteGraph``), searched by this
+module's own Dijkstra searches, not a networkx graph. The searches need rules of their
+own anyway (a mode's range per segment, refuel stops only at refuel points and
+airfields, closed sites, a stop's refuel time), which the hops, the cost-to-go and the
+refuel chains already applied here, and networkx served only as the graph's store and
+for the road distances of empty ground trips (now ``_road_km_from``, the same search as
+networkx's ``single_source_dijkstra_path_length``, step for step). Importing networkx
+took 0.15-0.2 s, a fifth of a whole ``dtsim run``, and lay on the way to the first run
+of every command, a pool's workers included. The planning layer
+(``sim.planning.network``), whose searches are not on that way, keeps networkx.
 """
 
 from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
-import networkx as nx
 
 from sim.common.geo import great_circle_km
 from sim.scenario.schema import MODES, Leg, Scenario
@@ -29,6 +39,10 @@ REFUEL_KINDS = frozenset({"refuel", "airfield"})
 DEFAULT_ROUTE_FACTOR = {"rotary": 1.0, "fixed_wing": 1.0, "ground": 1.3}
 PositioningRoute = tuple[tuple[str, ...], tuple[float, ...]]
 """The nodes of an empty flight (start, refuel stops..., end) and its segments' km."""
+RouteGraph = dict[str, dict[str, float]]
+"""A mode's route graph: for each site (in the scenario's order), the sites its open
+legs lead to by that mode and the leg's length (km), the shortest where several legs
+join the same two sites, in the order the legs first joined them."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +111,8 @@ class Network:
     def __post_init__(self) -> None:
         self.kind = {s.id: s.kind for s in self.scenario.sites}
         self.refuel_hours = {s.id: s.refuel_min / 60.0 for s in self.scenario.sites}
-        self.graphs: dict[str, nx.DiGraph] = {m: nx.DiGraph() for m in MODES}
-        for s in self.scenario.sites:
-            for g in self.graphs.values():
-                g.add_node(s.id)
+        self.graphs: dict[str, RouteGraph] = {
+            m: {s.id: {} for s in self.scenario.sites} for m in MODES}
         for leg in self.scenario.legs:
             if not leg.open:
                 continue
@@ -110,10 +122,12 @@ class Network:
                     continue
                 km = leg_length_km(self.scenario, leg, mode)
                 pairs = [(leg.from_, leg.to)] + ([(leg.to, leg.from_)] if leg.bidirectional else [])
+                g = self.graphs[mode]
                 for a, b in pairs:
-                    g = self.graphs[mode]
-                    if not g.has_edge(a, b) or g[a][b]["km"] > km:
-                        g.add_edge(a, b, km=km, leg=leg.leg_id)
+                    g.setdefault(b, {})
+                    out = g.setdefault(a, {})
+                    if b not in out or out[b] > km:
+                        out[b] = km
         self.hops: dict[str, dict[str, Hop]] = {}  # origin -> dest|mode -> hop
         for s in self.scenario.sites:
             if s.kind in ORIGIN_KINDS and s.id not in self.closed_sites:
@@ -147,8 +161,7 @@ class Network:
             if node != origin and self.kind[node] not in REFUEL_KINDS:
                 continue  # a prison or reception ends a hop
             stop_hours = 0.0 if node == origin else self.refuel_hours[node]
-            for nxt in g.successors(node):
-                km = g[node][nxt]["km"]
+            for nxt, km in g[node].items():
                 if km > spec.range_km or nxt in self.closed_sites:
                     continue
                 nt = t + stop_hours + km / spec.speed_kmh
@@ -166,7 +179,7 @@ class Network:
             nodes.append(prev[nodes[-1]])
         nodes.reverse()
         g = self.graphs[mode]
-        seg = tuple(g[a][b]["km"] for a, b in zip(nodes, nodes[1:], strict=False))
+        seg = tuple(g[a][b] for a, b in zip(nodes, nodes[1:], strict=False))
         return Hop(origin, dest, mode, tuple(nodes), seg, hours)
 
     def _cost_to_go(self) -> dict[str, float]:
@@ -247,15 +260,14 @@ class Network:
         if a == b:
             return 0.0
         if mode != "ground":
-            g = self.graphs[mode]
-            if g.has_edge(a, b):
-                return float(g[a][b]["km"])  # the corridor between them, as loaded flights fly it
+            corridor = self.graphs[mode].get(a, {}).get(b)
+            if corridor is not None:
+                return float(corridor)  # the corridor between them, as loaded flights fly it
             sa, sb = self.scenario.site(a), self.scenario.site(b)
             return great_circle_km(sa.lat, sa.lon, sb.lat, sb.lon)
         dists = self._ground_dist.get(a)
         if dists is None:
-            dists = nx.single_source_dijkstra_path_length(self.graphs["ground"], a, weight="km")
-            self._ground_dist[a] = dists
+            dists = self._ground_dist[a] = _road_km_from(self.graphs["ground"], a)
         d = dists.get(b)
         return float(d) if d is not None else None
 
@@ -290,8 +302,9 @@ class Network:
         where = {s.id: (s.lat, s.lon) for s in self.scenario.sites}
 
         def segment_km(x: str, y: str) -> float:
-            if g.has_edge(x, y):
-                return float(g[x][y]["km"])
+            corridor = g.get(x, {}).get(y)
+            if corridor is not None:
+                return float(corridor)
             return great_circle_km(*where[x], *where[y])
 
         best: dict[str, float] = {a: 0.0}
@@ -325,3 +338,27 @@ class Network:
         nodes.reverse()
         segments = tuple(segment_km(x, y) for x, y in zip(nodes, nodes[1:], strict=False))
         return tuple(nodes), segments
+
+
+def _road_km_from(graph: RouteGraph, source: str) -> dict[str, float]:
+    """Shortest distance (km) from ``source`` to every site ``graph`` reaches from it.
+
+    networkx's ``single_source_dijkstra_path_length`` step for step (the same heap
+    entries, ties broken by the order of pushing, the same strict improvement), so
+    that every distance is the same sum, added in the same order, to the last bit.
+    """
+    dist: dict[str, float] = {}
+    seen: dict[str, float] = {source: 0}
+    order = itertools.count()
+    fringe: list[tuple[float, int, str]] = [(0, next(order), source)]
+    while fringe:
+        d, _, v = heapq.heappop(fringe)
+        if v in dist:
+            continue
+        dist[v] = d
+        for u, km in graph.get(v, {}).items():
+            vu = d + km
+            if u not in dist and (u not in seen or vu < seen[u]):
+                seen[u] = vu
+                heapq.heappush(fringe, (vu, next(order), u))
+    return dist
