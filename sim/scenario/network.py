@@ -9,15 +9,15 @@ fastest time (hours, including a transfer penalty per change of vehicle) to
 the nearest reception; a hop is used only if it makes progress
 (``J(dest) < J(origin)``), so detainees never cycle.
 
-Each mode's route graph is a plain adjacency mapping (``RouteGraph``), searched by this
-module's own Dijkstra searches, not a networkx graph. The searches need rules of their
-own anyway (a mode's range per segment, refuel stops only at refuel points and
-airfields, closed sites, a stop's refuel time), which the hops, the cost-to-go and the
-refuel chains already applied here, and networkx served only as the graph's store and
-for the road distances of empty ground trips (now ``_road_km_from``, the same search as
-networkx's ``single_source_dijkstra_path_length``, step for step). Importing networkx
-took 0.15-0.2 s, a fifth of a whole ``dtsim run``, and lay on the way to the first run
-of every command, a pool's workers included. The planning layer
+Each mode's route graph is a plain adjacency mapping (``RouteGraph``), not a networkx
+graph, and this module's own shortest-path code (Dijkstra's algorithm) searches it. The
+searches need rules of their own anyway (a mode's range per segment, refuel stops only
+at refuel points and airfields, closed sites, a stop's refuel time), which the hops,
+the cost-to-go and the refuel chains already applied here; networkx only stored the
+graph and gave the road distances of empty ground trips (now ``_road_km_from``, the
+same search as networkx's ``single_source_dijkstra_path_length``, step for step).
+Importing networkx took 0.15-0.2 s, a fifth of a whole ``dtsim run``, and lay on the
+way to the first run of every command, a pool's workers included. The planning layer
 (``sim.planning.network``), whose searches are not on that way, keeps networkx.
 """
 
