@@ -30,14 +30,20 @@ ROOT_FLAGS = ("--debug",)
 """Root options that may come before a command without changing which group serves it."""
 
 
+def _after_root_flags(args: Sequence[str]) -> list[str]:
+    """``args`` from the command on: the root options before it (``ROOT_FLAGS``) dropped."""
+    rest = list(args)
+    while rest and rest[0] in ROOT_FLAGS:
+        rest.pop(0)
+    return rest
+
+
 def groups_for(args: Sequence[str]) -> list[str]:
     """The one group serving the command ``args`` names; every group otherwise (help, a
     root option, an unknown command, shell completion), so that those see all commands."""
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return list(GROUPS)
-    rest = list(args)
-    while rest and rest[0] in ROOT_FLAGS:
-        rest.pop(0)
+    rest = _after_root_flags(args)
     if rest:
         for group, commands in GROUPS.items():
             if rest[0] in commands:
@@ -52,9 +58,7 @@ POOLED_COMMANDS = ("replicate", "compare")
 def pool_wanted(args: Sequence[str]) -> int | None:
     """The ``--jobs`` of a pooled command in ``args`` (0: the default, every core), or None
     if ``args`` runs no local pool (another command, ``--dask``, a ``--jobs`` not a number)."""
-    rest = list(args)
-    while rest and rest[0] in ROOT_FLAGS:
-        rest.pop(0)
+    rest = _after_root_flags(args)
     if not rest or rest[0] not in POOLED_COMMANDS:
         return None
     jobs = 0
@@ -73,4 +77,3 @@ def pool_wanted(args: Sequence[str]) -> int | None:
                 return None
             jobs = int(value)
     return jobs
-

@@ -111,6 +111,7 @@ class Network:
     def __post_init__(self) -> None:
         self.kind = {s.id: s.kind for s in self.scenario.sites}
         self.refuel_hours = {s.id: s.refuel_min / 60.0 for s in self.scenario.sites}
+        self._where = {s.id: (s.lat, s.lon) for s in self.scenario.sites}
         self.graphs: dict[str, RouteGraph] = {
             m: {s.id: {} for s in self.scenario.sites} for m in MODES}
         for leg in self.scenario.legs:
@@ -260,16 +261,20 @@ class Network:
         if a == b:
             return 0.0
         if mode != "ground":
-            corridor = self.graphs[mode].get(a, {}).get(b)
-            if corridor is not None:
-                return float(corridor)  # the corridor between them, as loaded flights fly it
-            sa, sb = self.scenario.site(a), self.scenario.site(b)
-            return great_circle_km(sa.lat, sa.lon, sb.lat, sb.lon)
+            return self._flight_km(mode, a, b)
         dists = self._ground_dist.get(a)
         if dists is None:
             dists = self._ground_dist[a] = _road_km_from(self.graphs["ground"], a)
         d = dists.get(b)
         return float(d) if d is not None else None
+
+    def _flight_km(self, mode: str, a: str, b: str) -> float:
+        """An aircraft's distance a->b: the corridor between them where the mode has one
+        (as loaded flights fly it), else the great circle."""
+        corridor = self.graphs[mode].get(a, {}).get(b)
+        if corridor is not None:
+            return float(corridor)
+        return great_circle_km(*self._where[a], *self._where[b])
 
     def positioning_route(self, mode: str, a: str, b: str, range_km: float) -> PositioningRoute:
         """Nodes and segment lengths (km) of an empty positioning trip a->b.
@@ -298,14 +303,6 @@ class Network:
         speed = spec.speed_kmh if spec is not None else 1.0
         stops = [sid for sid, kind in self.kind.items()
                  if kind in REFUEL_KINDS and sid not in self.closed_sites and sid not in (a, b)]
-        g = self.graphs[mode]
-        where = {s.id: (s.lat, s.lon) for s in self.scenario.sites}
-
-        def segment_km(x: str, y: str) -> float:
-            corridor = g.get(x, {}).get(y)
-            if corridor is not None:
-                return float(corridor)
-            return great_circle_km(*where[x], *where[y])
 
         best: dict[str, float] = {a: 0.0}
         prev: dict[str, str] = {}
@@ -322,7 +319,7 @@ class Network:
             for nxt in [*stops, b]:
                 if nxt in done:
                     continue
-                km = segment_km(node, nxt)
+                km = self._flight_km(mode, node, nxt)
                 if km > range_km:
                     continue
                 nt = t + stop_hours + km / speed
@@ -336,7 +333,8 @@ class Network:
         while nodes[-1] != a:
             nodes.append(prev[nodes[-1]])
         nodes.reverse()
-        segments = tuple(segment_km(x, y) for x, y in zip(nodes, nodes[1:], strict=False))
+        segments = tuple(self._flight_km(mode, x, y)
+                         for x, y in zip(nodes, nodes[1:], strict=False))
         return tuple(nodes), segments
 
 
