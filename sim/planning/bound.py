@@ -377,7 +377,10 @@ def most_released(release: Release, hours: float) -> float | None:
     A rate or a profile hands over its cumulative rate (zero before the first step; the
     last step's rate holds for ever), as the run does; a Poisson release has no upper
     limit, so it is not bounded here. Stations hand over at most one person per station
-    per shortest service time while the shift is open, plus one each in progress.
+    per shortest service time while a shift is open, plus, per shift, one each in progress
+    when it closes (a service that starts before the close finishes after it). The shifts
+    counted are every one that overlaps ``[0, hours)``, including one that opened the day
+    before hour 0 (a shift from 20:00 for 12 h is open from hour 0 to 8).
     """
     if hours <= 0:
         return 0.0
@@ -398,13 +401,17 @@ def most_released(release: Release, hours: float) -> float | None:
     minutes = lowest(release.minutes)
     if minutes <= 0:
         return None
-    open_hours = 0.0
-    day = 0
-    while day * 24.0 < hours:
+    if release.hours_per_day >= 24.0:  # always open: one shift from hour 0
+        return release.stations * (hours * 60.0 / minutes + 1.0)
+    per_station = 0.0
+    day = -1  # the shift that opened the day before hour 0 may still be open at hour 0
+    while day * 24.0 + release.start_hour < hours:
         start = day * 24.0 + release.start_hour
-        open_hours += max(0.0, min(hours, start + release.hours_per_day) - start)
+        open_hours = min(hours, start + release.hours_per_day) - max(0.0, start)
+        if open_hours > 0:
+            per_station += open_hours * 60.0 / minutes + 1.0
         day += 1
-    return release.stations * (open_hours * 60.0 / minutes + 1.0)
+    return release.stations * per_station
 
 
 def release_rates(net: TimeExpanded) -> None:

@@ -300,15 +300,45 @@ def test_a_release_rate_at_the_origin_holds_the_bound_back() -> None:
     ({"profile": [{"from_day": 1, "per_hour": 5}, {"from_day": 2, "per_hour": 1}]}, 60.0,
      5 * 24 + 12),
     ({"stations": 2, "minutes": 30, "hours_per_day": 8, "start_hour": 6}, 24.0, 2 * (16 + 1)),
+    ({"stations": 1, "minutes": 10, "hours_per_day": 12}, 72.0, 3 * (72 + 1)),
+    ({"stations": 2, "minutes": 10, "hours_per_day": 12, "start_hour": 20}, 8.0, 2 * (48 + 1)),
     ({"per_hour": 10, "poisson": True}, 3.0, None),
 ])
 def test_most_released_by_hand(release: dict[str, Any], hours: float, most: float | None) -> None:
     """Rate x hours; a profile integrated (nothing before day 1, 5/h on day 1, 1/h after);
-    stations: 2 x (8 open hours x 2 an hour + 1 in progress); Poisson: no upper limit."""
+    stations: 2 x (8 open hours x 2 an hour + 1 in progress); three 12-hour shifts of one
+    station, each with one more in progress when it closes: 3 x (72 + 1); a shift from
+    20:00 is open from hour 0 to 8: 2 x (8 x 6 + 1); Poisson: no upper limit."""
     from sim.planning.bound import most_released
     from sim.scenario.schema import Release
 
     assert most_released(Release.model_validate(release), hours) == most
+
+
+@settings(max_examples=200, deadline=None)
+@given(stations=st.integers(1, 4), low=st.sampled_from([1.0, 5.0, 10.0, 7.5, 20.0]),
+       spread=st.sampled_from([0.0, 0.0, 3.0, 15.0]), batch=st.integers(1, 5),
+       hours_per_day=st.sampled_from([0.5, 3.0, 8.0, 12.0, 16.0, 23.5, 24.0]),
+       start_hour=st.sampled_from([0.0, 6.0, 18.0, 20.0, 23.5]), seed=st.integers(0, 99))
+def test_no_release_schedule_hands_over_more_than_most_released(
+    stations: int, low: float, spread: float, batch: int, hours_per_day: float,
+    start_hour: float, seed: int,
+) -> None:
+    """The run's out-processing schedule (``ready_hours``) never has more people handed
+    over by any hour than the bound allows, whatever the shift's clock hours (also across
+    midnight) and whether or not the shift's length is a whole number of services."""
+    from sim.core.release import ready_hours
+    from sim.planning.bound import most_released
+    from sim.scenario.schema import Release
+
+    minutes: Any = low if spread == 0 else {"dist": "uniform", "low": low, "high": low + spread}
+    release = Release.model_validate({"stations": stations, "minutes": minutes, "batch": batch,
+                                      "hours_per_day": hours_per_day, "start_hour": start_hour})
+    ready = np.sort(ready_hours(release, 400, np.random.default_rng(seed)))
+    for hours in [0.5 * k for k in range(1, 24 * 2 * 5)]:
+        most = most_released(release, hours)
+        assert most is not None
+        assert np.count_nonzero(ready <= hours) <= most + 1e-6, hours
 
 
 def test_a_ramp_limit_at_the_pickup_holds_the_bound_back() -> None:
