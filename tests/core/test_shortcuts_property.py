@@ -74,8 +74,9 @@ def without_shortcuts(sc: Scenario, seed: int) -> tuple[Any, ...]:
 def with_realism(draw: st.DrawFn) -> dict[str, Any]:
     """A generated scenario with the operational-realism mechanisms drawn on top: ground
     time per stop, load factors, overload, minimum loads, operating windows, sorties per
-    day, mission-capable rates, waves, escorts, ramp spaces, batched releases, uncertain
-    rule days, and a horizon of up to four weeks."""
+    day, mission-capable rates, waves, escorts, ramp spaces, batched releases, out-processing
+    shifts from 06:00 or across midnight, uncertain rule days, and a horizon of up to four
+    weeks."""
     data = draw(scenarios())
     data["horizon_days"] = draw(st.integers(1, 28))
     maybe = st.booleans()
@@ -109,6 +110,8 @@ def with_realism(draw: st.DrawFn) -> dict[str, Any]:
             site["ramp_spaces"] = draw(st.integers(1, 2))
         if site.get("release") and draw(maybe):
             site["release"]["batch"] = draw(st.integers(2, 20))
+        if site.get("release", {}).get("stations") and draw(maybe):
+            site["release"]["start_hour"] = draw(st.sampled_from([6.0, 20.0]))  # 20: across midnight
     for rule in data.get("triggers", []):
         if draw(maybe):
             day = rule["when"]["day"]
