@@ -22,7 +22,11 @@
   two bare SimPy loops, five runs before calibration and two at scale10, one after the
   other, and each measure is the best over the rounds. On a shared machine a slow spell
   lasts seconds: with one block per measure, the best of a block taken in such a spell
-  moved a ratio by a tenth from one bench to the next.
+  moved a ratio by a tenth from one bench to the next. ``--rounds N`` takes N rounds
+  instead (about a second each; ``rounds`` in the output says how many): where the
+  machine's speed moves from run to run, a scale10 run, ten times longer than a
+  baseline, more often overlaps a slow spell, so with few rounds its best stays further
+  above its quiet time than the baseline's does, and ``scale10_ratio`` comes out high.
 - ``peak_rss_mb``: peak resident memory after the scale10 run (target < 300 MB).
 - ``cli_json_seconds``: wall time of ``dtsim run --json --no-plots`` in a subprocess
   (best of 3); ``cli_over_imports`` is that over the wall time of a bare
@@ -41,7 +45,7 @@
   two cores share a physical core or the host). ``jobs2_of_ceiling`` is
   ``jobs2_speedup`` over it: the share of the machine's own speedup that the pool gets.
 
-Run from the repository root: ``python bench/run.py [--parallel]``.
+Run from the repository root: ``python bench/run.py [--parallel] [--rounds N]``.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 BEFORE_CALIBRATION = ROOT / "bench" / "baseline_before_calibration.yaml"
 SCALE = 10
-ROUNDS = 3  # rounds of the in-process timings (see the module's docstring)
+ROUNDS = 3  # rounds of the in-process timings by default (see the module's docstring)
 PARALLEL_ROUNDS = 2  # timings of each ``replicate`` command, in turn (see the docstring)
 
 
@@ -166,7 +170,19 @@ def cli_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "sim"]
 
 
+def rounds_wanted(argv: list[str]) -> int:
+    """The in-process rounds asked for with ``--rounds N`` (``ROUNDS`` without it)."""
+    if "--rounds" not in argv:
+        return ROUNDS
+    at = argv.index("--rounds") + 1
+    if at >= len(argv) or not argv[at].isdigit() or int(argv[at]) < 1:
+        print("bench/run.py: --rounds needs a whole number of at least 1", file=sys.stderr)
+        sys.exit(2)
+    return int(argv[at])
+
+
 def main() -> None:
+    rounds = rounds_wanted(sys.argv)
     s = sim.load_scenario(BASELINE)
     warm = sim.run(s, 1)  # warm up imports and caches
     before = sim.load_scenario(BEFORE_CALIBRATION)
@@ -174,7 +190,7 @@ def main() -> None:
     big = scaled(s)
     big_result = sim.run(big, 1)
     baseline = bare = before_seconds = scale10 = float("inf")
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         baseline = min(baseline, best_of(5, lambda: sim.run(s, 1)))
         bare = min(bare, best_of(2, bare_simpy))
         before_seconds = min(before_seconds, best_of(5, lambda: sim.run(before, 1)))
@@ -227,6 +243,7 @@ def main() -> None:
         "scale10_delivered": big_result.kpis["delivered"],
         "scale10_sim_events": big_result.kpis["sim_events"],
         "core_compiled": sim.core.COMPILED,
+        "rounds": rounds,
         "targets": {"baseline_ratio": 0.35, "per_sortie_slowdown": 1.2, "scale10_ratio": 10,
                     "cli_over_imports": 2.0,
                     "jobs2_speedup": 1.8, "peak_rss_mb": 300},

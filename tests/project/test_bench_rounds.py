@@ -1,0 +1,37 @@
+"""``bench/run.py --rounds N``: how many rounds of in-process timings the bench takes."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bench_run() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_three_rounds_unless_asked_for_more() -> None:
+    run = bench_run()
+    assert run.rounds_wanted(["run.py", "--parallel"]) == run.ROUNDS == 3
+    assert run.rounds_wanted(["run.py", "--rounds", "10", "--parallel"]) == 10
+
+
+@pytest.mark.parametrize("value", [[], ["0"], ["-2"], ["ten"]])
+def test_a_bad_number_of_rounds_is_refused_before_any_timing(value: list[str]) -> None:
+    """Exit code 2 with one line on standard error, in well under a bench's time."""
+    proc = subprocess.run([sys.executable, "bench/run.py", "--rounds", *value], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == "bench/run.py: --rounds needs a whole number of at least 1"
