@@ -25,8 +25,8 @@
   moved a ratio by a tenth from one bench to the next. ``--rounds N`` takes N rounds
   instead (about a second each; ``rounds`` in the output says how many): where the
   machine's speed moves from run to run, a scale10 run, ten times longer than a
-  baseline, more often overlaps a slow spell, so with few rounds its best stays further
-  above its quiet time than the baseline's does, and ``scale10_ratio`` comes out high.
+  baseline, more often overlaps a slow spell, so with few rounds its best can stay further
+  above its quiet time than the baseline's does, and ``scale10_ratio`` reads high.
 - ``peak_rss_mb``: peak resident memory after the scale10 run (target < 300 MB).
 - ``cli_json_seconds``: wall time of ``dtsim run --json --no-plots`` in a subprocess
   (best of 3); ``cli_over_imports`` is that over the wall time of a bare
