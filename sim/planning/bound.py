@@ -405,8 +405,7 @@ def most_released(release: Release, hours: float) -> float | None:
         return release.stations * (hours * 60.0 / minutes + 1.0)
     per_station = 0.0
     day = -1  # the shift that opened the day before hour 0 may still be open at hour 0
-    while day * 24.0 + release.start_hour < hours:
-        start = day * 24.0 + release.start_hour
+    while (start := day * 24.0 + release.start_hour) < hours:
         open_hours = min(hours, start + release.hours_per_day) - max(0.0, start)
         if open_hours > 0:
             per_station += open_hours * 60.0 / minutes + 1.0
