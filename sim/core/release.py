@@ -30,7 +30,7 @@ def ready_hours(release: Release, n: int, rng: np.random.Generator) -> np.ndarra
         assert release.minutes is not None  # the schema pairs them
         queue = RegistrationQueue(release.stations, release.minutes, rng,
                                   release.hours_per_day, release.start_hour)
-        ends = queue.admit_hours(0.0, n)[1]  # only the ends: when each person is ready
+        ends = queue.admit_ends(0.0, n)  # when each person is ready
         return in_batches(float_array(ends), release.batch)
     if release.per_hour is not None:
         steps = [(0.0, float(release.per_hour))]

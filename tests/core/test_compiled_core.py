@@ -106,11 +106,11 @@ def test_the_paths_only_the_compiled_core_takes_pass_their_tests() -> None:
     """``tests/core/test_environment.py`` again, with the compiled ``ModelProcess`` and
     ``CountingEnvironment.timeout``: failures, interrupts and ties as SimPy handles them
     (the shipped scenarios above never fail a process or interrupt one);
-    ``tests/core/test_registration_schedule.py``, whose queue scans a few stations only
-    when compiled; ``tests/core/test_pads.py`` and ``tests/core/test_waits.py``, whose
-    events are native objects of the compiled core (on SimPy's own environment there,
-    failures included); and ``tests/core/test_event_heap.py``, the event queue's heap
-    against ``heapq``."""
+    ``tests/core/test_registration_schedule.py``, whose queue keeps its stations in a
+    tree only when compiled; ``tests/core/test_pads.py`` and ``tests/core/test_waits.py``,
+    whose events are native objects of the compiled core (on SimPy's own environment
+    there, failures included); and ``tests/core/test_event_heap.py``, the event queue's
+    heap against ``heapq``."""
     require_current_build()
     # A current build and DTSIM_PURE_PYTHON=0: the child imports the compiled core.
     env = {**os.environ, "DTSIM_PURE_PYTHON": "0"}
