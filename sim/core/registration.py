@@ -124,7 +124,7 @@ class RegistrationQueue:
     ) -> None:
         # The stations' free times: a tournament tree in the compiled core, a heap in the
         # plain-Python one, where ``heapq`` runs in C and a tree of Python objects would
-        # be slower (``admit_hours``). All zeros: a heap as it is.
+        # be slower (``schedule``). All zeros: a heap as it is.
         self.free_tree = EarliestFree([0.0] * stations) if COMPILED else None
         self.free_heap: list[float] = [] if COMPILED else [0.0] * stations
         self.service_min = service_min
