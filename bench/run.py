@@ -44,6 +44,13 @@
   the first time over the second (2.0 on two idle cores of their own; less where the
   two cores share a physical core or the host). ``jobs2_of_ceiling`` is
   ``jobs2_speedup`` over it: the share of the machine's own speedup that the pool gets.
+  ``command_serial_seconds`` is what a command spends around its one run (start-up,
+  output and exit: ``cli_json_seconds`` less ``baseline_seconds``), which no pool can
+  share; ``replicate`` spends at least that much outside its runs (an estimate from
+  below: it also loads its experiment modules and summarises its runs). With it,
+  ``jobs2_amdahl_limit`` is the speedup two ideal workers would give the ``--jobs 1``
+  time if everything but that part were shared between them with no cost at all
+  (Amdahl's law), and ``jobs2_of_amdahl_limit`` is ``jobs2_speedup`` over it.
 
 Run from the repository root: ``python bench/run.py [--parallel] [--rounds N]``.
 """
@@ -122,6 +129,16 @@ def two_core_ceiling(rounds: int = 2) -> float:
 
     alone, pair = in_turn(rounds, lambda: subprocess.run(cmd, check=True), both)
     return 2.0 * min(alone) / min(pair)
+
+
+def amdahl_limit(total: float, serial: float, workers: int = 2) -> float:
+    """The speedup ``workers`` ideal workers give a job of ``total`` seconds of which
+    ``serial`` seconds cannot be shared (Amdahl's law): total over serial plus the rest
+    divided between them."""
+    if not 0.0 <= serial <= total or total <= 0.0 or workers < 1:
+        raise ValueError(f"need 0 <= serial ({serial}) <= total ({total}), total > 0 "
+                         f"and workers ({workers}) >= 1")
+    return total / (serial + (total - serial) / workers)
 
 
 def times(value: Any, k: int) -> Any:
@@ -213,13 +230,18 @@ def main() -> None:
         ones, twos = in_turn(PARALLEL_ROUNDS, lambda: replicate(1), lambda: replicate(2))
         one, two = min(ones), min(twos)
         ceiling = two_core_ceiling()
+        serial = min(max(0.0, cli_seconds - baseline), one)
+        limit = amdahl_limit(one, serial)
         parallel = {"replicate200_jobs1_seconds": round(one, 3),
                     "replicate200_jobs2_seconds": round(two, 3),
                     "replicate200_jobs1_range": [round(min(ones), 3), round(max(ones), 3)],
                     "replicate200_jobs2_range": [round(min(twos), 3), round(max(twos), 3)],
                     "jobs2_speedup": round(one / two, 3),
                     "two_core_ceiling": round(ceiling, 3),
-                    "jobs2_of_ceiling": round(one / two / ceiling, 3)}
+                    "jobs2_of_ceiling": round(one / two / ceiling, 3),
+                    "command_serial_seconds": round(serial, 3),
+                    "jobs2_amdahl_limit": round(limit, 3),
+                    "jobs2_of_amdahl_limit": round(one / two / limit, 3)}
     out = {
         "baseline_seconds": round(baseline, 4),
         "bare_simpy_seconds": round(bare, 4),

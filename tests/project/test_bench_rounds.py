@@ -1,4 +1,5 @@
-"""``bench/run.py --rounds N``: how many rounds of in-process timings the bench takes."""
+"""``bench/run.py``: how many rounds of in-process timings the bench takes (``--rounds N``),
+and the speedup Amdahl's law leaves two workers (``amdahl_limit``)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,22 @@ def test_a_bad_number_of_rounds_is_refused_before_any_timing(value: list[str]) -
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.strip() == "bench/run.py: --rounds needs a whole number of at least 1"
+
+
+def test_the_amdahl_limit_is_the_law() -> None:
+    """Total over the serial part plus the rest shared: the textbook cases."""
+    limit = bench_run().amdahl_limit
+    assert limit(5.0, 1.0) == pytest.approx(5.0 / 3.0)
+    assert limit(4.0, 0.0) == pytest.approx(2.0)  # all shared: as many as the workers
+    assert limit(4.0, 4.0) == pytest.approx(1.0)  # nothing shared: no speedup
+    assert limit(10.0, 1.0, workers=4) == pytest.approx(10.0 / 3.25)
+    for serial in (0.1, 0.5, 2.0):  # more serial work, a lower limit
+        assert limit(5.0, serial) > limit(5.0, serial + 0.1)
+
+
+@pytest.mark.parametrize(("total", "serial", "workers"),
+                         [(1.0, 2.0, 2), (1.0, -0.1, 2), (0.0, 0.0, 2), (1.0, 0.5, 0)])
+def test_the_amdahl_limit_refuses_impossible_parts(total: float, serial: float,
+                                                   workers: int) -> None:
+    with pytest.raises(ValueError):
+        bench_run().amdahl_limit(total, serial, workers)
