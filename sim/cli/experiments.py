@@ -3,10 +3,11 @@
 A thin layer over ``sim.experiments.replication``: parse options, show a progress bar on a
 terminal (never with ``--json`` or when stdout is not a terminal), print a
 table or one JSON document. ``sim.cli.app`` imports this module at start-up, so
-the experiment machinery (and rich's tables) is imported inside the commands, and so
-is the quick bound of ``replicate``'s gap line (``sim.planning.gap``, which loads
-networkx): a pooled ``replicate`` solves it on a thread once its runs have started,
-and its imports would otherwise come before them.
+the experiment machinery (and rich's tables) is imported inside the commands. The
+quick bound of ``replicate``'s gap line is solved beside its runs
+(``sim.experiments.alongside``: a pool's first task, or after the runs with
+``--jobs 1``); ``sim.planning.gap`` loads the bound's own modules (networkx, scipy)
+only where it is solved.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,74 +120,6 @@ def _print_replications(summary: dict[str, Any]) -> None:
                   markup=False, highlight=False)
 
 
-class _BoundDay:
-    """The quick bound's day for the gap line (``quick_bound_day``), to be waited for.
-
-    When the replications run in worker processes this process only waits for their
-    results, so the bound (linear programs, one to two seconds) is solved meanwhile on a
-    background thread rather than after the last one. The thread starts with the first
-    result (``progress`` passes each on): started before, its imports and solving would
-    take this process's interpreter from it while it starts the pool and hands out the
-    first tasks, which delayed the first runs by 0.05-0.2 s (measured on a 2-core
-    machine). With ``--jobs 1`` the runs need this process, and the bound comes after
-    them as before. A daemon thread: an interrupted command does not wait for it.
-    """
-
-    def __init__(self, s: Any, background: bool) -> None:
-        self._scenario = s
-        self._background = background
-        self._thread: threading.Thread | None = None
-        self._box: dict[str, Any] = {}
-
-    def progress(self, forward: Callable[[int, int], None] | None
-                 ) -> Callable[[int, int], None] | None:
-        """The replications' progress callback: ``forward`` (the bar, or nothing), which in
-        the background case also starts the bound with the first result."""
-        if not self._background:
-            return forward
-
-        def update(done: int, total: int) -> None:
-            self._start()
-            if forward is not None:
-                forward(done, total)
-
-        return update
-
-    def _start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="dtsim-bound", daemon=True)
-            self._thread.start()
-
-    def _work(self) -> None:
-        from sim.planning.gap import quick_bound_day
-
-        try:
-            self._box["value"] = quick_bound_day(self._scenario)
-        except BaseException as exc:  # noqa: BLE001 - raised again by ``day``
-            self._box["error"] = exc
-
-    def day(self) -> Any:
-        """The bound's day: solved here with ``--jobs 1``, else waited for (started now if
-        no result came)."""
-        if not self._background:
-            from sim.planning.gap import quick_bound_day
-
-            return quick_bound_day(self._scenario)
-        self._start()
-        assert self._thread is not None
-        self._thread.join()
-        if "error" in self._box:
-            raise self._box["error"]
-        return self._box["value"]
-
-
-def _bound_day(s: Any, jobs: int | None, dask: str | None) -> _BoundDay:
-    """The quick bound for ``s``, in the background when the runs are in other processes."""
-    from sim.experiments.fork_server import default_jobs
-
-    return _BoundDay(s, bool(dask) or (default_jobs() if jobs is None else jobs) > 1)
-
-
 def _load(path: Path | None, sets: list[str] | None) -> Any:
     import sim
 
@@ -217,19 +149,20 @@ def replicate_cmd(
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenario
     s = _load(scenario, set_)
     out_dir = check_out_dir(out, "replications")
-    bound = _bound_day(s, jobs, dask)
+    from sim.experiments.alongside import Alongside
+    from sim.planning.gap import gap_for, gap_line, quick_bound_day, replication_full_days
+
+    bound = Alongside(quick_bound_day)
     try:
         with _progress("replications", _show_progress(as_json)) as progress:
             result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
-                               out=out_dir, progress=bound.progress(progress),
+                               out=out_dir, progress=progress,
                                source=scenario_path(scenario), overrides=set_ or [],
-                               target=target)
+                               target=target, alongside=bound)
     except ExperimentError as exc:
         _bad(exc)
         return
-    from sim.planning.gap import gap_for, gap_line, replication_full_days
-
-    gap = gap_for(bound.day(), replication_full_days(result.table))
+    gap = gap_for(bound.value(), replication_full_days(result.table))
     if as_json:
         typer.echo(json.dumps({**result.to_dict(), "bound_gap": gap}))
         return

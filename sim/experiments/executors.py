@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,13 @@ def run_chunk(key: str, data: Mapping[str, Any], seeds: Sequence[int],
               want_daily: bool) -> list[tuple[dict[str, Any], dict[str, list[Any]] | None]]:
     """Several runs of one scenario in a worker (fewer, larger tasks for Dask)."""
     return [run_replication(key, data, seed, want_daily) for seed in seeds]
+
+
+def run_alongside(function: Callable[[Scenario], Any], key: str,
+                  data: Mapping[str, Any]) -> Any:
+    """``function`` of the scenario, in a worker (``_Pool.submit_alongside``): the work
+    a command wants beside its runs (``sim.experiments.alongside``)."""
+    return function(_scenario_for(key, data))
 
 
 def worker_version() -> str:
@@ -188,6 +195,7 @@ class _Serial:
 
     workers = 1
     chunk_limit = 1
+    alongside = "after"  # where work beside the runs goes (``sim.experiments.alongside``)
 
     def submit(self, *args: Any) -> Future[Any]:
         fut: Future[Any] = Future()
@@ -239,9 +247,16 @@ class _Pool:
     # unpickled once per group rather than once per run, and fewer round trips wait
     # on the parent. Eight groups a worker at least keep the load balanced.
     chunk_limit = 4
+    alongside = "pool"
 
     def submit(self, *args: Any) -> Future[Any]:
         return self.pool.submit(run_chunk, *args)
+
+    def submit_alongside(self, function: Callable[[Scenario], Any], key: str,
+                         data: Mapping[str, Any]) -> Future[Any]:
+        """``function`` of the scenario as the pool's next task: submitted before the
+        runs, it goes to the first worker free, and the others start on the runs."""
+        return self.pool.submit(run_alongside, function, key, data)
 
     def wait_first(self, futures: set[Any]) -> set[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -321,6 +336,9 @@ class _Dask:
                                   f"this is {__version__}")
 
     chunk_limit = 8  # a Dask task costs milliseconds of scheduler time: group runs
+    # Work beside the runs stays in this process: the workers may lack what it needs
+    # (scipy is an optional extra), and may be other machines'.
+    alongside = "thread"
 
     def submit(self, key: str, data: Mapping[str, Any], seeds: list[int],
                want_daily: bool) -> Any:

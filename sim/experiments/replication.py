@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.common.stats import summarize, t_quantile
 from sim.experiments import display
+from sim.experiments.alongside import Alongside
 from sim.experiments.common import (
     DERIVED,
     SEED_RULE,
@@ -250,7 +251,7 @@ def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: i
               deadline_day: float | None = None, dask: str | None = None,
               out: str | Path | None = None, progress: Progress | None = None,
               source: str | Path | None = None, overrides: Sequence[str] = (),
-              target: float = 1.0) -> ReplicationResult:
+              target: float = 1.0, alongside: Alongside | None = None) -> ReplicationResult:
     """Run ``n`` replications of ``scenario`` (a Scenario or a file) and summarise them.
 
     ``seed`` is the master seed; ``jobs`` local processes (default: all cores)
@@ -261,6 +262,9 @@ def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: i
     daily_bands.csv, scenario.resolved.yaml, complete.json). ``source`` (the
     scenario file) and ``overrides`` (the ``path=value`` texts applied to it)
     are recorded in the summary; a file given as ``scenario`` is its own source.
+    ``alongside`` (``sim.experiments.alongside``) is one function of the scenario
+    computed beside the runs, where it costs them least; read its ``value()`` once
+    this returns.
     """
     s = as_scenario(scenario)
     check_n(n)
@@ -276,9 +280,13 @@ def replicate(scenario: Scenario | str | Path, n: int, *, seed: int = 1, jobs: i
     runner = make_runner(jobs, dask)
     ok = False
     try:
+        if alongside is not None:
+            alongside.begin(runner, s, key, data)
         tasks = ((i, (key, data, sd, True)) for i, sd in enumerate(seeds))
         for done, (i, (kpis, daily)) in enumerate(execute(runner, tasks, True, n), 1):
             acc.add(i, kpis, daily)
+            if alongside is not None:
+                alongside.result_arrived()
             if progress:
                 progress(done, n)
         ok = True
@@ -481,7 +489,7 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed:
 
 
 __all__ = [
-    "ComparisonResult", "ExperimentError", "ReplicationResult", "StoreMismatch", "SweepResult",
+    "Alongside", "ComparisonResult", "ExperimentError", "ReplicationResult", "StoreMismatch", "SweepResult",
     "compare", "leaf_paths", "variant_labels", "load_design", "parse_grid", "plan_points", "point_key",
     "replicate", "replication_seed", "replication_seeds", "split_values", "sweep",
 ]

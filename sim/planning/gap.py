@@ -3,6 +3,11 @@
 The simulated day comes from the delivery times themselves (the detainee
 table's ``delivered_hour``), so it means "every detainee delivered" whatever
 the run's KPIs are named.
+
+The bound itself (``sim.planning.bound``, which loads networkx and, when solving,
+scipy) is imported only by ``quick_bound_day``, when it is solved: ``replicate``
+hands that function to its first pool worker before its runs start, and importing
+this module costs the command only numpy, which it has loaded already.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.planning.bound import BoundError, lower_bound
 from sim.scenario.schema import Scenario
 
 
@@ -41,6 +45,8 @@ def quick_bound_day(scenario: Scenario) -> float | None | bool:
     """The quick bound's day of 100% delivered (None: not within the horizon), or False
     when it cannot be computed here (no scipy). Depends on the scenario only: a caller
     may compute it while the runs it is compared with are still going."""
+    from sim.planning.bound import BoundError, lower_bound
+
     try:
         b = lower_bound(scenario, fractions=(1.0,), quick=True)
     except BoundError:

@@ -1,0 +1,30 @@
+"""Functions of a scenario for ``Alongside`` tests, at a module's top level so that a pool
+worker can import them (tests/ is on the path, in the workers too)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+CALLS: list[float] = []
+"""When ``noted_name`` was called in this process (``time.monotonic``)."""
+
+
+def pid_and_name(scenario: Any) -> tuple[int, str]:
+    """The process that computed it, and the scenario's name."""
+    return os.getpid(), scenario.name
+
+
+def noted_name(scenario: Any) -> str:
+    """The scenario's name, noting the call in ``CALLS``."""
+    CALLS.append(time.monotonic())
+    return str(scenario.name)
+
+
+class ProbeError(RuntimeError):
+    """What ``fails`` raises."""
+
+
+def fails(scenario: Any) -> None:
+    raise ProbeError(f"no value for {scenario.name}")

@@ -1,0 +1,133 @@
+"""``sim.experiments.alongside``: one function of the scenario computed beside its
+replications, in a pool worker, after the runs, or on a thread, and the same value
+wherever it runs."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import alongside_probes as probes
+import pytest
+
+import sim
+from sim.experiments.alongside import Alongside
+from sim.experiments.executors import make_runner
+from sim.experiments.replication import replicate
+
+ROOT = Path(__file__).resolve().parents[2]
+TOY = ROOT / "tests" / "data" / "toy_experiment.yaml"
+
+
+@pytest.fixture(scope="module")
+def toy() -> Any:
+    return sim.load_scenario(TOY)
+
+
+def _kpis(result: Any) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k != "wall_seconds"} for row in result.to_records()]
+
+
+def test_in_a_pool_a_worker_computes_it_and_the_runs_are_unchanged(toy: Any) -> None:
+    beside = Alongside(probes.pid_and_name)
+    pooled = replicate(toy, 6, seed=4, jobs=2, alongside=beside)
+    pid, name = beside.value()
+    assert beside.where == "pool"
+    assert pid != os.getpid() and name == toy.name
+    assert _kpis(pooled) == _kpis(replicate(toy, 6, seed=4, jobs=1))
+
+
+def test_in_a_pool_it_is_the_first_task(toy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Submitted before any run, so the first worker free takes it (a pool's queue is
+    first in, first out) while the others start on the runs."""
+    import sim.experiments.replication as replication
+
+    order: list[str] = []
+
+    def recording_runner(jobs: int | None, dask: str | None) -> Any:
+        runner = make_runner(jobs, dask)
+        submit, submit_alongside = runner.submit, runner.submit_alongside  # type: ignore[union-attr]
+
+        def run(*args: Any) -> Any:
+            order.append("runs")
+            return submit(*args)
+
+        def beside(*args: Any) -> Any:
+            order.append("alongside")
+            return submit_alongside(*args)
+
+        monkeypatch.setattr(runner, "submit", run)
+        monkeypatch.setattr(runner, "submit_alongside", beside)
+        return runner
+
+    monkeypatch.setattr(replication, "make_runner", recording_runner)
+    beside = Alongside(probes.pid_and_name)
+    replicate(toy, 6, seed=2, jobs=2, alongside=beside)
+    assert order[0] == "alongside" and order.count("alongside") == 1
+    assert order.count("runs") >= 2
+    assert beside.value()[1] == toy.name
+
+
+def test_with_one_job_it_is_computed_here_after_the_runs_when_asked(toy: Any) -> None:
+    probes.CALLS.clear()
+    beside = Alongside(probes.noted_name)
+    replicate(toy, 3, seed=1, jobs=1, alongside=beside)
+    assert probes.CALLS == []  # not during the runs: they need this process
+    asked = time.monotonic()
+    assert beside.value() == toy.name
+    assert beside.where == "after"
+    assert len(probes.CALLS) == 1 and probes.CALLS[0] >= asked
+
+
+class _Remote:
+    """A runner whose workers are elsewhere (as Dask's): work beside them stays here."""
+
+    alongside = "thread"
+
+
+def test_beside_remote_workers_a_thread_here_starts_with_the_first_result(toy: Any) -> None:
+    probes.CALLS.clear()
+    beside = Alongside(probes.noted_name)
+    beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
+    time.sleep(0.05)
+    assert probes.CALLS == []  # nothing before a result: this process hands out the tasks
+    beside.result_arrived()
+    beside.result_arrived()  # once only
+    assert beside.value() == toy.name
+    assert len(probes.CALLS) == 1
+    assert not any(t.name == "dtsim-alongside" for t in threading.enumerate())
+
+
+def test_with_no_result_the_thread_starts_when_the_value_is_asked_for(toy: Any) -> None:
+    beside = Alongside(probes.noted_name)
+    beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
+    assert beside.value() == toy.name
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_its_error_is_raised_by_value_wherever_it_ran(toy: Any, jobs: int) -> None:
+    beside = Alongside(probes.fails)
+    result = replicate(toy, 2, seed=1, jobs=jobs, alongside=beside)
+    assert result.n == 2  # the runs are not disturbed by it
+    with pytest.raises(probes.ProbeError, match="no value for"):
+        beside.value()
+
+
+def test_its_error_on_a_thread_is_raised_by_value(toy: Any) -> None:
+    beside = Alongside(probes.fails)
+    beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
+    beside.result_arrived()
+    with pytest.raises(probes.ProbeError):
+        beside.value()
+
+
+def test_it_is_begun_once_and_read_after(toy: Any) -> None:
+    beside = Alongside(probes.noted_name)
+    with pytest.raises(RuntimeError, match="before replicate began it"):
+        beside.value()
+    beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="begun once"):
+        beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
