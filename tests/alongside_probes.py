@@ -4,7 +4,9 @@ worker can import them (tests/ is on the path, in the workers too)."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 CALLS: list[float] = []
@@ -28,3 +30,15 @@ class ProbeError(RuntimeError):
 
 def fails(scenario: Any) -> None:
     raise ProbeError(f"no value for {scenario.name}")
+
+
+def pid_file(name: str) -> Path:
+    """Where ``sleep_noting_pid`` notes its process for a scenario named ``name``."""
+    return Path(tempfile.gettempdir()) / f"{name}.pid"
+
+
+def sleep_noting_pid(scenario: Any) -> None:
+    """Note this process in ``pid_file(scenario.name)``, then take a minute (a stand-in for
+    a long bound), unless the process is ended first."""
+    pid_file(scenario.name).write_text(str(os.getpid()))
+    time.sleep(60.0)

@@ -152,8 +152,9 @@ def _ignore_sigint() -> None:
 PARENT_POLL_SECONDS = 0.5
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """Exit this worker as soon as ``parent_pid`` (the process running the experiment) is gone.
+def _watch_parent(parent_pid: int, stop: Any) -> None:
+    """Exit this worker as soon as ``parent_pid`` (the process running the experiment) is
+    gone, or it sets ``stop`` (a ``multiprocessing`` event: the experiment was interrupted).
 
     Pool workers are children of the forkserver, not of the experiment's
     process, so neither their parent id nor a parent-death signal would tell
@@ -161,19 +162,25 @@ def _watch_parent(parent_pid: int) -> None:
     thread polls it every ``PARENT_POLL_SECONDS`` instead; the worker exits
     immediately, its run abandoned, and with the workers gone the forkserver
     and the resource tracker exit too.
+
+    An interrupted experiment (Ctrl-C, an error) sets ``stop`` (``_Pool.close``): the
+    workers ignore Ctrl-C, and the pool would otherwise let each finish the task it
+    holds before the command could end, which for the work beside the runs
+    (``sim.experiments.alongside``, the quick bound: a second or more) kept an
+    interrupted ``replicate`` waiting.
     """
     import threading
-    import time
 
     def watch() -> None:
         while process_alive(parent_pid):
-            time.sleep(PARENT_POLL_SECONDS)
+            if stop.wait(PARENT_POLL_SECONDS):
+                break
         os._exit(1)
 
     threading.Thread(target=watch, name="dtsim-parent-watch", daemon=True).start()
 
 
-def _init_worker(parent_pid: int) -> None:
+def _init_worker(parent_pid: int, stop: Any) -> None:
     """Pool worker start-up: leave Ctrl-C to the parent and die with it, and keep what
     the fork server loaded out of the garbage collector's passes (``gc.freeze``), as
     ``dtsim`` does in its own process: each run then pays only for its own objects.
@@ -184,7 +191,7 @@ def _init_worker(parent_pid: int) -> None:
     gc.freeze()
     gc.enable()
     _ignore_sigint()
-    _watch_parent(parent_pid)
+    _watch_parent(parent_pid, stop)
 
 
 # ----- executors ------------------------------------------------------------------------
@@ -240,8 +247,10 @@ class _Pool:
             # tasks, rather than when the first worker is asked for.
             forkserver.ensure_running()
         self.workers = jobs
+        self._stop = ctx.Event()  # set when the experiment is interrupted (``close``)
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                        initializer=_init_worker, initargs=(os.getpid(),))
+                                        initializer=_init_worker,
+                                        initargs=(os.getpid(), self._stop))
 
     # Runs of a group share one task: the scenario's dict is pickled, sent and
     # unpickled once per group rather than once per run, and fewer round trips wait
@@ -267,6 +276,10 @@ class _Pool:
         return fut.result()
 
     def close(self, cancel: bool = False) -> None:
+        """Shut the pool down: after its tasks, or (``cancel``) at once, its workers ended
+        where they are (``_watch_parent``)."""
+        if cancel:
+            self._stop.set()
         self.pool.shutdown(wait=not cancel, cancel_futures=True)
 
 

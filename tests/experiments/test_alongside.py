@@ -131,3 +131,34 @@ def test_it_is_begun_once_and_read_after(toy: Any) -> None:
     beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="begun once"):
         beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
+
+
+def test_an_interrupted_experiment_ends_the_worker_busy_beside_it(toy: Any) -> None:
+    """Workers ignore Ctrl-C and a pool lets each finish its task before it shuts down:
+    an interrupted ``replicate`` would wait for the work beside its runs (a minute here).
+    Its workers end at once instead, and the error reaches the caller."""
+    from uuid import uuid4
+
+    from sim.common.processes import process_alive
+
+    name = f"alongside-probe-{uuid4().hex}"
+    scenario = toy.model_copy(update={"name": name})
+    noted = probes.pid_file(name)
+
+    def interrupt(done: int, total: int) -> None:
+        deadline = time.monotonic() + 60
+        while not noted.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise RuntimeError("interrupted")
+
+    try:
+        with pytest.raises(RuntimeError, match="interrupted"):
+            replicate(scenario, 40, seed=1, jobs=2, progress=interrupt,
+                      alongside=Alongside(probes.sleep_noting_pid))
+        pid = int(noted.read_text())
+        deadline = time.monotonic() + 20  # well before the probe's minute is up
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_alive(pid)
+    finally:
+        noted.unlink(missing_ok=True)
