@@ -7,10 +7,11 @@ on the runs. Where it runs depends on where the runs do (``Runner.alongside``):
 
 - **In a local process pool** (``"pool"``) it is the pool's first task, submitted before
   the runs: the first worker free computes it while the others start on the runs, and
-  then runs replications too. Solved on a thread of this process instead (as before), it
-  made three busy threads share the two cores of a 2-core machine while it ran: each
-  worker's runs took 5-10% more processor time, and 200 baseline replications with
-  ``--jobs 2`` took 0.1-0.15 s longer end to end (measured on a 2-core machine).
+  then runs replications too. Solved on a thread of this process instead, it makes three
+  busy threads share the two cores of a 2-core machine while it runs: each worker's
+  runs took 5-10% more processor time, and 200 baseline replications with ``--jobs 2``
+  0.1-0.15 s longer end to end (measured on a 2-core machine). A process interrupted
+  while such a thread was inside the solver could also abort at exit.
 - **In this process** (``"after"``, ``jobs=1``) the runs need the process first: it is
   computed when asked for, after them.
 - **On Dask** (``"thread"``) the workers may lack what it needs (scipy is an optional
