@@ -55,3 +55,26 @@ def test_the_amdahl_limit_refuses_impossible_parts(total: float, serial: float,
                                                    workers: int) -> None:
     with pytest.raises(ValueError):
         bench_run().amdahl_limit(total, serial, workers)
+
+
+def test_the_bench_brings_stale_bytecode_up_to_date_before_timing(tmp_path: Path) -> None:
+    """A module changed since its bytecode was written is compiled again by the bench
+    (``compile_bytecode``), even where the environment writes no bytecode itself."""
+    import importlib.util
+    import os
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    source = package / "mod.py"
+    source.write_text("VALUE = 1\n")
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    run = bench_run()
+    assert run.compile_bytecode(tmp_path, ("pkg",))
+    assert cached.exists()
+    source.write_text("VALUE = 2\n")  # changed since: its bytecode is stale
+    os.utime(cached, (1.0, 1.0))
+    os.utime(source, (2.0, 2.0))
+    assert run.compile_bytecode(tmp_path, ("pkg",))
+    assert cached.stat().st_mtime > 2.0
+    (package / "broken.py").write_text("def (:\n")
+    assert not run.compile_bytecode(tmp_path, ("pkg",))
