@@ -47,9 +47,10 @@ class Alongside:
         self.function = function
         self.where: str | None = None  # the runner's ``alongside``, once begun
         self._scenario: Scenario | None = None
+        # Its value or error, wherever it is computed: a pool's future, or one this
+        # object settles (on Dask's thread, or here when asked with ``jobs=1``).
         self._future: Future[Any] | None = None
         self._thread: threading.Thread | None = None
-        self._box: dict[str, Any] = {}
 
     def begin(self, runner: Runner, scenario: Scenario, key: str,
               data: Mapping[str, Any]) -> None:
@@ -64,29 +65,31 @@ class Alongside:
 
     def result_arrived(self) -> None:
         """A replication's result came back: on Dask, start the thread with the first."""
-        if self.where == "thread" and self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="dtsim-alongside",
+        if self.where == "thread" and self._future is None:
+            self._future = Future()
+            self._thread = threading.Thread(target=self._settle, name="dtsim-alongside",
                                             daemon=True)
             self._thread.start()
 
-    def _work(self) -> None:
+    def _settle(self) -> None:
+        """Compute the function into ``_future``: its value, or the error it raised."""
+        assert self._future is not None
         try:
-            self._box["value"] = self.function(self._scenario)  # type: ignore[arg-type]
+            self._future.set_result(self.function(self._scenario))  # type: ignore[arg-type]
         except BaseException as exc:  # noqa: BLE001 - raised again by ``value``
-            self._box["error"] = exc
+            self._future.set_exception(exc)
 
     def value(self) -> Any:
         """The function's value: waited for (a pool's task, Dask's thread, started now if
-        no result came) or computed now (``jobs=1``)."""
+        no result came) or computed now, once (``jobs=1``)."""
         if self.where is None or self._scenario is None:
             raise RuntimeError("Alongside.value() before replicate began it")
-        if self._future is not None:
-            return self._future.result()
         if self.where == "thread":
             self.result_arrived()
-            assert self._thread is not None
+        elif self._future is None:  # ``jobs=1``: here, now
+            self._future = Future()
+            self._settle()
+        assert self._future is not None  # submitted, started or settled above
+        if self._thread is not None:
             self._thread.join()
-            if "error" in self._box:
-                raise self._box["error"]
-            return self._box["value"]
-        return self.function(self._scenario)
+        return self._future.result()
