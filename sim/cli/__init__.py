@@ -1,10 +1,13 @@
 """The command line, one module per command group; ``app`` wires them (see ``sim.cli.app``).
 
 ``main``, the console script, reads the raw arguments first (``sim.cli.args``, standard
-library only). A command that will run a local process pool starts its fork server
-before anything else loads, so that the server's imports of the model overlap all of
-this process's own (typer, the command line, the command's group, the scenario); only
-then does the command line load. Importing this package loads nothing more, which a
+library only). On Linux its local process pools fork their workers from the command
+itself, which starts no thread of its own, so each worker starts at once with all the
+command has loaded (``sim.experiments.fork_server.fork_workers_from_here``). Elsewhere a
+command that will run a local process pool starts its fork server before anything else
+loads, so that the server's imports of the model overlap all of this process's own
+(typer, the command line, the command's group, the scenario); only then does the
+command line load. Importing this package loads nothing more, which a
 pool worker relies on too: multiprocessing runs the parent's main script, here the
 console script, in each worker as it starts.
 
@@ -26,11 +29,11 @@ def main() -> None:
     """Console-script entry point: start a pooled command's fork server, then load the
     command line and run the command (``sim.cli.app.main``)."""
     from sim.cli.args import pool_wanted
+    from sim.experiments.fork_server import fork_workers_from_here, start_fork_server
 
+    fork_workers_from_here()  # on Linux; elsewhere a pooled command starts its server now
     jobs = pool_wanted(sys.argv[1:])
     if jobs is not None:
-        from sim.experiments.fork_server import start_fork_server
-
         start_fork_server(jobs or None, None)
     _load_command_line()
     sys.modules["sim.cli.app"].main()

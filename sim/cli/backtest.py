@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.experiments import JOBS_HELP, SEED_HELP, _show_progress
-from sim.cli.helpers import BadInput, check_out_dir, console, guarded
+from sim.cli.helpers import BadInput, check_out_dir, console, guarded, progress_bar
 
 CasesArgument = Annotated[list[str] | None, typer.Argument(
     help="Cases to run (file names in scenarios/backtest/, without .yaml); none: all.")]
@@ -56,15 +56,13 @@ def _case_progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | 
     if not enabled:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("back-test", total=None)
+    with progress_bar("back-test", BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn()) as bar:
 
         def update(case: str, done: int, total: int) -> None:
-            bar.update(task, description=case, completed=done, total=total)
+            bar(description=case, completed=done, total=total)
 
         yield update
 

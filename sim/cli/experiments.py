@@ -22,7 +22,15 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded, scenario_path
+from sim.cli.helpers import (
+    BadInput,
+    check_out_dir,
+    console,
+    fail,
+    guarded,
+    progress_bar,
+    scenario_path,
+)
 from sim.cli.tables import fitted_table
 
 SEED_HELP = "Master seed; replication i runs with seed_i derived from it (see docs)."
@@ -45,22 +53,18 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
     if not enabled:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
-                  transient=True) as bar:
-        task = bar.add_task(label, total=None)
+    with progress_bar(label, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn()) as bar:
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar(completed=done, total=total)
 
         yield update
 

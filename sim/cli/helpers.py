@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -163,3 +165,39 @@ def print_kpis(kpis: dict[str, Any], title: str) -> None:
                 "detainees", "delivered", "escaped", "threatened_day", "overrun_day",
                 "emptied_day")))
         console().print(st)
+
+
+REDRAW_SECONDS = 0.1
+"""Least time between two redraws of a progress bar (s): about as often as rich's own
+timer would redraw it (ten times a second)."""
+
+
+@contextmanager
+def progress_bar(description: str, *columns: Any) -> Iterator[Callable[..., None]]:
+    """A transient rich progress bar on stderr, with one task, while the block runs;
+    yields ``update(**fields)`` (``completed``, ``total``, ``description``).
+
+    It is redrawn as it is updated (at most every ``REDRAW_SECONDS``, and when the task
+    completes), not by rich's timer thread: a local pool forks its workers from a
+    process that runs no other thread (``sim.experiments.fork_server``), and a redraw
+    for every result would take processor time from those workers.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress("[progress.description]{task.description}", *columns,
+                  console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
+        task = bar.add_task(description, total=None)
+        bar.refresh()
+        last = time.monotonic()
+
+        def update(**fields: Any) -> None:
+            nonlocal last
+            now = time.monotonic()
+            done = fields.get("total") is not None and fields.get("completed") == fields["total"]
+            redraw = done or now - last >= REDRAW_SECONDS
+            if redraw:
+                last = now
+            bar.update(task, refresh=redraw, **fields)
+
+        yield update

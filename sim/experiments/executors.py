@@ -1,8 +1,9 @@
 """Executors: where replications run, and the worker side of that.
 
 ``make_runner(jobs, dask)`` picks one: ``jobs=1`` runs in this process;
-``jobs>1`` uses a process pool (forkserver start, safe with threads; as with
-any multiprocessing, a script calling the experiment functions needs an
+``jobs>1`` uses a process pool (its workers forked from the ``dtsim`` command itself on
+Linux, else started by a fork server: ``sim.experiments.fork_server.pool_start_method``;
+as with any multiprocessing, a script calling the experiment functions needs an
 ``if __name__ == "__main__":`` guard); ``dask="local"`` starts a
 dask.distributed LocalCluster and ``dask="tcp://host:port"`` uses an existing
 scheduler. ``execute`` feeds a runner tasks and yields their results, in task
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.common.processes import process_alive
-from sim.experiments.fork_server import PRELOAD, default_jobs, starting_worker
+from sim.experiments.fork_server import PRELOAD, default_jobs, pool_start_method, starting_worker
 from sim.experiments.store import ExperimentError
 
 if TYPE_CHECKING:
@@ -156,9 +157,10 @@ def _watch_parent(parent_pid: int, stop: Any) -> None:
     """Exit this worker as soon as ``parent_pid`` (the process running the experiment) is
     gone, or it sets ``stop`` (a ``multiprocessing`` event: the experiment was interrupted).
 
-    Pool workers are children of the forkserver, not of the experiment's
-    process, so neither their parent id nor a parent-death signal would tell
-    them when that process is killed (SIGKILL runs no clean-up). A daemon
+    Workers started by a fork server are its children, not the experiment's
+    process's, so neither their parent id nor a parent-death signal would tell
+    them when that process is killed (SIGKILL runs no clean-up); workers forked
+    from that process watch it the same way. A daemon
     thread polls it every ``PARENT_POLL_SECONDS`` instead; the worker exits
     immediately, its run abandoned, and with the workers gone the forkserver
     and the resource tracker exit too.
@@ -182,10 +184,11 @@ def _watch_parent(parent_pid: int, stop: Any) -> None:
 
 def _init_worker(parent_pid: int, stop: Any) -> None:
     """Pool worker start-up: leave Ctrl-C to the parent and die with it, and keep what
-    the fork server loaded out of the garbage collector's passes (``gc.freeze``), as
-    ``dtsim`` does in its own process: each run then pays only for its own objects.
-    The server loaded it with the collector off (``sim.experiments.fork_server``); the
-    worker turns it on again, as any process has it."""
+    the worker inherited (from the fork server, or the command it was forked from) out
+    of the garbage collector's passes (``gc.freeze``), as ``dtsim`` does in its own
+    process: each run then pays only for its own objects. The server loaded it with the
+    collector off (``sim.experiments.fork_server``); the worker turns it on again, as any
+    process has it."""
     import gc
 
     gc.freeze()
@@ -223,14 +226,14 @@ class _Serial:
 
 
 class _Pool:
-    """A local process pool; workers ignore Ctrl-C and preload the model."""
+    """A local process pool; workers ignore Ctrl-C and start with the model loaded (a
+    fork server's preload) or with what the command had loaded (forked from it)."""
 
     def __init__(self, jobs: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        methods = multiprocessing.get_all_start_methods()
-        method = "forkserver" if "forkserver" in methods else "spawn"
+        method = pool_start_method()
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(PRELOAD)
