@@ -42,3 +42,10 @@ def sleep_noting_pid(scenario: Any) -> None:
     a long bound), unless the process is ended first."""
     pid_file(scenario.name).write_text(str(os.getpid()))
     time.sleep(60.0)
+
+
+def sleep_then_note(scenario: Any) -> str:
+    """Take half a second, then note that it returned in ``pid_file(scenario.name)``."""
+    time.sleep(0.5)
+    pid_file(scenario.name).write_text("returned")
+    return str(scenario.name)

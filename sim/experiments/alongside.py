@@ -64,11 +64,18 @@ class Alongside:
             self._future = submit(self.function, key, data)
 
     def result_arrived(self) -> None:
-        """A replication's result came back: on Dask, start the thread with the first."""
+        """A replication's result came back: on Dask, start the thread with the first.
+
+        Not a daemon thread: a process that ends (an interrupted command) waits for the
+        function to return before it tears itself down. A daemon thread would still be
+        inside it then, and a solver's native threads torn down under it ended the
+        command with an abort ("terminate called without an active exception", exit
+        status -6) instead of its exit code 130. A long function therefore delays the
+        end of an interrupted command until it returns.
+        """
         if self.where == "thread" and self._future is None:
             self._future = Future()
-            self._thread = threading.Thread(target=self._settle, name="dtsim-alongside",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._settle, name="dtsim-alongside")
             self._thread.start()
 
     def _settle(self) -> None:

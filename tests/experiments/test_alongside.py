@@ -101,6 +101,40 @@ def test_beside_remote_workers_a_thread_here_starts_with_the_first_result(toy: A
     assert not any(t.name == "dtsim-alongside" for t in threading.enumerate())
 
 
+def test_a_process_ending_with_the_thread_still_busy_waits_for_it(tmp_path: Path) -> None:
+    """An interrupted command ends while the work beside its runs is still being
+    computed: the process waits for it to return before it tears itself down (a solver's
+    native threads torn down under it would abort the command)."""
+    import subprocess
+    import sys
+    import uuid
+
+    name = f"alongside-{uuid.uuid4().hex}"
+    marker = probes.pid_file(name)
+    script = tmp_path / "ends_early.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+        "import alongside_probes as probes\n"
+        "import sim\n"
+        "from sim.experiments.alongside import Alongside\n"
+        "class Remote:\n"
+        "    alongside = 'thread'\n"
+        "if __name__ == '__main__':\n"
+        f"    toy = sim.load_scenario({str(TOY)!r}).model_copy(update={{'name': {name!r}}})\n"
+        "    beside = Alongside(probes.sleep_then_note)\n"
+        "    beside.begin(Remote(), toy, 'key', {})\n"
+        "    beside.result_arrived()\n"
+        "    raise SystemExit(130)\n")
+    try:
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 130, proc.stderr
+        assert marker.read_text() == "returned"
+    finally:
+        marker.unlink(missing_ok=True)
+
+
 def test_with_no_result_the_thread_starts_when_the_value_is_asked_for(toy: Any) -> None:
     beside = Alongside(probes.noted_name)
     beside.begin(_Remote(), toy, "key", {})  # type: ignore[arg-type]
