@@ -26,8 +26,9 @@ from typing import Any
 
 
 def main() -> None:
-    """Console-script entry point: start a pooled command's fork server, then load the
-    command line and run the command (``sim.cli.app.main``)."""
+    """Console-script entry point: let local pools fork their workers from this process
+    (on Linux; elsewhere start a pooled command's fork server now), then load the command
+    line and run the command (``sim.cli.app.main``)."""
     from sim.cli.args import pool_wanted
     from sim.experiments.fork_server import fork_workers_from_here, start_fork_server
 

@@ -5,8 +5,9 @@ else by a fork server; and that server: what it preloads, starting it early, its
 Forking from the command saves the server's work on the command's own cores: a second
 interpreter importing the model (about a quarter of a second of processor time) and a
 resource tracker, while the command loads itself; each worker also inherits the
-scenario model's validator, which the command has built. It made ``replicate -n 200 --jobs 2``
-about 2-6% faster on a 2-core machine (alternating pairs against the fork server).
+scenario model's validator, which the command has built. On a 2-core machine it made
+``replicate -n 200 --jobs 2`` about 4% faster (the median of 36 pairs, each timing the
+fork server and forking one after the other; forking was faster in 26).
 
 Kept apart from ``sim.experiments.executors`` so that it imports nothing but the
 standard library: the console script starts the server before it loads anything else
