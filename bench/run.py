@@ -207,8 +207,9 @@ def compile_bytecode(root: Path = ROOT, packages: tuple[str, ...] = ("sim", "viz
 
     Where a module changed since its bytecode was written and the environment sets
     ``PYTHONDONTWRITEBYTECODE`` (or the checkout is read-only), every process compiles
-    it again each time it starts. The ``--jobs 2`` timing pays that in two processes
-    (the command and its fork server) and the ``--jobs 1`` timing in one, so
+    it again each time it starts. The ``--jobs 2`` timing pays that in more than one
+    process (the command, and its fork server or, for the modules the command had not
+    loaded, each worker forked from it) and the ``--jobs 1`` timing in one, so
     ``jobs2_speedup`` read low by a few hundredths after a change. True if every module
     compiled."""
     import compileall
