@@ -10,14 +10,14 @@ on the runs. Where it runs depends on where the runs do (``Runner.alongside``):
   then runs replications too. Solved on a thread of this process instead, it makes three
   busy threads share the two cores of a 2-core machine while it runs: each worker's
   runs took 5-10% more processor time, and 200 baseline replications with ``--jobs 2``
-  0.1-0.15 s longer end to end (measured on a 2-core machine). A process interrupted
-  while such a thread was inside the solver could also abort at exit.
+  0.1-0.15 s longer end to end (measured on a 2-core machine).
 - **In this process** (``"after"``, ``jobs=1``) the runs need the process first: it is
   computed when asked for, after them.
 - **On Dask** (``"thread"``) the workers may lack what it needs (scipy is an optional
   extra) or be other machines': it is computed here, on a thread, from the first result
   on (started before, its imports would take this process's interpreter while it hands
-  out the first tasks).
+  out the first tasks). An interrupted command waits for that thread before it ends
+  (``Alongside.result_arrived``).
 
 The function must be defined at a module's top level (a pool sends it to a worker by
 module and name), and its value must pickle.

@@ -159,11 +159,11 @@ def _watch_parent(parent_pid: int, stop: Any) -> None:
 
     Workers started by a fork server are its children, not the experiment's
     process's, so neither their parent id nor a parent-death signal would tell
-    them when that process is killed (SIGKILL runs no clean-up); workers forked
-    from that process watch it the same way. A daemon
+    them when that process is killed (SIGKILL runs no clean-up). A daemon
     thread polls it every ``PARENT_POLL_SECONDS`` instead; the worker exits
-    immediately, its run abandoned, and with the workers gone the forkserver
-    and the resource tracker exit too.
+    immediately, its run abandoned, and with the workers gone the fork server
+    and the resource tracker exit too. Workers forked from the experiment's
+    process itself watch it the same way: one mechanism for both.
 
     An interrupted experiment (Ctrl-C, an error) sets ``stop`` (``_Pool.close``): the
     workers ignore Ctrl-C, and the pool would otherwise let each finish the task it
