@@ -71,13 +71,26 @@ class Waves:
             timer = self.env.timeout(spec.max_wait_hours)
             timer.callbacks.append(lambda _: self._leave(key, group))  # type: ignore[union-attr]
         group.members.append(name)
-        now = self.env.now
-        in_service = sum(1 for u in self._vehicles_of(v.type_name)
-                         if u.available_at <= now < u.withdraw_at)
-        if len(group.members) >= min(spec.size, in_service):
-            self._leave(key, group)
+        waiting = len(group.members)
+        if waiting >= spec.size or not self._in_service_beyond(v.type_name, waiting):
+            self._leave(key, group)  # full, or it holds every vehicle of the type in service
             return None
         return group.go
+
+    def _in_service_beyond(self, type_name: str, count: int) -> bool:
+        """Whether more than ``count`` vehicles of ``type_name`` are in service now.
+
+        Counts only until it passes ``count`` (the group's size so far, a few): a count of
+        the whole type at every join grew with the fleet, so a fleet ten times larger
+        paid a hundred times for it."""
+        now = self.env.now
+        seen = 0
+        for u in self._vehicles_of(type_name):
+            if u.available_at <= now < u.withdraw_at:
+                seen += 1
+                if seen > count:
+                    return True
+        return False
 
     def _leave(self, key: tuple[str, str], group: Group) -> None:
         """The group leaves now (if it has not left yet)."""
