@@ -210,6 +210,31 @@ def test_a_wave_waits_at_most_its_limit_and_never_for_more_than_the_fleet() -> N
     assert two_helicopters({"size": 3}) == two_helicopters({"size": 2})
 
 
+def test_a_join_counts_the_type_in_service_only_as_far_as_it_needs() -> None:
+    """``Waves._in_service_beyond``: whether more than ``count`` vehicles of the type are in
+    service now (entered, not withdrawn), whatever the order of the fleet; vehicles of other
+    types, not yet in service or withdrawn do not count."""
+    from sim.core.tasked import Tasked
+    from sim.core.waves import Waves
+
+    env = simpy.Environment(initial_time=10.0)
+
+    def vehicle(type_name: str, available_at: float, withdraw_at: float) -> Tasked:
+        v = Tasked()
+        v.type_name, v.available_at, v.withdraw_at = type_name, available_at, withdraw_at
+        return v
+
+    fleet = [vehicle("h", 20.0, np.inf), vehicle("h", 0.0, np.inf), vehicle("c", 0.0, np.inf),
+             vehicle("h", 0.0, 5.0), vehicle("h", 10.0, 30.0), vehicle("h", 0.0, 10.0)]
+    waves = Waves(scenario(one_leg(n=10)), env, fleet)
+    in_service = 2  # the second and the fifth: one enters at 10, the last leaves at 10
+    for count in range(5):
+        assert waves._in_service_beyond("h", count) == (in_service > count)
+    fleet.append(vehicle("h", 0.0, np.inf))  # the fleet grows: the join sees it
+    assert waves._in_service_beyond("h", 2)
+    assert not waves._in_service_beyond("c", 1) and waves._in_service_beyond("c", 0)
+
+
 # ----- defaults, schema, --set and rules ---------------------------------------------------
 
 
