@@ -11,6 +11,7 @@ after every step with a plain list; claims taken earlier must keep their ids.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tiny_scenarios import one_leg, scenario
@@ -27,13 +28,19 @@ steps = st.lists(
 )
 
 
-@given(steps)
-def test_joins_keep_the_queue_a_copy_would_have(plan: list[tuple[str, int]]) -> None:
+@pytest.mark.parametrize("in_order", [False, True])
+@given(plan=steps)
+def test_joins_keep_the_queue_a_copy_would_have(in_order: bool,
+                                                plan: list[tuple[str, int]]) -> None:
+    """Risk categories mixed along the ids, or in the ids' order (most dangerous first, as
+    an origin's people are loaded): joins in the ids' order then keep the queue in order,
+    and ``highest_risk_first`` claims from its front."""
     model = Model(scenario(one_leg(n=6_000)), 1)
     tr = model.transfers
     site = "p"
     # Risk categories for ``highest_risk_first`` to order by (the model is not run).
-    tr.d.category[:] = np.arange(len(tr.d.category)) * 7 % 3
+    ids = np.arange(len(tr.d.category))
+    tr.d.category[:] = ids // 2_000 if in_order else ids * 7 % 3
     tr.queue[site] = tr.queue[site][:10]
     expected: list[int] = tr.queue[site].tolist()
     claims: list[tuple[np.ndarray, list[int]]] = []  # (the claim's array, its ids then)
@@ -66,6 +73,11 @@ def test_joins_keep_the_queue_a_copy_would_have(plan: list[tuple[str, int]]) -> 
                           else "highest_risk_first")
         assert tr.queue[site].tolist() == expected
         assert tr.queue[site].dtype == np.intp
+        if tr.policy_name == "highest_risk_first":  # what claims and dispatch read of it
+            counts, ordered = tr._risk_of(site)
+            cats = [int(tr.d.category[i]) for i in expected]
+            assert counts.tolist() == [cats.count(c) for c in range(len(counts))]
+            assert not ordered or cats == sorted(cats)
         for ids, then in claims:  # a join never writes over a claim's ids
             assert ids.tolist() == then
 
