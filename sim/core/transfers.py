@@ -592,8 +592,8 @@ class Transfers:
         buffer[end:end + k] = ids
         joined = self.queue[site] = buffer[start:end + k]
         self._queue_room[site] = (buffer, end + k)
-        known = self._risk.get(site)
-        if known is not None and known[0] is q and self.policy_name == "highest_risk_first":
+        known = self._risk.get(site) if self.policy_name == "highest_risk_first" else None
+        if known is not None and known[0] is q:
             cats = self.d.category[ids]
             ordered = known[2] and bool(np.all(cats[:-1] <= cats[1:])) and (
                 n == 0 or k == 0 or bool(self.d.category[q[-1]] <= cats[0]))
