@@ -78,6 +78,11 @@ class Mission:
         self.claimed_at = claimed_at  # hours: when the batch was claimed (all held or waiting)
 
 
+def _in_order(categories: np.ndarray) -> bool:
+    """Whether risk ``categories`` never go back to a more dangerous rank along the array."""
+    return len(categories) < 2 or bool(np.all(categories[:-1] <= categories[1:]))
+
+
 class Transfers:
     """Queues by node, claims, capacity, dispatch and the movements of detainees."""
 
@@ -370,10 +375,12 @@ class Transfers:
         places = int(v.sortie_places)
         n = int(min(places, choice.waiting, cap))
         if n > 0 and self.escorts is not None:  # guards take places: who boards decides
-            q, cat = self.queue[choice.site], self.d.category
-            # (a stable sort of the small category codes is a radix sort: linear in the queue)
-            n = self.escorts.batch(np.sort(cat[q], kind="stable")[:n] if need_risk else cat[q[:n]],
-                                   places)
+            if need_risk:  # the first n by rank, from the queue's counts (no sort of it)
+                counts = self._risk_of(choice.site)[0]
+                ranks = np.repeat(np.arange(len(counts)), counts)[:n]
+            else:
+                ranks = self.d.category[self.queue[choice.site][:n]]
+            n = self.escorts.batch(ranks, places)
         if n <= 0:
             return None  # e.g. seats set below one: an empty sortie would loop forever
         ids = self.take_from_queue(choice.site, n)
@@ -403,8 +410,8 @@ class Transfers:
                 rest[taken] = False
                 ids, left = q[taken], q[rest]
             self.queue[site] = left
-            taken_counts = np.bincount(self.d.category[ids], minlength=self._categories)
-            self._risk[site] = (left, counts - taken_counts, ordered or len(left) < 2)
+            self._risk[site] = (left, counts - self._rank_counts(self.d.category[ids]),
+                               ordered or len(left) < 2)
             return ids
         self.queue[site] = q[n:]
         return q[:n]
@@ -426,10 +433,13 @@ class Transfers:
         if known is not None and known[0] is q:
             return known[1], known[2]
         cats = self.d.category[q]
-        counts = np.bincount(cats, minlength=self._categories)
-        ordered = len(cats) < 2 or bool(np.all(cats[:-1] <= cats[1:]))
+        counts, ordered = self._rank_counts(cats), _in_order(cats)
         self._risk[site] = (q, counts, ordered)
         return counts, ordered
+
+    def _rank_counts(self, categories: np.ndarray) -> np.ndarray:
+        """How many of ``categories`` (risk ranks) are of each rank."""
+        return np.bincount(categories, minlength=self._categories)
 
     def top_up(self, mission: Mission, k: int) -> int:
         """Claim up to ``k`` more of those waiting at the mission's origin; how many.
@@ -595,10 +605,9 @@ class Transfers:
         known = self._risk.get(site) if self.policy_name == "highest_risk_first" else None
         if known is not None and known[0] is q:
             cats = self.d.category[ids]
-            ordered = known[2] and bool(np.all(cats[:-1] <= cats[1:])) and (
+            ordered = known[2] and _in_order(cats) and (
                 n == 0 or k == 0 or bool(self.d.category[q[-1]] <= cats[0]))
-            self._risk[site] = (
-                joined, known[1] + np.bincount(cats, minlength=self._categories), ordered)
+            self._risk[site] = (joined, known[1] + self._rank_counts(cats), ordered)
 
     def held_at(self, site: str) -> np.ndarray:
         """Ids of the detainees held or waiting at ``site`` now."""
