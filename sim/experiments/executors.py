@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -286,6 +287,31 @@ class _Pool:
         self.pool.shutdown(wait=not cancel, cancel_futures=True)
 
 
+@contextmanager
+def _ctrl_c_left_to_this_process() -> Iterator[None]:
+    """Ignore Ctrl-C (SIGINT) while a LocalCluster starts its worker processes, so that
+    they start ignoring it: a terminal's Ctrl-C reaches every process of the command's
+    group, and each Dask worker then printed its own tracebacks before this process
+    closed the cluster and exited with its one line.
+
+    A disposition of "ignore" survives the start of a new interpreter (Dask's workers are
+    spawned), where Python and asyncio then install no handler of their own. Only the
+    main thread may change it; elsewhere the workers start as before. A Ctrl-C during the
+    cluster's start (a second or two) is ignored.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Dask:
     """A dask.distributed client: a LocalCluster (``local``) or a scheduler address."""
 
@@ -304,9 +330,13 @@ class _Dask:
         quiet.setLevel(logging.CRITICAL)
         try:
             if address == "local":
-                self.cluster = distributed.LocalCluster(
-                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                    silence_logs=logging.ERROR)
+                # The workers' own log lines stay quiet: a failed run reaches this process
+                # as its error, and a cluster closed mid-run (Ctrl-C) had workers log
+                # errors about data already released.
+                with _ctrl_c_left_to_this_process():
+                    self.cluster = distributed.LocalCluster(
+                        n_workers=jobs, threads_per_worker=1, processes=True,
+                        dashboard_address=None, silence_logs=logging.CRITICAL)
                 self.client = distributed.Client(self.cluster)
             else:
                 if "://" not in address or not address.split("://", 1)[1]:
