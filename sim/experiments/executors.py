@@ -296,13 +296,15 @@ def _ctrl_c_left_to_this_process() -> Iterator[None]:
 
     A disposition of "ignore" survives the start of a new interpreter (Dask's workers are
     spawned), where Python and asyncio then install no handler of their own. Only the
-    main thread may change it; elsewhere the workers start as before. A Ctrl-C during the
-    cluster's start (a second or two) is ignored.
+    main thread may change it, and only a handler set from Python can be put back;
+    otherwise the workers start as before. A Ctrl-C during the cluster's start (a second
+    or two) is ignored.
     """
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is None:
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
