@@ -145,10 +145,11 @@ def _guard_message(script: str) -> str:
             f"'if __name__ == \"__main__\":' (or pass jobs=1)")
 
 
-def _ignore_sigint() -> None:
+def _ignore_sigint() -> Any:
+    """Ignore Ctrl-C from now on (it is the parent's to handle); the handler it had."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 PARENT_POLL_SECONDS = 0.5
@@ -307,7 +308,7 @@ def _ctrl_c_left_to_this_process() -> Iterator[None]:
             or signal.getsignal(signal.SIGINT) is None:
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = _ignore_sigint()
     try:
         yield
     finally:

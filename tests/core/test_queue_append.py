@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from tiny_scenarios import one_leg, scenario
 
 from sim.core.model import Model
+from sim.core.transfers import _first_ranks
 
 #: One step: (what, how many). ``join`` appends new ids, ``take`` claims from the front,
 #: ``back`` puts the oldest claim back at the front, ``lose`` drops every third person,
@@ -96,3 +97,15 @@ def test_joins_cost_what_they_add() -> None:
     assert tr.queue["p"][10:].tolist() == list(range(100, 100 + 400 * 25))
     # 10,010 ids from a first buffer of 70 (twice the first 35): 8 rebuilds
     assert rebuilt == 8
+
+
+@given(counts=st.lists(st.integers(0, 40), min_size=1, max_size=6), n=st.integers(0, 250))
+def test_first_ranks_are_those_of_the_whole_queue_in_order(counts: list[int], n: int) -> None:
+    """The first ``n`` ranks read from a queue's counts (what escorts and a claim from a
+    queue in order read under ``highest_risk_first``) are the first ``n`` of its ranks
+    laid out in full, most dangerous first."""
+    held = np.array(counts, dtype=np.int64)
+    whole = np.repeat(np.arange(len(counts)), held)
+    got = _first_ranks(held, n)
+    assert got.tolist() == whole[:n].tolist()
+    assert got.dtype == whole.dtype
