@@ -5,7 +5,7 @@ after each site status change, in file order, so firing order is deterministic.
 A tick evaluates only when something a condition reads may have changed
 (``RunState.dirty``) or a condition's truth may drift with time
 (``next_wake``: a day reached, a front come within reach, a registration
-finished); at other ticks every condition would give the same answer. A
+backlog fallen below its threshold); at other ticks every condition would give the same answer. A
 rule with ``once: true`` fires the first time its condition holds; with
 ``once: false`` it fires each time the condition becomes true again (on each
 false-to-true edge).
@@ -13,16 +13,16 @@ false-to-true edge).
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 
 from sim.common.dist import sample
 from sim.common.geo import Projection
 from sim.common.vocabulary import NOBODY, SiteStatus
+from sim.core.backlog import PendingEnds
 from sim.core.fleet import Fleet
 from sim.core.fronts import FrontTrack, min_distance_to_fronts, resolve_point
 from sim.core.kinds import EVENT_TRIGGER
@@ -30,11 +30,6 @@ from sim.core.state import RunState
 from sim.core.transfers import Transfers
 from sim.scenario.params import RuntimeParams
 from sim.scenario.schema import Action, Condition, Scenario, Trigger
-
-# The registration backlog's heap of hours: C statics in the compiled core (a global
-# name that is not ``Final`` is looked up in the module's dictionary at each read).
-PUSH: Final = heapq.heappush
-POP: Final = heapq.heappop
 
 
 class FrontWithin:
@@ -67,6 +62,21 @@ class FrontWithin:
         return False
 
 
+class ArmedRule:
+    """A rule that may still fire, with what every check reads of it as plain fields: its
+    compiled test and wake (``TriggerEngine._compile``, ``_compile_wake``), its name and
+    ``once``. A rule is a pydantic model, each of whose fields is a generic look-up at every
+    read, and a check reads them for every rule."""
+
+    def __init__(self, rule: Trigger, test: Callable[[], bool],
+                 wake: Callable[[float], float]) -> None:
+        self.rule = rule
+        self.test = test
+        self.wake = wake
+        self.name = rule.name
+        self.once = rule.once
+
+
 class TriggerEngine:
     """The scenario's rules (and a player's decisions, appended to ``rules``) over one run."""
 
@@ -89,10 +99,10 @@ class TriggerEngine:
         self._busy = False
         self._compiled: dict[int, Callable[[], bool]] = {}
         self._known = -1  # how many rules ``_active`` was built from
-        self._active: list[tuple[Trigger, Callable[[], bool]]] = []
+        self._active: list[ArmedRule] = []
         self._wakes: dict[int, Callable[[float], float]] = {}  # id(condition) -> its wake
-        self._reg_heap: list[float] = []  # registration end times not yet passed
-        self._reg_ends_seen = 0  # of ``Transfers.registration_ends``, pushed on the heap
+        self._pending = PendingEnds()  # registration end times not yet passed
+        self._reg_ends_seen = 0  # of ``Transfers.registration_ends``, added to ``_pending``
         self._registered = 0
         self._front_checks: dict[int, FrontWithin] = {}  # id(condition) -> its check
         # Uncertain dates (a day condition given as a distribution) are drawn once per run,
@@ -166,7 +176,7 @@ class TriggerEngine:
 
     def active_rules(self) -> list[Trigger]:
         """The rules that may still fire (a fired ``once`` rule is no longer active)."""
-        return [rule for rule, _ in self._active]
+        return [armed.rule for armed in self._active]
 
     def next_wake(self) -> float:
         """Earliest time (hours) a rule's condition may change without a change of the state.
@@ -178,16 +188,21 @@ class TriggerEngine:
         if self.rules_added():
             return -math.inf
         now = self.state.env.now
-        wakes = self._wakes
         earliest = math.inf
-        for rule, _ in self._active:
-            wake = wakes.get(id(rule.when))
-            if wake is None:
-                wake = wakes[id(rule.when)] = self._compile_wake(rule.when)
-            t = wake(now)
+        for armed in self._active:
+            t = armed.wake(now)
             if t < earliest:
                 earliest = t
         return earliest
+
+    def _arm(self, rule: Trigger) -> ArmedRule:
+        """``rule`` with its test, compiled anew as each time the rules are armed, and its
+        wake, compiled once per condition."""
+        test = self._compile(rule.when)
+        wake = self._wakes.get(id(rule.when))
+        if wake is None:  # after the test: a front's wake reads the check it made
+            wake = self._wakes[id(rule.when)] = self._compile_wake(rule.when)
+        return ArmedRule(rule, test, wake)
 
     def _compile_wake(self, c: Condition) -> Callable[[float], float]:
         """A closure giving, at ``now`` (hours), the earliest time ``c`` may change without a
@@ -207,11 +222,19 @@ class TriggerEngine:
                 return check.next_check
             return front
         if c.registration_backlog is not None:
-            heap = self._reg_heap
+            pending, threshold = self._pending, c.registration_backlog
 
             def backlog(now: float) -> float:
-                self.registration_backlog()  # drop the registrations already finished
-                return heap[0] if heap else math.inf
+                # Without a change of the state the backlog only falls, as registrations
+                # end. Below its threshold it then stays below: it rises only with a
+                # delivery, which marks the state changed (a check follows), so it has no
+                # time of its own. At or above it, it falls below once all but
+                # ``threshold - 1`` of those pending have ended: at the end of the
+                # ``backlog - threshold + 1``-th to finish.
+                excess = self.registration_backlog() - threshold  # drops those finished
+                if excess < 0 or excess >= len(pending):
+                    return math.inf
+                return pending.end_of(excess)
             return backlog
         parts = [self._compile_wake(x)
                  for x in (c.all_ or c.any_ or ([c.not_] if c.not_ is not None else []))]
@@ -228,19 +251,16 @@ class TriggerEngine:
         return earliest
 
     def registration_backlog(self) -> int:
-        """Detainees delivered and not yet registered now (a heap of end times, O(log n))."""
+        """Detainees delivered and not yet registered now (``PendingEnds``)."""
         tr = self.transfers
         ends = tr.registration_ends
-        heap = self._reg_heap
+        pending = self._pending
         i = self._reg_ends_seen
         while i < len(ends):
-            PUSH(heap, ends[i])
+            pending.add(ends[i])
             i += 1
         self._reg_ends_seen = i
-        now = self.state.env.now
-        while heap and heap[0] <= now:
-            POP(heap)
-            self._registered += 1
+        self._registered += pending.finish_until(self.state.env.now)
         # Those registered on arrival were registered when delivered, before now.
         return tr.delivered_count - tr.registered_on_arrival - self._registered
 
@@ -251,22 +271,23 @@ class TriggerEngine:
         try:
             if len(self.rules) != self._known:  # rules may be added during a run (play)
                 self._known = len(self.rules)
-                self._active = [(r, self._compile(r.when)) for r in self.rules
+                self._active = [self._arm(r) for r in self.rules
                                 if not (r.once and r.name in self.fired)]
             was_true = self.was_true
+            fired = self.fired
             spent = False
-            for rule, pred in self._active:
-                if pred():
-                    if not was_true.get(rule.name, False):
-                        was_true[rule.name] = True
-                        if not (rule.once and rule.name in self.fired):
-                            self.fire(rule.name, rule.then)
-                            spent = spent or rule.once
+            for armed in self._active:
+                name = armed.name
+                if armed.test():
+                    if not was_true.get(name, False):
+                        was_true[name] = True
+                        if not (armed.once and name in fired):
+                            self.fire(name, armed.rule.then)
+                            spent = spent or armed.once
                 else:
-                    was_true[rule.name] = False
+                    was_true[name] = False
             if spent:  # drop rules that cannot fire again
-                self._active = [(r, p) for r, p in self._active
-                                if not (r.once and r.name in self.fired)]
+                self._active = [a for a in self._active if not (a.once and a.name in fired)]
         finally:
             self._busy = False
 

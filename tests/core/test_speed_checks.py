@@ -87,6 +87,62 @@ def test_a_backlog_rule_sees_registrations_finish_without_any_event() -> None:
     assert days == [0.0, round(first_grid / 24.0, 4)]
 
 
+def backlog_rules(threshold: int) -> Scenario:
+    """120 detainees delivered in batches of 20 over a day and more, registered at two
+    stations for 90 minutes each: the backlog climbs above ``threshold`` and falls below
+    it between deliveries, and again at the end. Rules read it alone, negated and
+    beside a day."""
+    when: dict[str, Any] = {"registration_backlog": threshold}
+    rules = [{"name": name, "when": cond, "once": once,
+              "then": [{"ground": {"modes": ["rotary"], "hours": 1}}]}
+             for name, cond, once in (("at", when, False), ("not", {"not": when}, False),
+                                      ("any", {"any": [when, {"day": 4}]}, True))]
+    return scenario(one_leg(n=120, seats=20, horizon_days=8, triggers=rules,
+                            reception_kw={"registration": {"stations": 2, "minutes": 90}}))
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 15, 40, 200])
+def test_backlog_rules_checked_only_where_due_match_the_poll(
+    threshold: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = backlog_rules(threshold)
+    lazy = outcome(sc, 1)
+    assert threshold in (0, 200) or {f["name"] for f in lazy[4]} >= {"at", "not"}
+    monkeypatch.setattr(ticks.CheckGrid, "due", lambda self, t: True)
+    assert outcome(sc, 1) == lazy
+
+
+def test_a_backlog_above_its_threshold_is_not_checked_at_every_registration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 10 detainees delivered at once, one station, 60 minutes each: the backlog stays at or
+    # above 3 for about seven hours. Without a change of the state it can fall below 3
+    # only at the eighth end: the one check it needs then, not one after each registration.
+    reg = {"stations": 1, "minutes": 60}
+    sc = quiet_rules({"registration_backlog": 3}, once=False, registration=reg)
+    woken: list[float] = []  # checks made for the time reached, not for a change of the state
+    original = ticks.CheckGrid.check
+
+    def counting(self: ticks.CheckGrid) -> None:
+        if not self.state.dirty:
+            woken.append(self.state.env.now)
+        original(self)
+
+    monkeypatch.setattr(ticks.CheckGrid, "check", counting)
+    model = Model(sc, 1)
+    model.run()
+    ends = sorted(model.transfers.d.t_registered.tolist())
+    delivered = min(model.transfers.d.t_delivered.tolist())
+    step = model.scenario.trigger_check_hours
+
+    def grid_from(t: float) -> float:
+        return next(k * step for k in range(10_000) if k * step >= t)
+
+    # fires at the check after the delivery, and is checked again once it can fall below
+    assert [f["day"] for f in model.triggers.fired_log] == [round(grid_from(delivered) / 24.0, 4)]
+    assert [t for t in woken if delivered < t <= grid_from(ends[-3])] == [grid_from(ends[-3])]
+
+
 def run_kpis(sc: Scenario, stop: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
     monkeypatch.setattr(model_module, "STOP_WHEN_SETTLED", stop)
     model = Model(sc, 1)
