@@ -5,8 +5,8 @@ after each site status change, in file order, so firing order is deterministic.
 A tick evaluates only when something a condition reads may have changed
 (``RunState.dirty``) or a condition's truth may drift with time
 (``next_wake``: a day reached, a front come within reach, a registration
-backlog fallen below its threshold); at other ticks every condition would give the same answer. A
-rule with ``once: true`` fires the first time its condition holds; with
+backlog fallen below its threshold); at other ticks every condition would give
+the same answer. A rule with ``once: true`` fires the first time its condition holds; with
 ``once: false`` it fires each time the condition becomes true again (on each
 false-to-true edge).
 """
@@ -103,7 +103,6 @@ class TriggerEngine:
         self._wakes: dict[int, Callable[[float], float]] = {}  # id(condition) -> its wake
         self._pending = PendingEnds()  # registration end times not yet passed
         self._reg_ends_seen = 0  # of ``Transfers.registration_ends``, added to ``_pending``
-        self._registered = 0
         self._front_checks: dict[int, FrontWithin] = {}  # id(condition) -> its check
         # Uncertain dates (a day condition given as a distribution) are drawn once per run,
         # in the order the rules are written, from the run's "rules" stream; a plain day
@@ -232,7 +231,7 @@ class TriggerEngine:
                 # ``threshold - 1`` of those pending have ended: at the end of the
                 # ``backlog - threshold + 1``-th to finish.
                 excess = self.registration_backlog() - threshold  # drops those finished
-                if excess < 0 or excess >= len(pending):
+                if excess < 0 or excess >= len(pending):  # below, or a threshold of 0 or less
                     return math.inf
                 return pending.end_of(excess)
             return backlog
@@ -251,18 +250,18 @@ class TriggerEngine:
         return earliest
 
     def registration_backlog(self) -> int:
-        """Detainees delivered and not yet registered now (``PendingEnds``)."""
-        tr = self.transfers
-        ends = tr.registration_ends
+        """Detainees delivered and not yet registered now: the registrations pending
+        (``PendingEnds``). Every delivery to a reception that registers adds one end a
+        person to ``Transfers.registration_ends``; those registered on arrival have none."""
+        ends = self.transfers.registration_ends
         pending = self._pending
         i = self._reg_ends_seen
         while i < len(ends):
             pending.add(ends[i])
             i += 1
         self._reg_ends_seen = i
-        self._registered += pending.finish_until(self.state.env.now)
-        # Those registered on arrival were registered when delivered, before now.
-        return tr.delivered_count - tr.registered_on_arrival - self._registered
+        pending.finish_until(self.state.env.now)
+        return len(pending)
 
     def evaluate(self) -> None:
         if self._busy:  # an action changed a status: the outer pass continues
