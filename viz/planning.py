@@ -35,6 +35,9 @@ def tornado(res: Results) -> Figure:
     rows = list(reversed(r.get("indices") or []))
     if not rows:
         raise Skip("no indices in summary.json")
+    constant = (r.get("noise") or {}).get("constant")
+    if constant is not None:  # every bar would be zero: say why instead
+        raise Skip(f"{kpi} was {constant:.4g} in every run: no input moves it, nothing to rank")
     morris = res.summary.get("method") == "morris"
     fig, ax = style.new_figure(figsize=(9.0, 1.2 + 0.45 * len(rows)))
     ys = np.arange(len(rows))

@@ -88,8 +88,9 @@ def _print_sensitivity(summary: dict) -> None:  # type: ignore[type-arg]
                  ["input", "ST", "95% CI", "S1", "95% CI ", "verdict"])
         for h in heads:
             table.add_column(h, justify="left" if h == "input" else "right")
+        constant = res["noise"].get("constant") is not None
         for r in res["indices"]:
-            verdict = {True: "matters", False: "noise", None: "-"}[r["real"]]
+            verdict = "constant" if constant else {True: "matters", False: "noise", None: "-"}[r["real"]]
             if morris:
                 table.add_row(r["label"], _fmt(r["mu_star"]),
                               f"{_fmt(r['mu_star_ci_low'])}..{_fmt(r['mu_star_ci_high'])}",

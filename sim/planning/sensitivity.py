@@ -87,9 +87,13 @@ def _noise(y: np.ndarray) -> dict[str, Any]:
     reps = y.shape[1]
     means = y.mean(axis=1)
     var_means = float(np.var(means, ddof=1)) if len(means) > 1 else 0.0
+    # The same value in every run (everyone delivered in every run, say): no input moves
+    # it within its range, and no share of its variance is noise, since it has none.
+    constant = float(y.flat[0]) if y.size and bool(np.all(y == y.flat[0])) else None
     if reps < 2:
         return {"reps": reps, "within_variance": None, "run_noise_share": None,
-                "mean_noise_share": None, "variance_of_means": var_means}
+                "mean_noise_share": None, "variance_of_means": var_means,
+                "constant": constant}
     s2 = float(np.mean(np.var(y, axis=1, ddof=1)))
     total = float(np.var(y, ddof=1))
     return {
@@ -99,6 +103,7 @@ def _noise(y: np.ndarray) -> dict[str, Any]:
         "variance_of_means": var_means,
         "run_noise_share": min(1.0, s2 / total) if total > 0 else 1.0,
         "mean_noise_share": min(1.0, (s2 / reps) / var_means) if var_means > 0 else 1.0,
+        "constant": constant,
     }
 
 
@@ -246,6 +251,12 @@ def describe(summary: dict[str, Any]) -> list[str]:
     method = summary["method"]
     for kpi, res in summary["results"].items():
         noise = res["noise"]
+        if noise.get("constant") is not None:
+            lines.append(f"{kpi}: {_fmt(noise['constant'])} in every run of the design: no "
+                         "input moves it within these ranges, so there is nothing to rank; "
+                         "name a KPI that varies with --kpi (day_to_90, prisons_cleared_day, "
+                         "mean_transfer_hours ...)")
+            continue
         top = res["indices"]
         real = [r for r in top if r.get("real") is not False]
         flat = [r for r in top if r.get("real") is False]

@@ -93,6 +93,37 @@ def test_noise_share_and_flags() -> None:
     assert _noise(y[:, :1])["run_noise_share"] is None
 
 
+def test_noise_of_a_kpi_that_never_varies_says_so() -> None:
+    y = np.full((12, 3), 1.0)
+    noise = _noise(y)
+    assert noise["constant"] == 1.0
+    assert _noise(y[:, :1])["constant"] == 1.0  # one run a point too
+    y[5, 2] = 0.999
+    assert _noise(y)["constant"] is None
+    assert _noise(np.full((4, 2), np.nan))["constant"] is None  # no value is not a value
+
+
+def test_a_kpi_the_same_in_every_run_is_reported_as_such(tmp_path: Path) -> None:
+    # Everyone delivered in every run: no input moves the KPI, and none of its (nil)
+    # variance is replication noise; the lines say that instead of "100% noise"
+    def everyone(pt: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        return {"y": 1.0}
+
+    res = sensitivity(tiny(), ranges_file(tmp_path, ANALYTIC), method="morris", n=4, reps=2,
+                      kpis=["y"], out=tmp_path / "out", evaluate=everyone)
+    summary = res.to_dict()
+    assert summary["results"]["y"]["noise"]["constant"] == 1.0
+    lines = describe(summary)
+    assert lines == [line for line in lines if line.startswith("y: 1 in every run")]
+    assert len(lines) == 1 and "--kpi" in lines[0]
+    from viz.planning import tornado
+    from viz.results import Results, Skip
+
+    (tmp_path / "out" / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(Skip, match="y was 1 in every run"):
+        tornado(Results(tmp_path / "out", kind="sensitivity"))
+
+
 def test_morris_flags_an_input_whose_effect_is_only_noise(tmp_path: Path) -> None:
     def noisy(pt: Mapping[str, Any], seed: int) -> dict[str, Any]:
         if not pt:
