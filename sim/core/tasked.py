@@ -35,7 +35,7 @@ class Tasked(Waiter):
         raise NotImplementedError
 
     def crew_allows(self, hours: float) -> bool:
-        """Whether the crew may fly ``hours`` more today."""
+        """Whether the crew may fly ``hours`` more now (its day's and its duty's limits)."""
         raise NotImplementedError
 
 

@@ -115,7 +115,13 @@ class Vehicle(Tasked):
         self.busy_hours = 0.0
         self.busy_spans: list[tuple[float, float]] = []  # (dispatch, end of turnaround), hours
         self.mission_since: float | None = None  # dispatch hour of the mission under way
+        # The crew's hours (``crew_allows``): by calendar day of departure, and in its duty
+        # (since its last rest), the calendar day its duty began, and when its last leg
+        # ends (hours; -inf: none yet).
         self.day_hours: dict[int, float] = {}
+        self.duty_hours = 0.0
+        self.duty_day = -1
+        self.landed_at = -math.inf
         self.rest_until = 0.0
         self.hours_to_failure = self._draw_failure()
         self._load_share: float | None = None  # of this sortie's places, drawn when claimed
@@ -258,22 +264,55 @@ class Vehicle(Tasked):
         st.log(EVENT_WITHDRAWN, self.name, self.location, 0)
 
     def crew_allows(self, hours: float) -> bool:
-        """Whether the crew may fly ``hours`` more today; if not, set its rest."""
-        env = self.run_state.env
-        limit = self.values.crew_hours_per_day
-        today = int(env.now // 24)
+        """Whether the crew may fly ``hours`` more now; if not, set its rest.
+
+        Two limits of ``crew_hours_per_day`` flight hours, each waived for a crew that has
+        flown none in it (so a first mission is flown whatever its length):
+
+        - per calendar day (of departure): a crew out of hours today waits for midnight;
+        - per duty: a crew whose duty is full rests, and its duty ends only on a later
+          calendar day than it began and at least ``rest_hours`` after its last landing.
+
+        Both are decided by the crew's flights alone, not by when the vehicle asks: a
+        vehicle held past midnight by its sortie limit or its window owes the same rest as
+        one that asked before midnight. (A rest counted from a refused ask, with hours
+        only per calendar day, let the held crew fly on at midnight while the other
+        rested: a higher ``max_sorties_per_day`` could delay an operation.)
+        """
+        limit = self.values.crew_hours_per_day + 1e-9
+        rest_until = 0.0
+        duty = self._duty_hours()
+        if duty and duty + hours > limit:
+            rest_until = max((self.duty_day + 1) * 24.0, self.landed_at + self.values.rest_hours)
+        today = int(self.run_state.env.now // 24)
         flown = self.day_hours.get(today, 0.0)
-        if flown + hours <= limit + 1e-9 or flown == 0.0:
-            return True
-        self.rest_until = max((today + 1) * 24.0, env.now + self.values.rest_hours)
-        return False
+        if flown and flown + hours > limit:
+            rest_until = max(rest_until, (today + 1) * 24.0)
+        if rest_until:
+            self.rest_until = rest_until
+            return False
+        return True
+
+    def _duty_hours(self) -> float:
+        """The crew's flight hours in its duty now: none once it has rested (a later day
+        than its duty began on, and ``rest_hours`` since its last landing)."""
+        if self.duty_hours:
+            now = self.run_state.env.now
+            if now // 24 > self.duty_day and now >= self.landed_at + self.values.rest_hours - 1e-9:
+                self.duty_hours = 0.0
+        return self.duty_hours
 
     def _fly(self, km: float, origin: str, dest: str, n: int, kind: SortieKind) -> Any:
         st = self.run_state
+        now = st.env.now
         hours = self.leg_hours(km)
         self.flight_hours += hours
-        day = int(st.env.now // 24)
+        day = int(now // 24)
         self.day_hours[day] = self.day_hours.get(day, 0.0) + hours
+        if self._duty_hours() == 0.0:  # the first leg of a duty
+            self.duty_day = day
+        self.duty_hours += hours
+        self.landed_at = now + hours
         st.log_sortie(self.name, self.type_name, self.mode, kind, origin, dest, n, km, hours)
         return st.env.delay(hours)
 

@@ -269,10 +269,10 @@ class AircraftType(Frozen):
     )
     repair_hours: Dist = Field(default=8.0, description="Repair time after a failure, hours.")
     crew_hours_per_day: Real = bounded(
-        0.1, 24, "Flight (driving) hours a crew may log per day.", 24.0
+        0.1, 24, "Flight (driving) hours a crew may log in a duty (a day: see rest_hours).", 24.0
     )
     rest_hours: Real = bounded(
-        0, 48, "Minimum rest after the daily limit is reached, hours.", 0.0
+        0, 48, "Rest that ends a crew's duty, hours from its last landing (and a later calendar day).", 0.0
     )
     pickup_stop_min: Dist = Field(
         default=0.0,

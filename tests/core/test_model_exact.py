@@ -371,6 +371,33 @@ def test_crew_hours_per_day() -> None:
     check_conservation(res)
 
 
+def test_crew_rest_depends_on_the_flights_not_on_when_the_vehicle_asks() -> None:
+    """One helicopter from 19:12 (day 0.8), one-hour legs, 3 crew hours a duty, 10 h rest.
+
+    Its first mission flies r-p 19.2-20.2 and p-r 20.367-21.367 (10 minutes of loading);
+    a second would take its duty to 4 h, so its crew rests until 31.367, 10 h after the
+    landing, whether it asks at once (no sortie limit) or is first held until midnight by
+    one sortie a day: a held crew may not fly on at midnight without its rest. On day 1 its
+    duty began at 31.367 and is full after one mission: it rests until midnight.
+    """
+    def unloads(cap: int | None) -> tuple[list[float], list[float]]:
+        data = one_leg(n=40, seats=10, count=1, horizon_days=4, base="r",
+                       type_kw={"crew_hours_per_day": 3, "rest_hours": 10,
+                                "max_sorties_per_day": cap})
+        data["fleet"][0]["available_from_day"] = 0.8
+        res = sim.run(scenario(data), 1)
+        check_conservation(res)
+        return ([e[0] for e in res.events if e[1] == "dispatch"],
+                [e[0] for e in res.events if e[1] == "unload"])
+
+    asks_at_once, held_first = unloads(None), unloads(1)
+    assert asks_at_once == held_first
+    dispatches, done = asks_at_once
+    landed = 19.2 + 2.0 + 10 / 60  # two one-hour legs and ten minutes of loading
+    assert dispatches == approx([19.2, landed + 10.0, 48.0, 72.0])
+    assert done == approx([landed + 5 / 60, landed + 12.0 + 15 / 60, 50.25, 74.25])
+
+
 def test_failures_cause_maintenance_and_fewer_sorties() -> None:
     base = one_leg(n=5000, seats=10, count=2, pads=2, horizon_days=4)
     failing = one_leg(n=5000, seats=10, count=2, pads=2, horizon_days=4,
