@@ -269,10 +269,12 @@ class AircraftType(Frozen):
     )
     repair_hours: Dist = Field(default=8.0, description="Repair time after a failure, hours.")
     crew_hours_per_day: Real = bounded(
-        0.1, 24, "Flight (driving) hours a crew may log in a duty (a day: see rest_hours).", 24.0
+        0.1, 24, "Flight (driving) hours a crew may log in a calendar day, and in a duty (a "
+                 "duty ends with a rest: see rest_hours).", 24.0
     )
     rest_hours: Real = bounded(
-        0, 48, "Rest that ends a crew's duty, hours from its last landing (and a later calendar day).", 0.0
+        0, 48, "Rest that ends a crew's duty, hours from its last landing; the duty also ends "
+               "only on a later calendar day (0: at the first midnight).", 0.0
     )
     pickup_stop_min: Dist = Field(
         default=0.0,
