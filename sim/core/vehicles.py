@@ -115,10 +115,11 @@ class Vehicle(Tasked):
         self.busy_hours = 0.0
         self.busy_spans: list[tuple[float, float]] = []  # (dispatch, end of turnaround), hours
         self.mission_since: float | None = None  # dispatch hour of the mission under way
-        # The crew's hours (``crew_allows``): by calendar day of departure, and in its duty
-        # (since its last rest), the calendar day its duty began, and when its last leg
-        # ends (hours; -inf: none yet).
-        self.day_hours: dict[int, float] = {}
+        # The crew's hours (``crew_allows``): on the calendar day it last took off, and in
+        # its duty (since its last rest), the calendar day its duty began, and when its
+        # last leg ends (hours; -inf: none yet). Only the current day and duty are read.
+        self.flying_day = -1
+        self.day_hours = 0.0
         self.duty_hours = 0.0
         self.duty_day = -1
         self.landed_at = -math.inf
@@ -279,13 +280,14 @@ class Vehicle(Tasked):
         only per calendar day, let the held crew fly on at midnight while the other
         rested: a higher ``max_sorties_per_day`` could delay an operation.)
         """
+        now = self.run_state.env.now
         limit = self.values.crew_hours_per_day + 1e-9
         rest_until = 0.0
-        duty = self._duty_hours()
+        duty = self._duty_hours(now)
         if duty and duty + hours > limit:
             rest_until = max((self.duty_day + 1) * 24.0, self.landed_at + self.values.rest_hours)
-        today = int(self.run_state.env.now // 24)
-        flown = self.day_hours.get(today, 0.0)
+        today = int(now // 24)
+        flown = self.day_hours if today == self.flying_day else 0.0
         if flown and flown + hours > limit:
             rest_until = max(rest_until, (today + 1) * 24.0)
         if rest_until:
@@ -293,11 +295,10 @@ class Vehicle(Tasked):
             return False
         return True
 
-    def _duty_hours(self) -> float:
-        """The crew's flight hours in its duty now: none once it has rested (a later day
-        than its duty began on, and ``rest_hours`` since its last landing)."""
+    def _duty_hours(self, now: float) -> float:
+        """The crew's flight hours in its duty at ``now`` (hours): none once it has rested
+        (a later day than its duty began on, and ``rest_hours`` since its last landing)."""
         if self.duty_hours:
-            now = self.run_state.env.now
             if now // 24 > self.duty_day and now >= self.landed_at + self.values.rest_hours - 1e-9:
                 self.duty_hours = 0.0
         return self.duty_hours
@@ -308,8 +309,10 @@ class Vehicle(Tasked):
         hours = self.leg_hours(km)
         self.flight_hours += hours
         day = int(now // 24)
-        self.day_hours[day] = self.day_hours.get(day, 0.0) + hours
-        if self._duty_hours() == 0.0:  # the first leg of a duty
+        if day != self.flying_day:  # the first leg of the day
+            self.flying_day, self.day_hours = day, 0.0
+        self.day_hours += hours
+        if self._duty_hours(now) == 0.0:  # the first leg of a duty
             self.duty_day = day
         self.duty_hours += hours
         self.landed_at = now + hours
