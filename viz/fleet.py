@@ -232,7 +232,7 @@ def availability(res: Results) -> Figure:
     hours = state_hours(res)
     if not any(np.any(v) for v in hours.values()):
         raise Skip("the scenario has no aircraft")
-    x = style.dates(res.start, t.col("day"))
+    x = style.day_middles(res.start, t.col("day"))  # each day's average spans its day
     fig, ax = style.new_figure()
     keys = [k for k, _label in FLEET_STATES if np.any(hours[k])]
     labels = dict(FLEET_STATES)
@@ -244,7 +244,7 @@ def availability(res: Results) -> Figure:
             poly.set_edgecolor(style.OKABE_ITO["grey"])
     from viz.timeseries import crop
 
-    style.date_axis(ax, "date (each day's average)")
+    style.date_axis(ax, "date (ticks at midnight; each day's average drawn over its day)")
     crop(ax, res)
     ax.set_ylabel("aircraft and vehicles (average over the day)")
     ax.set_title(f"Fleet by state, time-weighted over each day: {res.title}")

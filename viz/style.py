@@ -162,7 +162,7 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] =
     return fig, axes
 
 
-def date_axis(ax: Axes, label: str = "date (end of day)") -> None:
+def date_axis(ax: Axes, label: str = "date (ticks at midnight)") -> None:
     """Calendar dates on the x axis, concise labels, with a unit-bearing label."""
     import matplotlib.dates as mdates
 
@@ -173,9 +173,34 @@ def date_axis(ax: Axes, label: str = "date (end of day)") -> None:
 
 
 def dates(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
-    """Calendar datetimes for day numbers counted from ``start`` (day 0)."""
+    """Calendar datetimes for times on the run's clock, in days from ``start`` (day 0 at
+    its midnight: 1.5 is noon of day 1)."""
     base = dt.datetime(start.year, start.month, start.day)
     return [base + dt.timedelta(days=float(d)) for d in days]
+
+
+# Where a row of ``daily.csv`` belongs on a date axis. Row d covers day d, from its
+# midnight (clock day d) to the next (d + 1): a level read at the end of the day
+# (cumulative counts, occupancy, backlog) is drawn at d + 1, a count or an average over
+# the day (sorties, arrivals) in its middle, d + 0.5. Drawn at d, a level read at
+# midnight stood a day early, and a short operation's curve a day before its events.
+
+
+def day_ends(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
+    """Datetimes of the ends of days ``days`` (numbers of ``daily.csv`` rows)."""
+    return dates(start, (float(d) + 1.0 for d in days))
+
+
+def day_middles(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
+    """Datetimes of the middles (noon) of days ``days`` (numbers of ``daily.csv`` rows)."""
+    return dates(start, (float(d) + 0.5 for d in days))
+
+
+def reported_time(day: float) -> float:
+    """Where a reported point of a scenario's ``observed`` list stands on the run's clock,
+    in days: a whole day is counted at its end (the calibration reads it against that
+    day's row of ``daily.csv``), a fraction is the time of the report itself."""
+    return day + 1.0 if float(day).is_integer() else day
 
 
 def finish(fig: Figure) -> Figure:

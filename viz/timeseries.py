@@ -49,7 +49,7 @@ def crop(ax: Any, res: Results) -> None:
     """Limit a date axis to the active part of the run (the rest is flat)."""
     n = active_days(res)
     if n:
-        lo, hi = style.dates(res.start, [-0.7, n - 0.3])
+        lo, hi = style.dates(res.start, [-0.2, n + 0.3])
         ax.set_xlim(lo, hi)
 
 
@@ -70,36 +70,53 @@ def observed_points(res: Results) -> list[tuple[float, float]]:
     return pts
 
 
+def _from_start(res: Results, days: np.ndarray) -> list[Any]:
+    """The start of the first row's day, then the end of each row's day: where the
+    cumulative counts of the rows stand (``_zero_first``), none before the start."""
+    first = float(days[0]) if len(days) else 0.0
+    return style.dates(res.start, [first, *(np.asarray(days, dtype=float) + 1.0)])
+
+
+def _zero_first(values: np.ndarray) -> np.ndarray:
+    """A cumulative count from the start of the run: nothing at its start, then each
+    end of day (``_from_start``)."""
+    return np.r_[0.0, values]
+
+
 def throughput(res: Results) -> Figure:
     """Cumulative delivered, registered and escaped against dates; bands for replications."""
     fig, ax = style.new_figure()
     if res.kind == REPLICATIONS_KIND:
         t = res.bands
-        x = style.dates(res.start, t.col("day"))
+        x = _from_start(res, t.col("day"))
         n = res.summary.get("n") or (
             len(res.replications) if res.has("replications.csv") else None)
         for key, label in THROUGHPUT_SERIES:
             if f"{key}_mean" not in t:
                 continue
             c = style.SERIES[label]
-            ax.plot(x, t.col(f"{key}_mean"), color=c, label=f"{label} (mean)", lw=2)
+            ax.plot(x, _zero_first(t.col(f"{key}_mean")), color=c, label=f"{label} (mean)",
+                    lw=2)
             if f"{key}_p5" in t and f"{key}_p95" in t:
-                ax.fill_between(x, t.col(f"{key}_p5"), t.col(f"{key}_p95"), color=c, alpha=0.2,
-                                lw=0, label=f"{label} (p5-p95)")
+                ax.fill_between(x, _zero_first(t.col(f"{key}_p5")),
+                                _zero_first(t.col(f"{key}_p95")), color=c, alpha=0.2, lw=0,
+                                label=f"{label} (p5-p95)")
         what = f"mean and p5-p95 band over {n} replications" if n else "mean and p5-p95 band"
     else:
         t = res.daily
-        x = style.dates(res.start, t.col("day"))
+        x = _from_start(res, t.col("day"))
         for key, label in THROUGHPUT_SERIES:
             ls = "--" if label == "escaped" else "-"
-            ax.plot(x, t.col(key), color=style.SERIES[label], label=label, lw=2, linestyle=ls)
+            ax.plot(x, _zero_first(t.col(key)), color=style.SERIES[label], label=label, lw=2,
+                    linestyle=ls)
         if "released_cum" in t and np.nansum(t.col("released_cum")) > 0:
-            ax.plot(x, t.col("released_cum"), color=style.SERIES["released"], label="released",
-                    lw=1.5, linestyle="-.")
+            ax.plot(x, _zero_first(t.col("released_cum")), color=style.SERIES["released"],
+                    label="released", lw=1.5, linestyle="-.")
         what = "one run"
     obs = observed_points(res)
     if obs:
-        ax.scatter(style.dates(res.start, [d for d, _ in obs]), [v for _, v in obs],
+        ax.scatter(style.dates(res.start, [style.reported_time(d) for d, _ in obs]),
+                   [v for _, v in obs],
                    color=style.SERIES["observed"], marker="o", s=36, zorder=4,
                    label="reported (cumulative moved)")
     style.date_axis(ax)
@@ -117,7 +134,7 @@ def sorties_per_day(res: Results) -> Figure:
     types = [ty for ty in t.prefixed("sorties:") if f"flight_hours:{ty}" in t]
     if not types:
         raise Skip("no aircraft types in daily.csv (no sorties:<type> columns)")
-    x = style.dates(res.start, t.col("day"))
+    x = style.day_middles(res.start, t.col("day"))
     fig, (ax1, ax2) = style.new_figure(2, 1, sharex=True, figsize=(10.0, 6.5))
     for ax, prefix, unit in ((ax1, "sorties:", "sorties per day (count)"),
                              (ax2, "flight_hours:", "flight hours per day (h)")):
@@ -336,9 +353,10 @@ def reception(res: Results) -> Figure:
         if c not in t:
             raise Skip(f"daily.csv has no {c} column")
     days = t.col("day")
-    x = style.dates(res.start, days)
+    x = style.day_middles(res.start, days)  # a day's arrivals, clearances and limit
+    ends = style.day_ends(res.start, days)  # occupancy and backlog at the end of each day
     fig, (ax1, ax2, ax3) = style.new_figure(3, 1, sharex=True, figsize=(10.0, 8.0))
-    ax1.plot(x, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
+    ax1.plot(ends, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
              label="occupancy")
     beds = [r.get("beds") for r in _receptions(res)]
     if beds and all(b is not None for b in beds):
@@ -348,7 +366,7 @@ def reception(res: Results) -> Figure:
     ax1.legend(loc="upper left")
     ax1.set_title(f"Reception facility: occupancy, registration backlog and intake: {res.title}",
                   fontsize=12)
-    ax2.fill_between(x, t.col("registration_backlog"), color=style.SERIES["backlog"], alpha=0.6,
+    ax2.fill_between(ends, t.col("registration_backlog"), color=style.SERIES["backlog"], alpha=0.6,
                      lw=0, step=None, label="awaiting registration")
     ax2.set_ylabel("backlog (detainees)")
     ax2.legend(loc="upper left")

@@ -4,8 +4,8 @@ The question: how many aircraft of one type (``type_=``), or what multiplier on
 the whole fleet (``scale=True``), or which mix of types at the least cost
 (``types=``, ``costs=``) makes P(success by the deadline) at least
 ``confidence``? Success in one run: at least ``target`` (a fraction) of the
-detainees in custody at day 0 are delivered by the end of ``deadline_day``
-(``deadline_met``). Counts are those of the initial fleet; triggers still add or
+detainees in custody at day 0 are delivered by day ``deadline_day`` of the run's clock
+(hour 24 x ``deadline_day``; ``deadline_met``). Counts are those of the initial fleet; triggers still add or
 withdraw aircraft as the scenario says.
 
 Procedure (error control in ``sim.planning.confidence``):
@@ -292,7 +292,8 @@ class FleetPlan:
             "current": self.current, "deadline_day": self.deadline_day, "target": self.target,
             "confidence": self.confidence, "level": self.level,
             "success": (f"at least {self.target:g} of the detainees in custody at day 0 "
-                        f"delivered by the end of day {self.deadline_day:g}"),
+                        f"delivered by day {self.deadline_day:g} "
+                        f"(hour {24 * self.deadline_day:g} of the run)"),
             "method": {"interval": "one-sided Clopper-Pearson",
                        "looks": looks(self.batch, self.max_replications),
                        "level_per_look": 1 - (1 - self.level)
@@ -547,9 +548,10 @@ def plan_fleet(scenario: Scenario | str | Path, *, deadline_day: float, confiden
     Exactly one of ``type_`` (that type's count, 1..``max_count``), ``scale``
     (the multiplier on every fleet entry, ``scale_step``..``max_scale``) or
     ``types`` with ``costs`` (the cheapest mix, each count 0..``max_count``).
-    Success: at least ``target`` of those in custody at day 0 delivered by the
-    end of day ``deadline_day``. ``level`` is the confidence in the claim (the
-    one-sided Clopper-Pearson limit's, 0.95 by default); ``batch`` and
+    Success: at least ``target`` of those in custody at day 0 delivered by
+    day ``deadline_day`` of the run's clock (hour 24 x ``deadline_day``). ``level`` is
+    the confidence in the claim (the one-sided Clopper-Pearson limit's, 0.95 by
+    default); ``batch`` and
     ``max_replications`` bound each candidate's sequential test. ``simulate``
     replaces the model (``Simulate``: a candidate and replication indices to
     successes), e.g. in tests; ``cannot_succeed`` skips candidates a lower bound

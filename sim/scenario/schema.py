@@ -553,7 +553,9 @@ class Trigger(Frozen):
 class ObservedPoint(Frozen):
     """A reported data point for charts and calibration."""
 
-    day: Real = bounded(-MAX_HORIZON_DAYS, MAX_HORIZON_DAYS, "Day of the report.")
+    day: Real = bounded(-MAX_HORIZON_DAYS, MAX_HORIZON_DAYS,
+                        "Day of the report (day 0 = start). A whole day: its count is as of "
+                        "that day's end; a fraction: the time of the report (1.5: noon of day 1).")
     delivered_cum: Real = bounded(0, MAX_COUNT, "Detainees delivered by then.")
     note: str | None = None
 

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def shuttle(n: int = 1500, count: int = 2) -> dict[str, object]:
     """One prison and one reception an hour's flight apart; loading and unloading take no
     time and pads are plenty, so each aircraft (based at the prison) delivers 30 at hours
-    1, 3.5, 6, ... (out 1 h, turnaround 0.5 h, back 1 h): 10 loads, 300 detainees, by the
-    end of day 1."""
+    1, 3.5, 6, ... (out 1 h, turnaround 0.5 h, back 1 h): 10 loads, 300 detainees, by
+    hour 24 (deadline day 1)."""
     return one_leg(n=n, count=count, pads=10, horizon_days=3,
                    prison_kw={"load_min_per_detainee": 0},
                    reception_kw={"unload_min_per_detainee": 0, "pads": 10})
@@ -30,7 +30,7 @@ def shuttle(n: int = 1500, count: int = 2) -> dict[str, object]:
 
 @pytest.mark.parametrize(("target", "expected"), [(1.0, 5), (0.8, 4), (0.5, 3)])
 def test_deterministic_answer_equals_the_hand_arithmetic(target: float, expected: int) -> None:
-    # ceil(target * 1500 / 300) aircraft by the end of day 1.
+    # ceil(target * 1500 / 300) aircraft by hour 24 (deadline day 1).
     plan = plan_fleet(build(shuttle()), type_="h", deadline_day=1, confidence=0.9,
                       target=target, max_count=12, batch=20, max_replications=40, jobs=1,
                       use_bound=False)
