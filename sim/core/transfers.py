@@ -454,12 +454,11 @@ class Transfers:
 
         A sortie waiting at its pickup for its minimum load takes on those who come to
         wait there, as far as its destination has room. A claim counts against one day's
-        intake clearance at a reception, so none is added once that day is over.
+        intake clearance at a reception, so where the reception limits its daily intake
+        none is added once that day is over (``can_top_up``).
         """
         origin, dest = mission.hop.origin, mission.hop.dest
-        if k <= 0 or len(self.queue[origin]) == 0:
-            return 0
-        if mission.cleared_day is not None and mission.cleared_day != int(self.env.now // 24):
+        if k <= 0 or len(self.queue[origin]) == 0 or not self.can_top_up(mission):
             return 0
         n = int(min(k, len(self.queue[origin]), self.capacity(dest)))
         if n <= 0:
@@ -470,6 +469,15 @@ class Transfers:
         if mission.cleared_day is not None:
             self.cleared[(dest, mission.cleared_day)] += n
         return n
+
+    def can_top_up(self, mission: Mission) -> bool:
+        """Whether ``mission`` may still claim more at its pickup: always, unless its
+        claim counts against a reception's daily intake (a limit in force now) and the
+        day it was cleared on is over. Without a limit nothing is counted against a day,
+        and a sortie waiting past midnight for its load goes on taking people."""
+        day = mission.cleared_day
+        return (day is None or day == int(self.env.now // 24)
+                or self.site_values[mission.hop.dest].daily_intake_limit is None)
 
     def set_policy(self, name: str) -> bool:
         """Switch the dispatch policy; False if it is already in force (it keeps its state)."""

@@ -184,12 +184,17 @@ class Vehicle(Tasked):
         return max(1, math.floor(places * share + 1e-9))
 
     def min_load(self) -> int:
-        """People the sortie waits for at its pickup: ``min_load_fraction`` of the seats
-        (rounded up), never more than the sortie's places; 0 when it does not wait."""
-        frac = self.values.min_load_fraction
+        """People the sortie waits for at its pickup: ``min_load_fraction`` of its full
+        load, the seats times the overload factor (rounded up), never more than the
+        sortie's places (its drawn load); 0 when it does not wait. Of the full load rather
+        than the seats, so that 1 waits for a full load where the type carries more than
+        its seats (the same where it does not)."""
+        p = self.values
+        frac = p.min_load_fraction
         if frac <= 0:
             return 0
-        return min(self.sortie_places, math.ceil(float(frac) * float(self.values.seats) - 1e-9))
+        full = math.floor(float(p.seats) * float(p.overload_factor) + 1e-9)
+        return min(self.sortie_places, math.ceil(float(frac) * float(full) - 1e-9))
 
     def stop_minutes(self, at_site: Dist | None, of_type: Dist) -> float:
         """Fixed ground time of a landing, minutes: the site's value (its
@@ -382,17 +387,26 @@ class Vehicle(Tasked):
 
     def wait_for_load(self, mission: Mission, need: int) -> Generator[simpy.Event, Any, None]:
         """At the pickup, claim those who come to wait there until ``need`` are claimed,
-        the sortie's places are full, or ``max_load_wait_hours`` have passed."""
+        the sortie's places are full, ``max_load_wait_hours`` have passed, or it can
+        claim no more: its claim counts against a reception's daily intake and that day
+        is over (``Transfers.can_top_up``), when waiting on would only hold it."""
         st, tr = self.run_state, self.transfers
         env = st.env
         origin = mission.hop.origin
         until = env.now + self.values.max_load_wait_hours
+        if mission.cleared_day is not None:  # look again when its intake day ends
+            until_day_end = min(until, (mission.cleared_day + 1) * 24.0)
+        else:
+            until_day_end = until
         while True:
             tr.top_up(mission, self.sortie_places - len(tr.still_here(mission.ids, mission)))
-            if (len(tr.still_here(mission.ids, mission)) >= need or env.now >= until
-                    or not st.site_open[origin] or st.is_overrun(origin)):
+            now = env.now
+            if (len(tr.still_here(mission.ids, mission)) >= need or now >= until
+                    or not st.site_open[origin] or st.is_overrun(origin)
+                    or not tr.can_top_up(mission)):
                 return
-            yield first_of(first_of(env.delay(until - env.now), st.changed),
+            wake = until_day_end if until_day_end > now else until
+            yield first_of(first_of(env.delay(wake - now), st.changed),
                            st.overrun_event[origin])
 
     def fly(self, mission: Mission) -> Generator[simpy.Event, Any, None]:

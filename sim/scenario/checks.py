@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario.network import Network, mode_specs
 from sim.scenario.params import TOP_FIELDS, check_param_path
-from sim.scenario.schema import MAX_DETAINEES, Condition, Scenario
+from sim.scenario.schema import MAX_DETAINEES, RECEPTION_ONLY, Condition, Scenario
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Action
@@ -138,7 +138,9 @@ def check_action(
         if ref is not None:
             out += unknown(ref, leg_ids, "leg", (*path, key))
     if act.set_intake_limit is not None:
-        out += unknown(act.set_intake_limit.site, site_ids, "site", (*path, "set_intake_limit", "site"))
+        where = (*path, "set_intake_limit", "site")
+        found = unknown(act.set_intake_limit.site, site_ids, "site", where)
+        out += found or _not_a_reception(s, act.set_intake_limit.site, where)
     if act.add_aircraft is not None:
         out += unknown(act.add_aircraft.type, types, "aircraft type", (*path, "add_aircraft", "type"))
         out += unknown(act.add_aircraft.base, site_ids, "site", (*path, "add_aircraft", "base"))
@@ -147,13 +149,27 @@ def check_action(
                        (*path, "withdraw_aircraft", "type"))
     if act.set_param is not None:
         msg = check_param_path(s, act.set_param.path)
-        if msg:
+        parts = act.set_param.path.split(".")
+        if not msg and parts[0] == "sites" and len(parts) == 3 and parts[2] in RECEPTION_ONLY:
+            out += _not_a_reception(s, parts[1], (*path, "set_param", "path"))
+        elif msg:
             out.append(((*path, "set_param", "path"), msg))
         else:
             msg = _param_value_problem(s, act.set_param.path, act.set_param.value)
             if msg:
                 out.append(((*path, "set_param", "value"), msg))
     return out
+
+
+def _not_a_reception(s: Scenario, site_id: str, path: Path) -> list[Problem]:
+    """A problem at ``path`` if site ``site_id`` (a known id) is not a reception: an
+    intake limit, beds or releases set on another kind would be ignored."""
+    kind = s.site(site_id).kind
+    if kind == "reception":
+        return []
+    receptions = [x.id for x in s.sites if x.kind == "reception"]
+    return [(path, f"site {site_id!r} is a {kind}; only a reception takes an intake limit, "
+                   f"beds or releases (receptions: {', '.join(receptions) or 'none'})")]
 
 
 def _param_value_problem(s: Scenario, path: str, value: float) -> str | None:

@@ -218,8 +218,11 @@ def _is_union_tag(seg: str) -> bool:
 
 def _format(where: Loc, path: list[str], msg: str) -> str:
     fname, line = where
+    field = ".".join(path) or "(top level)"
+    if not line and fname.endswith(f"--set {field}"):
+        return f"{fname}: {msg}"  # the override names the field already
     pos = f"{fname}:{line}: " if line else "" if fname == "?" else f"{fname}: "
-    return f"{pos}{'.'.join(path) or '(top level)'}: {msg}"
+    return f"{pos}{field}: {msg}"
 
 
 _BOUND_WORDS = {
@@ -239,6 +242,10 @@ def _message(err: Any) -> str:
             return f"Input should be {_BOUND_WORDS[kind]} {text}"
     if kind in ("float_type", "int_type") and isinstance(err.get("input"), bool):
         return "Input should be a number, not true or false"
+    if kind == "value_error":  # our own checks' words, without pydantic's "Value error, "
+        raw = ctx.get("error")
+        if raw is not None and str(raw):
+            return str(raw)
     return str(err["msg"])
 
 

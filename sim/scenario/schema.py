@@ -217,9 +217,18 @@ class Site(Frozen):
             raise ValueError(f"population {self.population} is over the limit {MAX_DETAINEES:,}")
         if self.registration is not None and self.kind != "reception":
             raise ValueError("only a reception has 'registration'")
+        if self.kind != "reception":
+            for name in RECEPTION_ONLY:
+                if getattr(self, name) not in (None, 0, 0.0):
+                    raise ValueError(f"only a reception has {name!r}: a {self.kind} would "
+                                     f"ignore it; remove it or set it on the reception")
         if self.release is not None and self.kind not in ("prison", "camp"):
             raise ValueError("only a prison or camp has 'release'")
         return self
+
+
+RECEPTION_ONLY = ("beds", "daily_intake_limit", "repatriation_per_day")
+"""Site fields that only a reception reads (any other kind is refused one, as ignored)."""
 
 
 class Leg(Frozen):
@@ -296,8 +305,9 @@ class AircraftType(Frozen):
     )
     min_load_fraction: Real = bounded(
         0, 1,
-        "A sortie waits at its pickup until this share of its seats is on board (never more "
-        "than its drawn load), up to max_load_wait_hours (0: no wait).", 0.0,
+        "A sortie waits at its pickup until this share of its full load (seats x "
+        "overload_factor) is on board (never more than its drawn load), up to "
+        "max_load_wait_hours (0: no wait).", 0.0,
     )
     max_load_wait_hours: Real = bounded(
         0, MAX_HOURS, "Longest wait at a pickup for the minimum load, hours.", 2.0

@@ -200,6 +200,17 @@ def test_a_sortie_waits_at_its_pickup_for_its_minimum_load() -> None:
     assert res.kpis["delivered"] == 30
 
 
+def test_the_minimum_load_is_a_share_of_the_overloaded_full_load() -> None:
+    """15 seats at an overload factor of 2 carry 30: a minimum load of 1 waits for 30, as
+    30 seats do (``test_a_sortie_waits_at_its_pickup_for_its_minimum_load``), not for
+    the 15 seats (which it had at 4.0)."""
+    data = _staging(max_wait=24.0)
+    data["aircraft"]["f"].update(seats=15, overload_factor=2.0)
+    res = run(data)
+    (load,) = events(res, EventKind.LOAD, "f-01")
+    assert load.time == pytest.approx(6.75) and load.n == 30
+
+
 def test_the_maximum_wait_sends_the_sortie_with_whoever_is_there() -> None:
     """Waiting at most 4 h from 1.25: at 4.0 it has 20, at 5.25 it loads them (20 min,
     -> 5.5833), flies to ``r``, unloads 10 min and turns round (-> 7.25). The last 10 reached
@@ -211,22 +222,37 @@ def test_the_maximum_wait_sends_the_sortie_with_whoever_is_there() -> None:
     assert res.kpis["delivered"] == 30
 
 
-def test_a_waiting_sortie_takes_no_one_on_after_its_intake_day() -> None:
-    """A batch cleared against ``r``'s intake of day 0 takes on no one on day 1.
-
-    The helicopter's crew may fly 2 h a day, so it rests after each trip: it drops 10 at
-    ``a`` at 1.25 (day 0), at 26.25 (day 1: fly to ``p`` 24 -> 25, load, fly, unload) and
-    at 50.25 (day 2). The plane, tasked at 1.25 with 10 cleared for day 0 and waiting up
-    to 30 h for 30, does not take on the 10 of day 1: it loads its 10 at 31.25.
-    """
+def _day_by_day(limit: int | None) -> dict[str, Any]:
+    """``_staging`` over three days with a helicopter crew of 2 h a day, so it rests after
+    each trip: it drops 10 at ``a`` at 1.25 (day 0), at 26.25 (day 1: fly to ``p``
+    24 -> 25, load, fly, unload) and at 50.25 (day 2). The plane is tasked at 1.25 with
+    10, cleared for day 0, and waits up to 30 h (to 31.25) for 30. ``limit``: ``r``'s
+    daily intake limit (None: none)."""
     data = _staging(max_wait=30.0)
     data["horizon_days"] = 3
-    data["sites"][2]["daily_intake_limit"] = 100
+    data["sites"][2]["daily_intake_limit"] = limit
     data["aircraft"]["h"]["crew_hours_per_day"] = 2
-    res = run(data)
+    return data
+
+
+def test_a_waiting_sortie_leaves_when_its_intake_day_ends() -> None:
+    """A batch cleared against ``r``'s intake of day 0 can take no one on day 1, so the
+    plane waits no longer: it loads its 10 at midnight (24.0), not at the end of its
+    30 h (31.25), and the 10 of day 1 wait for its next sortie."""
+    res = run(_day_by_day(limit=100))
+    assert times(res, EventKind.UNLOAD, "h-01") == approx([1.25, 26.25, 50.25])
+    first, second = events(res, EventKind.LOAD, "f-01")[:2]
+    assert (first.time, first.n) == (pytest.approx(24.0), 10)
+    assert second.n == 10 and second.time > 26.25
+
+
+def test_without_an_intake_limit_a_waiting_sortie_takes_people_on_after_midnight() -> None:
+    """Nothing is counted against a day without a limit: the plane takes on the 10 the
+    helicopter drops at 26.25 and loads 20 when its 30 h are up (31.25)."""
+    res = run(_day_by_day(limit=None))
     assert times(res, EventKind.UNLOAD, "h-01") == approx([1.25, 26.25, 50.25])
     first = events(res, EventKind.LOAD, "f-01")[0]
-    assert (first.time, first.n) == (pytest.approx(31.25), 10)
+    assert (first.time, first.n) == (pytest.approx(31.25), 20)
 
 
 # ----- positioning within range ---------------------------------------------------------

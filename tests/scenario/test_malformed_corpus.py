@@ -359,6 +359,13 @@ def _reference_cases() -> list[Case]:
         ("pads-is-a-list", ("sites", 0, "pads"), [1], "sites.p1.pads"),
         ("registration-at-prison", ("sites", 0, "registration"),
          BASE["sites"][2]["registration"], "sites.p1"),
+        # Fields only a reception reads, set where they would be ignored.
+        ("beds-at-prison", ("sites", 0, "beds"), 100, "sites.p1"),
+        ("intake-limit-at-airfield", ("sites", 1, "daily_intake_limit"), 10, "sites.a1"),
+        ("trigger-intake-at-prison", ("triggers", 2, "then", 0, "set_intake_limit", "site"),
+         "p1", "triggers.near.then.0.set_intake_limit.site"),
+        ("set-param-beds-at-airfield", ("triggers", 1, "then", 0, "set_param", "path"),
+         "sites.a1.beds", "triggers.half.then.0.set_param.path"),
     ]
     return [data_case(name, with_(path, value), shown) for name, path, value, shown in cases]
 
@@ -395,6 +402,7 @@ def _set_cases() -> list[Case]:
         ("noequals", "path=value"),
         ("legs.p1-r1.modes=[]", "legs.p1-r1.modes"),
         ("start=2026-02-30", "start"),
+        ("sites.p1.daily_intake_limit=10", "only a reception"),
     ]
     return [Case(f"set-{s}", base_file, (needle,), sets=(s,), line=False) for s, needle in sets]
 
