@@ -193,6 +193,18 @@ class Transfers:
             return self._networks(st.closed_sites(), st.closed_legs())
         return Network(self.scenario, self.specs, st.closed_sites(), st.closed_legs())
 
+    def hop_open(self, hop: HopRecord, mode: str) -> bool:
+        """Whether every segment of ``hop`` is still open to ``mode``: a rule or a front
+        may have closed a leg since the batch was claimed on it. A road closed while a
+        convoy loads stops the convoy at its origin (``Vehicle.fly``); a vehicle already
+        on its way goes on."""
+        st = self.state
+        if not st.trigger_closed_legs and not st.front_closed_legs:
+            return True  # nothing closed: every claimed hop is open
+        graph = self.network.graphs[mode]
+        nodes = hop.nodes
+        return all(nodes[i + 1] in graph.get(nodes[i], {}) for i in range(len(nodes) - 1))
+
     def reroute(self) -> None:
         """Recompute routes after a closure or reopening; report nodes left without one."""
         st = self.state

@@ -429,7 +429,7 @@ class Vehicle(Tasked):
             granted: Any = pad  # an event to SimPy, not a subclass of its ``Event``
             yield granted
             ids = tr.still_here(mission.ids, mission)
-            if len(ids) == 0 or not st.site_open[origin]:
+            if len(ids) == 0 or not st.site_open[origin] or not tr.hop_open(hop, self.mode):
                 st.log(EVENT_ABORT, self.name, origin, 0)
                 tr.release_claim(mission)
                 self.release_ramp(ramp)
@@ -449,6 +449,11 @@ class Vehicle(Tasked):
         if st.grounded_until.get(self.mode, 0.0) > env.now:  # else it yields nothing
             yield from self.hold_while_grounded()
         self.release_ramp(ramp)
+        if not tr.hop_open(hop, self.mode):  # its road closed while it loaded: they get off
+            self.release_ramp(dest_ramp)
+            st.log(EVENT_ABORT, self.name, origin, len(ids))
+            tr.return_to(ids, origin, mission)
+            return
         st.log(EVENT_DEPART, self.name, origin, len(ids))
         for i, km in enumerate(hop.segment_km):
             a, b = hop.nodes[i], hop.nodes[i + 1]

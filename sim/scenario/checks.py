@@ -266,6 +266,47 @@ def warnings(s: Scenario) -> list[Problem]:
         if e.available_from_day > s.horizon_days:
             out.append((("fleet", i, "available_from_day"), "available after the horizon"))
     out.extend(_escort_warnings(s))
+    out.extend(_reach_warnings(s))
+    return out
+
+
+def _reach_warnings(s: Scenario) -> list[Problem]:
+    """A type that can fly no transfer (every route of its mode has a stretch beyond its
+    range: its vehicles never fly), and a crew limit shorter than any transfer flight
+    (the first mission of a day or duty is flown whatever its length, so the limit then
+    allows one mission a day or duty and no more: ``docs/model.md``, limitation 8)."""
+    types = fleet_types(s)
+    site_ids = {x.id for x in s.sites}
+    if not types or any(leg.from_ not in site_ids or leg.to not in site_ids for leg in s.legs):
+        return []  # problems reported elsewhere
+    net = Network(s, mode_specs(s, types))
+    out: list[Problem] = []
+    for name in types:
+        t = s.aircraft[name]
+        hops = [h for per_dest in net.hops.values() for h in per_dest.values()
+                if h.mode == t.mode]
+        if not hops:
+            continue  # the mode has no route at all: the route check says so
+        flyable = [h for h in hops if h.max_segment_km <= t.range_km + 1e-9]
+        if not flyable:
+            shortest = min(h.max_segment_km for h in hops)
+            out.append((("aircraft", name, "range_km"),
+                        f"{name!r} has a range of {t.range_km:,.0f} km, but every {t.mode} "
+                        f"route to a reception or an airfield has a stretch of at least "
+                        f"{shortest:,.0f} km without a refuel point: its vehicles never fly"))
+            continue
+        # A mission after the first flies empty to its pickup from where the last one
+        # ended: about a round trip of its hop, at cruise (refuel stops not counted).
+        quickest = min(flyable, key=lambda h: h.distance_km)
+        hours = 2.0 * quickest.distance_km / t.cruise_kmh
+        if hours > t.crew_hours_per_day + 1e-9:
+            out.append((("aircraft", name, "crew_hours_per_day"),
+                        f"{name!r} crews may fly {t.crew_hours_per_day:g} h, but its shortest "
+                        f"round trip ({quickest.origin} to {quickest.dest} and back, "
+                        f"{2 * quickest.distance_km:,.0f} km) takes {hours:.1f} h at cruise: "
+                        "a crew's first mission of a day or duty is flown whatever its "
+                        "length, so the limit allows one mission a day or duty and no "
+                        "more (docs/model.md, limitation 8)"))
     return out
 
 

@@ -391,3 +391,39 @@ def test_defaults_change_nothing() -> None:
         "min_load_fraction": 0, "max_load_wait_hours": 2})
     a, b = run(data), run(explicit)
     assert a.events == b.events and a.sorties == b.sorties
+
+
+# ----- no departure on a closed road ---------------------------------------------------
+def _road(closed_from: float | None) -> dict[str, Any]:
+    """Prison ``p`` (20 held, 6 min each to load) an hour by road from ``r``; one 20-seat
+    bus at ``p``. With ``closed_from``: the road closes at that hour and reopens at 5."""
+    data: dict[str, Any] = {
+        "name": "road", "start": "2026-01-01", "horizon_days": 1,
+        "sites": [prison("p", 1.0, 20, load_min_per_detainee=6), reception("r", 0.0)],
+        "legs": [leg("p", "r", ["ground"], id="p-r", distance_km=DEG_KM)],
+        "aircraft": {"bus": aircraft_type(mode="ground", seats=20)},
+        "fleet": [{"type": "bus", "count": 1, "base": "p"}],
+    }
+    if closed_from is not None:
+        data["triggers"] = [
+            {"name": "cut", "when": {"day": closed_from / 24}, "then": [{"close_leg": "p-r"}]},
+            {"name": "reopen", "when": {"day": 5 / 24}, "then": [{"open_leg": "p-r"}]}]
+    return data
+
+
+def test_a_road_closed_while_a_bus_loads_keeps_it_at_its_origin() -> None:
+    """Open, the bus loads 20 x 6 min (0 -> 2), leaves at 2 and unloads at 3 + 10 min.
+    Closed at hour 1, the loaded bus does not leave on the closed road: its 20 get off
+    (an abort of 20 at 2), are loaded again when it reopens at 5 and arrive at 8."""
+    def timeline(res: sim.results.Result) -> list[tuple[float, str, int]]:
+        return [(round(e.time, 4), str(e.kind), e.n) for e in res.events
+                if e.subject == "bus-01" and e.kind != EventKind.AVAILABLE]
+
+    assert timeline(run(_road(None))) == [
+        (0.0, "dispatch", 20), (0.0, "load", 20), (2.0, "depart", 20), (3.0, "arrive", 20),
+        (3.1667, "unload", 20)]
+    closed = run(_road(1.0))
+    assert timeline(closed) == [
+        (0.0, "dispatch", 20), (0.0, "load", 20), (2.0, "abort", 20), (5.0, "dispatch", 20),
+        (5.0, "load", 20), (7.0, "depart", 20), (8.0, "arrive", 20), (8.1667, "unload", 20)]
+    assert closed.kpis["delivered"] == 20
