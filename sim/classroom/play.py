@@ -276,8 +276,12 @@ DEBRIEF_KPIS: tuple[tuple[str, str, int, float, float], ...] = (
     ("at_risk_detainee_days", "at-risk detainee-days", -1, 1.0, 0.02),
     ("mean_transfer_hours", "mean transfer hours", -1, 0.1, 0.02),
     ("peak_registration_backlog", "peak registration backlog", -1, 1.0, 0.02),
+    # Sizes of the effort: neither more nor fewer is better in itself (fewer sorties may
+    # mean fewer people moved), so they read "more" or "fewer"; the effort per person
+    # delivered is judged.
     ("sorties_total", "loaded sorties", 0, 0.0, 0.0),
-    ("flight_hours_total", "flight hours", -1, 1.0, 0.02),
+    ("flight_hours_total", "flight hours", 0, 1.0, 0.02),
+    ("flight_hours_per_delivered", "flight hours per person", -1, 0.0, 0.02),
 )
 """The debrief's KPIs. Days: 0.1 day (2.4 hours) is well inside the day-to-day noise of
 one run, so smaller differences are "about the same"; detainee counts are exact (every
@@ -286,6 +290,9 @@ delivered) is worse than any day. The day the prisons were cleared is judged onl
 both lost as many people: a lost prison clears early, and that is not better."""
 
 SAME = "about the same"
+NOT_JUDGED = "not judged"
+"""The verdict on the day the prisons were cleared between runs that lost different
+numbers of people: a lost prison clears early, and that is neither better nor worse."""
 
 PRISON_FIELDS: tuple[tuple[str, str], ...] = (
     ("delivered", "delivered"), ("escaped", "escaped"), ("emptied_day", "emptied day"),
@@ -298,6 +305,10 @@ def _debrief_value(kpis: dict[str, Any], key: str) -> float | None:
         return float(sum(kpis["sorties"].values()))
     if key == "flight_hours_total":
         return round(float(sum(kpis["flight_hours"].values())), 1)
+    if key == "flight_hours_per_delivered":
+        delivered = float(kpis.get("delivered") or 0.0)
+        hours = float(sum(kpis["flight_hours"].values()))
+        return round(hours / delivered, 3) if delivered > 0 else None
     v = kpis.get(key)
     return None if v is None else float(v)
 
@@ -306,24 +317,30 @@ def debrief_rows(mine: dict[str, Any], default: dict[str, Any]) -> list[dict[str
     """KPI rows: yours, the default plan's, the difference and whether yours is better.
 
     A difference within the KPI's tolerance (``DEBRIEF_KPIS``) is ``about the same``:
-    one run cannot tell so small a difference from noise.
+    one run cannot tell so small a difference from noise. A larger one is ``better`` or
+    ``worse``, or for a size of the effort (sorties, flight hours), which is neither,
+    ``more`` or ``fewer``; the day the prisons were cleared between different losses is
+    ``not judged``.
     """
     from sim.core.results import people_lost
 
     rows = []
     same_losses = people_lost(mine) == people_lost(default)
     for key, label, sign, tol_abs, tol_rel in DEBRIEF_KPIS:
-        if key == "prisons_cleared_day" and not same_losses:
-            sign = 0  # not comparable: the earlier one may have lost a prison
         a, b = _debrief_value(mine, key), _debrief_value(default, key)
         diff = None if a is None or b is None else round(a - b, 2) + 0.0  # no "-0"
+        beyond = bool(diff) and abs(diff or 0.0) > max(tol_abs, tol_rel * abs(b or 0.0)) + 1e-9
         verdict = SAME
-        if a is None and b is not None:
+        if key == "prisons_cleared_day" and not same_losses:
+            verdict = NOT_JUDGED if diff or a != b else SAME  # a lost prison clears early
+        elif a is None and b is not None:
             verdict = "worse" if sign < 0 else "n/a"
         elif b is None and a is not None:
             verdict = "better" if sign < 0 else "n/a"
-        elif diff and sign and abs(diff) > max(tol_abs, tol_rel * abs(b or 0.0)) + 1e-9:
-            verdict = "better" if diff * sign > 0 else "worse"
+        elif beyond and sign:
+            verdict = "better" if (diff or 0.0) * sign > 0 else "worse"
+        elif beyond:
+            verdict = "more" if (diff or 0.0) > 0 else "fewer"
         rows.append({"kpi": key, "label": label, "you": a, "default": b, "difference": diff,
                      "verdict": verdict})
     return rows
@@ -357,7 +374,7 @@ def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision],
     for r in rows:
         d = r["difference"]
         diff = "" if d is None else "0" if d == 0 else f"{d:+,.2f}".rstrip("0").rstrip(".")
-        mark = {"better": "  better", "worse": "  worse"}.get(r["verdict"], "")
+        mark = "" if r["verdict"] in (SAME, "n/a") else "  " + r["verdict"]
         if r["verdict"] == SAME and d:
             mark = "  " + SAME
         lines.append(f"{r['label']:<28}{f(r['you']):>12}{f(r['default']):>12}{diff:>12}{mark}")
@@ -385,7 +402,8 @@ def format_debrief(rows: list[dict[str, Any]], decisions: list[Decision],
                      "of the default plan's: about the same.")
     elif comp["you"] is None and comp["default"] is not None:
         lines.append("You did not deliver everyone; the default plan did.")
-    if decisions and all(r["difference"] in (0, None) and r["verdict"] == SAME for r in rows):
+    if decisions and all(r["difference"] in (0, None) and r["verdict"] in (SAME, "n/a")
+                         for r in rows):
         lines.append("Your decisions did not change the outcome with these random numbers: "
                      "the default plan already did the same.")
     seed_text = f" (seed {seed})" if seed is not None else ""

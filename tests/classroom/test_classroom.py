@@ -468,7 +468,7 @@ def test_debrief_never_calls_losing_a_prison_faster() -> None:
     rows = debrief_rows(lost, _kpis(8.0))
     by = {r["kpi"]: r for r in rows}
     assert by["prisons_cleared_day"]["difference"] == -2.0
-    assert by["prisons_cleared_day"]["verdict"] == "about the same"
+    assert by["prisons_cleared_day"]["verdict"] == "not judged"
     assert by["day_to_100"]["verdict"] == "worse" and by["day_to_90"]["verdict"] == "worse"
     text = format_debrief(rows, [])
     assert "earlier" not in text and "did not deliver everyone" in text
@@ -520,3 +520,21 @@ def test_record_path_is_checked_before_playing(tmp_path: Path, where: str) -> No
     assert res.exit_code == 2, res.output
     assert f"--record {target}" in res.stderr and "Debrief" not in res.stdout
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_debrief_reads_fewer_sorties_as_fewer_not_as_better_or_the_same() -> None:
+    """206 sorties and 20 flight hours for 60 delivered against 296 and 30 for 100: the
+    effort is smaller ("fewer", no judgement), but each person delivered cost more flight
+    time (1/3 h against 0.3 h): worse."""
+    from sim.classroom.play import debrief_rows
+
+    mine, default = _kpis(8.0), _kpis(8.0)
+    mine.update(delivered=60.0, sorties={"bus": 206}, flight_hours={"bus": 20.0})
+    default.update(sorties={"bus": 296}, flight_hours={"bus": 30.0})
+    by = {r["kpi"]: r for r in debrief_rows(mine, default)}
+    assert by["sorties_total"]["verdict"] == "fewer"
+    assert by["flight_hours_total"]["verdict"] == "fewer"
+    assert by["flight_hours_per_delivered"]["you"] == pytest.approx(0.333)
+    assert by["flight_hours_per_delivered"]["verdict"] == "worse"
+    by = {r["kpi"]: r for r in debrief_rows(default, mine)}
+    assert by["sorties_total"]["verdict"] == "more"
