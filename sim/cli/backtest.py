@@ -20,7 +20,9 @@ from sim.cli.experiments import JOBS_HELP, SEED_HELP, _show_progress
 from sim.cli.helpers import BadInput, check_out_dir, console, guarded, progress_bar
 
 CasesArgument = Annotated[list[str] | None, typer.Argument(
-    help="Cases to run (file names in scenarios/backtest/, without .yaml); none: all.")]
+    help="Cases to run: shipped cases by name (scenarios/backtest/, without .yaml), or the "
+         "path of a scenario file of your own with a 'backtest:' header; none: every shipped "
+         "case.")]
 
 
 def backtest_cmd(

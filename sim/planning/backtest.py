@@ -90,19 +90,38 @@ def case_names() -> list[str]:
     return sorted(p.stem for p in cases_folder().glob("*.yaml"))
 
 
+def _is_case_file(name: str) -> bool:
+    """Whether ``name`` names a scenario file of one's own (a path to a YAML file that
+    exists) rather than a shipped case."""
+    return name.endswith((".yaml", ".yml")) and Path(name).is_file()
+
+
 def _paths(names: Sequence[str] | None) -> list[Path]:
+    """The case files: shipped cases by name, or scenario files of one's own by path
+    (each needs a ``backtest:`` header, checked when it is loaded)."""
     known = case_names()
     chosen = list(names) if names else known
-    unknown = [c for c in chosen if c.removesuffix(".yaml") not in known]
+    unknown = [c for c in chosen
+               if not _is_case_file(c) and c.removesuffix(".yaml") not in known]
     if unknown:
-        raise BacktestError(f"unknown back-test case {', '.join(unknown)} "
-                            f"(cases: {', '.join(known)})")
-    seen: list[str] = []
+        raise BacktestError(f"unknown back-test case {', '.join(unknown)} (cases: "
+                            f"{', '.join(known)}; or the path of a scenario file with a "
+                            "'backtest:' header)")
+    paths: list[Path] = []
     for c in chosen:
-        stem = c.removesuffix(".yaml")
-        if stem not in seen:
-            seen.append(stem)
-    return [cases_folder() / f"{stem}.yaml" for stem in seen]
+        path = Path(c) if _is_case_file(c) else cases_folder() / f"{c.removesuffix('.yaml')}.yaml"
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _load_case(path: Path) -> Scenario:
+    """The case's scenario, with its ``backtest:`` header (a BacktestError without)."""
+    s: Scenario = load_scenario(path)
+    if s.backtest is None:
+        raise BacktestError(f"{path}: no 'backtest:' header: a back-test case names its "
+                            "operation, sources and reported outcomes (see the shipped cases)")
+    return s
 
 
 @dataclass(frozen=True)
@@ -282,11 +301,12 @@ def _outcome(o: BacktestOutcome, r: ReplicationResult) -> OutcomeRow:
 
 
 def run_case(path: Path, n: int, *, seed: int = 1, jobs: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> CaseResult:
-    """Run one case file ``n`` times and compare each reported outcome."""
-    s: Scenario = load_scenario(path)
-    if s.backtest is None:
-        raise BacktestError(f"{path}: no 'backtest:' header")
+             progress: Callable[[int, int], None] | None = None,
+             scenario: Scenario | None = None) -> CaseResult:
+    """Run one case file ``n`` times and compare each reported outcome (``scenario``: the
+    file's scenario, already loaded)."""
+    s = scenario if scenario is not None else _load_case(path)
+    assert s.backtest is not None  # ``_load_case`` checked it
     t0 = time.perf_counter()
     r = replicate(s, n, seed=seed, jobs=jobs, progress=progress, source=path)
     bt = s.backtest
@@ -310,18 +330,20 @@ def run_backtest(cases: Sequence[str] | None = None, n: int = 20, *, seed: int =
     except ExperimentError as exc:
         raise BacktestError(str(exc)) from None
     paths = _paths(cases)
+    scenarios = [_load_case(path) for path in paths]  # every file checked before any run
     if out is not None:
         from sim.experiments.common import check_out
 
         check_out(out, KIND)
     t0 = time.perf_counter()
     result = BacktestResult(n=n, seed=seed)
-    for path in paths:
+    for path, scenario in zip(paths, scenarios, strict=True):
         tick = None
         if progress is not None:
             def tick(done: int, total: int, name: str = path.stem) -> None:
                 progress(name, done, total)
-        result.cases.append(run_case(path, n, seed=seed, jobs=jobs, progress=tick))
+        result.cases.append(run_case(path, n, seed=seed, jobs=jobs, progress=tick,
+                                     scenario=scenario))
     result.wall_seconds = time.perf_counter() - t0
     if out is not None:
         result.write(out)

@@ -79,6 +79,29 @@ def test_unknown_cases_and_bad_n_are_refused_before_any_work(tmp_path: Path) -> 
     assert not out.exists()
 
 
+def test_a_scenario_file_of_ones_own_with_a_header_is_a_case(tmp_path: Path) -> None:
+    """A copy of a shipped case under another name runs by its path, with the same
+    outcomes as the shipped case on the same seeds; a file without a header is refused
+    before any case runs."""
+    import yaml
+
+    shipped = bt.cases_folder() / "solomon_1991.yaml"
+    own = tmp_path / "my_operation.yaml"
+    own.write_text(shipped.read_text())
+    result = bt.run_backtest([str(own), "solomon_1991"], 2, jobs=1)
+    mine, theirs = result.cases
+    assert mine.name == "my_operation" and theirs.name == "solomon_1991"
+    assert [(o.kpi, o.mean) for o in mine.outcomes] == [(o.kpi, o.mean) for o in theirs.outcomes]
+    bare = yaml.safe_load(shipped.read_text())
+    del bare["backtest"]
+    headless = tmp_path / "headless.yaml"
+    headless.write_text(yaml.safe_dump(bare))
+    out = tmp_path / "out"
+    with pytest.raises(bt.BacktestError, match="no 'backtest:' header"):
+        bt.run_backtest(["solomon_1991", str(headless)], 2, jobs=1, out=out)
+    assert not out.exists()
+
+
 def test_the_table_has_a_row_per_outcome_and_the_inexpressible_cases(tmp_path: Path) -> None:
     result = bt.run_backtest(["camp_bucca_2009", "solomon_1991.yaml"], 2, jobs=1,
                              out=tmp_path / "out")
