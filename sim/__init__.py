@@ -28,11 +28,13 @@ def run(scenario: Scenario, seed: int = 1) -> Result:
     return result
 
 
-def load_scenario(path: Any, overrides: Any = None, warn: list[str] | None = None) -> Scenario:
-    """Load and validate a scenario file (``extends`` and ``--set`` overrides applied)."""
+def load_scenario(path: Any, overrides: Any = None, warn: list[str] | None = None,
+                  options: list[str] | None = None) -> Scenario:
+    """Load and validate a scenario file (``extends`` and ``--set`` overrides applied;
+    ``options``: the option each override came from, for messages)."""
     from sim.scenario.loader import load_scenario as _load
 
-    return _load(path, overrides, warn)
+    return _load(path, overrides, warn, options)
 
 
 def replicate(scenario: Any, n: int, **options: Any) -> ReplicationResult:

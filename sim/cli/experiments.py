@@ -124,11 +124,11 @@ def _print_replications(summary: dict[str, Any]) -> None:
                   markup=False, highlight=False)
 
 
-def _load(path: Path | None, sets: list[str] | None) -> Any:
+def _load(path: Path | None, sets: list[str] | None, options: list[str] | None = None) -> Any:
     import sim
 
     warn: list[str] = []
-    s = sim.load_scenario(scenario_path(path), sets or [], warn)
+    s = sim.load_scenario(scenario_path(path), sets or [], warn, options)
     for w in warn:
         typer.echo(w, err=True)
     return s
@@ -201,7 +201,8 @@ def compare_cmd(
 
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenarios
     sa = _load(a, set_)
-    sb = _load(b, [*(set_ or []), *(set_b or [])])
+    sb = _load(b, [*(set_ or []), *(set_b or [])],
+               ["--set"] * len(set_ or []) + ["--set-b"] * len(set_b or []))
     out_dir = check_out_dir(out, "comparison")
     try:
         with _progress("runs", _show_progress(as_json)) as progress:

@@ -299,7 +299,7 @@ def _reach_warnings(s: Scenario) -> list[Problem]:
         # ended: about a round trip of its hop, at cruise (refuel stops not counted).
         quickest = min(flyable, key=lambda h: h.distance_km)
         hours = 2.0 * quickest.distance_km / t.cruise_kmh
-        if hours > t.crew_hours_per_day + 1e-9:
+        if hours > t.crew_hours_per_day + 1e-9 and t.crew_hours_per_day < 24.0:  # 24: none
             out.append((("aircraft", name, "crew_hours_per_day"),
                         f"{name!r} crews may fly {t.crew_hours_per_day:g} h, but its shortest "
                         f"round trip ({quickest.origin} to {quickest.dest} and back, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from pathlib import Path
@@ -219,7 +220,7 @@ def _is_union_tag(seg: str) -> bool:
 def _format(where: Loc, path: list[str], msg: str) -> str:
     fname, line = where
     field = ".".join(path) or "(top level)"
-    if not line and fname.endswith(f"--set {field}"):
+    if not line and re.search(r": --set(-b)? " + re.escape(field) + "$", fname):
         return f"{fname}: {msg}"  # the override names the field already
     pos = f"{fname}:{line}: " if line else "" if fname == "?" else f"{fname}: "
     return f"{pos}{field}: {msg}"
@@ -488,7 +489,7 @@ def _context(data: Any, line: str) -> str:
     parts: list[str] = []
     if len(files) > 1 and not line.startswith(files[0] + ":"):
         parts.append(f"from {files[0]}, which extends {' -> '.join(files[1:])}")
-    if overrides and ": --set " not in line:  # else the line names the override already
+    if overrides and not re.search(r": --set(-b)? ", line):  # else the line names it already
         parts.append("with --set " + " ".join(overrides))
     return f" ({'; '.join(parts)})" if parts else ""
 
@@ -497,19 +498,25 @@ def load_scenario(
     path: str | Path,
     overrides: list[str] | dict[str, Any] | None = None,
     warn: list[str] | None = None,
+    options: list[str] | None = None,
 ) -> Scenario:
     """Load, merge ``extends``, apply overrides and validate a scenario file.
 
     ``path`` may also name a shipped scenario (``"baseline"``; see ``sim.scenario.shipped``).
+    ``options`` names the command-line option each of ``overrides`` came from, for its
+    messages (``--set`` by default; ``compare`` passes ``--set-b`` for B's own).
     """
     data = load_raw(shipped.resolve(path))
+    names = list(options or [])
+    count = len(overrides or [])
+    names += ["--set"] * (count - len(names))
     items = list(
         overrides.items()
         if isinstance(overrides, dict)
-        else (parse_override(o, f"{path}: --set") for o in overrides or [])
+        else (parse_override(o, f"{path}: {names[i]}") for i, o in enumerate(overrides or []))
     )
-    for key, value in items:
-        set_path(data, key, value, f"{path}: --set")
+    for i, (key, value) in enumerate(items):
+        set_path(data, key, value, f"{path}: {names[i]}")
     data.overrides = (  # type: ignore[attr-defined]
         [f"{k}={json.dumps(v, default=str)}" for k, v in items]
         if isinstance(overrides, dict)

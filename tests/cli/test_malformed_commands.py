@@ -86,7 +86,10 @@ def _cases() -> list[Case]:
     add("compare-n-zero", ["compare", TOY, TOY, "-n", "0"], "-n")
     add("compare-set-b-no-equals", ["compare", TOY, TOY, "--set-b", "fleet.h.count"],
         "expected path=value")
-    add("compare-set-b-unknown", ["compare", TOY, TOY, "--set-b", "nosuch=2"], "nosuch")
+    add("compare-set-b-unknown", ["compare", TOY, TOY, "--set-b", "nosuch=2"],
+        "--set-b nosuch")
+    add("compare-set-b-bad-value", ["compare", TOY, TOY, "--set-b", "fleet.bus.count=x"],
+        "--set-b fleet.bus.count: Input should be a valid integer")
     add("compare-deadline-nan", ["compare", TOY, TOY, "--deadline-day", "nan"], "--deadline-day")
     add("compare-out-under-file", ["compare", TOY, TOY, "--out", "afile/x"], "afile")
     # sweep

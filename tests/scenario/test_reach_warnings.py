@@ -44,3 +44,12 @@ def test_a_crew_limit_shorter_than_a_round_trip_is_warned_about() -> None:
     (warning,) = [w for w in warnings_of(two_types(1000, crew_hours=1.5)) if "'s'" in w]
     assert "aircraft.s.crew_hours_per_day" in warning and "2.0 h at cruise" in warning
     assert not [w for w in warnings_of(two_types(1000, crew_hours=2.0)) if "crews" in w]
+
+
+def test_no_crew_limit_set_is_not_warned_about() -> None:
+    """24 h a day (the default) limits no one, whatever a slow round trip takes (44 h)."""
+    data = two_types(1000)
+    data["aircraft"]["s"]["cruise_kmh"] = 5.0
+    assert not [w for w in warnings_of(data) if "crews" in w]
+    data["aircraft"]["s"]["crew_hours_per_day"] = 20.0
+    assert [w for w in warnings_of(data) if "crews" in w]
