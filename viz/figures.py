@@ -50,7 +50,8 @@ CATALOGUE: tuple[FigureSpec, ...] = (
                (RUN_KIND,), timeseries.held_per_prison),
     FigureSpec("reception", "Reception occupancy against beds, registration backlog, daily "
                "intake against its limit.", (RUN_KIND,), timeseries.reception),
-    FigureSpec("fleet", "Aircraft and vehicles by state at the end of each day.",
+    FigureSpec("fleet", "Aircraft and vehicles in each state, time-weighted average over "
+               "each day.",
                (RUN_KIND,), fleet.availability),
     FigureSpec("gantt", "Sorties per aircraft over time.", (RUN_KIND,), fleet.gantt),
     FigureSpec("map", "Sites, legs, detainees carried and front positions.", (RUN_KIND,),

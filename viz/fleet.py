@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +23,18 @@ MAX_GANTT_ROWS = 40
 FLEET_STATES: tuple[tuple[str, str], ...] = (
     ("flying", "flying"),
     ("mission_ground", "on a mission, on the ground (loading, unloading, turnaround)"),
-    ("maintenance", "in maintenance"),
+    ("maintenance", "in maintenance (failure to repair)"),
+    ("not_capable", "in maintenance: not mission capable that day"),
     ("grounded", "grounded (weather or order)"),
     ("idle", "idle or crew resting"),
     ("pending", "ordered, not yet arrived"),
     ("withdrawn", "withdrawn"),
 )
+#: States daily.csv counts as ``aircraft_maintenance`` (the core holds a vehicle that is not
+#: mission capable today in its maintenance state).
+MAINTENANCE_STATES = ("maintenance", "not_capable")
+
+Spans = list[tuple[float, float]]
 
 
 def _dist_mean(v: Any) -> float:
@@ -46,45 +54,97 @@ def _dist_mean(v: Any) -> float:
     return 0.0
 
 
-def _add(hours: np.ndarray, t0: float, t1: float) -> None:
-    """Add the interval [t0, t1) (hours) to per-day hour totals, split at midnights."""
-    n = len(hours)
-    t0, t1 = max(t0, 0.0), min(t1, n * 24.0)
-    while t0 < t1:
-        day = int(t0 // 24)
-        end = min(t1, (day + 1) * 24.0)
-        hours[day] += end - t0
-        t0 = end
+def day_hours(spans: Spans, n_days: int) -> np.ndarray:
+    """Hours of ``spans`` (hours from the start) inside each day, split at midnights.
+
+    Overlapping spans count once each. Vectorised: the covered time up to each midnight
+    is ``t * (starts before t - ends before t) - sum(those starts) + sum(those ends)``,
+    read with one sorted search, so the cost is O((spans + days) log spans) rather than a
+    Python step per day of each span.
+    """
+    out = np.zeros(n_days)
+    if not spans or n_days <= 0:
+        return out
+    arr = np.asarray(spans, dtype=float).reshape(-1, 2)
+    horizon = n_days * 24.0
+    lo, hi = np.clip(arr[:, 0], 0.0, horizon), np.clip(arr[:, 1], 0.0, horizon)
+    keep = hi > lo
+    if not keep.any():
+        return out
+    midnights = np.arange(n_days + 1) * 24.0
+
+    def covered_by(points: np.ndarray) -> np.ndarray:
+        """Sum over ``points`` of max(t - point, 0) at each midnight t."""
+        points = np.sort(points)
+        before = np.searchsorted(points, midnights, side="left")
+        sums = np.concatenate(([0.0], np.cumsum(points)))[before]
+        return midnights * before - sums
+
+    covered = covered_by(lo[keep]) - covered_by(hi[keep])
+    return np.diff(covered)
 
 
-def _minus(spans: list[tuple[float, float]], cuts: list[tuple[float, float]]
-           ) -> list[tuple[float, float]]:
-    """The parts of ``spans`` outside every interval of ``cuts``."""
-    out = spans
-    for c0, c1 in cuts:
-        nxt = []
-        for a, b in out:
-            if c1 <= a or c0 >= b:
-                nxt.append((a, b))
-                continue
-            if a < c0:
-                nxt.append((a, c0))
-            if c1 < b:
-                nxt.append((c1, b))
-        out = nxt
-    return out
+def _minus(spans: Spans, cuts: Spans) -> Spans:
+    """The parts of ``spans`` outside every interval of ``cuts``.
 
-
-def _overlap(spans: list[tuple[float, float]], cuts: list[tuple[float, float]]
-             ) -> list[tuple[float, float]]:
-    """The parts of ``spans`` inside some interval of ``cuts`` (cuts do not overlap)."""
-    out = []
+    Both sorted and non-overlapping (as ``_merge`` returns them): one pass over each.
+    """
+    out: Spans = []
+    j = 0
     for a, b in spans:
-        for c0, c1 in cuts:
-            lo, hi = max(a, c0), min(b, c1)
-            if lo < hi:
-                out.append((lo, hi))
+        while j < len(cuts) and cuts[j][1] <= a:
+            j += 1
+        k, at = j, a
+        while k < len(cuts) and cuts[k][0] < b:
+            c0, c1 = cuts[k]
+            if c0 > at:
+                out.append((at, c0))
+            at = max(at, c1)
+            k += 1
+        if at < b:
+            out.append((at, b))
     return out
+
+
+def _overlap(spans: Spans, cuts: Spans) -> Spans:
+    """The parts of ``spans`` inside some interval of ``cuts``.
+
+    Both sorted and non-overlapping (as ``_merge`` returns them): one pass over each.
+    """
+    out: Spans = []
+    i = j = 0
+    while i < len(spans) and j < len(cuts):
+        lo, hi = max(spans[i][0], cuts[j][0]), min(spans[i][1], cuts[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if spans[i][1] < cuts[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _clip(spans: Spans, t0: float, t1: float) -> Spans:
+    """Each span cut to [t0, t1] (hours); spans left empty are dropped, overlaps kept."""
+    return [(max(a, t0), min(b, t1)) for a, b in spans if min(b, t1) > max(a, t0)]
+
+
+def _merge(spans: Spans) -> Spans:
+    """Sorted, non-overlapping union of intervals."""
+    out: Spans = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif b > a:
+            out.append((a, b))
+    return out
+
+
+def _return_end(flights: Spans, departs: list[float], hour: float, until: float) -> float:
+    """When an aircraft diverted at ``hour`` was back: the last arrival of its flights that
+    leave from ``hour`` until its next dispatch at ``until`` (hours; flights sorted)."""
+    i, k = bisect.bisect_left(departs, hour), bisect.bisect_left(departs, until)
+    return max([hour, *(b for _a, b in flights[i:k])])
 
 
 def state_hours(res: Results) -> dict[str, np.ndarray]:
@@ -98,6 +158,14 @@ def state_hours(res: Results) -> dict[str, np.ndarray]:
     mode; withdrawn after ``withdrawn``. Idle is the rest of the time after
     ``available``. Pending runs from an aircraft's order (the start, or the
     trigger that added it) to its ``available`` event.
+
+    ``not_capable``: the core holds a vehicle that is not mission capable today (its
+    ``mission_capable_rate`` draw) in maintenance until midnight, without an event, and
+    daily.csv counts it in ``aircraft_maintenance`` at the day's end. Those counts, less
+    the repairs under way at that midnight, are taken as held all day (the draw is one a
+    day), out of the day's idle hours, so the figure's maintenance agrees with daily.csv's.
+
+    Cost: linear in the events and sorties plus the days (sorted sweeps, numpy sums).
     """
     t = res.daily
     n_days = len(t)
@@ -106,24 +174,35 @@ def state_hours(res: Results) -> dict[str, np.ndarray]:
                   for k, v in (res.scenario.get("aircraft") or {}).items() if isinstance(v, dict)}
     kind_of: dict[str, str] = {}
     mode_of: dict[str, str] = {}
-    flights: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    flights: dict[str, Spans] = defaultdict(list)
     for r in res.sorties:
         a = r["aircraft"]
         kind_of.setdefault(a, r.get("type", ""))
         mode_of.setdefault(a, r.get("mode", ""))
         flights[a].append((float(r["depart_hour"]), float(r["arrive_hour"])))
+    for spans in flights.values():
+        spans.sort()
+    departs = {a: [d for d, _b in spans] for a, spans in flights.items()}
     available: dict[str, float] = {}
-    missions: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    repairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    missions: dict[str, Spans] = defaultdict(list)
+    repairs: dict[str, Spans] = defaultdict(list)
     withdrawn: dict[str, float] = {}
-    groundings: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    groundings: dict[str, Spans] = defaultdict(list)
     started: dict[str, float] = {}
     failed: dict[str, float] = {}
+    diverted: dict[str, tuple[float, float]] = {}  # who -> (mission start, divert hour)
+
+    def close_divert(who: str, until: float) -> None:
+        h0, hour = diverted.pop(who)
+        missions[who].append((h0, _return_end(flights[who], departs.get(who, []), hour, until)))
+
     for e in res.events:
         event, who, hour = e["event"], e["who"], float(e["hour"])
         if event == "available":
             available.setdefault(who, hour)
         elif event == "dispatch":
+            if who in diverted:
+                close_divert(who, hour)
             started[who] = hour
         elif event == "unload" and who in started:
             end = hour + turnaround.get(kind_of.get(who, ""), 0.0)
@@ -132,8 +211,7 @@ def state_hours(res: Results) -> dict[str, np.ndarray]:
             h0 = started.pop(who)
             missions[who].append((h0, hour + (hour - h0)))
         elif event == "divert" and who in started:
-            back = max((b for a, b in flights[who] if a >= hour), default=hour)
-            missions[who].append((started.pop(who), back))
+            diverted[who] = (started.pop(who), hour)
         elif event == "failure":
             failed[who] = hour
         elif event == "repaired" and who in failed:
@@ -142,40 +220,61 @@ def state_hours(res: Results) -> dict[str, np.ndarray]:
             withdrawn[who] = hour
         elif event.startswith("grounded_"):
             groundings[e["where"]].append((hour, hour + float(e.get("n") or 0)))
+    for who in list(diverted):
+        close_divert(who, math.inf)
     for who, h0 in started.items():  # a mission still under way at the end
-        missions[who].append((h0, max([h0, *(b for a, b in flights[who] if a >= h0)])))
+        i = bisect.bisect_left(departs.get(who, []), h0)
+        missions[who].append((h0, max([h0, *(b for _a, b in flights[who][i:])])))
     for who, h0 in failed.items():
         repairs[who].append((h0, horizon))
-    out = {k: np.zeros(n_days) for k, _label in FLEET_STATES}
+    merged_groundings = {mode: _merge(spans) for mode, spans in groundings.items()}
+    spans_of: dict[str, Spans] = {k: [] for k, _label in FLEET_STATES}
     for who, t_avail in available.items():
         t_end = withdrawn.get(who, horizon)
         if who in withdrawn:
-            _add(out["withdrawn"], t_end, horizon)
+            spans_of["withdrawn"].append((t_end, horizon))
         life = [(t_avail, t_end)]
-        fly = _overlap(flights.get(who, []), life)
-        busy = _overlap(sorted(missions.get(who, [])) + fly, life)
-        busy = _merge(busy)
-        for h0, h1 in fly:
-            _add(out["flying"], h0, h1)
-        for h0, h1 in _minus(busy, fly):
-            _add(out["mission_ground"], h0, h1)
+        fly = _clip(flights.get(who, []), t_avail, t_end)
+        busy = _merge(_clip(missions.get(who, []), t_avail, t_end) + fly)
+        spans_of["flying"] += fly
+        spans_of["mission_ground"] += _minus(busy, _merge(fly))
         free = _minus(life, busy)
-        down = _merge(_overlap(free, repairs.get(who, [])))
-        for h0, h1 in down:
-            _add(out["maintenance"], h0, h1)
+        down = _overlap(free, _merge(repairs.get(who, [])))
+        spans_of["maintenance"] += down
         free = _minus(free, down)
-        held = _merge(_overlap(free, _merge(groundings.get(mode_of.get(who, ""), []))))
-        for h0, h1 in held:
-            _add(out["grounded"], h0, h1)
-        for h0, h1 in _minus(free, held):
-            _add(out["idle"], h0, h1)
-    for h0, h1 in _pending_spans(res, available, kind_of):
-        _add(out["pending"], h0, h1)
+        held = _overlap(free, merged_groundings.get(mode_of.get(who, ""), []))
+        spans_of["grounded"] += held
+        spans_of["idle"] += _minus(free, held)
+    spans_of["pending"] += _pending_spans(res, available, kind_of)
+    out = {k: day_hours(spans, n_days) for k, spans in spans_of.items()}
+    repairs_all = [span for spans in repairs.values() for span in spans]
+    held_nmc = _not_capable_counts(res, repairs_all)
+    if held_nmc is not None:
+        moved = np.minimum(out["idle"], held_nmc * 24.0)
+        out["not_capable"] = moved
+        out["idle"] = out["idle"] - moved
     return out
 
 
+def _not_capable_counts(res: Results, repairs: Spans) -> np.ndarray | None:
+    """Vehicles held as not mission capable at each day's end: daily.csv's
+    ``aircraft_maintenance`` less the repairs (``failure`` to ``repaired``) under way then.
+    None without that column."""
+    t = res.daily
+    if "aircraft_maintenance" not in t.columns or not len(t):
+        return None
+    counted = np.nan_to_num(t.col("aircraft_maintenance"))
+    ends = (np.arange(len(t)) + 1) * 24.0
+    failed = np.sort(np.array([a for a, _b in repairs], dtype=float))
+    repaired = np.sort(np.array([b for _a, b in repairs], dtype=float))
+    # in repair at midnight t: failed at or before t, repaired after t
+    under_repair = (np.searchsorted(failed, ends, side="right")
+                    - np.searchsorted(repaired, ends, side="right"))
+    return np.maximum(counted - under_repair, 0.0)
+
+
 def _pending_spans(res: Results, available: dict[str, float], kind_of: dict[str, str]
-                   ) -> list[tuple[float, float]]:
+                   ) -> Spans:
     """(ordered, available) hours of aircraft that joined after they were ordered.
 
     The initial fleet is ordered at hour 0 and joins on ``available_from_day``;
@@ -210,17 +309,6 @@ def _pending_spans(res: Results, available: dict[str, float], kind_of: dict[str,
             orders.remove(match)
             if match[2] > match[1]:
                 out.append((match[1], match[2]))
-    return out
-
-
-def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Sorted, non-overlapping union of intervals."""
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        elif b > a:
-            out.append((a, b))
     return out
 
 
@@ -265,6 +353,21 @@ def _sample(aircraft: list[str], types: dict[str, str], limit: int) -> list[str]
         idx = np.linspace(0, len(names) - 1, min(k, len(names))).round().astype(int)
         keep.extend(names[i] for i in sorted(set(idx.tolist())))
     return [a for a in aircraft if a in set(keep)][:limit]
+
+
+def fleet_size(res: Results, flew: set[str]) -> int:
+    """Aircraft and vehicles the run ever had: those that flew, those logged ``available``
+    in events.csv, and at least the most counted on one day in daily.csv."""
+    ever = set(flew)
+    if res.has("events.csv"):
+        ever |= {e["who"] for e in res.events if e.get("event") == "available"}
+    counted = 0
+    if res.has("daily.csv"):
+        t = res.daily
+        columns = [c for c in t.columns if c.startswith("aircraft_")]
+        if columns and len(t):
+            counted = int(np.nanmax(sum(np.nan_to_num(t.col(c)) for c in columns)))
+    return max(len(ever), counted)
 
 
 def gantt(res: Results) -> Figure:
@@ -315,7 +418,9 @@ def gantt(res: Results) -> Figure:
     ax.xaxis_date()
     style.date_axis(ax, "date")
     ax.set_ylabel("aircraft / vehicle (id)")
-    note = "" if len(shown) == len(aircraft) else f", {len(shown)} of {len(aircraft)} shown"
+    fleet = fleet_size(res, set(aircraft))
+    note = "" if len(shown) == fleet else \
+        f", {len(shown)} of {fleet} aircraft shown ({len(aircraft)} flew)"
     ax.set_title(f"Sorties per aircraft over time: {res.title}{note}", loc="left", pad=24)
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=True))

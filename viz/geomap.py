@@ -161,17 +161,46 @@ class MapModel:
             carried / self.max_flow)
 
 
-def _offset(a: tuple[float, float], b: tuple[float, float], k: int) -> list[tuple[float, float]]:
-    """Segment a-b (lon, lat) shifted sideways by ``k`` small steps (parallel modes)."""
+#: Modes in the order their lines are spread across a pair of sites they share.
+MODE_ORDER = ("rotary", "fixed_wing", "ground")
+#: Sideways step between parallel lines of different modes on one pair of sites, degrees.
+LANE_STEP_DEG = 0.05
+
+
+def _offset(a: tuple[float, float], b: tuple[float, float], k: float
+            ) -> list[tuple[float, float]]:
+    """Segment a-b (lon, lat) shifted sideways by ``k`` steps of ``LANE_STEP_DEG`` degrees.
+
+    The side is taken from the pair's sorted order, not from a to b, so a flow from b
+    to a lies on the same lane as a leg drawn from a to b.
+    """
     if k == 0:
         return [a, b]
-    dx, dy = b[0] - a[0], b[1] - a[1]
+    lo, hi = sorted((a, b))
+    dx, dy = hi[0] - lo[0], hi[1] - lo[1]
     n = math.hypot(dx, dy) or 1.0
-    ox, oy = -dy / n * 0.05 * k, dx / n * 0.05 * k
+    ox, oy = -dy / n * LANE_STEP_DEG * k, dx / n * LANE_STEP_DEG * k
     return [(a[0] + ox, a[1] + oy), (b[0] + ox, b[1] + oy)]
 
 
-MODE_ORDER = ("rotary", "fixed_wing", "ground")
+def lanes(pairs: list[tuple[str, str, str]]) -> dict[tuple[frozenset[str], str], float]:
+    """Sideways position (in steps) of each mode on each pair of sites, from (a, b, mode).
+
+    A mode alone on its pair of sites gets 0, so its line runs through both sites; the
+    modes sharing a pair are spread in ``MODE_ORDER`` and centred on the true line
+    (two modes at -0.5 and +0.5, three at -1, 0, +1).
+    """
+    modes: dict[frozenset[str], set[str]] = {}
+    for a, b, mode in pairs:
+        modes.setdefault(frozenset((a, b)), set()).add(mode)
+    out: dict[tuple[frozenset[str], str], float] = {}
+    for pair, present in modes.items():
+        ordered = sorted(present, key=lambda m: (MODE_ORDER.index(m) if m in MODE_ORDER
+                                                 else len(MODE_ORDER), m))
+        centre = (len(ordered) - 1) / 2.0
+        for i, mode in enumerate(ordered):
+            out[(pair, mode)] = i - centre
+    return out
 
 
 class MapDrawer:
@@ -194,6 +223,9 @@ class MapDrawer:
         ax.set_xlabel("longitude (degrees east)")
         ax.set_ylabel("latitude (degrees north)")
         self.top_artists_base: list[Any] = []
+        self.lanes = lanes([(a, b, m) for a, b, ms in model.legs for m in ms]
+                           + [(f.origin, f.dest, f.mode) for f in model.flows
+                              if f.mode in MODE_ORDER])
         self._draw_base(ax)
         if animated:
             ax.tick_params(labelsize=11)
@@ -202,8 +234,7 @@ class MapDrawer:
         self.flow_lines: dict[str, LineCollection] = {}
         for mode in MODE_ORDER:
             colour, _ls = style.MODE_STYLE[mode]
-            segs = [_offset(self._xy(f.origin), self._xy(f.dest), MODE_ORDER.index(mode))
-                    for f in model.flows if f.mode == mode]
+            segs = [self.lane(f.origin, f.dest, mode) for f in model.flows if f.mode == mode]
             if segs:
                 lc = LineCollection(segs, colors=colour, alpha=0.55, capstyle="round", zorder=3)
                 ax.add_collection(lc)
@@ -217,6 +248,10 @@ class MapDrawer:
                                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
                                 zorder=8)
         self._legend()
+
+    def lane(self, a: str, b: str, mode: str) -> list[tuple[float, float]]:
+        """The (lon, lat) ends of ``mode``'s line between sites ``a`` and ``b``."""
+        return _offset(self._xy(a), self._xy(b), self.lanes.get((frozenset((a, b)), mode), 0.0))
 
     def _xy(self, site: str) -> tuple[float, float]:
         s = self.m.sites[site]
@@ -248,8 +283,7 @@ class MapDrawer:
         for a, b, modes in self.m.legs:
             for mode in modes:
                 colour, ls = style.MODE_STYLE.get(mode, ("#777777", "-"))
-                k = MODE_ORDER.index(mode) if mode in MODE_ORDER else 0
-                seg = _offset(self._xy(a), self._xy(b), k)
+                seg = self.lane(a, b, mode)
                 ax.plot([p[0] for p in seg], [p[1] for p in seg], color=colour, ls=ls, lw=1.0,
                         alpha=0.9, zorder=2)
         for fr in self.m.fronts:

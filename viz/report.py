@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,8 @@ def _kv_table(d: dict[str, Any]) -> str:
             v = ", ".join(f"{a}: {b:,.4g}" if isinstance(b, float) else f"{a}: {b}"
                           for a, b in v.items()) or "-"
         elif isinstance(v, list):
-            v = ", ".join(f"{x.get('name')} (day {x.get('day')})" if isinstance(x, dict)
+            v = ", ".join(f"{x.get('name')} (day {words.day_number(x.get('day'))})"
+                          if isinstance(x, dict)
                           else str(x) for x in v) or "-"
         rows.append([k, v])
     return table(["KPI", "value"], rows)
@@ -186,12 +188,13 @@ def _scenario_section(res: Results) -> str:
          "intake limit (per day)"], rows))
     fleet = [[f.get("type"), f.get("count"), f.get("base"), f.get("available_from_day")]
              for f in sc.get("fleet") or [] if isinstance(f, dict)]
-    types = [[k, str(v.get("mode") or "").replace("_", "-"), v.get("seats"), v.get("cruise_kmh"),
-              _range(v), v.get("crew_hours_per_day")]
+    types = [[k, str(v.get("mode") or "").replace("_", "-"), v.get("seats"),
+              _overload(v), _places(v), v.get("cruise_kmh"), _range(v), v.get("crew_hours_per_day")]
              for k, v in (sc.get("aircraft") or {}).items() if isinstance(v, dict)]
     parts.append("<div class='grid'><div><h3>Fleet</h3>" + table(
         ["type", "count", "base", "available from day"], fleet) + "</div><div><h3>Types</h3>" +
-        table(["type", "mode", "seats", "cruise (km/h)", "range (km)", "crew hours/day"], types)
+        table(["type", "mode", "seats", "overload factor", "places a sortie may carry",
+               "cruise (km/h)", "range (km)", "crew hours/day"], types)
         + "</div></div>")
     fronts = (sc.get("escalation") or {}).get("fronts") or []
     if fronts:
@@ -213,6 +216,21 @@ def _scenario_section(res: Results) -> str:
 
 #: A range at least this long is no limit in practice (road vehicles refuel on the way).
 UNLIMITED_RANGE_KM = 10_000.0
+
+
+def _overload(ac: dict[str, Any]) -> float:
+    """People a sortie may carry per seat (the scenario's ``overload_factor``, 1 if unset)."""
+    f = ac.get("overload_factor")
+    return float(f) if isinstance(f, (int, float)) and not isinstance(f, bool) else 1.0
+
+
+def _places(ac: dict[str, Any]) -> Any:
+    """People one sortie may carry: seats x overload factor, rounded down as the core does
+    (130 on 50 seats at 2.6); "-" when the seats are not given."""
+    seats = ac.get("seats")
+    if not isinstance(seats, (int, float)) or isinstance(seats, bool):
+        return "-"
+    return math.floor(float(seats) * _overload(ac) + 1e-9)
 
 
 def _range(ac: dict[str, Any]) -> Any:
@@ -324,8 +342,7 @@ def _run_kpis(res: Results) -> str:
     fired = kpis.get("triggers_fired") or []
     if fired:
         out += "<p>Triggers fired: " + esc("; ".join(
-            f"{f.get('name')} on day {words.number(f.get('day'))} "
-            f"({res.start + dt.timedelta(days=float(f.get('day') or 0)):%d %b %Y})"
+            f"{f.get('name')} on {words.day_with_date(f.get('day'), res.start)}"
             for f in fired)) + ".</p>"
     sites = kpis.get("sites") or {}
     if sites:
@@ -376,7 +393,8 @@ def _replication_kpis(res: Results) -> str:
             what = what.replace("the target share", f"{100 * share:g}% of those in custody "
                                 "at day 0")
         if key == "complete_by_deadline" and d.get("deadline_day") is not None:
-            what = what.replace("by the deadline", f"by day {words.number(d['deadline_day'])}")
+            what = what.replace("by the deadline",
+                                f"by day {words.given_day(d['deadline_day'])}")
         items.append(f"{what}: {words.probability(d)}")
     out = f"<p class='lead'>{esc(lead[0])}</p><ul>" + "".join(
         f"<li>{esc(i)}</li>" for i in items) + "</ul>"
@@ -422,7 +440,7 @@ def _sweep_kpis(res: Results) -> str:
               if c.startswith("p_") and c.endswith("_within_horizon")][:1]
     by_day = [c for c in t.columns if c.startswith("p_") and "_by_day_" in c]
     if by_day:
-        when = f"day {words.number(deadline)}" if deadline is not None else "the deadline"
+        when = f"day {words.given_day(deadline)}" if deadline is not None else "the deadline"
         heads.append((by_day[0], f"P({share} delivered by {when})"))
     heads += [("escaped", "escaped (detainees, 95% CI)"), ("p_any_escape", "P(any escape)"),
               ("delivered", "delivered (detainees)")]
@@ -432,14 +450,15 @@ def _sweep_kpis(res: Results) -> str:
         row: list[Any] = [_maybe_num(r.get(g, "")) for g in grid]
         row.append(_maybe_num(r.get("n", "")))
         for k, _label in heads:
+            show = words.day_number if words.kpi_words(k)[1] == "day" else words.number
             if k.startswith("p_"):
                 row.append(f"{100 * float(r[k]):.0f}%" if r.get(k) else "-")
             elif r.get(f"{k}_ci_low") and k not in ("delivered", "delivered_fraction"):
-                row.append(f"{words.number(float(r[f'{k}_mean']))} ("
-                           f"{words.number(float(r[f'{k}_ci_low']))} to "
-                           f"{words.number(float(r[f'{k}_ci_high']))})")
+                row.append(f"{show(float(r[f'{k}_mean']))} ("
+                           f"{show(float(r[f'{k}_ci_low']))} to "
+                           f"{show(float(r[f'{k}_ci_high']))})")
             else:
-                row.append(words.number(float(r[f"{k}_mean"])) if r.get(f"{k}_mean") else "-")
+                row.append(show(float(r[f"{k}_mean"])) if r.get(f"{k}_mean") else "-")
         rows.append(row)
     note = "" if len(t) <= 60 else f"<p class='sub'>First 60 of {len(t)} points.</p>"
     lead = (f"<p class='lead'>{esc(words.number(len(t)))} points, "

@@ -290,10 +290,29 @@ def detect_kind(folder: Path) -> str:
         return COMPARE_KIND
     if (folder / "daily.csv").is_file():
         raise ResultsError(f"{folder}: daily.csv without meta.json; re-run `dtsim run --out`")
+    for data_file, what, figure in OTHER_OUTPUTS:
+        if (folder / data_file).is_file():
+            drawn = "already drawn" if (folder / figure).is_file() else \
+                "missing: write the folder again"
+            raise ResultsError(
+                f"{folder}: {what}; its figure is {figure} ({drawn}). {READABLE_FOLDERS}")
     raise ResultsError(
         f"{folder}: holds no dtsim results (no meta.json, replications.csv, summary.json, "
-        "results.sqlite or compare.json)"
+        f"results.sqlite or compare.json). {READABLE_FOLDERS}"
     )
+
+
+#: Folders other commands write that ``plot`` and ``report`` do not read, found by their data
+#: file: (data file, what the folder is, the figure or page the command already wrote).
+OTHER_OUTPUTS: tuple[tuple[str, str, str], ...] = (
+    ("plan_fleet.json", "a fleet plan written by `dtsim plan fleet --out`", "fleet_plan.png"),
+    ("bound.json", "a delivery bound written by `dtsim bound --out`", "bound.png"),
+    ("backtest.json", "a back-test written by `dtsim backtest --out`", "backtest.md"),
+)
+#: What ``plot`` and ``report`` do read, for the messages that refuse a folder.
+READABLE_FOLDERS = ("`plot` and `report` read the folders of `dtsim run`, `replicate`, "
+                    "`sweep`, `sensitivity` and `discover` (--out), and compare.json saved "
+                    "from `dtsim compare --json`.")
 
 
 KIND_ALIASES = {"comparison": COMPARE_KIND, "replicate": REPLICATIONS_KIND}

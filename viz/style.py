@@ -52,6 +52,7 @@ SERIES: dict[str, str] = {
     "transfer": OKABE_ITO["blue"],
     "positioning": OKABE_ITO["grey"],
     "maintenance": OKABE_ITO["vermillion"],
+    "not_capable": OKABE_ITO["purple"],
 }
 
 #: Aircraft states in stacking order, with colours.
@@ -60,6 +61,7 @@ STATE_COLOURS: dict[str, str] = {
     "idle": OKABE_ITO["green"],
     "resting": OKABE_ITO["sky_blue"],
     "maintenance": OKABE_ITO["vermillion"],
+    "not_capable": OKABE_ITO["purple"],
     "grounded": OKABE_ITO["orange"],
     "pending": OKABE_ITO["grey"],
     "withdrawn": OKABE_ITO["black"],
@@ -70,6 +72,7 @@ FLEET_COLOURS: dict[str, str] = {
     "flying": OKABE_ITO["blue"],
     "mission_ground": OKABE_ITO["sky_blue"],
     "maintenance": OKABE_ITO["vermillion"],
+    "not_capable": OKABE_ITO["purple"],
     "grounded": OKABE_ITO["orange"],
     "idle": OKABE_ITO["green"],
     "pending": "#DDDDDD",

@@ -258,8 +258,9 @@ def _receptions(res: Results) -> list[dict[str, Any]]:
             if isinstance(s, dict) and s.get("kind") == "reception"]
 
 
-def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
-    """Daily intake limit as a step function by day (NaN: no limit); None if never set.
+def intake_limits_by_reception(res: Results, days: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Each reception's daily intake limit (detainees/day) as a step function by day (NaN: no
+    limit), by reception id in the scenario's order; None if no reception ever has one.
 
     Starts from the receptions' ``daily_intake_limit`` and applies each trigger's
     ``set_intake_limit`` from the day it fired (kpis.json) or, when it did not
@@ -268,7 +269,6 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
     it. An uncertain quota is the one the run drew (recorded with the rule that fired).
     """
     recs = _receptions(res)
-    ids = {str(r.get("id")) for r in recs}
     base: dict[str, float] = {str(r.get("id")): float(r["daily_intake_limit"])
                               if r.get("daily_intake_limit") is not None else np.nan
                               for r in recs}
@@ -294,14 +294,14 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
             continue
         for act in trig.get("then") or []:
             lim = act.get("set_intake_limit") if isinstance(act, dict) else None
-            if isinstance(lim, dict) and str(lim.get("site")) in ids:
+            if isinstance(lim, dict) and str(lim.get("site")) in base:
                 per = drawn.get(str(trig.get("name")), {}).get(str(lim["site"]), lim.get("per_day"))
                 if isinstance(per, dict):  # a distribution whose draw the run did not record
                     per = None
                 changes.append((day, str(lim["site"]), np.nan if per is None else float(per)))
     if not changes and all(np.isnan(v) for v in base.values()):
         return None
-    out = np.empty(len(days))
+    out = {rid: np.empty(len(days)) for rid in base}
     changes.sort()
     for i, d in enumerate(days):
         cur = dict(base)
@@ -311,9 +311,18 @@ def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
         for day, site, v in changes:  # a change during the day: the higher limit held then
             if d < day < d + 1:
                 cur[site] = np.nan if np.isnan(v) or np.isnan(cur[site]) else max(cur[site], v)
-        vals = list(cur.values())
-        out[i] = np.nan if any(np.isnan(v) for v in vals) else sum(vals)
+        for rid, v in cur.items():
+            out[rid][i] = v
     return out
+
+
+def intake_limit_by_day(res: Results, days: np.ndarray) -> np.ndarray | None:
+    """The receptions' total daily intake limit by day (NaN on a day any reception has no
+    limit: the total is then unlimited); None if no reception ever has one."""
+    limits = intake_limits_by_reception(res, days)
+    if limits is None:
+        return None
+    return np.sum(list(limits.values()), axis=0)  # NaN where any one is NaN
 
 
 def clearances_by_day(res: Results, n_days: int) -> np.ndarray | None:
@@ -346,6 +355,28 @@ def clearances_by_day(res: Results, n_days: int) -> np.ndarray | None:
     return out
 
 
+def _covering(what: str, ids: list[str], recs: list[dict[str, Any]]) -> str:
+    """A legend label saying which receptions a summed line covers: ``beds, all 2
+    receptions``, ``beds, sum of a and b (c: no limit)`` or ``beds of a (b: no limit)``."""
+    every = [str(r.get("id")) for r in recs]
+    if len(every) <= 1:
+        return what
+    if ids == every:
+        return f"{what}, all {len(every)} receptions"
+    rest = f" ({', '.join(rid for rid in every if rid not in ids)}: no limit)"
+    if len(ids) == 1:
+        return f"{what} of {ids[0]}{rest}"
+    return f"{what}, sum of {' and '.join(ids)}{rest}"
+
+
+def _limit_of_the_limited(limits: dict[str, np.ndarray]) -> np.ndarray:
+    """Per day, the sum of the limits of the receptions that have one that day (NaN on a day
+    none has): what caps the clearances at those receptions."""
+    stacked = np.array(list(limits.values()), dtype=float)
+    total = np.nansum(stacked, axis=0)
+    return np.where(np.isfinite(stacked).any(axis=0), total, np.nan)
+
+
 def reception(res: Results) -> Figure:
     """Reception occupancy vs beds, registration backlog, intake clearances vs their limit."""
     t = res.daily
@@ -356,12 +387,14 @@ def reception(res: Results) -> Figure:
     x = style.day_middles(res.start, days)  # a day's arrivals, clearances and limit
     ends = style.day_ends(res.start, days)  # occupancy and backlog at the end of each day
     fig, (ax1, ax2, ax3) = style.new_figure(3, 1, sharex=True, figsize=(10.0, 8.0))
+    recs = _receptions(res)
+    several = len(recs) > 1
     ax1.plot(ends, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
-             label="occupancy")
-    beds = [r.get("beds") for r in _receptions(res)]
-    if beds and all(b is not None for b in beds):
-        ax1.axhline(sum(float(b) for b in beds if b is not None), color=style.SERIES["beds"],
-                    ls="--", lw=1.5, label="beds")
+             label="occupancy, all receptions" if several else "occupancy")
+    with_beds = [(str(r.get("id")), float(r["beds"])) for r in recs if r.get("beds") is not None]
+    if with_beds and (several or len(with_beds) == len(recs)):
+        ax1.axhline(sum(b for _rid, b in with_beds), color=style.SERIES["beds"], ls="--", lw=1.5,
+                    label=_covering("beds", [rid for rid, _b in with_beds], recs))
     ax1.set_ylabel("detainees (count)")
     ax1.legend(loc="upper left")
     ax1.set_title(f"Reception facility: occupancy, registration backlog and intake: {res.title}",
@@ -383,15 +416,26 @@ def reception(res: Results) -> Figure:
         ax3.bar(x, arrivals, width=0.85, color=style.SERIES["intake"],
                 label="arrived (no events.csv: clearances unknown)", edgecolor="none")
         ax3.set_ylabel("arrivals (detainees/day)")
-    limit = intake_limit_by_day(res, days)
-    if limit is not None:
+    limits = intake_limits_by_reception(res, days)
+    limit = None if limits is None else np.sum(list(limits.values()), axis=0)
+    if limits is not None and not several:
         ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
                  label="intake limit (no line: unlimited)")
+    elif limits is not None:
+        limit = _limit_of_the_limited(limits)
+        limited = [rid for rid, v in limits.items() if np.isfinite(v).any()]
+        finite = np.isfinite(np.array([limits[rid] for rid in limited]))
+        mixed = bool((finite.any(axis=0) & ~finite.all(axis=0)).any())
+        ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
+                 label=_covering("intake limit", limited, recs)
+                 + ("; on a day one has none, the others'" if mixed else ""))
     ax3.legend(loc="upper left", fontsize=8, ncols=3)
     if cleared is not None:
-        ax3.set_title("The limit caps clearances, counted on the day a transfer is dispatched; "
-                      "a transfer may land the next day, so a day's arrivals can exceed it.",
-                      loc="left", fontsize=8.5, fontweight="normal", color="#333333")
+        caps = ("Each limit caps the clearances at its own reception (bars: all receptions), "
+                "counted on the day a transfer is dispatched;\n" if several else
+                "The limit caps clearances, counted on the day a transfer is dispatched; ")
+        ax3.set_title(caps + "a transfer may land the next day, so a day's arrivals can exceed "
+                      "it.", loc="left", fontsize=8.5, fontweight="normal", color="#333333")
     tops = [np.nanmax(v) for v in (arrivals, cleared, limit) if v is not None
             and np.isfinite(v).any()]
     ax3.set_ylim(0, max([*tops, 1.0]) * 1.3)

@@ -1,7 +1,7 @@
 """Results in words: KPI names with units, numbers with intervals, triggers as sentences.
 
 The report leads with sentences a reader can quote ("all delivered on
-day 21.2 (11 Feb 2026)") rather than snake_case keys and raw JSON; this
+day 21.2 (11 Feb 2026, 04:48)") rather than snake_case keys and raw JSON; this
 module holds the vocabulary so the report's layout code stays about layout.
 """
 
@@ -83,16 +83,51 @@ def kpi_words(key: str) -> tuple[str, str]:
     return (key.replace("_", " "), "")
 
 
+def day_number(v: Any) -> str:
+    """A day count for reading: one decimal and no thousands separator (``day 2043.5``).
+
+    Days are counted from the scenario's start (day 0 at its midnight), so day 250.96
+    is shown as 251.0 and its date, from the same value, carries the clock time.
+    """
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "-" if v is None else str(v)
+    return "-" if v != v else f"{float(v):.1f}"
+
+
+def given_day(v: Any) -> str:
+    """A day the scenario or the command gave (a deadline, a trigger's day), as written and
+    without a thousands separator: ``15``, ``2043``, ``7.5``."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "-" if v is None else str(v)
+    return "-" if v != v else f"{float(v):g}" if abs(v) < 1e6 else f"{float(v):.0f}"
+
+
+def day_date(v: float, start: dt.date) -> str:
+    """Calendar date and clock time of day ``v`` (days from ``start``'s midnight, a float):
+    ``8 Sep 2023, 23:02``, rounded to the minute."""
+    t = dt.datetime(start.year, start.month, start.day) + dt.timedelta(
+        minutes=round(float(v) * 24.0 * 60.0))
+    return f"{t.day} {t:%b %Y, %H:%M}"
+
+
+def day_with_date(v: Any, start: dt.date | None = None) -> str:
+    """``day 251.0 (8 Sep 2023, 23:02)``: the day with one decimal and, if the start is
+    known, the date and clock time of the same value."""
+    text = f"day {day_number(v)}"
+    if start is not None and isinstance(v, (int, float)) and not isinstance(v, bool) \
+            and v == v:
+        text += f" ({day_date(float(v), start)})"
+    return text
+
+
 def with_unit(key: str, v: Any, start: dt.date | None = None) -> str:
-    """A KPI value with its unit: ``day 21.2 (11 Feb 2026)``, ``6,050 detainees``, ``6.5%``."""
+    """A KPI value with its unit: ``day 21.2 (11 Feb 2026, 04:48)``, ``6,050 detainees``,
+    ``6.5%``."""
     _words, unit = kpi_words(key)
     if v is None or v == "":
         return "not reached" if unit == "day" else "-"
     if unit == "day":
-        text = f"day {number(v)}"
-        if start is not None and isinstance(v, (int, float)):
-            text += f" ({start + dt.timedelta(days=float(v)):%d %b %Y})"
-        return text
+        return day_with_date(v, start)
     if unit == "%" and isinstance(v, (int, float)):
         return f"{100.0 * float(v):.1f}%"
     return f"{number(v)} {unit}".strip()
@@ -106,10 +141,14 @@ def interval(key: str, mean: Any, lo: Any, hi: Any) -> str:
     if unit == "%":
         return (f"{100 * mean:.1f}% (95% CI {100 * lo:.1f}% to {100 * hi:.1f}%)"
                 if lo is not None and hi is not None else f"{100 * mean:.1f}%")
-    pre, post = ("day ", "") if unit == "day" else ("", f" {unit}" if unit else "")
+    if unit == "day":
+        if lo is None or hi is None or lo == hi == mean:
+            return f"day {day_number(mean)}"
+        return f"day {day_number(mean)} (95% CI {day_number(lo)} to {day_number(hi)})"
+    post = f" {unit}" if unit else ""
     if lo is None or hi is None or lo == hi == mean:
-        return f"{pre}{number(mean)}{post}"
-    return f"{pre}{number(mean)}{post} (95% CI {number(lo)} to {number(hi)})"
+        return f"{number(mean)}{post}"
+    return f"{number(mean)}{post} (95% CI {number(lo)} to {number(hi)})"
 
 
 def probability(d: dict[str, Any]) -> str:
@@ -154,7 +193,7 @@ def condition(c: Any) -> str:
     if not isinstance(c, dict):
         return str(c)
     if c.get("day") is not None:
-        return f"on day {number(c['day'])}"
+        return f"on day {given_day(c['day'])}"
     if c.get("site") is not None and c.get("status") is not None:
         return f"when {c['site']} is {c['status']} (or worse)"
     if c.get("front_within_km") is not None:
