@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,8 +57,17 @@ def bound(
         typer.echo(f"bound written to {out_dir}/")
 
 
+#: Most daily lines printed; a longer table shows every k-th day and the last (``--json`` and
+#: ``--out`` keep every day). A screenful: a planning choice, not a source.
+MAX_DAILY_LINES = 30
+#: The day spacings a condensed table may use (round numbers to read).
+DAILY_SPACINGS = (2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
 def bound_lines(data: dict[str, Any]) -> list[str]:
-    """The bound in plain words: the fraction days, then the daily upper bounds."""
+    """The bound in plain words: the fraction days, then the daily upper bounds (up to the
+    first day everyone can be delivered; every k-th day and that one when more than
+    ``MAX_DAILY_LINES`` days, saying so)."""
     total = data["detainees_total"]
     lines = [f"{data['scenario']}: {total:,} detainees; the fastest any dispatch could go "
              f"(time step {data['step_hours']:g} h)"]
@@ -66,10 +76,19 @@ def bound_lines(data: dict[str, Any]) -> list[str]:
         when = (f"no sooner than day {day:g}" if day is not None
                 else f"not within the {data['horizon_days']}-day horizon")
         lines.append(f"  {pct:>4} delivered: {when}")
-    lines.append("  delivered by the end of day (at most):")
     daily = data["delivered_by_day"]
     last = next((i for i, x in enumerate(daily) if x >= total), len(daily) - 1)
-    for d, x in enumerate(daily[: last + 1]):
+    days = list(range(last + 1))
+    if len(days) > MAX_DAILY_LINES:
+        need = math.ceil(len(days) / (MAX_DAILY_LINES - 1))
+        k = next((s for s in DAILY_SPACINGS if s >= need), need)
+        days = sorted({*range(0, last + 1, k), last})
+        lines.append(f"  delivered by the end of day (at most), every {k} days and day {last} "
+                     f"({last + 1} days; --json and --out have every day):")
+    else:
+        lines.append("  delivered by the end of day (at most):")
+    for d in days:
+        x = daily[d]
         lines.append(f"    day {d:>3}: {x:>10,.0f}  ({x / total:.0%})" if total else
                      f"    day {d:>3}: 0")
     return lines

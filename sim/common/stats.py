@@ -1,4 +1,5 @@
-"""Pure statistics: Student t quantiles, interval estimates of a mean and of a proportion.
+"""Pure statistics: Student t quantiles, interval estimates of a mean, of a proportion and of
+a difference of proportions (independent or paired).
 
 scipy is not a dependency, so the Student t distribution is computed here: its
 CDF through the regularised incomplete beta function (a continued fraction,
@@ -161,3 +162,72 @@ def proportion(successes: int, n: int, confidence: float = 0.95) -> dict[str, An
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return {"n": n, "successes": successes, "p": p,
             "ci_low": max(0.0, centre - half), "ci_high": min(1.0, centre + half)}
+
+
+def _counts(values: Iterable[float]) -> tuple[int, int]:
+    """Successes and trials of 0/1 values."""
+    x = [float(v) for v in values]
+    if any(v not in (0.0, 1.0) for v in x):
+        raise ValueError("a proportion needs values 0 or 1")
+    return int(sum(x)), len(x)
+
+
+def proportion_difference(a: Iterable[float], b: Iterable[float],
+                          confidence: float = 0.95) -> dict[str, Any]:
+    """p(b) - p(a) of two independent samples of 0/1 values, with Newcombe's hybrid score
+    interval (Newcombe 1998, Statistics in Medicine 17:873-890, method 10): each
+    proportion's Wilson interval, combined by squaring and adding the distances from its
+    estimate. Unlike a Wald or t interval it does not collapse to a point when both
+    samples are all 0 or all 1."""
+    ka, na = _counts(a)
+    kb, nb = _counts(b)
+    if na == 0 or nb == 0:
+        return {"diff": None, "ci_low": None, "ci_high": None}
+    pa, pb = proportion(ka, na, confidence), proportion(kb, nb, confidence)
+    d = pb["p"] - pa["p"]
+    low = d - math.hypot(pb["p"] - pb["ci_low"], pa["ci_high"] - pa["p"])
+    high = d + math.hypot(pb["ci_high"] - pb["p"], pa["p"] - pa["ci_low"])
+    return {"diff": d, "ci_low": max(-1.0, low), "ci_high": min(1.0, high)}
+
+
+def paired_proportion_difference(a: Iterable[float], b: Iterable[float],
+                                 confidence: float = 0.95) -> dict[str, Any]:
+    """p(b) - p(a) of paired 0/1 values (``a[i]`` and ``b[i]`` on the same seed), with
+    Newcombe's square-and-add interval for paired proportions (Newcombe 1998,
+    Statistics in Medicine 17:2635-2650, method 10; as in Fagerland, Lydersen and Laake
+    2017, Statistical Analysis of Contingency Tables, section 8.5).
+
+    Each marginal proportion gets its Wilson interval; the distances from the estimates
+    are combined allowing for the correlation of the pairs, the phi coefficient of the
+    2x2 table with the continuity correction of the method (its numerator ``ad - bc``
+    less ``n / 2`` when positive, 0 when that is negative, unchanged when ``ad - bc`` is
+    negative). A paired t interval on 0/1 differences that never vary (20 of 20 against
+    0 of 20) has zero width; this one does not: 1, 95% CI 0.772 to 1.
+    """
+    xa, xb = [float(v) for v in a], [float(v) for v in b]
+    if len(xa) != len(xb):
+        raise ValueError("paired samples must have the same length")
+    _counts(xa + xb)
+    n = len(xa)
+    if n == 0:
+        return {"diff": None, "ci_low": None, "ci_high": None}
+    both = sum(1 for u, v in zip(xa, xb, strict=True) if u == 1.0 and v == 1.0)
+    only_b = sum(1 for u, v in zip(xa, xb, strict=True) if u == 0.0 and v == 1.0)
+    only_a = sum(1 for u, v in zip(xa, xb, strict=True) if u == 1.0 and v == 0.0)
+    neither = n - both - only_a - only_b
+    kb, ka = both + only_b, both + only_a
+    pb, pa = proportion(kb, n, confidence), proportion(ka, n, confidence)
+    phi = 0.0
+    if 0 < kb < n and 0 < ka < n:
+        cross = both * neither - only_a * only_b
+        scale = math.sqrt(kb * (n - kb) * ka * (n - ka))
+        if cross > n / 2:
+            phi = (cross - n / 2) / scale
+        elif cross < 0:
+            phi = cross / scale
+    d = pb["p"] - pa["p"]
+    below_b, above_a = pb["p"] - pb["ci_low"], pa["ci_high"] - pa["p"]
+    above_b, below_a = pb["ci_high"] - pb["p"], pa["p"] - pa["ci_low"]
+    low = d - math.sqrt(max(0.0, below_b**2 + above_a**2 - 2 * phi * below_b * above_a))
+    high = d + math.sqrt(max(0.0, above_b**2 + below_a**2 - 2 * phi * above_b * below_a))
+    return {"diff": d, "ci_low": max(-1.0, low), "ci_high": min(1.0, high)}

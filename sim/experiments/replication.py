@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.common.stats import summarize, t_quantile
+from sim.common.stats import (
+    paired_proportion_difference,
+    proportion_difference,
+    summarize,
+    t_quantile,
+)
 from sim.experiments import display
 from sim.experiments.alongside import Alongside
 from sim.experiments.common import (
@@ -310,7 +315,9 @@ class ComparisonResult:
     independent, and ``variance_ratio`` = unpaired / paired variance of the
     estimated difference (how many times more replications independent runs
     would need for the same precision; None when the paired differences do
-    not vary at all).
+    not vary at all). The probability rows (``completed``,
+    ``completed_by_deadline``, ``any_escape``: 0 or 1 per run) use intervals
+    made for proportions instead of t (``paired_difference``).
     """
 
     a: ReplicationResult
@@ -395,8 +402,17 @@ def variant_labels(a: str, b: str, overrides_b: Sequence[str] = (),
     return la, lb
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
-    """Paired and unpaired estimates of mean(b) - mean(a) (NaN pairs left out)."""
+def paired_difference(a: np.ndarray, b: np.ndarray, proportion: bool = False) -> dict[str, Any]:
+    """Paired and unpaired estimates of mean(b) - mean(a) (NaN pairs left out).
+
+    A KPI: 95% t intervals (paired, and Welch's unpaired). ``proportion``, for the 0/1
+    rows (a run completed or not): a t interval of 0/1 differences that never vary
+    (20 of 20 runs against 0 of 20) has zero width, so these rows use intervals for
+    proportions: Newcombe's square-and-add interval for paired proportions
+    (``paired_proportion_difference``) and, unpaired, his hybrid score interval for
+    independent ones (``proportion_difference``). They are not symmetric about the
+    difference: ``half_width`` is None and ``ci_method`` names the interval.
+    """
     fa, fb = a[~np.isnan(a)], b[~np.isnan(b)]
     keep = ~(np.isnan(a) | np.isnan(b))
     d = summarize((b[keep] - a[keep]).tolist())
@@ -406,8 +422,15 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         "n_pairs": d["n"], "mean_diff": d["mean"], "sd_diff": d["sd"],
         "ci_low": d["ci_low"], "ci_high": d["ci_high"], "half_width": d["half_width"],
         "unpaired_ci_low": None, "unpaired_ci_high": None, "unpaired_half_width": None,
-        "variance_ratio": None,
+        "variance_ratio": None, "ci_method": "paired t; unpaired Welch t",
     }
+    if proportion:
+        paired = paired_proportion_difference(a[keep].tolist(), b[keep].tolist())
+        unpaired = proportion_difference(fa.tolist(), fb.tolist())
+        row |= {"ci_low": paired["ci_low"], "ci_high": paired["ci_high"], "half_width": None,
+                "unpaired_ci_low": unpaired["ci_low"], "unpaired_ci_high": unpaired["ci_high"],
+                "ci_method": "paired Newcombe square-and-add (Wilson); unpaired Newcombe "
+                             "hybrid score"}
     if fa.size >= 2 and fb.size >= 2:
         va, vb = float(fa.var(ddof=1)) / fa.size, float(fb.var(ddof=1)) / fb.size
         se2 = va + vb
@@ -417,8 +440,9 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         else:
             hw = 0.0
         diff = float(fb.mean() - fa.mean())
-        row |= {"unpaired_ci_low": diff - hw, "unpaired_ci_high": diff + hw,
-                "unpaired_half_width": hw}
+        if not proportion:
+            row |= {"unpaired_ci_low": diff - hw, "unpaired_ci_high": diff + hw,
+                    "unpaired_half_width": hw}
         if d["sd"] is not None and d["sd"] > 0:
             row["variance_ratio"] = se2 / (d["sd"] ** 2 / d["n"])
         elif se2 == 0:
@@ -472,7 +496,8 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, n: int, *, seed:
     skip = ("replication", "seed", "wall_seconds")
     names = [c for c in ra.table.numeric_columns()
              if c in rb.table.numeric_columns() and c not in skip]
-    diffs = {c: paired_difference(ra.table.values(c), rb.table.values(c)) for c in names}
+    diffs = {c: paired_difference(ra.table.values(c), rb.table.values(c), c in DERIVED)
+             for c in names}
     labels = {"completed": probability_label("complete_within_horizon", None,
                                              ra.horizon_days, target),
               "completed_by_deadline": probability_label("complete_by_deadline", deadline_day,

@@ -23,7 +23,9 @@ Why it is a bound (never later than a run, whatever its seed or dispatch):
   before unloading.
 * Capacities are cumulative and checked at each step's end
   (``(t + 1) * step`` hours), where the run's own limits hold: loading work at
-  a site by then is at most ``pads`` times the elapsed hours; claims on a
+  a site by then is at most ``pads`` times the hours elapsed since a vehicle
+  could first be there (its fleet's availability plus the fastest movements
+  from its base: a pad loads only a vehicle on it); claims on a
   reception by then are at most its beds plus the releases so far, and at most
   its daily intake limit times the days begun; the hours a type's vehicles
   spend (moving, loading, unloading, turning around) on movements begun by then
@@ -51,6 +53,7 @@ bound (looser).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -83,9 +86,11 @@ def steps(hours: float, step: float) -> int:
 
 
 def choose_step(opt: Optimistic, horizon_hours: float, max_steps: int = MAX_STEPS) -> float:
-    """The step, hours: the longest that divides every movement's times, if one does and
-    is no longer than the shortest movement; otherwise the longest no longer than it; never
-    so short that the horizon needs more than ``max_steps``."""
+    """The step, hours, from ``STEP_CHOICES``: the longest that divides every movement's
+    times, if one does and is no longer than the shortest movement; otherwise the longest
+    no longer than it. The step count wins over the movements: when ``horizon_hours``
+    would need more than ``max_steps`` of that step, the step is the shortest choice that
+    fits (at most 24 h), however short the movements (a bound still, looser)."""
     times = [t for m in opt.movements for t in (m.carry_hours, m.vehicle_hours) if t > EPS]
     shortest = min(times, default=1.0)
     fits = [s for s in STEP_CHOICES if s <= shortest + EPS]
@@ -260,18 +265,55 @@ def build(opt: Optimistic, step: float, last: int,
 # ----- capacities: one function each ----------------------------------------------------
 
 
+def first_arrivals(opt: Optimistic) -> dict[str, float]:
+    """The earliest hour any vehicle could be at each site (absent: none ever could).
+
+    A vehicle is first at its base when its fleet entry becomes available
+    (``available_from_day``; one a rule adds, ``delay_hours`` after the start, as if the
+    rule fired then), and reaches other sites only by movements: the shortest chain of
+    arrivals (``carry_hours``, turnarounds left out, so never later than a run's).
+    """
+    best: dict[str, float] = {}
+    for v in opt.vehicles.values():
+        reach: dict[str, float] = {}
+        for hour, count, base in v.arrivals:
+            if count > 0:
+                reach[base] = min(reach.get(base, math.inf), hour)
+        out: dict[str, list[Movement]] = {}
+        for m in opt.movements:
+            if m.vehicle == v.name:
+                out.setdefault(m.origin, []).append(m)
+        heap = [(h, site) for site, h in reach.items()]
+        heapq.heapify(heap)
+        done: set[str] = set()
+        while heap:
+            h, site = heapq.heappop(heap)
+            if site in done:
+                continue
+            done.add(site)
+            best[site] = min(best.get(site, math.inf), h)
+            for m in out.get(site, []):
+                if h + m.carry_hours < reach.get(m.dest, math.inf):
+                    reach[m.dest] = h + m.carry_hours
+                    heapq.heappush(heap, (reach[m.dest], m.dest))
+    return best
+
+
 def loading_pads(net: TimeExpanded) -> None:
-    """Loading work (minutes per detainee) at a site by a step's end fits on its pads."""
+    """Loading work (minutes per detainee) at a site by a step's end fits on its pads,
+    counted from the first hour a vehicle could be there (``first_arrivals``): a pad
+    loads only a vehicle standing on it, so none of its hours before then is usable."""
     per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
     for m, t, x in net.loaded():
         minutes = net.opt.sites[m.origin].load_min
         if minutes > 0:
             per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, minutes / 60.0))
+    first = first_arrivals(net.opt) if per_site else {}
     for sid, per_step in per_site.items():
         pads = net.opt.sites[sid].pads
 
-        def work(t: int, pads: int = pads) -> float:
-            return pads * net.end_hours(t)
+        def work(t: int, pads: int = pads, since: float = first.get(sid, math.inf)) -> float:
+            return pads * max(0.0, net.end_hours(t) - since)
 
         net.lp.cumulative(per_step, net.last, work)
 
@@ -439,7 +481,8 @@ def ramp_parking(net: TimeExpanded) -> None:
     ground time per pickup (``pickup_stop_min`` at its lowest, a site's own value
     first) and the loading minutes of those it takes fall within that stay, before
     its departure, so the ramp-hours of departures by a step's end are at most the
-    spaces times the hours elapsed."""
+    spaces times the hours elapsed since an aircraft could first be there
+    (``first_arrivals``)."""
     opt = net.opt
     per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
     for (i, t), y in net.moves.items():
@@ -456,12 +499,14 @@ def ramp_parking(net: TimeExpanded) -> None:
         x = net.carried.get((i, t))
         if x is not None and opt.sites[m.origin].load_min > 0:
             terms.append((x, opt.sites[m.origin].load_min / 60.0))
+    first = first_arrivals(opt) if per_site else {}
     for sid, per_step in per_site.items():
         spaces = opt.scenario.site(sid).ramp_spaces
         assert spaces is not None
 
-        def ramp_hours(t: int, spaces: int = spaces) -> float:
-            return spaces * net.end_hours(t)
+        def ramp_hours(t: int, spaces: int = spaces,
+                       since: float = first.get(sid, math.inf)) -> float:
+            return spaces * max(0.0, net.end_hours(t) - since)
 
         net.lp.cumulative(per_step, net.last, ramp_hours)
 

@@ -12,9 +12,11 @@ to how it varies::
 Every input has finite ``low`` and ``high`` (a normal is truncated to them), so a
 design drawn on the unit cube maps to values through each distribution's
 quantile function and Morris levels at 0 and 1 stay finite. An input whose
-value in the scenario is a whole number (a fleet count) is rounded, as is any
-input marked ``integer: true``. ``label`` is the plain-words name used in
-tables and sentences (default: the path).
+value in the scenario is a whole number (a fleet count) takes whole values, as
+does any input marked ``integer: true``: each of ``low..high`` for an equal
+share of the unit interval under a uniform distribution (``Input.from_unit``).
+``label`` is the plain-words name used in tables and sentences (default: the
+path).
 
 Everything is checked before anything runs or is written: an unknown path, a
 path that is not a number, ``low > high``, a mode outside the range, a value the
@@ -43,6 +45,9 @@ DISTRIBUTIONS = ("uniform", "triangular", "normal")
 SPEC_KEYS = frozenset({"low", "high", "dist", "mode", "mean", "sd", "integer", "label"})
 MAX_INPUTS = 60
 """Most inputs one file may vary (a Sobol design grows with their count)."""
+INTEGER_EDGE_TOLERANCE = 1e-9
+"""Whole-number inputs: a value this close below a cell's edge counts as on it (floating
+point; shifts each value's share by at most this much)."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +71,21 @@ class Input:
         return self.label or self.path
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
-        """Values for quantiles ``u`` in [0, 1] (the inverse of the distribution function)."""
+        """Values for quantiles ``u`` in [0, 1] (the inverse of the distribution function).
+
+        A whole-number input takes each whole number ``k`` in ``low..high`` for the
+        quantiles of the continuous distribution stretched half a unit beyond each
+        end, ``[low - 0.5, high + 0.5]``, that fall in ``[k - 0.5, k + 0.5)``: under
+        uniform sampling each of the ``high - low + 1`` values then gets an equal
+        share, ``floor(low + u (high - low + 1))`` (rounding ``low + u (high - low)``
+        gave the two ends half a share each). Morris levels on the grid
+        ``0, 1/3, 2/3, 1`` still reach both ends (``u = 0`` gives ``low``, ``u = 1``
+        gives ``high``).
+        """
         u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
         lo, hi = self.low, self.high
+        if self.integer:
+            lo, hi = lo - 0.5, hi + 0.5
         if self.dist == "triangular":
             c = (float(self.mode if self.mode is not None else lo) - lo) / (hi - lo)
             below = u < c
@@ -81,8 +98,11 @@ class Input:
             v = truncnorm.ppf(u, (lo - mu) / sd, (hi - mu) / sd, loc=mu, scale=sd)
         else:
             v = lo + u * (hi - lo)
-        v = np.clip(v, lo, hi)
-        return np.round(v) if self.integer else v
+        if self.integer:
+            # the cell [k - 0.5, k + 0.5) gives k; the tolerance keeps a quantile on a cell's
+            # edge (a Morris level) in the cell it is on despite rounding of u * (high - low + 1)
+            v = np.floor(v + 0.5 + INTEGER_EDGE_TOLERANCE)
+        return np.clip(v, self.low, self.high)
 
     def value(self, u: float) -> int | float:
         """The scenario value for one quantile (an int for a whole-number input)."""
@@ -198,39 +218,58 @@ def _current(data: Any, path: str) -> Any:
     return node
 
 
-def _check_against(base: Scenario, inputs: list[Input], where: str
-                   ) -> tuple[list[Input], list[str]]:
-    """Paths the scenario knows, values it accepts at both ends; whole-number inputs marked."""
+def _path_problem(base_data: Any, text: str, path: str, at: str) -> str | None:
+    """Why ``path`` names no number the scenario holds (None: it does)."""
     from sim.experiments.store import leaf_paths
+    from sim.scenario.loader import set_path
+
+    try:
+        set_path(json.loads(text), path, 0, "")
+    except ScenarioError as exc:
+        close = difflib.get_close_matches(path, leaf_paths(base_data), n=3, cutoff=0.6)
+        hint = f"; nearest valid paths: {', '.join(close)}" if close else ""
+        msg = exc.problems[0].split(": ", 1)[-1].strip()
+        return f"{at}: not a settable scenario path ({msg}){hint}"
+    cur = _current(base_data, path)
+    if isinstance(cur, (dict, list)) and not (isinstance(cur, dict) and "dist" in cur):
+        return (f"{at}: is a {'list' if isinstance(cur, list) else 'mapping'}, "
+                "not a number; name one of its fields")
+    if isinstance(cur, (str, bool)):
+        return f"{at}: holds {cur!r}, not a number"
+    return None
+
+
+def _check_against(base: Scenario, inputs: list[Input], where: str,
+                   unread: Sequence[tuple[str, int]] = ()
+                   ) -> tuple[list[Input], list[tuple[int, str]]]:
+    """Paths the scenario knows, values it accepts at both ends; whole-number inputs marked.
+
+    ``unread``: (path, line) of entries whose range could not be read; only their path
+    is checked, so a file's every problem is found in one pass. Problems come as (line,
+    message).
+    """
     from sim.scenario.loader import build, set_path
     from sim.scenario.schema import dump_scenario
 
     base_data = dump_scenario(base)
     text = json.dumps(base_data)
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     out: list[Input] = []
+    for path, line in unread:
+        found = _path_problem(base_data, text, path, f"{where}:{line}: {path}")
+        if found is not None:
+            problems.append((line, found))
     for x in inputs:
         at = f"{where}:{x.line}: {x.path}"
-        try:
-            set_path(json.loads(text), x.path, 0, "")
-        except ScenarioError as exc:
-            close = difflib.get_close_matches(x.path, leaf_paths(base_data), n=3, cutoff=0.6)
-            hint = f"; nearest valid paths: {', '.join(close)}" if close else ""
-            msg = exc.problems[0].split(": ", 1)[-1].strip()
-            problems.append(f"{at}: not a settable scenario path ({msg}){hint}")
+        found = _path_problem(base_data, text, x.path, at)
+        if found is not None:
+            problems.append((x.line, found))
             continue
         cur = _current(base_data, x.path)
-        if isinstance(cur, (dict, list)) and not (isinstance(cur, dict) and "dist" in cur):
-            problems.append(f"{at}: is a {'list' if isinstance(cur, list) else 'mapping'}, "
-                            "not a number; name one of its fields")
-            continue
-        if isinstance(cur, (str, bool)):
-            problems.append(f"{at}: holds {cur!r}, not a number")
-            continue
         whole = x.integer or (isinstance(cur, int) and not isinstance(cur, bool))
         if whole and (x.low != round(x.low) or x.high != round(x.high)):
-            problems.append(f"{at}: a whole-number input needs whole low and high "
-                            f"(got {x.low:g}..{x.high:g})")
+            problems.append((x.line, f"{at}: a whole-number input needs whole low and high "
+                                     f"(got {x.low:g}..{x.high:g})"))
             continue
         x = Input(**{**x.__dict__, "integer": whole})
         bad = False
@@ -242,7 +281,7 @@ def _check_against(base: Scenario, inputs: list[Input], where: str
             except ScenarioError as exc:
                 msg = exc.problems[0]
                 msg = msg.split(": ", 1)[-1] if msg.startswith("?") else msg
-                problems.append(f"{at}: the scenario refuses {end:g}: {msg}")
+                problems.append((x.line, f"{at}: the scenario refuses {end:g}: {msg}"))
                 bad = True
                 break
         if not bad:
@@ -261,22 +300,28 @@ def load_ranges(path: str | Path, base: Scenario) -> Ranges:
                              "such as 'fleet.ch47.count: {low: 3, high: 9}'"])
     if len(data) > MAX_INPUTS:
         raise ScenarioError([f"{where}:1: {len(data)} inputs; at most {MAX_INPUTS} at a time"])
-    problems: list[str] = []
+    entries = [(str(key), spec, data.lines.get(key, (where, 0))[1]) for key, spec in data.items()]
+    return _checked(base, entries, [], where)
+
+
+def _checked(base: Scenario, entries: Sequence[tuple[str, Any, int]], problems: list[str],
+             where: str) -> Ranges:
+    """The (path, spec, line) ``entries`` as ``Ranges``, checked as written and against
+    ``base``; a ScenarioError lists every problem found (``problems`` first), one line
+    each, in file order."""
     inputs: list[Input] = []
-    for key, spec in data.items():
-        line = data.lines.get(key, (where, 0))[1]
-        x, found = _spec_input(str(key), spec, where, line)
-        problems += found
+    found: list[tuple[int, int, str]] = []  # line, order, message
+    unread: list[tuple[str, int]] = []
+    for path, spec, line in entries:
+        x, bad = _spec_input(path, spec, where, line)
+        found += [(line, len(found) + i, msg) for i, msg in enumerate(bad)]
         if x is not None:
             inputs.append(x)
-    return _checked(base, inputs, problems, where)
-
-
-def _checked(base: Scenario, inputs: list[Input], problems: list[str], where: str) -> Ranges:
-    """``inputs`` as ``Ranges`` once read without ``problems`` and checked against ``base``."""
-    if problems:
-        raise ScenarioError(problems)
-    checked, problems = _check_against(base, inputs, where)
+        else:
+            unread.append((path, line))
+    checked, against = _check_against(base, inputs, where, unread)
+    found += [(line, len(found) + i, msg) for i, (line, msg) in enumerate(against)]
+    problems = problems + [msg for _, _, msg in sorted(found)]
     if problems:
         raise ScenarioError(problems)
     return Ranges(inputs=tuple(checked), source=where)
@@ -285,13 +330,6 @@ def _checked(base: Scenario, inputs: list[Input], problems: list[str], where: st
 def ranges_from(specs: Mapping[str, Mapping[str, Any]], base: Scenario,
                 where: str = "ranges") -> Ranges:
     """Ranges from a mapping (the Python API), checked as a file would be."""
-    inputs: list[Input] = []
-    problems: list[str] = []
-    for i, (key, spec) in enumerate(specs.items(), 1):
-        x, found = _spec_input(str(key), spec, where, i)
-        problems += found
-        if x is not None:
-            inputs.append(x)
-    if not specs:
-        problems.append(f"{where}:1: no inputs")
-    return _checked(base, inputs, problems, where)
+    problems = [] if specs else [f"{where}:1: no inputs"]
+    entries = [(str(key), spec, i) for i, (key, spec) in enumerate(specs.items(), 1)]
+    return _checked(base, entries, problems, where)

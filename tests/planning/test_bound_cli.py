@@ -90,3 +90,25 @@ def test_replicate_gives_the_same_gap_wherever_the_bound_is_solved(
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["bound_gap"] == {"simulated_day": 0.375, "bound_day": 0.375,
                                                    "ratio": 1.0}
+
+
+def test_a_long_daily_table_is_condensed_on_the_terminal_only(tmp_path: Path) -> None:
+    """470 daily lines were printed for a long run: the terminal shows every k-th day and
+    the last (saying so), at most ``MAX_DAILY_LINES``; a short table stays whole."""
+    from sim.cli.bound import MAX_DAILY_LINES, bound_lines
+
+    total = 1000
+    daily = [min(total, 2.0 * (d + 1)) for d in range(3650)]  # everyone by the end of day 499
+    data = {"scenario": "long", "detainees_total": total, "horizon_days": 3650,
+            "step_hours": 24.0, "fraction_days": {"0.5": 249.0, "0.9": 449.0, "1": 499.0},
+            "delivered_by_day": daily}
+    lines = bound_lines(data)
+    rows = [x for x in lines if x.startswith("    day ")]
+    assert len(rows) <= MAX_DAILY_LINES
+    assert "every 20 days and day 499 (500 days; --json and --out have every day)" in lines[4]
+    assert rows[0].split(":")[0].split() == ["day", "0"]
+    assert rows[1].split(":")[0].split() == ["day", "20"]
+    assert rows[-1] == "    day 499:      1,000  (100%)"
+    short = bound_lines({**data, "delivered_by_day": daily[:20] + [float(total)]})
+    assert len([x for x in short if x.startswith("    day ")]) == 21
+    assert short[4] == "  delivered by the end of day (at most):"

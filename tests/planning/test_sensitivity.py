@@ -296,3 +296,76 @@ def test_without_salib_the_analyses_say_which_extra_to_install(monkeypatch: Any)
     monkeypatch.setitem(sys.modules, "SALib.sample", None)
     with pytest.raises(PlanningError, match=r"dtsim\[plan\]"):
         require_salib()
+
+
+def test_whole_number_inputs_give_each_value_an_equal_share(tmp_path: Path) -> None:
+    """Uniform quantiles give each of low..high the same share (rounding low + u (high - low)
+    gave 1 and 3 pads a quarter each and 2 pads half), and both ends are reachable, by
+    Morris levels and by a Latin hypercube as discover draws it."""
+    from SALib.sample import latin
+
+    from sim.planning.sensitivity import design
+
+    r = load_ranges(ranges_file(tmp_path, "sites.p.pads: {low: 1, high: 3}\n"
+                                          "fleet.h.count: {low: 3, high: 9}\n"), tiny())
+    pads, fleet = r.inputs
+    assert pads.integer and fleet.integer
+    u = (np.arange(30_000) + 0.5) / 30_000
+    for x, values in ((pads, [1, 2, 3]), (fleet, list(range(3, 10)))):
+        got = x.from_unit(u)
+        shares = [float(np.mean(got == v)) for v in values]
+        assert shares == pytest.approx([1 / len(values)] * len(values), abs=1e-3)
+        assert set(got.tolist()) == set(values)
+        assert x.value(0.0) == values[0] and x.value(1.0) == values[-1]
+    # Morris levels 0, 1/3, 2/3, 1 reach both ends
+    assert [pads.value(k / 3) for k in range(4)] == [1, 2, 3, 3]
+    x = design(r, "morris", 8, seed=1)
+    assert {pads.value(float(v)) for v in x[:, 0]} >= {1, 3}
+    # discover's 200 Latin hypercube cases: about 67 of each, not 50 / 100 / 50
+    lhs = np.asarray(latin.sample(r.salib_problem(), 200, seed=1))
+    counts = [sum(1 for row in lhs if r.point(row)["sites.p.pads"] == v) for v in (1, 2, 3)]
+    assert all(abs(c - 200 / 3) <= 2 for c in counts), counts  # a stratum spans a cell edge
+
+
+def test_every_problem_of_a_ranges_file_is_one_line(tmp_path: Path) -> None:
+    """An unknown path, a value the scenario refuses and low >= high in one file: all three
+    are reported, in file order (before, only the low >= high line was)."""
+    text = ("fleet.h.cont: {low: 1, high: 3}\n"
+            "fleet.h.count: {low: 0, high: 3}\n"
+            f"{B}: {{low: 70, high: 10}}\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_ranges(ranges_file(tmp_path, text), tiny())
+    problems = exc.value.problems
+    assert len(problems) == 3, problems
+    assert problems[0].startswith(f"{tmp_path / 'ranges.yaml'}:1: fleet.h.cont: not a settable")
+    assert problems[1].startswith(f"{tmp_path / 'ranges.yaml'}:2: fleet.h.count: the scenario "
+                                  "refuses 0")
+    assert problems[2] == f"{tmp_path / 'ranges.yaml'}:3: {B}: low 70 is not below high 10"
+
+
+def test_a_bad_range_on_an_unknown_path_reports_both(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as exc:
+        load_ranges(ranges_file(tmp_path, "fleet.h.cont: {low: 3, high: 1}\n"), tiny())
+    assert [p.split(": ", 2)[2][:12] for p in exc.value.problems] == ["low 3 is not", "not a settab"]
+
+
+def test_cli_sensitivity_lists_every_problem_of_a_ranges_file_and_exits_2(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    rf = ranges_file(tmp_path, "fleet.ch47.cont: {low: 3, high: 9}\n"
+                               "fleet.ch47.count: {low: 0, high: 9}\n"
+                               "aircraft.ch47.turnaround_min: {low: 90, high: 30}\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "sim", "sensitivity", "baseline", "--ranges",
+                           str(rf), "--out", str(out)], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and not proc.stdout.strip()
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert [x.split(": ", 2)[0:2] for x in lines] == [
+        [f"{rf}:1", "fleet.ch47.cont"], [f"{rf}:2", "fleet.ch47.count"],
+        [f"{rf}:3", "aircraft.ch47.turnaround_min"]]
+    assert "refuses 0" in lines[1] and "low 90 is not below high 30" in lines[2]
+    assert not out.exists()
