@@ -53,7 +53,6 @@ bound (looser).
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -271,31 +270,28 @@ def first_arrivals(opt: Optimistic) -> dict[str, float]:
     A vehicle is first at its base when its fleet entry becomes available
     (``available_from_day``; one a rule adds, ``delay_hours`` after the start, as if the
     rule fired then), and reaches other sites only by movements: the shortest chain of
-    arrivals (``carry_hours``, turnarounds left out, so never later than a run's).
+    arrivals (``carry_hours``, turnarounds left out, so never later than a run's). One
+    shortest-path search a vehicle (networkx's Dijkstra), from a start node joined to
+    each base by its hour of availability.
     """
+    import networkx as nx
+
+    start = ("start",)  # a node no site id can equal (ids are strings)
     best: dict[str, float] = {}
     for v in opt.vehicles.values():
-        reach: dict[str, float] = {}
+        graph: Any = nx.DiGraph()
         for hour, count, base in v.arrivals:
-            if count > 0:
-                reach[base] = min(reach.get(base, math.inf), hour)
-        out: dict[str, list[Movement]] = {}
+            if count > 0 and hour < graph.get_edge_data(start, base, {}).get("weight", math.inf):
+                graph.add_edge(start, base, weight=hour)
         for m in opt.movements:
-            if m.vehicle == v.name:
-                out.setdefault(m.origin, []).append(m)
-        heap = [(h, site) for site, h in reach.items()]
-        heapq.heapify(heap)
-        done: set[str] = set()
-        while heap:
-            h, site = heapq.heappop(heap)
-            if site in done:
-                continue
-            done.add(site)
-            best[site] = min(best.get(site, math.inf), h)
-            for m in out.get(site, []):
-                if h + m.carry_hours < reach.get(m.dest, math.inf):
-                    reach[m.dest] = h + m.carry_hours
-                    heapq.heappush(heap, (reach[m.dest], m.dest))
+            if m.vehicle == v.name and m.carry_hours < graph.get_edge_data(
+                    m.origin, m.dest, {}).get("weight", math.inf):
+                graph.add_edge(m.origin, m.dest, weight=m.carry_hours)
+        if start not in graph:
+            continue
+        for site, hour in nx.single_source_dijkstra_path_length(graph, start).items():
+            if site != start:
+                best[site] = min(best.get(site, math.inf), float(hour))
     return best
 
 
