@@ -84,14 +84,18 @@ def kpi_words(key: str) -> tuple[str, str]:
 
 
 def day_number(v: Any) -> str:
-    """A day count for reading: one decimal and no thousands separator (``day 2043.5``).
+    """A day count for reading: one decimal (two below day 10, where a tenth of a day is
+    a large share of an operation that short) and no thousands separator (``day 2043.5``).
 
     Days are counted from the scenario's start (day 0 at its midnight), so day 250.96
-    is shown as 251.0 and its date, from the same value, carries the clock time.
+    is shown as 251.0 and its date, from the same value, carries the clock time; day
+    1.04 is 1.04, and 0.633 to 2.447 reads 0.63 to 2.45.
     """
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return "-" if v is None else str(v)
-    return "-" if v != v else f"{float(v):.1f}"
+    if v != v:
+        return "-"
+    return f"{float(v):.2f}" if abs(float(v)) < 9.995 else f"{float(v):.1f}"
 
 
 def given_day(v: Any) -> str:

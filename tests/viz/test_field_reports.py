@@ -69,14 +69,16 @@ def test_a_road_only_map_draws_roads_and_flows_through_their_sites(tmp_path: Pat
     plt.close(drawer.fig)
 
 
-# --- 2. day KPIs: one decimal, the date with its clock time, from the same value -----------
+# --- 2. day KPIs: one decimal (two below day 10), the date with its clock time ------------
 def test_a_day_is_shown_with_one_decimal_and_its_date_and_clock_time() -> None:
     from viz import words
 
     start = dt.date(2023, 1, 1)
     assert words.with_unit("day_to_100", 250.96, start) == "day 251.0 (8 Sep 2023, 23:02)"
     assert words.with_unit("day_to_100", 1.04, dt.date(1975, 4, 29)) == \
-        "day 1.0 (30 Apr 1975, 00:58)"
+        "day 1.04 (30 Apr 1975, 00:58)"
+    assert words.interval("day_to_100", 1.54, 0.6326, 2.4474) == \
+        "day 1.54 (95% CI 0.63 to 2.45)"
     assert words.with_unit("prisons_cleared_day", 2043.25) == "day 2043.2"
     assert words.interval("day_to_100", 2043.5, 2040.0, 2047.04) == \
         "day 2043.5 (95% CI 2040.0 to 2047.0)"
