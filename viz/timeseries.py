@@ -417,12 +417,11 @@ def reception(res: Results) -> Figure:
                 label="arrived (no events.csv: clearances unknown)", edgecolor="none")
         ax3.set_ylabel("arrivals (detainees/day)")
     limits = intake_limits_by_reception(res, days)
-    limit = None if limits is None else np.sum(list(limits.values()), axis=0)
+    limit = None if limits is None else _limit_of_the_limited(limits)
     if limits is not None and not several:
         ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
                  label="intake limit (no line: unlimited)")
     elif limits is not None:
-        limit = _limit_of_the_limited(limits)
         limited = [rid for rid, v in limits.items() if np.isfinite(v).any()]
         finite = np.isfinite(np.array([limits[rid] for rid in limited]))
         mixed = bool((finite.any(axis=0) & ~finite.all(axis=0)).any())

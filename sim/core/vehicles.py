@@ -178,10 +178,15 @@ class Vehicle(Tasked):
         share = self._load_share
         if share is None:
             share = self._load_share = min(1.0, draw(p.load_factor, self.load_factor_rng))
+        return max(1, math.floor(self.full_load() * share + 1e-9))
+
+    def full_load(self) -> int:
+        """People a sortie of this type carries at most: seats x overload factor, rounded
+        down (what the load share and the minimum load are shares of)."""
+        p = self.values
         # Floats for ``math.floor``'s native form (with untyped values it is looked up on
         # its module and called generically); a seat count times a factor is the same float.
-        places = math.floor(float(p.seats) * float(p.overload_factor) + 1e-9)
-        return max(1, math.floor(places * share + 1e-9))
+        return math.floor(float(p.seats) * float(p.overload_factor) + 1e-9)
 
     def min_load(self) -> int:
         """People the sortie waits for at its pickup: ``min_load_fraction`` of its full
@@ -189,12 +194,10 @@ class Vehicle(Tasked):
         sortie's places (its drawn load); 0 when it does not wait. Of the full load rather
         than the seats, so that 1 waits for a full load where the type carries more than
         its seats (the same where it does not)."""
-        p = self.values
-        frac = p.min_load_fraction
+        frac = self.values.min_load_fraction
         if frac <= 0:
             return 0
-        full = math.floor(float(p.seats) * float(p.overload_factor) + 1e-9)
-        return min(self.sortie_places, math.ceil(float(frac) * float(full) - 1e-9))
+        return min(self.sortie_places, math.ceil(float(frac) * float(self.full_load()) - 1e-9))
 
     def stop_minutes(self, at_site: Dist | None, of_type: Dist) -> float:
         """Fixed ground time of a landing, minutes: the site's value (its
