@@ -26,6 +26,16 @@ FORMAT_VERSION = 1
 
 
 def _clean(v: Any) -> Any:
+    """A cell as the CSV writes it: NaN empty, numpy scalars as Python numbers.
+
+    Called for every cell (millions in a long run's tables): the plain types come
+    first, by their exact type (a numpy float is a subclass of ``float`` and takes
+    the general path below)."""
+    kind = type(v)
+    if kind is float:
+        return "" if v != v else v  # NaN is the one float unequal to itself
+    if kind is str or kind is int:
+        return v
     if isinstance(v, float) and math.isnan(v):
         return ""
     if isinstance(v, (np.floating,)):

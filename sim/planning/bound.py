@@ -39,7 +39,8 @@ Why it is a bound (never later than a run, whatever its seed or dispatch):
 
 * Origins hand people over no faster than their release can (``release_rates``:
   a rate or profile exactly, stations at their shortest service time; a Poisson
-  release is not bounded).
+  release is not bounded). The same limit, summed over the prisons, rules steps out
+  of the search before any program is solved (``release_ceiling``).
 
 Each capacity is one small function of ``CONSTRAINTS`` that adds rows to the
 program: to model a new limit, write one more and append it. Fixed-wing ramp
@@ -594,13 +595,54 @@ class BoundResult:
         }
 
 
+def release_ceiling(opt: Optimistic, step: float) -> Callable[[int], float]:
+    """An upper limit on the detainees any program delivers by the end of step ``t``,
+    computed without one: the prisons' people their release can have handed over by
+    then (all of a prison's people where its release is not limited or not bounded).
+
+    It holds for the program whenever ``release_rates`` is one of its constraints:
+    a delivery by step ``t`` left its prison on a pickup by step ``t``, and those
+    pickups are at most what the release handed over by the step's end. The search
+    reads it to skip programs whose answer it already knows (a long release: a
+    ten-year trickle of arrivals took 13 programs and 6.6 s to find that the last
+    arrivals come after the horizon, which the release alone says).
+    """
+    limited: list[tuple[int, Release]] = []
+    unlimited = 0
+    for sid, limits in opt.sites.items():
+        if limits.kind != "prison" or limits.population <= 0:
+            continue
+        release = opt.scenario.site(sid).release
+        if release is None or most_released(release, 1.0) is None:
+            unlimited += limits.population
+        else:
+            limited.append((limits.population, release))
+
+    def ceiling(t: int) -> float:
+        end = (t + 1) * step  # the step's end, as ``TimeExpanded.end_hours``
+        total = float(unlimited)
+        for population, release in limited:
+            most = most_released(release, end)
+            total += population if most is None else min(float(population), most + EPS)
+        return total
+
+    return ceiling
+
+
 class _Search:
-    """The most detainees delivered by a step, solved once per step asked."""
+    """The most detainees delivered by a step, solved once per step asked.
+
+    ``ceiling`` (optional): a cheap upper limit on that number by step (see
+    ``release_ceiling``); steps it rules out are not solved, and the steps found are
+    the same as without it, since the programs' values only grow with the step.
+    """
 
     def __init__(self, opt: Optimistic, step: float,
                  constraints: Sequence[Callable[[TimeExpanded], None]],
-                 method: str = FINE_METHOD) -> None:
+                 method: str = FINE_METHOD,
+                 ceiling: Callable[[int], float] | None = None) -> None:
         self.opt, self.step, self.constraints, self.method = opt, step, constraints, method
+        self.ceiling = ceiling
         self.cache: dict[int, float] = {}
 
     def delivered(self, last: int) -> float:
@@ -619,6 +661,10 @@ class _Search:
             return 0
         reach = need - 1e-6 * max(1.0, need)
         lo, hi = -1, None  # delivered(lo) < need <= delivered(hi)
+        if self.ceiling is not None:
+            lo = self._ruled_out(reach, top)
+            if lo >= top:
+                return None  # the release alone never hands over enough by the horizon
         for t, value in self.cache.items():
             if value >= reach and (hi is None or t < hi):
                 hi = t
@@ -640,6 +686,22 @@ class _Search:
             else:
                 lo = mid
         return hi
+
+    def _ruled_out(self, reach: float, top: int) -> int:
+        """The last step up to ``top`` whose ceiling is below ``reach`` (-1: none), by
+        bisection (the ceiling only grows with the step)."""
+        ceiling = self.ceiling
+        assert ceiling is not None
+        if ceiling(top) < reach:
+            return top
+        lo, hi = -1, top  # ceiling(lo) < reach <= ceiling(hi); step -1 delivers nothing
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if ceiling(mid) < reach:
+                lo = mid
+            else:
+                hi = mid
+        return lo
 
 
 def lower_bound(
@@ -665,18 +727,24 @@ def lower_bound(
     opt = optimistic(scenario)
     horizon = scenario.horizon_days * 24.0
     total = opt.total
+
+    def ceiling_for(step: float) -> Callable[[int], float] | None:
+        # Only where the programs hold the release: else they may deliver more.
+        return release_ceiling(opt, step) if release_rates in constraints else None
+
     if step_hours is not None:
         step = step_hours
     elif quick:
         step = choose_step(opt, horizon)
     else:  # a coarse pass finds about when; the step is then as fine as that span allows
         coarse = choose_step(opt, horizon)
-        first = _Search(opt, coarse, constraints, COARSE_METHOD).first_step(
-            total, steps(horizon, coarse))
+        first = _Search(opt, coarse, constraints, COARSE_METHOD,
+                        ceiling_for(coarse)).first_step(total, steps(horizon, coarse))
         span = horizon if first is None else min(horizon, max(24.0, 2 * first * coarse))
         step = min(coarse, choose_step(opt, span))
     top = steps(horizon, step)
-    search = _Search(opt, step, constraints, COARSE_METHOD if quick else FINE_METHOD)
+    search = _Search(opt, step, constraints, COARSE_METHOD if quick else FINE_METHOD,
+                     ceiling_for(step))
     days: dict[float, float | None] = {}
     for f in sorted(fractions):
         first = search.first_step(math.ceil(f * total - 1e-9), top)

@@ -486,3 +486,79 @@ def test_the_bound_is_never_later_than_runs_of_shipped_scenarios(name: str) -> N
                 assert day is not None and day <= reached + 1e-9, (seed, f, day, reached)
         for d, most in enumerate(b.delivered_by_day):
             assert np.count_nonzero(hours <= 24.0 * (d + 1)) <= most + 1e-6, (seed, d)
+
+
+# ----- the release ceiling: programs the release alone rules out are not solved -------------
+
+
+RELEASES = [{"per_hour": 5},
+            {"profile": [{"from_day": 0, "per_hour": 2}, {"from_day": 2, "per_hour": 10}]},
+            {"stations": 2, "minutes": 30, "hours_per_day": 10, "start_hour": 6}]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_release_ceiling_is_never_below_the_program(release: dict[str, Any]) -> None:
+    """What a program delivers by a step never exceeds the release's ceiling there: the
+    ceiling may rule steps out only because it is an upper limit (every step of the
+    search, with a release that paces deliveries over days)."""
+    from sim.planning.bound import _Search, choose_step, release_ceiling
+    from sim.planning.network import optimistic
+
+    data = one_leg(n=400, count=2, seats=30, horizon_days=6, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    data["sites"][0]["release"] = release
+    opt = optimistic(build(data))
+    step = choose_step(opt, 6 * 24.0)
+    ceiling = release_ceiling(opt, step)
+    search = _Search(opt, step, CONSTRAINTS)
+    values = [search.delivered(t) for t in range(0, int(6 * 24 / step), 4)]
+    ceilings = [ceiling(t) for t in range(0, int(6 * 24 / step), 4)]
+    assert all(v <= c + 1e-6 for v, c in zip(values, ceilings, strict=True))
+    assert any(c < 400 for c in ceilings)  # the release does pace this case
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_release_ceiling_finds_the_same_days_with_fewer_programs(
+    release: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same days, daily values and step with the ceiling as without it; fewer programs."""
+    from sim.planning import bound
+
+    data = one_leg(n=400, count=2, seats=30, horizon_days=6, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    data["sites"][0]["release"] = release
+    s = build(data)
+    quick, full = lower_bound(s, quick=True), lower_bound(s)
+    monkeypatch.setattr(bound, "release_ceiling", lambda opt, step: None)
+    quick_all, full_all = lower_bound(s, quick=True), lower_bound(s)
+    assert quick.fraction_days == quick_all.fraction_days
+    assert (full.fraction_days, full.step_hours) == (full_all.fraction_days, full_all.step_hours)
+    assert full.delivered_by_day == pytest.approx(full_all.delivered_by_day, rel=1e-9)
+    assert quick.programs_solved < quick_all.programs_solved
+    assert full.programs_solved <= full_all.programs_solved
+
+
+def test_a_release_too_slow_for_the_horizon_needs_no_program() -> None:
+    """400 detainees handed over at 1 an hour over a 3-day horizon: at most 72 can leave,
+    so no day reaches everyone, and no program is solved to say so."""
+    data = one_leg(n=400, count=2, seats=30, horizon_days=3, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    data["sites"][0]["release"] = {"per_hour": 1}
+    b = lower_bound(build(data), fractions=(1.0,), quick=True)
+    assert b.day_for(1.0) is None
+    assert b.programs_solved == 0
+
+
+def test_without_the_release_constraint_the_ceiling_is_not_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A caller's constraints without ``release_rates``: the programs may deliver more than
+    the release, so the search solves them (the bound then reaches everyone)."""
+    from sim.planning import bound
+
+    data = one_leg(n=400, count=2, seats=30, horizon_days=3, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    data["sites"][0]["release"] = {"per_hour": 1}
+    others = [c for c in CONSTRAINTS if c is not bound.release_rates]
+    b = lower_bound(build(data), fractions=(1.0,), quick=True, constraints=others)
+    assert b.day_for(1.0) is not None and b.programs_solved > 0
