@@ -199,6 +199,36 @@ def day_middles(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
     return dates(start, (float(d) + 0.5 for d in days))
 
 
+#: Most days drawn as separate bars (``daily_bars``); longer series are drawn as one
+#: stepped area each. A drawing choice: at the figures' width a bar of a 180-day series
+#: is about 4 pixels wide, so the gaps between bars disappear, and every bar is an artist
+#: of its own (3,650 days of two aircraft types in two panels took about 6 s to draw).
+MOST_BARS = 180
+
+
+def daily_bars(ax: Axes, start: dt.date, days: Any, heights: Any, bottom: Any = None,
+               **style: Any) -> None:
+    """Per-day values ``heights`` (stacked on ``bottom``) as bars over each day's middle,
+    or, beyond ``MOST_BARS`` days, as one area stepped at each midnight (the same
+    heights over the same days, without the gaps). ``style``: colour, label and the
+    like, as ``Axes.bar`` takes them."""
+    import numpy as np
+
+    day_numbers = np.asarray(days, dtype=float)
+    tops = np.asarray(heights, dtype=float)
+    base = np.zeros(len(tops)) if bottom is None else np.asarray(bottom, dtype=float)
+    if len(day_numbers) <= MOST_BARS:
+        middles: Any = day_middles(start, day_numbers)  # dates: matplotlib's units
+        ax.bar(middles, tops, bottom=base, width=0.85, edgecolor="none", **style)
+        return
+    # One polygon: each day's value from its start to its end (the last repeated to
+    # close the last day).
+    edges: Any = dates(start, [*day_numbers, day_numbers[-1] + 1.0])
+    area = ax.fill_between(edges, np.r_[base, base[-1]],
+                           np.r_[base + tops, base[-1] + tops[-1]], step="post", lw=0, **style)
+    area.sticky_edges.y.append(float(min(0.0, base.min())))  # the axis starts at 0, as with bars
+
+
 def reported_time(day: float) -> float:
     """Where a reported point of a scenario's ``observed`` list stands on the run's clock,
     in days: a whole day is counted at its end (the calibration reads it against that

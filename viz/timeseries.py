@@ -134,15 +134,14 @@ def sorties_per_day(res: Results) -> Figure:
     types = [ty for ty in t.prefixed("sorties:") if f"flight_hours:{ty}" in t]
     if not types:
         raise Skip("no aircraft types in daily.csv (no sorties:<type> columns)")
-    x = style.day_middles(res.start, t.col("day"))
+    days = t.col("day")
     fig, (ax1, ax2) = style.new_figure(2, 1, sharex=True, figsize=(10.0, 6.5))
     for ax, prefix, unit in ((ax1, "sorties:", "sorties per day (count)"),
                              (ax2, "flight_hours:", "flight hours per day (h)")):
-        bottom = np.zeros(len(x))
+        bottom = np.zeros(len(days))
         for i, ty in enumerate(types):
             v = np.nan_to_num(t.col(prefix + ty))
-            ax.bar(x, v, bottom=bottom, width=0.85, color=style.colour(i), label=ty,
-                   edgecolor="none")
+            style.daily_bars(ax, res.start, days, v, bottom, color=style.colour(i), label=ty)
             bottom += v
         ax.set_ylabel(unit)
     ax1.legend(title="type", loc="upper right", ncols=min(4, len(types)))
@@ -407,14 +406,14 @@ def reception(res: Results) -> Figure:
     arrivals = np.diff(cum, prepend=0.0)
     cleared = clearances_by_day(res, len(days))
     if cleared is not None:
-        ax3.bar(x, cleared, width=0.85, color=style.SERIES["intake"],
-                label="cleared for intake (by day of dispatch)", edgecolor="none")
+        style.daily_bars(ax3, res.start, days, cleared, color=style.SERIES["intake"],
+                         label="cleared for intake (by day of dispatch)")
         ax3.step(x, arrivals, where="mid", color=style.OKABE_ITO["black"], lw=1.2, ls=":",
                  label="arrived (by day of arrival)")
         ax3.set_ylabel("intake (detainees/day)")
     else:
-        ax3.bar(x, arrivals, width=0.85, color=style.SERIES["intake"],
-                label="arrived (no events.csv: clearances unknown)", edgecolor="none")
+        style.daily_bars(ax3, res.start, days, arrivals, color=style.SERIES["intake"],
+                         label="arrived (no events.csv: clearances unknown)")
         ax3.set_ylabel("arrivals (detainees/day)")
     limits = intake_limits_by_reception(res, days)
     limit = None if limits is None else _limit_of_the_limited(limits)

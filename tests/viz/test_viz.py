@@ -727,3 +727,45 @@ def test_map_labels_counts_land_and_projector_legend(baseline: Path) -> None:
     drawer = MapDrawer(MapModel(res), animated=True)
     assert min(t.get_fontsize() for t in drawer.legend.get_texts()) >= 12
     plt.close(drawer.fig)
+
+
+@pytest.mark.parametrize("days", [30, 180, 181, 3650])
+def test_daily_bars_draw_bars_up_to_180_days_and_one_stepped_area_beyond(days: int) -> None:
+    """Per-day counts: one bar a day up to ``MOST_BARS`` days; beyond, one area whose
+    outline steps at each midnight through the same heights (its area is the sum of
+    the day's values, each over one day), stacked on ``bottom``."""
+    import datetime as dt
+
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from viz import style
+
+    rng = np.random.default_rng(days)
+    heights = rng.integers(0, 7, days).astype(float)
+    bottom = np.full(days, 2.0)
+    start = dt.date(2026, 1, 10)
+    fig, ax = plt.subplots()
+    try:
+        style.daily_bars(ax, start, np.arange(days), heights, bottom, color="C0", label="x")
+        if days <= style.MOST_BARS:
+            bars = ax.patches
+            assert len(bars) == days
+            assert [b.get_height() for b in bars] == pytest.approx(list(heights))
+            assert all(b.get_y() == 2.0 for b in bars)
+        else:
+            assert not ax.patches
+            (area,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+            path = area.get_paths()[0]
+            keep = path.codes != path.CLOSEPOLY if path.codes is not None else slice(None)
+            x, y = path.vertices[keep].T
+            day0 = mdates.date2num(dt.datetime(2026, 1, 10))
+            # the shoelace area between the bottom and the tops: each day's value over a day
+            shoelace = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+            assert shoelace == pytest.approx(heights.sum(), rel=1e-9)
+            assert y.min() == 2.0
+            assert x.min() == pytest.approx(day0) and x.max() == pytest.approx(day0 + days)
+            assert y.max() == pytest.approx(2.0 + heights.max())
+    finally:
+        plt.close(fig)
