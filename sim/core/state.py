@@ -26,6 +26,7 @@ from sim.common.vocabulary import (
 from sim.core.environment import CountingEnvironment, ModelProcess
 from sim.core.kinds import EVENT_RELEASED, STATUS_OVERRUN, STATUS_SAFE
 from sim.core.logs import EventLog, SortieLog
+from sim.scenario.network import closed_in_file
 from sim.scenario.schema import Scenario
 
 
@@ -59,7 +60,8 @@ class RunState:
         self.status_log: list[StatusChange] = []
         self.site_open = {s.id: s.open for s in scenario.sites}
         self.overrun_event = {sid: self.env.signal() for sid in self.site_ids}
-        self.trigger_closed_legs: dict[str, frozenset[str]] = {}  # leg id -> modes
+        # leg id -> modes closed by the file (``open: false``) or a rule; ``open_leg`` opens
+        self.trigger_closed_legs: dict[str, frozenset[str]] = closed_in_file(scenario)
         self.front_closed_legs: dict[str, frozenset[str]] = {}
         self.grounded_until: dict[str, float] = {}  # mode -> hour
         self.events = EventLog()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.network import Network, mode_specs
+from sim.scenario.network import Network, closed_in_file, mode_specs
 from sim.scenario.params import TOP_FIELDS, check_param_path
 from sim.scenario.schema import MAX_DETAINEES, RECEPTION_ONLY, Condition, Scenario
 
@@ -224,7 +224,8 @@ def _route_problems(s: Scenario) -> list[Problem]:
     types = fleet_types(s)
     if not types:
         return [(("fleet",), "no aircraft or vehicles: add at least one fleet entry")]
-    net = Network(s, mode_specs(s, types))
+    # A leg the file closes counts if a rule opens it (as a closed site a rule opens).
+    net = Network(s, mode_specs(s, types), closed_legs=closed_in_file(s, unless_opened=True))
     modes = sorted({s.aircraft[t].mode for t in types})
     out: list[Problem] = []
     for i, site in enumerate(s.sites):
@@ -279,7 +280,7 @@ def _reach_warnings(s: Scenario) -> list[Problem]:
     site_ids = {x.id for x in s.sites}
     if not types or any(leg.from_ not in site_ids or leg.to not in site_ids for leg in s.legs):
         return []  # problems reported elsewhere
-    net = Network(s, mode_specs(s, types))
+    net = Network(s, mode_specs(s, types), closed_legs=closed_in_file(s, unless_opened=True))
     out: list[Problem] = []
     for name in types:
         t = s.aircraft[name]

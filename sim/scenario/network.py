@@ -99,9 +99,24 @@ def mode_specs(scenario: Scenario, type_names: Iterable[str]) -> dict[str, ModeS
     return specs
 
 
+def closed_in_file(scenario: Scenario, unless_opened: bool = False) -> dict[str, frozenset[str]]:
+    """The legs the scenario file closes (``open: false``), leg id -> its modes: what a
+    ``Network`` is given as ``closed_legs`` to route as the file stands. With
+    ``unless_opened``, only those no rule opens (``open_leg``): closed for good."""
+    opened = ({a.open_leg for t in scenario.triggers for a in t.then if a.open_leg is not None}
+              if unless_opened else set())
+    return {leg.leg_id: frozenset(map(str, leg.modes))
+            for leg in scenario.legs if not leg.open and leg.leg_id not in opened}
+
+
 @dataclass
 class Network:
-    """Routing over the scenario's legs given the current closures."""
+    """Routing over the scenario's legs given the current closures.
+
+    Every leg is routed over unless ``closed_legs`` closes it for a mode; a leg the
+    file closes (``open: false``) is closed by being there (``closed_in_file``), like
+    one a rule or a front closes, so that a rule's ``open_leg`` can open it.
+    """
 
     scenario: Scenario
     specs: Mapping[str, ModeSpec]
@@ -115,8 +130,6 @@ class Network:
         self.graphs: dict[str, RouteGraph] = {
             m: {s.id: {} for s in self.scenario.sites} for m in MODES}
         for leg in self.scenario.legs:
-            if not leg.open:
-                continue
             closed_modes = self.closed_legs.get(leg.leg_id, frozenset())
             for mode in map(str, leg.modes):
                 if mode in closed_modes:

@@ -247,7 +247,8 @@ class Leg(Frozen):
         1, 5, "Path length over great-circle (default 1, ground 1.3).", None
     )
     bidirectional: bool = Field(default=True, description="Usable both ways.")
-    open: bool = Field(default=True, description="Closed legs are not routed over.")
+    open: bool = Field(default=True, description="Closed legs are not routed over until a "
+                       "rule opens them (open_leg).")
 
     @property
     def leg_id(self) -> str:

@@ -16,7 +16,7 @@ from sim.common.geo import Projection
 from sim.common.vocabulary import EventKind
 from sim.core.fronts import FrontTrack
 from sim.core.model import Model
-from sim.scenario.loader import build, load_scenario
+from sim.scenario.loader import ScenarioError, build, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -290,6 +290,22 @@ def test_close_and_open_leg() -> None:
     ]
     r = run_data(data)
     assert min(t for t, _ in departures(r)) >= 24.0 and r.kpis["delivered"] == 100
+
+
+def test_open_leg_opens_a_leg_the_file_closes() -> None:
+    """A road closed in the file (``open: false``) that a rule opens on day 1 is used
+    from then, as a closed site a rule opens is: every departure at hour 24 or later,
+    and everyone delivered. Without the rule the prison has no route (bad input)."""
+    data = tiny()
+    data["legs"] = [{**data["legs"][0], "open": False}]
+    data["triggers"] = [{"name": "open", "when": {"day": 1}, "then": [{"open_leg": "p-r"}]}]
+    r = run_data(data)
+    assert min(t for t, _ in departures(r)) >= 24.0 and r.kpis["delivered"] == 100
+    data["triggers"] = [{"name": "open", "when": {"day": 60}, "then": [{"open_leg": "p-r"}]}]
+    assert run_data(data).kpis["delivered"] == 0  # opened after the horizon
+    data["triggers"] = []
+    with pytest.raises(ScenarioError, match="prison 'p' has no feasible route"):
+        build(copy.deepcopy(data))
 
 
 def test_set_intake_limit() -> None:
