@@ -28,7 +28,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sim.common.geo import great_circle_km
 from sim.scenario.schema import MODES, Leg, Scenario
@@ -114,14 +114,15 @@ class Network:
     """Routing over the scenario's legs given the current closures.
 
     Every leg is routed over unless ``closed_legs`` closes it for a mode; a leg the
-    file closes (``open: false``) is closed by being there (``closed_in_file``), like
-    one a rule or a front closes, so that a rule's ``open_leg`` can open it.
+    file closes (``open: false``) is closed by being there, like one a rule or a front
+    closes, so that a run can open it (``open_leg``). ``closed_legs`` None (the
+    default): the legs the file closes (``closed_in_file``), the network as it stands.
     """
 
     scenario: Scenario
     specs: Mapping[str, ModeSpec]
     closed_sites: frozenset[str] = frozenset()
-    closed_legs: Mapping[str, frozenset[str]] = field(default_factory=dict)  # leg id -> modes
+    closed_legs: Mapping[str, frozenset[str]] | None = None  # leg id -> modes
 
     def __post_init__(self) -> None:
         self.kind = {s.id: s.kind for s in self.scenario.sites}
@@ -129,8 +130,10 @@ class Network:
         self._where = {s.id: (s.lat, s.lon) for s in self.scenario.sites}
         self.graphs: dict[str, RouteGraph] = {
             m: {s.id: {} for s in self.scenario.sites} for m in MODES}
+        closed_legs = closed_in_file(self.scenario) if self.closed_legs is None \
+            else self.closed_legs
         for leg in self.scenario.legs:
-            closed_modes = self.closed_legs.get(leg.leg_id, frozenset())
+            closed_modes = closed_legs.get(leg.leg_id, frozenset())
             for mode in map(str, leg.modes):
                 if mode in closed_modes:
                     continue
