@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.experiments import JOBS_HELP, SEED_HELP, _show_progress
+from sim.cli.experiments import JOBS_HELP, SEED_HELP, show_progress
 from sim.cli.helpers import BadInput, check_out_dir, console, guarded, progress_bar
 
 CasesArgument = Annotated[list[str] | None, typer.Argument(
@@ -39,7 +39,7 @@ def backtest_cmd(
 
     out_dir = check_out_dir(out, "backtest")
     try:
-        with _case_progress(_show_progress(as_json)) as progress:
+        with _case_progress(show_progress(as_json)) as progress:
             result = run_backtest(cases or None, n, seed=seed, jobs=jobs, progress=progress,
                                   out=out_dir)
     except BacktestError as exc:

@@ -48,7 +48,7 @@ N_HELP = "Replications (seeds)."
 
 
 @contextmanager
-def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+def counted_progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A rich progress bar on stderr while the block runs, or nothing."""
     if not enabled:
         yield None
@@ -69,15 +69,17 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
         yield update
 
 
-def _show_progress(as_json: bool) -> bool:
+def show_progress(as_json: bool) -> bool:
+    """Whether a command draws a progress bar: on a terminal, and not for ``--json``."""
     return not as_json and sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def _bad(exc: Exception) -> None:
+def fail_with(exc: Exception) -> None:
+    """Bad input: ``exc``'s message as the command's one error line (exit 2)."""
     fail([f"error: {exc}"])
 
 
-def _fmt(v: Any, digits: int = 4) -> str:
+def fmt_cell(v: Any, digits: int = 4) -> str:
     """About ``digits`` significant digits, never in exponent form (tables stay narrow)."""
     if v is None:
         return "-"
@@ -109,7 +111,7 @@ def _note_dropped(dropped: list[str]) -> None:
 
 def _print_replications(summary: dict[str, Any]) -> None:
     out = console()
-    rows = [(k, [_fmt(summary["kpis"][k][c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")])
+    rows = [(k, [fmt_cell(summary["kpis"][k][c]) for c in ("mean", "half_width", "sd", "p5", "p50", "p95")])
             for k in _kpi_names(list(summary["kpis"]))]
     table, dropped = fitted_table(
         f"{summary['scenario']}: {summary['n']} replications (master seed {summary['seed']})",
@@ -119,12 +121,14 @@ def _print_replications(summary: dict[str, Any]) -> None:
     _note_dropped(dropped)
     for name, pr in summary["probabilities"].items():
         label = pr.get("label") or f"P({name.replace('_', ' ')})"
-        out.print(f"{label} = {_fmt(pr['p'], 3)}  "
-                  f"[95% CI {_fmt(pr['ci_low'], 3)} .. {_fmt(pr['ci_high'], 3)}]",
+        out.print(f"{label} = {fmt_cell(pr['p'], 3)}  "
+                  f"[95% CI {fmt_cell(pr['ci_low'], 3)} .. {fmt_cell(pr['ci_high'], 3)}]",
                   markup=False, highlight=False)
 
 
-def _load(path: Path | None, sets: list[str] | None, options: list[str] | None = None) -> Any:
+def load_and_warn(path: Path | None, sets: list[str] | None,
+                  options: list[str] | None = None) -> Any:
+    """The scenario at ``path`` with its ``--set`` overrides, its warnings echoed on stderr."""
     import sim
 
     warn: list[str] = []
@@ -151,20 +155,20 @@ def replicate_cmd(
     from sim.experiments.replication import ExperimentError, replicate
 
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenario
-    s = _load(scenario, set_)
+    s = load_and_warn(scenario, set_)
     out_dir = check_out_dir(out, "replications")
     from sim.experiments.alongside import Alongside
     from sim.planning.gap import gap_for, gap_line, quick_bound_day, replication_full_days
 
     bound = Alongside(quick_bound_day)
     try:
-        with _progress("replications", _show_progress(as_json)) as progress:
+        with counted_progress("replications", show_progress(as_json)) as progress:
             result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
                                out=out_dir, progress=progress,
                                source=scenario_path(scenario), overrides=set_ or [],
                                target=target, alongside=bound)
     except ExperimentError as exc:
-        _bad(exc)
+        fail_with(exc)
         return
     gap = gap_for(bound.value(), replication_full_days(result.table))
     if as_json:
@@ -200,18 +204,18 @@ def compare_cmd(
     from sim.experiments.replication import ExperimentError, compare
 
     start_fork_server(jobs, dask)  # its imports overlap the loading of the scenarios
-    sa = _load(a, set_)
-    sb = _load(b, [*(set_ or []), *(set_b or [])],
+    sa = load_and_warn(a, set_)
+    sb = load_and_warn(b, [*(set_ or []), *(set_b or [])],
                ["--set"] * len(set_ or []) + ["--set-b"] * len(set_b or []))
     out_dir = check_out_dir(out, "comparison")
     try:
-        with _progress("runs", _show_progress(as_json)) as progress:
+        with counted_progress("runs", show_progress(as_json)) as progress:
             result = compare(sa, sb, n, seed=seed, jobs=jobs, deadline_day=deadline_day,
                              dask=dask, progress=progress, out=out_dir, label_a=label_a,
                              label_b=label_b, source_a=a, source_b=b, overrides=set_ or [],
                              overrides_b=set_b or [], target=target)
     except ExperimentError as exc:
-        _bad(exc)
+        fail_with(exc)
         return
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
@@ -221,11 +225,12 @@ def compare_cmd(
     rows = []
     for k in names:
         d = result.differences[k]
-        paired = "-" if d["ci_low"] is None else f"{_fmt(d['ci_low'], 3)}..{_fmt(d['ci_high'], 3)}"
+        paired = "-" if d["ci_low"] is None else f"{fmt_cell(d['ci_low'], 3)}..{fmt_cell(d['ci_high'], 3)}"
         unpaired = ("-" if d["unpaired_ci_low"] is None else
-                    f"{_fmt(d['unpaired_ci_low'], 3)}..{_fmt(d['unpaired_ci_high'], 3)}")
-        rows.append((d.get("label", k), [_fmt(d["mean_a"]), _fmt(d["mean_b"]), _fmt(d["mean_diff"]),
-                                         paired, unpaired, _fmt(d["variance_ratio"], 3)]))
+                    f"{fmt_cell(d['unpaired_ci_low'], 3)}..{fmt_cell(d['unpaired_ci_high'], 3)}")
+        rows.append((d.get("label", k), [fmt_cell(d["mean_a"]), fmt_cell(d["mean_b"]),
+                                         fmt_cell(d["mean_diff"]), paired, unpaired,
+                                         fmt_cell(d["variance_ratio"], 3)]))
     term = console()
     table, dropped = fitted_table(
         f"B - A: B = {result.label_b}, A = {result.label_a}; {n} paired replications", "KPI",
@@ -266,7 +271,7 @@ def sweep_cmd(
 
     if out is None:
         raise BadInput("--out DIR is required (the folder of the results store)")
-    s = _load(scenario, set_)
+    s = load_and_warn(scenario, set_)
     check_out_dir(out)
     out_dir = Path(out)
     state = {"done": 0, "total": 0}
@@ -276,7 +281,7 @@ def sweep_cmd(
 
     try:
         parsed = parse_grid(grid or [])
-        with _progress("sweep", _show_progress(as_json)) as bar:
+        with counted_progress("sweep", show_progress(as_json)) as bar:
             def progress(done: int, total: int) -> None:
                 state.update(done=done, total=total)
                 if bar:
@@ -287,7 +292,7 @@ def sweep_cmd(
                            progress=progress, notice=note, overrides=set_ or [],
                            target=target)
     except ExperimentError as exc:
-        _bad(exc)
+        fail_with(exc)
         return
     except KeyboardInterrupt:
         fail([f"interrupted: {state['done']} of {state['total'] or '?'} replications are in "
@@ -327,14 +332,14 @@ def _print_sweep(summary: dict[str, Any], params: list[str]) -> None:
         k = pt["kpis"]
         cd = k.get("day_to_100", {})
         ci = ("-" if cd.get("mean") is None else
-              f"{_fmt(cd['mean'])}" + ("" if cd.get("ci_low") is None else
-                                       f" ({_fmt(cd['ci_low'])} .. {_fmt(cd['ci_high'])})"))
-        ps = [_fmt(pt["probabilities"].get(name, {}).get("p"), 3) for name in probs]
-        table.add_row(str(pt["point_index"]), *(_fmt(pt["params"].get(p)) for p in params),
-                      str(pt["n"]), _fmt(k.get("delivered_fraction", {}).get("mean"), 3),
+              f"{fmt_cell(cd['mean'])}" + ("" if cd.get("ci_low") is None else
+                                       f" ({fmt_cell(cd['ci_low'])} .. {fmt_cell(cd['ci_high'])})"))
+        ps = [fmt_cell(pt["probabilities"].get(name, {}).get("p"), 3) for name in probs]
+        table.add_row(str(pt["point_index"]), *(fmt_cell(pt["params"].get(p)) for p in params),
+                      str(pt["n"]), fmt_cell(k.get("delivered_fraction", {}).get("mean"), 3),
                       ci, *ps,
-                      _fmt(k.get("escaped", {}).get("mean")),
-                      _fmt(k.get("delivered", {}).get("mean")))
+                      fmt_cell(k.get("escaped", {}).get("mean")),
+                      fmt_cell(k.get("delivered", {}).get("mean")))
     console().print(table)
 
 

@@ -19,10 +19,10 @@ from sim.cli.experiments import (
     JOBS_HELP,
     SEED_HELP,
     SET_HELP,
-    _bad,
-    _load,
-    _progress,
-    _show_progress,
+    counted_progress,
+    fail_with,
+    load_and_warn,
+    show_progress,
 )
 from sim.cli.helpers import BadInput, check_out_dir, console, guarded, scenario_path
 
@@ -94,7 +94,7 @@ def fleet_cmd(
     cost_list = _numbers(costs, "--costs")
     if cost_list is not None and not type_list:
         raise BadInput("--costs goes with --types")
-    s = _load(scenario, set_)
+    s = load_and_warn(scenario, set_)
     out_dir = check_out_dir(out, KIND)
 
     def note(line: str) -> None:
@@ -102,7 +102,7 @@ def fleet_cmd(
             typer.echo(line, err=True)
 
     try:
-        with _progress("replications", _show_progress(as_json)) as bar:
+        with counted_progress("replications", show_progress(as_json)) as bar:
             plan = plan_fleet(
                 s, deadline_day=deadline_day, confidence=confidence, type_=type_, scale=scale,
                 types=type_list, costs=cost_list, target=target, max_count=max_count,
@@ -111,7 +111,7 @@ def fleet_cmd(
                 use_bound=use_bound, progress=bar, notice=note, out=out_dir, source=scenario_path(scenario),
                 overrides=set_ or [])
     except ExperimentError as exc:
-        _bad(exc)
+        fail_with(exc)
         return
     if out_dir is not None:
         from viz.fleetplan import draw_fleet_plan

@@ -20,10 +20,10 @@ from sim.cli.experiments import (
     JOBS_HELP,
     SEED_HELP,
     SET_HELP,
-    _fmt,
-    _load,
-    _progress,
-    _show_progress,
+    counted_progress,
+    fmt_cell,
+    load_and_warn,
+    show_progress,
 )
 from sim.cli.helpers import BadInput, check_out_dir, console, fail, guarded
 
@@ -59,7 +59,7 @@ def sensitivity_cmd(
         raise BadInput("--ranges FILE is required (the inputs to vary)")
     if out is None:
         raise BadInput("--out DIR is required (the folder of the results store)")
-    s = _load(scenario, set_)
+    s = load_and_warn(scenario, set_)
     check_out_dir(out)
     result = _tracked("sensitivity", as_json, out, lambda progress: sensitivity(
         s, ranges, method=method, n=n, reps=reps, kpis=kpi or [DEFAULT_KPI], out=out,
@@ -92,13 +92,13 @@ def _print_sensitivity(summary: dict) -> None:  # type: ignore[type-arg]
         for r in res["indices"]:
             verdict = "constant" if constant else {True: "matters", False: "noise", None: "-"}[r["real"]]
             if morris:
-                table.add_row(r["label"], _fmt(r["mu_star"]),
-                              f"{_fmt(r['mu_star_ci_low'])}..{_fmt(r['mu_star_ci_high'])}",
-                              _fmt(r["sigma"]), _fmt(r["noise_floor"]), verdict)
+                table.add_row(r["label"], fmt_cell(r["mu_star"]),
+                              f"{fmt_cell(r['mu_star_ci_low'])}..{fmt_cell(r['mu_star_ci_high'])}",
+                              fmt_cell(r["sigma"]), fmt_cell(r["noise_floor"]), verdict)
             else:
-                table.add_row(r["label"], _fmt(r["ST"]),
-                              f"{_fmt(r['ST_ci_low'])}..{_fmt(r['ST_ci_high'])}",
-                              _fmt(r["S1"]), f"{_fmt(r['S1_ci_low'])}..{_fmt(r['S1_ci_high'])}",
+                table.add_row(r["label"], fmt_cell(r["ST"]),
+                              f"{fmt_cell(r['ST_ci_low'])}..{fmt_cell(r['ST_ci_high'])}",
+                              fmt_cell(r["S1"]), f"{fmt_cell(r['S1_ci_low'])}..{fmt_cell(r['S1_ci_high'])}",
                               verdict)
         term.print(table)
     for line in summary.get("sentences", []):
@@ -139,7 +139,7 @@ def discover_cmd(
     """Where the deadline fails: PRIM boxes over a sampled design, in plain words."""
     from sim.planning.discover import discover
 
-    s = _load(scenario, set_)
+    s = load_and_warn(scenario, set_)
     if out is not None:
         check_out_dir(out)
     result = _tracked("discover", as_json, out, lambda progress: discover(
@@ -173,7 +173,7 @@ def _tracked(label: str, as_json: bool, out: str | None,
 
     state = {"done": 0, "total": 0}
     try:
-        with _progress(label, _show_progress(as_json)) as bar:
+        with counted_progress(label, show_progress(as_json)) as bar:
             def progress(done: int, total: int) -> None:
                 state.update(done=done, total=total)
                 if bar:

@@ -640,15 +640,19 @@ class _Search:
     def __init__(self, opt: Optimistic, step: float,
                  constraints: Sequence[Callable[[TimeExpanded], None]],
                  method: str = FINE_METHOD,
-                 ceiling: Callable[[int], float] | None = None) -> None:
+                 ceiling: Callable[[int], float] | None = None,
+                 solved: Callable[[], None] | None = None) -> None:
         self.opt, self.step, self.constraints, self.method = opt, step, constraints, method
         self.ceiling = ceiling
+        self.solved = solved  # called after each program solved (progress)
         self.cache: dict[int, float] = {}
 
     def delivered(self, last: int) -> float:
         if last not in self.cache:
             lp = build(self.opt, self.step, last, self.constraints).lp
             self.cache[last] = lp.maximise(self.method)
+            if self.solved is not None:
+                self.solved()
         return self.cache[last]
 
     def first_step(self, need: float, top: int) -> int | None:
@@ -710,13 +714,17 @@ def lower_bound(
     step_hours: float | None = None,
     constraints: Sequence[Callable[[TimeExpanded], None]] = CONSTRAINTS,
     quick: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> BoundResult:
     """Lower bounds on the day each fraction is delivered, upper bounds on daily deliveries.
 
     ``step_hours``: the time step (default: a coarse pass over the horizon, then
     as fine as the span up to twice its answer allows). ``quick``: the coarse
     pass only and no daily values (a looser bound, in a fraction of the time;
-    what ``run`` and ``replicate`` use for the gap). Needs scipy (the ``plan`` extra).
+    what ``run`` and ``replicate`` use for the gap). ``progress(stage, done, total)``:
+    called as the work goes ("search": programs solved so far, no total; "daily
+    values": days done of the horizon's), for a long bound's progress bar. Needs scipy
+    (the ``plan`` extra).
     """
     try:
         import scipy.optimize  # noqa: F401
@@ -732,30 +740,42 @@ def lower_bound(
         # Only where the programs hold the release: else they may deliver more.
         return release_ceiling(opt, step) if release_rates in constraints else None
 
+    searched = 0
+
+    def solved() -> None:
+        nonlocal searched
+        searched += 1
+        if progress is not None:
+            progress("search", searched, None)
+
     if step_hours is not None:
         step = step_hours
     elif quick:
         step = choose_step(opt, horizon)
     else:  # a coarse pass finds about when; the step is then as fine as that span allows
         coarse = choose_step(opt, horizon)
-        first = _Search(opt, coarse, constraints, COARSE_METHOD,
-                        ceiling_for(coarse)).first_step(total, steps(horizon, coarse))
+        first = _Search(opt, coarse, constraints, COARSE_METHOD, ceiling_for(coarse),
+                        solved).first_step(total, steps(horizon, coarse))
         span = horizon if first is None else min(horizon, max(24.0, 2 * first * coarse))
         step = min(coarse, choose_step(opt, span))
     top = steps(horizon, step)
     search = _Search(opt, step, constraints, COARSE_METHOD if quick else FINE_METHOD,
-                     ceiling_for(step))
+                     ceiling_for(step), solved)
     days: dict[float, float | None] = {}
     for f in sorted(fractions):
         first = search.first_step(math.ceil(f * total - 1e-9), top)
         days[f] = None if first is None else round(first * step / 24.0, 4)
     full = search.first_step(total, top)
     daily: list[float] = []
-    for d in range(0 if quick else scenario.horizon_days):
+    search.solved = None  # the daily values count by day
+    daily_count = 0 if quick else scenario.horizon_days
+    for d in range(daily_count):
         last = min(top, steps(24.0 * (d + 1), step))
         if full is not None and last >= full:
             daily.append(float(total))
         else:
             daily.append(min(float(total), search.delivered(last)))
+        if progress is not None:
+            progress("daily values", d + 1, daily_count)
     return BoundResult(scenario.name, total, scenario.horizon_days, step, days, daily,
                        len(search.cache))

@@ -562,3 +562,23 @@ def test_without_the_release_constraint_the_ceiling_is_not_read(
     others = [c for c in CONSTRAINTS if c is not bound.release_rates]
     b = lower_bound(build(data), fractions=(1.0,), quick=True, constraints=others)
     assert b.day_for(1.0) is not None and b.programs_solved > 0
+
+
+def test_progress_counts_the_search_programs_then_the_days() -> None:
+    """``progress``: one call per program of the search (no total), then one per day of
+    the daily values, up to the horizon's days; the quick bound has no daily values."""
+    data = one_leg(n=400, count=2, seats=30, horizon_days=4, prison_kw=QUICK,
+                   reception_kw=NO_UNLOAD)
+    data["sites"][0]["release"] = {"per_hour": 5}
+    s = build(data)
+    calls: list[tuple[str, int, int | None]] = []
+    quick = lower_bound(s, quick=True, progress=lambda *a: calls.append(a))
+    assert calls == [("search", k, None) for k in range(1, quick.programs_solved + 1)]
+    calls.clear()
+    full = lower_bound(s, progress=lambda *a: calls.append(a))
+    stages = [c[0] for c in calls]
+    searched = stages.count("search")
+    assert stages == ["search"] * searched + ["daily values"] * 4
+    assert [c[1] for c in calls[:searched]] == list(range(1, searched + 1))
+    assert calls[searched:] == [("daily values", d, 4) for d in range(1, 5)]
+    assert searched >= 1 and full.day_for(1.0) == lower_bound(s).day_for(1.0)
