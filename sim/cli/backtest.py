@@ -10,14 +10,12 @@ backtest.md. Bad input (an unknown case, ``--n 0``) exits 2 before any work.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from sim.cli.experiments import JOBS_HELP, SEED_HELP, show_progress
-from sim.cli.helpers import BadInput, check_out_dir, console, guarded, progress_bar
+from sim.cli.helpers import BadInput, check_out_dir, console, guarded, labelled_progress
 
 CasesArgument = Annotated[list[str] | None, typer.Argument(
     help="Cases to run: shipped cases by name (scenarios/backtest/, without .yaml), or the "
@@ -39,7 +37,7 @@ def backtest_cmd(
 
     out_dir = check_out_dir(out, "backtest")
     try:
-        with _case_progress(show_progress(as_json)) as progress:
+        with labelled_progress("back-test", show_progress(as_json)) as progress:
             result = run_backtest(cases or None, n, seed=seed, jobs=jobs, progress=progress,
                                   out=out_dir)
     except BacktestError as exc:
@@ -50,23 +48,6 @@ def backtest_cmd(
     _print(result)
     if out_dir is not None:
         typer.echo(f"results written to {out_dir}/")
-
-
-@contextmanager
-def _case_progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich progress bar on stderr naming the case being run, or nothing."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
-
-    with progress_bar("back-test", BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn()) as bar:
-
-        def update(case: str, done: int, total: int) -> None:
-            bar(description=case, completed=done, total=total)
-
-        yield update
 
 
 def _print(result: object) -> None:

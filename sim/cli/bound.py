@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from sim.cli.experiments import show_progress
-from sim.cli.helpers import BadInput, check_out_dir, guarded, progress_bar, scenario_path
+from sim.cli.helpers import BadInput, check_out_dir, guarded, labelled_progress, scenario_path
 
 
 def bound(
@@ -41,8 +40,8 @@ def bound(
     for w in warn:
         typer.echo(w, err=True)
     try:
-        with _bound_progress(show_progress(as_json)) as progress:
-            result = lower_bound(s, step_hours=step_hours, progress=progress)
+        with labelled_progress("bound", show_progress(as_json)) as update:
+            result = lower_bound(s, step_hours=step_hours, progress=_bound_progress(update))
     except BoundError as exc:
         raise BadInput(str(exc)) from None
     data = result.to_dict()
@@ -61,22 +60,17 @@ def bound(
         typer.echo(f"bound written to {out_dir}/")
 
 
-@contextmanager
-def _bound_progress(enabled: bool) -> Iterator[Callable[[str, int, int | None], None] | None]:
-    """A rich progress bar on stderr (a bound of a long operation takes a minute), or nothing:
-    the programs of the search, then the days of the daily values."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+def _bound_progress(update: Callable[[str, int, int | None], None] | None
+                    ) -> Callable[[str, int, int | None], None] | None:
+    """``lower_bound``'s progress on the bar: its stage, and what it counts."""
+    if update is None:
+        return None
+    show = update  # (narrowed: not None)
 
-    with progress_bar("bound", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+    def progress(stage: str, done: int, total: int | None) -> None:
+        show(f"bound: {stage}" + (" (programs)" if total is None else " (days)"), done, total)
 
-        def update(stage: str, done: int, total: int | None) -> None:
-            label = f"bound: {stage}" + (" (programs)" if total is None else " (days)")
-            bar(description=label, completed=done, total=total)
-
-        yield update
+    return progress
 
 
 #: Most daily lines printed; a longer table shows every k-th day and the last (``--json`` and

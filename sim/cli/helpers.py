@@ -201,3 +201,22 @@ def progress_bar(description: str, *columns: Any) -> Iterator[Callable[..., None
             bar.update(task, refresh=redraw, **fields)
 
         yield update
+
+
+@contextmanager
+def labelled_progress(title: str, enabled: bool
+                      ) -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """A progress bar whose line names what is being done (``progress_bar`` with a count
+    and the time elapsed), or nothing when not ``enabled``; yields
+    ``update(label, done, total)`` (``total`` None: not known yet)."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+
+    with progress_bar(title, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+
+        def update(label: str, done: int, total: int | None) -> None:
+            bar(description=label, completed=done, total=total)
+
+        yield update

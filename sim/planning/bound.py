@@ -452,6 +452,15 @@ def most_released(release: Release, hours: float) -> float | None:
     return release.stations * per_station
 
 
+def bounded_release(scenario: Scenario, site_id: str) -> Release | None:
+    """The site's release where the bound can limit it (``most_released``); None where it
+    has none or one with no upper limit (Poisson)."""
+    release = scenario.site(site_id).release
+    if release is None or most_released(release, 1.0) is None:
+        return None
+    return release
+
+
 def release_rates(net: TimeExpanded) -> None:
     """Pickups leaving an origin by a step's end are at most those it can have handed over
     by then (``Site.release``); a pickup leaving in step ``t`` left before its end."""
@@ -460,8 +469,8 @@ def release_rates(net: TimeExpanded) -> None:
         if net.opt.sites[m.origin].kind in ("prison", "camp"):
             per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, 1.0))
     for sid, per_step in per_site.items():
-        release = net.opt.scenario.site(sid).release
-        if release is None or most_released(release, 1.0) is None:
+        release = bounded_release(net.opt.scenario, sid)
+        if release is None:
             continue
 
         def ready(t: int, release: Release = release) -> float:
@@ -612,8 +621,8 @@ def release_ceiling(opt: Optimistic, step: float) -> Callable[[int], float]:
     for sid, limits in opt.sites.items():
         if limits.kind != "prison" or limits.population <= 0:
             continue
-        release = opt.scenario.site(sid).release
-        if release is None or most_released(release, 1.0) is None:
+        release = bounded_release(opt.scenario, sid)
+        if release is None:
             unlimited += limits.population
         else:
             limited.append((limits.population, release))

@@ -26,7 +26,13 @@ import networkx as nx
 
 from sim.common.dist import Constant, Dist, Triangular, Uniform
 from sim.common.geo import great_circle_km
-from sim.scenario.network import DEST_KINDS, ORIGIN_KINDS, REFUEL_KINDS, leg_length_km
+from sim.scenario.network import (
+    DEST_KINDS,
+    ORIGIN_KINDS,
+    REFUEL_KINDS,
+    closed_in_file,
+    leg_length_km,
+)
 from sim.scenario.schema import Scenario
 
 #: Fields where more is better (more seats, beds...) and where less is (handling minutes).
@@ -176,15 +182,14 @@ def optimistic(scenario: Scenario) -> Optimistic:
     for e in scenario.fleet:
         arrivals.setdefault(e.type, []).append((e.available_from_day * 24.0, e.count, e.base))
     open_sites = {s.id for s in scenario.sites if s.open}
-    open_legs = {leg.leg_id for leg in scenario.legs if leg.open}
+    closed_for_good = closed_in_file(scenario, unless_opened=True)  # a rule opens the rest
+    open_legs = {leg.leg_id for leg in scenario.legs if leg.leg_id not in closed_for_good}
     for action in _rule_actions(scenario):
         a = getattr(action, "add_aircraft", None)
         if a is not None:
             arrivals.setdefault(a.type, []).append((a.delay_hours, a.count, a.base))
         if getattr(action, "open_site", None):
             open_sites.add(action.open_site)  # type: ignore[attr-defined]
-        if getattr(action, "open_leg", None):
-            open_legs.add(action.open_leg)  # type: ignore[attr-defined]
         limit = getattr(action, "set_intake_limit", None)
         if limit is not None and limit.site in site_vals:
             quota = limit.per_day  # an uncertain quota counts at its highest (None: no limit)
