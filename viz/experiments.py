@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -77,7 +78,6 @@ def kpi_histograms(res: Results, max_panels: int = 9) -> Figure:
     under it; KPIs constant over the replications and the 0/1 indicators
     (completed, any escape) are stated in the title instead.
     """
-    import textwrap
 
     t = res.replications
     if len(t) == 0:
@@ -371,8 +371,12 @@ def compare_plot(res: Results, max_rows: int = 10) -> Figure:
     n = data.get("n") if isinstance(data, dict) else None
     reps = f", {n} paired replications" if isinstance(n, int) else ""
     same = [r[0] for r in flat if r[0] in order]
-    note = f"\nno difference in any pair: {', '.join(same[:6])}" if same else ""
-    fig.suptitle(f"Differences B - A with 95% CI (common random numbers){names}{reps}{note}",
+    lines = [f"Differences B - A with 95% CI (common random numbers){names}{reps}"]
+    if same:
+        lines.append(f"no difference in any pair: {', '.join(same[:6])}")
+    # Wrapped to the figure's width: long scenario names and overrides ran off both sides.
+    width = int(fig.get_figwidth() * 9.5)  # characters of a bold 11-point line
+    fig.suptitle("\n".join(textwrap.fill(x, width) for x in lines),
                  fontweight="bold", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

@@ -93,8 +93,14 @@ class MapModel:
             for lat, lon in fr.get("path_latlon") or []:
                 lats.append(float(lat))
                 lons.append(float(lon))
-        pad = 0.8
-        self.extent = (min(lons) - pad, max(lons) + pad, min(lats) - pad, max(lats) + pad)
+        # A margin around the sites (degrees): at least 0.8, more on a wide map, and more
+        # above and to the right, where each site's label is drawn (two lines over its
+        # marker): with a fixed 0.8 the labels of sites on the edge of a continent-wide
+        # map ran into the title and past the frame.
+        span_x, span_y = max(lons) - min(lons), max(lats) - min(lats)
+        pad_x, pad_y = max(0.8, 0.04 * span_x), max(0.8, 0.04 * span_y)
+        self.extent = (min(lons) - pad_x, max(lons) + pad_x + 0.06 * span_x,
+                       min(lats) - pad_y, max(lats) + pad_y + 0.06 * span_y)
         self.mid_lat = (self.extent[2] + self.extent[3]) / 2.0
 
     # --- state on a day -----------------------------------------------------------
@@ -243,11 +249,32 @@ class MapDrawer:
         self.top_artists: list[Any] = []
         self.status_artist = ax.scatter([], [], s=260, facecolors="none", linewidths=2.5,
                                         zorder=6)
-        self.day_text = ax.text(0.99, 0.02, "", transform=ax.transAxes, ha="right", va="bottom",
+        corner_x, corner_y = self._emptiest_corner()
+        self.day_text = ax.text(corner_x, corner_y, "", transform=ax.transAxes,
+                                ha="right" if corner_x > 0.5 else "left",
+                                va="bottom" if corner_y < 0.5 else "top",
                                 fontsize=14, fontweight="bold",
                                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
                                 zorder=8)
         self._legend()
+
+    #: The corners the day's date may take (axes fractions), in order of preference.
+    CORNERS: tuple[tuple[float, float], ...] = ((0.99, 0.02), (0.01, 0.02), (0.99, 0.98),
+                                                (0.01, 0.98))
+
+    def _emptiest_corner(self) -> tuple[float, float]:
+        """Where the day's date covers the fewest sites: the first of ``CORNERS`` with the
+        fewest in a box the size of the date (a third of the width, an eighth of the
+        height); a fixed corner hid a reception that lay there."""
+        x0, x1, y0, y1 = self.m.extent
+        spots = [((float(s["lon"]) - x0) / (x1 - x0), (float(s["lat"]) - y0) / (y1 - y0))
+                 for s in self.m.sites.values()]
+
+        def covered(corner: tuple[float, float]) -> int:
+            cx, cy = corner
+            return sum(1 for fx, fy in spots if abs(fx - cx) < 0.36 and abs(fy - cy) < 0.14)
+
+        return min(self.CORNERS, key=covered)
 
     def lane(self, a: str, b: str, mode: str) -> list[tuple[float, float]]:
         """The (lon, lat) ends of ``mode``'s line between sites ``a`` and ``b``."""

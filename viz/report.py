@@ -214,8 +214,10 @@ def _scenario_section(res: Results) -> str:
     return "".join(parts)
 
 
-#: A range at least this long is no limit in practice (road vehicles refuel on the way).
-UNLIMITED_RANGE_KM = 10_000.0
+#: The range a type has when its file gives none (the schema's default, km): shown as no
+#: limit. A range written in the file is shown as written, however long (a 747's 10,000 km
+#: is a real limit on a long leg).
+UNLIMITED_RANGE_KM = 100_000.0
 
 
 def _overload(ac: dict[str, Any]) -> float:
@@ -321,7 +323,12 @@ def _run_kpis(res: Results) -> str:
         lead.append("The prisons were cleared, by delivery or loss, on "
                     + words.with_unit("prisons_cleared_day", cleared, res.start) + ".")
     reg = kpis.get("registration_complete_day")
-    if reg is not None:
+    registers = any(isinstance(site, dict) and site.get("registration")
+                    for site in (res.scenario or {}).get("sites") or [])
+    if reg is not None and not registers:
+        lead.append("No registration is modelled: each detainee counts as registered on "
+                    "arrival.")
+    elif reg is not None:
         lead.append("Registration complete on "
                     + words.with_unit("registration_complete_day", reg, res.start) + ".")
     out = "<p class='lead'>" + " ".join(esc(x) for x in lead) + "</p>"

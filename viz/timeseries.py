@@ -376,6 +376,11 @@ def _limit_of_the_limited(limits: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(np.isfinite(stacked).any(axis=0), total, np.nan)
 
 
+#: The backlog panel's words when no reception registers anyone (``reception``).
+NO_REGISTRATION = ("No registration modelled: detainees count as registered on arrival, "
+                   "so there is no backlog.")
+
+
 def reception(res: Results) -> Figure:
     """Reception occupancy vs beds, registration backlog, intake clearances vs their limit."""
     t = res.daily
@@ -398,10 +403,16 @@ def reception(res: Results) -> Figure:
     ax1.legend(loc="upper left")
     ax1.set_title(f"Reception facility: occupancy, registration backlog and intake: {res.title}",
                   fontsize=12)
-    ax2.fill_between(ends, t.col("registration_backlog"), color=style.SERIES["backlog"], alpha=0.6,
-                     lw=0, step=None, label="awaiting registration")
+    backlog = t.col("registration_backlog")
     ax2.set_ylabel("backlog (detainees)")
-    ax2.legend(loc="upper left")
+    if any(r.get("registration") for r in recs) or np.nan_to_num(backlog).any():
+        ax2.fill_between(ends, backlog, color=style.SERIES["backlog"], alpha=0.6,
+                         lw=0, step=None, label="awaiting registration")
+        ax2.legend(loc="upper left")
+    else:  # an empty panel would read as "no backlog measured"; say why there is none
+        ax2.text(0.5, 0.5, NO_REGISTRATION, transform=ax2.transAxes, ha="center",
+                 va="center", fontsize=10, color="#333333")
+        ax2.set_yticks([])
     cum = np.nan_to_num(t.col("delivered_cum"))
     arrivals = np.diff(cum, prepend=0.0)
     cleared = clearances_by_day(res, len(days))
@@ -428,12 +439,16 @@ def reception(res: Results) -> Figure:
                  label=_covering("intake limit", limited, recs)
                  + ("; on a day one has none, the others'" if mixed else ""))
     ax3.legend(loc="upper left", fontsize=8, ncols=3)
-    if cleared is not None:
+    if cleared is not None and limit is not None and np.isfinite(limit).any():
         caps = ("Each limit caps the clearances at its own reception (bars: all receptions), "
                 "counted on the day a transfer is dispatched;\n" if several else
                 "The limit caps clearances, counted on the day a transfer is dispatched; ")
         ax3.set_title(caps + "a transfer may land the next day, so a day's arrivals can exceed "
                       "it.", loc="left", fontsize=8.5, fontweight="normal", color="#333333")
+    elif cleared is not None:
+        ax3.set_title("No intake limit: clearances are counted on the day a transfer is "
+                      "dispatched, and a transfer may land the next day.", loc="left",
+                      fontsize=8.5, fontweight="normal", color="#333333")
     tops = [np.nanmax(v) for v in (arrivals, cleared, limit) if v is not None
             and np.isfinite(v).any()]
     ax3.set_ylim(0, max([*tops, 1.0]) * 1.3)

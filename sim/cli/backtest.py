@@ -53,7 +53,7 @@ def backtest_cmd(
 def _print(result: object) -> None:
     from rich.table import Table
 
-    from sim.planning.backtest import INEXPRESSIBLE, BacktestResult, fmt, span
+    from sim.planning.backtest import BacktestResult, fmt, span
 
     assert isinstance(result, BacktestResult)
     table = Table(title=f"back-test: {len(result.cases)} case{'' if len(result.cases) == 1 else 's'}, "
@@ -66,7 +66,7 @@ def _print(result: object) -> None:
         verdict = {True: "within", False: "OUTSIDE", None: "no value"}[o.within]
         table.add_row(c.name, o.measure, span(o.low, o.high), fmt(o.mean),
                       span(o.p5, o.p95), fmt(o.ratio, ratio=True), verdict)
-    for case in INEXPRESSIBLE:
+    for case in result.not_expressible:
         table.add_row(case.name, case.reported, "-", "-", "-", "-", "not expressible")
     out = console()
     out.print(table)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,8 @@ class OutcomeRow:
     p95: float | None
     reached: int
     n: int
+    #: ``sorties`` and ``per_sortie``: the modes whose missions count (None: every mode).
+    modes: tuple[str, ...] | None = None
 
     @property
     def midpoint(self) -> float:
@@ -160,13 +162,16 @@ class OutcomeRow:
         """How the table names the measure: ``delivered by day 8`` etc."""
         if self.kpi == "delivered_by_day":
             return f"delivered by day {self.day}"
-        return self.kpi.replace("_", " ")
+        name = self.kpi.replace("_", " ")
+        if self.modes:
+            name += f" ({', '.join(m.replace('_', '-') for m in self.modes)})"
+        return name
 
     def to_dict(self) -> dict[str, Any]:
         return {"kpi": self.kpi, "day": self.day, "low": self.low, "high": self.high,
                 "note": self.note, "mean": self.mean, "p5": self.p5, "p95": self.p95,
                 "ratio": self.ratio, "within": self.within, "reached": self.reached,
-                "n": self.n}
+                "n": self.n, "modes": None if self.modes is None else list(self.modes)}
 
 
 @dataclass
@@ -197,6 +202,9 @@ class BacktestResult:
     seed: int
     cases: list[CaseResult] = field(default_factory=list)
     wall_seconds: float = 0.0
+    #: The operations the model cannot express, listed beside the cases when the whole
+    #: shipped suite ran (a selection, or a case of one's own, lists none).
+    not_expressible: tuple[Inexpressible, ...] = INEXPRESSIBLE
 
     def to_dict(self) -> dict[str, Any]:
         from sim.common.version import __version__
@@ -204,7 +212,8 @@ class BacktestResult:
         return json_safe({"kind": KIND, "format_version": 1, "version": __version__,
                           "n": self.n, "seed": self.seed, "wall_seconds": self.wall_seconds,
                           "cases": [c.to_dict() for c in self.cases],
-                          "not_expressible": [dataclasses.asdict(c) for c in INEXPRESSIBLE]})
+                          "not_expressible": [dataclasses.asdict(c)
+                                              for c in self.not_expressible]})
 
     def rows(self) -> list[tuple[CaseResult, OutcomeRow]]:
         return [(c, o) for c in self.cases for o in c.outcomes]
@@ -219,7 +228,7 @@ class BacktestResult:
             lines.append(
                 f"| `{c.name}` | {o.measure} | {span(o.low, o.high)} | {fmt(o.mean)}{reached} "
                 f"| {span(o.p5, o.p95)} | {fmt(o.ratio, ratio=True)} | {verdict} |")
-        for case in INEXPRESSIBLE:
+        for case in self.not_expressible:
             lines.append(f"| `{case.name}` | {case.reported} | - | - | - | - "
                          f"| not expressible: {case.missing.split(':')[0]} |")
         return "\n".join(lines)
@@ -267,14 +276,19 @@ def _column(r: ReplicationResult, name: str) -> np.ndarray:
                      for row in r.to_records()], dtype=float)
 
 
-def _sorties(r: ReplicationResult) -> np.ndarray:
-    cols = [c for c in r.table.names if c.startswith("sorties:")]
+def _sorties(r: ReplicationResult, types: Collection[str] | None = None) -> np.ndarray:
+    """Each run's missions: of every type, or of ``types`` only (columns ``sorties:<type>``)."""
+    cols = [c for c in r.table.names if c.startswith("sorties:")
+            and (types is None or c.removeprefix("sorties:") in types)]
     rows = r.to_records()
     return np.array([sum(float(row.get(c) or 0) for c in cols) for row in rows], dtype=float)
 
 
-def _outcome(o: BacktestOutcome, r: ReplicationResult) -> OutcomeRow:
+def _outcome(o: BacktestOutcome, r: ReplicationResult, s: Scenario) -> OutcomeRow:
+    """``o`` beside the replications ``r`` of the case's scenario ``s``."""
     n = r.n
+    types = None if o.modes is None else {
+        name for name, spec in s.aircraft.items() if spec.mode in o.modes}
     if o.kpi == "delivered_by_day":
         assert o.day is not None  # the schema pairs 'day' with this measure
         if o.day >= len(r.bands):
@@ -287,9 +301,9 @@ def _outcome(o: BacktestOutcome, r: ReplicationResult) -> OutcomeRow:
         means = [0.0, *(float(b["delivered_cum_mean"] or 0.0) for b in r.bands)]
         mean, p5, p95, reached = float(max(np.diff(means))), None, None, n
     elif o.kpi == "sorties":
-        mean, p5, p95, reached = _stats(_sorties(r), n)
+        mean, p5, p95, reached = _stats(_sorties(r, types), n)
     elif o.kpi == "per_sortie":
-        sorties = _sorties(r)
+        sorties = _sorties(r, types)
         delivered = _column(r, "delivered")
         with np.errstate(divide="ignore", invalid="ignore"):
             load = np.where(sorties > 0, delivered / sorties, np.nan)
@@ -297,7 +311,8 @@ def _outcome(o: BacktestOutcome, r: ReplicationResult) -> OutcomeRow:
     else:
         mean, p5, p95, reached = _stats(_column(r, o.kpi), n)
     return OutcomeRow(kpi=o.kpi, day=o.day, low=o.low, high=o.high, note=o.note, mean=mean,
-                      p5=p5, p95=p95, reached=reached, n=n)
+                      p5=p5, p95=p95, reached=reached, n=n,
+                      modes=None if o.modes is None else tuple(o.modes))
 
 
 def run_case(path: Path, n: int, *, seed: int = 1, jobs: int | None = None,
@@ -314,7 +329,7 @@ def run_case(path: Path, n: int, *, seed: int = 1, jobs: int | None = None,
         name=path.stem, operation=bt.operation, description=" ".join(s.description.split()),
         sources=[src.model_dump(exclude_none=True) for src in bt.sources],
         assumptions=list(bt.assumptions), not_modelled=list(bt.not_modelled),
-        outcomes=[_outcome(o, r) for o in bt.outcomes], wall_seconds=time.perf_counter() - t0)
+        outcomes=[_outcome(o, r, s) for o in bt.outcomes], wall_seconds=time.perf_counter() - t0)
 
 
 def run_backtest(cases: Sequence[str] | None = None, n: int = 20, *, seed: int = 1,
@@ -336,7 +351,7 @@ def run_backtest(cases: Sequence[str] | None = None, n: int = 20, *, seed: int =
 
         check_out(out, KIND)
     t0 = time.perf_counter()
-    result = BacktestResult(n=n, seed=seed)
+    result = BacktestResult(n=n, seed=seed, not_expressible=INEXPRESSIBLE if not cases else ())
     for path, scenario in zip(paths, scenarios, strict=True):
         tick = None
         if progress is not None:

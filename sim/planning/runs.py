@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -80,6 +80,11 @@ class DesignRuns:
         return y, missing
 
 
+#: KPIs renamed since an earlier version, by their former name (a user's scripts and
+#: notes may still use it): the error names the KPI it became.
+FORMER_KPI_NAMES: Final[dict[str, str]] = {"completion_day": "prisons_cleared_day"}
+
+
 def check_kpi_names(kpis: Sequence[str], sample: Mapping[str, Any]) -> list[str]:
     """``kpis`` if every one is a numeric KPI of ``sample`` (one run's flattened KPIs)."""
     if not kpis:
@@ -90,6 +95,11 @@ def check_kpi_names(kpis: Sequence[str], sample: Mapping[str, Any]) -> list[str]
         if k not in sample:
             import difflib
 
+            if k in FORMER_KPI_NAMES:
+                now = FORMER_KPI_NAMES[k]
+                raise PlanningError(f"--kpi {k}: renamed {now} (the day nobody was left to "
+                                    "move, by delivery or loss; the day everyone was "
+                                    "delivered is day_to_100)")
             close = difflib.get_close_matches(k, names, n=3, cutoff=0.5)
             hint = f"did you mean {' or '.join(close)}? " if close else ""
             raise PlanningError(f"--kpi {k}: not a KPI of this scenario ({hint}known: "

@@ -26,6 +26,7 @@ Problem = tuple[Path, str]
 
 
 def _hint(name: str, options: list[str]) -> str:
+    options = list(dict.fromkeys(options))  # a duplicate id (its own error) listed once
     close = difflib.get_close_matches(name, options, n=3)
     if close:
         return f" (did you mean {', '.join(repr(c) for c in close)}?)"
@@ -282,12 +283,18 @@ def _reach_warnings(s: Scenario) -> list[Problem]:
         return []  # problems reported elsewhere
     net = Network(s, mode_specs(s, types), closed_legs=closed_in_file(s, unless_opened=True))
     out: list[Problem] = []
+    any_hop = any(per_dest for per_dest in net.hops.values())
     for name in types:
         t = s.aircraft[name]
         hops = [h for per_dest in net.hops.values() for h in per_dest.values()
                 if h.mode == t.mode]
         if not hops:
-            continue  # the mode has no route at all: the route check says so
+            if any_hop:  # other modes move people; with none, the route check says so
+                out.append((("aircraft", name, "mode"),
+                            f"{name!r} is a {t.mode} type, but no {t.mode} route leads from "
+                            "a prison or an airfield to a reception or an airfield (check "
+                            f"the legs' modes): its vehicles never move"))
+            continue
         flyable = [h for h in hops if h.max_segment_km <= t.range_km + 1e-9]
         if not flyable:
             shortest = min(h.max_segment_km for h in hops)

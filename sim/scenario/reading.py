@@ -255,7 +255,12 @@ def read_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioError([f"{fname}{line}: YAML syntax error: {exc.problem}"]) from None
+        # Where the parser gives up can be lines after the mistake (a flow mapping's
+        # missing "}" is found at the next item): name where the construct began too.
+        began = ""
+        if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+            began = f" ({exc.context}, which starts on line {exc.context_mark.line + 1})"
+        raise ScenarioError([f"{fname}{line}: YAML syntax error: {exc.problem}{began}"]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{fname}: YAML error: {_one_line(exc)}"]) from None
     except RecursionError:

@@ -599,6 +599,10 @@ class BacktestOutcome(Frozen):
     )
     low: Real = bounded(0, MAX_COUNT, "Lowest value consistent with the reports.")
     high: Real = bounded(0, MAX_COUNT, "Highest value consistent with the reports.")
+    modes: list[Mode] | None = Field(
+        None, min_length=1, max_length=3,
+        description="sorties and per_sortie: count the missions of these modes only (a "
+                    "reported number of flights beside road legs: [fixed_wing]); none: all.")
     note: str = ""
 
     @model_validator(mode="after")
@@ -607,6 +611,8 @@ class BacktestOutcome(Frozen):
             raise ValueError(f"high {self.high:g} is below low {self.low:g}")
         if (self.kpi == "delivered_by_day") != (self.day is not None):
             raise ValueError("'day' goes with kpi delivered_by_day, and only with it")
+        if self.modes is not None and self.kpi not in ("sorties", "per_sortie"):
+            raise ValueError("'modes' goes with kpi sorties or per_sortie, and only with them")
         return self
 
 

@@ -135,6 +135,7 @@ def test_compare_out_records_both_sides_and_labels_what_changed(tmp_path: Path) 
     seeds_a = [row["seed"] for row in _csv(out / "replications_a.csv")]
     assert seeds_a == [row["seed"] for row in _csv(out / "replications_b.csv")]
     title = compare_plot(Results(out))._suptitle.get_text()  # type: ignore[union-attr]
+    title = " ".join(title.split())  # wrapped to the figure's width
     assert "toy-experiment + legs.road.distance_km=1500 (B) vs toy-experiment (A)" in title
 
 

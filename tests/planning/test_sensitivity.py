@@ -223,6 +223,18 @@ def test_bad_arguments_write_nothing(tmp_path: Path) -> None:
         assert not out.exists()
 
 
+def test_a_renamed_kpi_is_refused_with_its_new_name() -> None:
+    """``completion_day`` became ``prisons_cleared_day``: the error names it (a guess by
+    spelling offered ``registration_complete_day``)."""
+    from sim.planning.runs import check_kpi_names
+
+    sample = {"prisons_cleared_day": 24.1, "registration_complete_day": 25.0, "day_to_100": None}
+    with pytest.raises(ExperimentError, match="renamed prisons_cleared_day"):
+        check_kpi_names(["completion_day"], sample)
+    assert check_kpi_names(["prisons_cleared_day", "day_to_100"], sample) == \
+        ["prisons_cleared_day", "day_to_100"]
+
+
 def test_triangular_and_normal_inputs_map_quantiles_into_their_range(tmp_path: Path) -> None:
     text = (f"{A}: {{dist: triangular, low: 100, mode: 120, high: 200}}\n"
             f"{B}: {{dist: normal, mean: 40, sd: 10, low: 10, high: 70}}\n")

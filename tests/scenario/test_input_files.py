@@ -249,3 +249,31 @@ def test_classroom_files_are_regular_files_only(kind: str, tmp_path: Path) -> No
         read_answers(path, find("1", ROOT / "scenarios" / "exercises"))
     with pytest.raises(ScenarioError, match="not a regular file"):
         load_decisions(path, load_scenario(BASELINE))
+
+
+def test_a_yaml_mistake_names_where_its_construct_began(tmp_path: Path) -> None:
+    """A flow mapping's missing "}" is found at the next item, lines later: the message
+    gives that line and the line where the mapping began."""
+    path = tmp_path / "brace.yaml"
+    path.write_text("name: x\nlegs:\n  - {from: a, to: b\n\n  # a comment\n  - {from: b, to: c}\n")
+    with pytest.raises(ScenarioError) as err:
+        read_yaml(path)
+    (message,) = err.value.problems
+    assert message.startswith(f"{path}:6: YAML syntax error: ")
+    assert "(while parsing a flow mapping, which starts on line 3)" in message
+
+
+def test_a_duplicated_site_is_listed_once_among_the_known(tmp_path: Path) -> None:
+    from sim.scenario.loader import build
+
+    site = {"kind": "prison", "lat": 1.0, "lon": 40.0, "detainees": {"x": 1}}
+    data = {"name": "dup", "start": "2026-01-01", "horizon_days": 1,
+            "sites": [{"id": "a", **site}, {"id": "a", **site},
+                      {"id": "r", "kind": "reception", "lat": 0.0, "lon": 40.0}],
+            "legs": [{"from": "zz", "to": "r", "modes": ["rotary"]}],
+            "aircraft": {"h": {"mode": "rotary", "seats": 10, "cruise_kmh": 100}},
+            "fleet": [{"type": "h", "count": 1, "base": "r"}]}
+    with pytest.raises(ScenarioError) as err:
+        build(data)
+    (unknown,) = [p for p in err.value.problems if "unknown site 'zz'" in p]
+    assert "(known: a, r)" in unknown

@@ -53,3 +53,17 @@ def test_no_crew_limit_set_is_not_warned_about() -> None:
     assert not [w for w in warnings_of(data) if "crews" in w]
     data["aircraft"]["s"]["crew_hours_per_day"] = 20.0
     assert [w for w in warnings_of(data) if "crews" in w]
+
+
+def test_a_type_whose_mode_has_no_route_is_warned_about() -> None:
+    """Buses beside helicopters on a file whose only leg is flown: the buses never move
+    (the helicopters carry everyone, so the route check finds nothing to refuse). A road
+    on the leg ends the warning; a fleet of buses alone is the route check's error."""
+    data = two_types(1000)
+    data["aircraft"]["g"] = aircraft_type(mode="ground")
+    data["fleet"].append({"type": "g", "count": 3, "base": "p"})
+    (warning,) = [w for w in warnings_of(data) if "'g'" in w]
+    assert "aircraft.g.mode" in warning and "no ground route" in warning
+    assert "never move" in warning
+    data["legs"] = [leg("p", "r", modes=["rotary", "ground"], distance_km=DEG_KM)]
+    assert not [w for w in warnings_of(data) if "'g'" in w]

@@ -95,6 +95,17 @@ def test_types_table_shows_the_overload_factor_and_places(tmp_path: Path) -> Non
     assert '<td class="n">130</td>' in section and '<td class="n">2.6</td>' in section
 
 
+def test_types_table_shows_a_range_written_in_the_file_however_long(tmp_path: Path) -> None:
+    """A long range given in the file (a 747's 10,000 km) is a limit and is shown; only a
+    type without one (the schema's default) reads "no limit"."""
+    from viz.report import _scenario_section
+
+    res = _write(one_leg(n=20, seats=50, type_kw={"range_km": 10_000}), tmp_path)
+    assert '<td class="n">10,000</td>' in _scenario_section(res)
+    res = _write(one_leg(n=20, seats=50), tmp_path / "default")
+    assert "<td>no limit</td>" in _scenario_section(res)
+
+
 # --- 4. Gantt title: shown of the whole fleet, and how many flew -----------------------------
 def test_gantt_title_counts_the_whole_fleet_and_those_that_flew(tmp_path: Path) -> None:
     import matplotlib.pyplot as plt
@@ -290,6 +301,72 @@ def test_one_reception_figure_is_unchanged(tmp_path: Path) -> None:
     fig = reception_figure(res)
     assert {"occupancy", "beds"} <= {ln.get_label() for ln in fig.axes[0].lines}
     assert "intake limit (no line: unlimited)" in [ln.get_label() for ln in fig.axes[2].lines]
+    plt.close(fig)
+
+
+def test_reception_figure_says_when_there_is_no_registration_and_no_limit(
+        tmp_path: Path) -> None:
+    """Without registration the backlog panel says why it is empty (not an empty axis);
+    without an intake limit the intake panel's note does not speak of one."""
+    import matplotlib.pyplot as plt
+
+    from viz.timeseries import NO_REGISTRATION
+    from viz.timeseries import reception as reception_figure
+
+    fig = reception_figure(_write(one_leg(n=60, reception_kw={"beds": 100}), tmp_path))
+    assert [t.get_text() for t in fig.axes[1].texts] == [NO_REGISTRATION]
+    assert not fig.axes[1].collections
+    note = fig.axes[2].get_title(loc="left")
+    assert note.startswith("No intake limit") and "caps" not in note
+    plt.close(fig)
+    registers = {"beds": 100, "daily_intake_limit": 25,
+                 "registration": {"stations": 1, "minutes": 30}}
+    fig = reception_figure(_write(one_leg(n=60, reception_kw=registers), tmp_path / "reg"))
+    assert not fig.axes[1].texts and len(fig.axes[1].collections) == 1
+    assert fig.axes[2].get_title(loc="left").startswith("The limit caps clearances")
+    plt.close(fig)
+
+
+def test_report_says_registration_is_not_modelled_rather_than_complete(tmp_path: Path) -> None:
+    from viz.report import _run_kpis
+
+    lead = _run_kpis(_write(one_leg(n=60), tmp_path))
+    assert "No registration is modelled" in lead and "Registration complete" not in lead
+    registers = {"registration": {"stations": 1, "minutes": 30}}
+    lead = _run_kpis(_write(one_leg(n=60, reception_kw=registers), tmp_path / "reg"))
+    assert "Registration complete on day" in lead and "No registration" not in lead
+
+
+def test_the_maps_date_and_labels_leave_the_sites_visible(tmp_path: Path) -> None:
+    """A reception in the lower right corner (where the date stood) and a prison on the top
+    edge of a wide map: the date takes another corner and covers no site's marker, and
+    every site's label lies inside the map."""
+    import matplotlib.pyplot as plt
+
+    from viz.geomap import MapModel, map_figure
+
+    data: dict[str, Any] = {
+        "name": "wide", "start": "2026-01-01", "horizon_days": 3,
+        "sites": [prison("p", 33.3, 40, lon=44.4), prison("q", 29.4, 40, lon=48.0),
+                  reception("r", 19.1, lon=72.9)],
+        "legs": [leg("p", "r", distance_km=3500), leg("q", "r", distance_km=3000)],
+        "aircraft": {"h": aircraft_type(cruise_kmh=800, range_km=5000)},
+        "fleet": [{"type": "h", "count": 2, "base": "r"}],
+    }
+    res = _write(data, tmp_path)
+    fig = map_figure(res)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    date = next(t for t in ax.texts if t.get_text().startswith("day "))
+    box = date.get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer)
+    for sid, site in MapModel(res).sites.items():
+        x, y = ax.transData.transform((float(site["lon"]), float(site["lat"])))
+        assert not box.contains(x, y), sid
+        label = next(t for t in ax.texts if t.get_text().split()[0] == sid)
+        lb = label.get_window_extent(renderer)
+        assert frame.x0 <= lb.x0 and lb.x1 <= frame.x1 and lb.y1 <= frame.y1, sid
     plt.close(fig)
 
 

@@ -417,6 +417,29 @@ def test_compare_plot(tmp_path: Path) -> None:
     assert_image((folder / "compare.png").read_bytes())
 
 
+def test_compare_plot_title_fits_the_figure_with_long_names(tmp_path: Path) -> None:
+    """A long B (a scenario with several overrides) is wrapped, not cut at both sides."""
+    import matplotlib.pyplot as plt
+
+    from viz.experiments import compare_plot
+    from viz.results import Results
+
+    folder = tmp_path / "cmp"
+    folder.mkdir()
+    kpis = {"prisons_cleared_day": {"mean_diff": -2.0, "ci_low": -2.5, "ci_high": -1.5},
+            "delivered": {"mean_diff": 0.0, "ci_low": 0.0, "ci_high": 0.0}}
+    b = "kuwait_1990 + fleet.b747.count=8, fleet.a300.count=12, sites.amman.pads=40"
+    (folder / "compare.json").write_text(json.dumps(
+        {"kind": "comparison", "a": "kuwait_1990", "b": b, "n": 20, "kpis": kpis}))
+    fig = compare_plot(Results(folder))
+    fig.canvas.draw()
+    title = fig._suptitle  # type: ignore[attr-defined]
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    assert f"{b} (B) vs kuwait_1990 (A)" in " ".join(title.get_text().split())
+    plt.close(fig)
+
+
 # --- the report ---------------------------------------------------------------------------
 class _References(HTMLParser):
     """Every URL-bearing attribute and inline style of a page, and the tags seen."""
