@@ -55,6 +55,7 @@ bound (looser).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,17 @@ from sim.scenario.schema import Release, Scenario
 STEP_CHOICES = (24.0, 12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.0, 0.5, 0.25, 1 / 6, 1 / 12, 1 / 60)
 #: Most steps over the span searched: beyond it the step grows (still a bound, looser).
 MAX_STEPS = 240
+#: Most movements x steps in a program (its vehicle-flow variables): beyond it the step
+#: grows too. A planning choice, from solve times measured with the coarse method: the
+#: shipped scenarios' programs reach 45,000 (142-186 movements) and solve in about a
+#: second; a network of 22 road and air nodes (1,101 movements) at 240 steps of 3 h made
+#: 350,000 variables that took minutes, and at 16 steps (18,000) 1.6 s.
+MAX_MOVEMENT_STEPS = 60_000
+#: Seconds the quick bound of ``run``, ``replicate`` and ``plan fleet`` may take in all
+#: (``lower_bound(time_limit=)``): past them it gives up (``BoundTimeout``) and the
+#: command says so, rather than hold its answer for a line of context. A planning
+#: assumption: the shipped scenarios' quick bounds take under 2 s.
+QUICK_BOUND_SECONDS = 20.0
 FRACTIONS = (0.5, 0.9, 1.0)
 EPS = 1e-9
 #: HiGHS's method for the coarse pass (the whole of a quick bound, which ``dtsim run`` and
@@ -80,6 +92,14 @@ class BoundError(ValueError):
     """The bound cannot be computed (a missing solver, a bad option): bad input."""
 
 
+class BoundTimeout(BoundError):
+    """The bound's programs took longer than the time allowed (``lower_bound(time_limit=)``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the bound was not computed within {seconds:g} s")
+        self.seconds = seconds
+
+
 def steps(hours: float, step: float) -> int:
     """Whole steps within ``hours``, rounded down (towards earlier)."""
     return int(math.floor(hours / step + 1e-9))
@@ -90,7 +110,10 @@ def choose_step(opt: Optimistic, horizon_hours: float, max_steps: int = MAX_STEP
     times, if one does and is no longer than the shortest movement; otherwise the longest
     no longer than it. The step count wins over the movements: when ``horizon_hours``
     would need more than ``max_steps`` of that step, the step is the shortest choice that
-    fits (at most 24 h), however short the movements (a bound still, looser)."""
+    fits (at most 24 h), however short the movements (a bound still, looser). A network
+    with many movements gets fewer steps (``MAX_MOVEMENT_STEPS``), so that one program
+    stays a matter of seconds."""
+    max_steps = min(max_steps, max(1, MAX_MOVEMENT_STEPS // max(1, len(opt.movements))))
     times = [t for m in opt.movements for t in (m.carry_hours, m.vehicle_hours) if t > EPS]
     shortest = min(times, default=1.0)
     fits = [s for s in STEP_CHOICES if s <= shortest + EPS]
@@ -139,11 +162,12 @@ class Program:
             self.eq(terms, 0.0)
             prev = total
 
-    def maximise(self, method: str = FINE_METHOD) -> float:
+    def maximise(self, method: str = FINE_METHOD, time_limit: float | None = None) -> float:
         """The optimum (0 for an empty program), by HiGHS's ``method``: interior point by
         default; dual simplex (``COARSE_METHOD``) solves the coarse passes' programs in
         about 60% of the time, and the fine passes' larger ones in about 1.5 times as long
-        (measured on the shipped scenarios, ``lower_bound``)."""
+        (measured on the shipped scenarios, ``lower_bound``). ``time_limit``: seconds
+        HiGHS may take (``BoundTimeout`` past them)."""
         if not self.upper:
             return 0.0
         import numpy as np
@@ -164,7 +188,10 @@ class Program:
             b_eq=self.eq_rhs or None,
             bounds=[(0.0, None if math.isinf(u) else u) for u in self.upper],
             method=method,
+            options={} if time_limit is None else {"time_limit": max(time_limit, 1e-3)},
         )
+        if res.status == 1 and time_limit is not None:  # HiGHS stopped at the time limit
+            raise BoundTimeout(time_limit)
         if res.status != 0:
             raise RuntimeError(f"the bound's linear program failed: {res.message}")
         return float(-res.fun)
@@ -650,16 +677,28 @@ class _Search:
                  constraints: Sequence[Callable[[TimeExpanded], None]],
                  method: str = FINE_METHOD,
                  ceiling: Callable[[int], float] | None = None,
-                 solved: Callable[[], None] | None = None) -> None:
+                 solved: Callable[[], None] | None = None,
+                 deadline: tuple[float, float] | None = None) -> None:
         self.opt, self.step, self.constraints, self.method = opt, step, constraints, method
         self.ceiling = ceiling
         self.solved = solved  # called after each program solved (progress)
+        # (the monotonic clock's time by which to give up, the seconds allowed in all)
+        self.deadline = deadline
         self.cache: dict[int, float] = {}
 
     def delivered(self, last: int) -> float:
         if last not in self.cache:
             lp = build(self.opt, self.step, last, self.constraints).lp
-            self.cache[last] = lp.maximise(self.method)
+            left = None
+            if self.deadline is not None:
+                left = self.deadline[0] - time.monotonic()
+                if left <= 0:
+                    raise BoundTimeout(self.deadline[1])
+            try:
+                self.cache[last] = lp.maximise(self.method, left)
+            except BoundTimeout:
+                assert self.deadline is not None
+                raise BoundTimeout(self.deadline[1]) from None
             if self.solved is not None:
                 self.solved()
         return self.cache[last]
@@ -724,6 +763,7 @@ def lower_bound(
     constraints: Sequence[Callable[[TimeExpanded], None]] = CONSTRAINTS,
     quick: bool = False,
     progress: Callable[[str, int, int | None], None] | None = None,
+    time_limit: float | None = None,
 ) -> BoundResult:
     """Lower bounds on the day each fraction is delivered, upper bounds on daily deliveries.
 
@@ -732,8 +772,9 @@ def lower_bound(
     pass only and no daily values (a looser bound, in a fraction of the time;
     what ``run`` and ``replicate`` use for the gap). ``progress(stage, done, total)``:
     called as the work goes ("search": programs solved so far, no total; "daily
-    values": days done of the horizon's), for a long bound's progress bar. Needs scipy
-    (the ``plan`` extra).
+    values": days done of the horizon's), for a long bound's progress bar. ``time_limit``:
+    seconds its programs may take in all, past which it raises ``BoundTimeout`` (None: no
+    limit). Needs scipy (the ``plan`` extra).
     """
     try:
         import scipy.optimize  # noqa: F401
@@ -744,6 +785,7 @@ def lower_bound(
     opt = optimistic(scenario)
     horizon = scenario.horizon_days * 24.0
     total = opt.total
+    deadline = None if time_limit is None else (time.monotonic() + time_limit, time_limit)
 
     def ceiling_for(step: float) -> Callable[[int], float] | None:
         # Only where the programs hold the release: else they may deliver more.
@@ -764,12 +806,12 @@ def lower_bound(
     else:  # a coarse pass finds about when; the step is then as fine as that span allows
         coarse = choose_step(opt, horizon)
         first = _Search(opt, coarse, constraints, COARSE_METHOD, ceiling_for(coarse),
-                        solved).first_step(total, steps(horizon, coarse))
+                        solved, deadline).first_step(total, steps(horizon, coarse))
         span = horizon if first is None else min(horizon, max(24.0, 2 * first * coarse))
         step = min(coarse, choose_step(opt, span))
     top = steps(horizon, step)
     search = _Search(opt, step, constraints, COARSE_METHOD if quick else FINE_METHOD,
-                     ceiling_for(step), solved)
+                     ceiling_for(step), solved, deadline)
     days: dict[float, float | None] = {}
     for f in sorted(fractions):
         first = search.first_step(math.ceil(f * total - 1e-9), top)

@@ -461,7 +461,7 @@ def _bound_rules_out(base: Scenario, space: Space, deadline_day: float,
     run with random leg times could beat it by luck; the margin is a small share of a day."""
 
     def rules_out(value: Any) -> bool:
-        from sim.planning.bound import BoundError, lower_bound
+        from sim.planning.bound import QUICK_BOUND_SECONDS, BoundError, lower_bound
         from sim.scenario.reading import ScenarioError
 
         if space.mode == "type":
@@ -471,9 +471,9 @@ def _bound_rules_out(base: Scenario, space: Space, deadline_day: float,
         else:
             c = tuple(int(value[t]) for t in space.types)
         try:
-            day = lower_bound(space.scenario(base, c), fractions=(target,), quick=True).day_for(
-                target)
-        except (BoundError, ScenarioError):
+            day = lower_bound(space.scenario(base, c), fractions=(target,), quick=True,
+                              time_limit=QUICK_BOUND_SECONDS).day_for(target)
+        except (BoundError, ScenarioError):  # a bound that timed out rules nothing out
             return False
         return day is None or day > deadline_day + 1e-9
 

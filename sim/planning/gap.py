@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -41,27 +41,43 @@ def replication_full_days(table: Any) -> list[float | None]:
     return [float(d) if math.isfinite(d) else None for d in table.values("day_to_100")]
 
 
-def quick_bound_day(scenario: Scenario) -> float | None | bool:
-    """The quick bound's day of 100% delivered (None: not within the horizon), or False
-    when it cannot be computed here (no scipy). Depends on the scenario only: a caller
-    may compute it while the runs it is compared with are still going."""
-    from sim.planning.bound import BoundError, lower_bound
+#: What ``quick_bound_day`` answers when its programs took longer than the time allowed
+#: (``sim.planning.bound.QUICK_BOUND_SECONDS``): a large network's bound is left to
+#: ``dtsim bound``, rather than holding a run's answer for its gap line.
+TIMED_OUT: Final = "timed out"
+
+
+def quick_bound_day(scenario: Scenario) -> float | None | bool | str:
+    """The quick bound's day of 100% delivered (None: not within the horizon), False
+    when it cannot be computed here (no scipy), or ``TIMED_OUT``. Depends on the
+    scenario only: a caller may compute it while the runs it is compared with are still
+    going."""
+    from sim.planning.bound import QUICK_BOUND_SECONDS, BoundError, BoundTimeout, lower_bound
 
     try:
-        b = lower_bound(scenario, fractions=(1.0,), quick=True)
+        b = lower_bound(scenario, fractions=(1.0,), quick=True, time_limit=QUICK_BOUND_SECONDS)
+    except BoundTimeout:
+        return TIMED_OUT
     except BoundError:
         return False
     return b.day_for(1.0)
 
 
-def gap_for(bound_day: float | None | bool,
+def gap_for(bound_day: float | None | bool | str,
             simulated_days: Iterable[float | None]) -> dict[str, Any] | None:
     """The gap between the earliest of ``simulated_days`` and ``bound_day`` (from
-    ``quick_bound_day``), or None when there is no bound (False)."""
+    ``quick_bound_day``), or None when there is no bound (False). A bound that timed out
+    has no day and says so (``not_computed``)."""
     if bound_day is False:
         return None
     days = [d for d in simulated_days if d is not None and math.isfinite(d)]
     sim_day = min(days) if days else None
+    if isinstance(bound_day, str):
+        from sim.planning.bound import QUICK_BOUND_SECONDS
+
+        return {"simulated_day": None if sim_day is None else round(sim_day, 3),
+                "bound_day": None, "ratio": None,
+                "not_computed": f"{bound_day} after {QUICK_BOUND_SECONDS:g} s"}
     ratio = None
     if sim_day is not None and bound_day:
         ratio = round(sim_day / bound_day, 3)
@@ -83,6 +99,9 @@ def gap_line(gap: dict[str, Any] | None) -> str | None:
     if gap is None:
         return None
     sim_day, bound_day = gap["simulated_day"], gap["bound_day"]
+    if gap.get("not_computed"):
+        return (f"bound: not computed ({gap['not_computed']}: a large network; "
+                "`dtsim bound` computes it without a time limit)")
     if bound_day is None:
         return "bound: no dispatch delivers everyone within the horizon"
     if sim_day is None:

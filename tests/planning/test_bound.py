@@ -582,3 +582,37 @@ def test_progress_counts_the_search_programs_then_the_days() -> None:
     assert [c[1] for c in calls[:searched]] == list(range(1, searched + 1))
     assert calls[searched:] == [("daily values", d, 4) for d in range(1, 5)]
     assert searched >= 1 and full.day_for(1.0) == lower_bound(s).day_for(1.0)
+
+
+def test_a_network_with_many_movements_gets_fewer_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step grows until movements x steps fits ``MAX_MOVEMENT_STEPS`` (one program
+    stays small); with room to spare the step is the one the movements' times ask."""
+    from sim.planning import bound
+    from sim.planning.network import optimistic
+
+    opt = optimistic(sim.load_scenario("baseline"))
+    horizon = 45 * 24.0
+    assert bound.choose_step(opt, horizon) == 6.0  # 180 steps x 142 movements fits
+    monkeypatch.setattr(bound, "MAX_MOVEMENT_STEPS", len(opt.movements) * 60)
+    step = bound.choose_step(opt, horizon)
+    assert step == 24.0 and horizon / step <= 60  # 12 h would be 90 steps
+    monkeypatch.setattr(bound, "MAX_MOVEMENT_STEPS", len(opt.movements) * 100)
+    assert bound.choose_step(opt, horizon) == 12.0
+
+
+def test_a_bound_past_its_time_limit_says_so_in_the_gap() -> None:
+    """No time left: ``BoundTimeout`` before any program; the quick bound of ``run`` then
+    reports that it was not computed rather than a day, and rules nothing out."""
+    from sim.planning.bound import BoundTimeout
+    from sim.planning.gap import TIMED_OUT, gap_for, gap_line
+
+    s = sim.load_scenario("baseline")
+    with pytest.raises(BoundTimeout, match="not computed within 1e-09 s"):
+        lower_bound(s, fractions=(1.0,), quick=True, time_limit=1e-9)
+    gap = gap_for(TIMED_OUT, [24.5])
+    assert gap is not None and gap["bound_day"] is None and gap["ratio"] is None
+    assert gap["simulated_day"] == 24.5 and gap["not_computed"].startswith("timed out after")
+    line = gap_line(gap)
+    assert line is not None and line.startswith("bound: not computed (timed out after ")
+    assert lower_bound(s, fractions=(1.0,), quick=True, time_limit=600).day_for(1.0) == \
+        lower_bound(s, fractions=(1.0,), quick=True).day_for(1.0)
