@@ -149,6 +149,9 @@ def replicate_cmd(
     target: Annotated[float, typer.Option("--target", help=TARGET_HELP)] = 1.0,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
     dask: Annotated[str | None, typer.Option("--dask", help=DASK_HELP)] = None,
+    gap: Annotated[bool, typer.Option(
+        "--gap/--no-gap", help="Print the gap to the lower bound (`dtsim bound`, its quick "
+        "form, computed beside the runs; needs the plan extra).")] = True,
 ) -> None:
     """Run N replications; KPI means, 95% CIs, percentiles, probabilities, daily bands."""
     from sim.experiments.fork_server import start_fork_server
@@ -160,7 +163,7 @@ def replicate_cmd(
     from sim.experiments.alongside import Alongside
     from sim.planning.gap import gap_for, gap_line, quick_bound_day, replication_full_days
 
-    bound = Alongside(quick_bound_day)
+    bound = Alongside(quick_bound_day) if gap else None
     try:
         with counted_progress("replications", show_progress(as_json)) as progress:
             result = replicate(s, n, seed=seed, jobs=jobs, deadline_day=deadline_day, dask=dask,
@@ -170,12 +173,14 @@ def replicate_cmd(
     except ExperimentError as exc:
         fail_with(exc)
         return
-    gap = gap_for(bound.value(), replication_full_days(result.table))
+    the_gap = None if bound is None else gap_for(bound.value(),
+                                                 replication_full_days(result.table))
     if as_json:
-        typer.echo(json.dumps({**result.to_dict(), "bound_gap": gap}))
+        typer.echo(json.dumps({**result.to_dict(), "bound_gap": the_gap} if gap
+                              else result.to_dict()))
         return
     _print_replications(result.to_dict())
-    typer.echo(gap_line(gap) or "", nl=gap is not None)
+    typer.echo(gap_line(the_gap) or "", nl=the_gap is not None)
     if out_dir is not None:
         typer.echo(f"results written to {out_dir}/")
 

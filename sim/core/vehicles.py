@@ -428,7 +428,7 @@ class Vehicle(Tasked):
         need = self.min_load()
         if len(mission.ids) < need:
             yield from self.wait_for_load(mission, need)
-        with tr.pads[origin].request() as pad:
+        with tr.pads_for(origin, self.by_road).request() as pad:
             granted: Any = pad  # an event to SimPy, not a subclass of its ``Event``
             yield granted
             ids = tr.still_here(mission.ids, mission)
@@ -478,7 +478,7 @@ class Vehicle(Tasked):
             return
         self.location = dest
         st.log(EVENT_ARRIVE, self.name, dest, len(ids))
-        with tr.pads[dest].request() as pad:
+        with tr.pads_for(dest, self.by_road).request() as pad:
             granted = pad
             yield granted
             while not tr.can_unload(dest, len(ids)):

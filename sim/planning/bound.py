@@ -326,18 +326,24 @@ def first_arrivals(opt: Optimistic) -> dict[str, float]:
 def loading_pads(net: TimeExpanded) -> None:
     """Loading work (minutes per detainee) at a site by a step's end fits on its pads,
     counted from the first hour a vehicle could be there (``first_arrivals``): a pad
-    loads only a vehicle standing on it, so none of its hours before then is usable."""
-    per_site: dict[str, dict[int, list[tuple[int, float]]]] = {}
+    loads only a vehicle standing on it, so none of its hours before then is usable.
+    Where a site gives road vehicles bays of their own (``road_bays``), their loading
+    fits on the bays and the aircraft's on the pads, each pool counted apart."""
+    opt = net.opt
+    per_pool: dict[tuple[str, bool], dict[int, list[tuple[int, float]]]] = {}
     for m, t, x in net.loaded():
-        minutes = net.opt.sites[m.origin].load_min
-        if minutes > 0:
-            per_site.setdefault(m.origin, {}).setdefault(t, []).append((x, minutes / 60.0))
-    first = first_arrivals(net.opt) if per_site else {}
-    for sid, per_step in per_site.items():
-        pads = net.opt.sites[sid].pads
+        site = opt.sites[m.origin]
+        if site.load_min > 0:
+            bays = site.road_bays is not None and opt.vehicles[m.vehicle].mode == "ground"
+            per_pool.setdefault((m.origin, bays), {}).setdefault(t, []).append(
+                (x, site.load_min / 60.0))
+    first = first_arrivals(opt) if per_pool else {}
+    for (sid, bays), per_step in per_pool.items():
+        site = opt.sites[sid]
+        slots = site.road_bays if bays and site.road_bays is not None else site.pads
 
-        def work(t: int, pads: int = pads, since: float = first.get(sid, math.inf)) -> float:
-            return pads * max(0.0, net.end_hours(t) - since)
+        def work(t: int, slots: int = slots, since: float = first.get(sid, math.inf)) -> float:
+            return slots * max(0.0, net.end_hours(t) - since)
 
         net.lp.cumulative(per_step, net.last, work)
 

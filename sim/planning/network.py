@@ -105,6 +105,7 @@ class SiteLimits:
     daily_intake_limit: float | None
     holding_capacity: float | None
     repatriation_per_day: float
+    road_bays: int | None = None  # road vehicles' own bays (None: they share the pads)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def optimistic(scenario: Scenario) -> Optimistic:
                 _favourable(type_vals, parts[1], parts[2], param.value)
     sites = {
         s.id: SiteLimits(
-            kind=s.kind, pads=s.pads, population=s.population,
+            kind=s.kind, pads=s.pads, road_bays=s.road_bays, population=s.population,
             load_min=float(site_vals[s.id]["load_min_per_detainee"] or 0.0),
             unload_min=float(site_vals[s.id]["unload_min_per_detainee"] or 0.0),
             refuel_min=float(site_vals[s.id]["refuel_min"] or 0.0),

@@ -156,6 +156,11 @@ class Site(Frozen):
     pads: Whole = bounded(
         1, 10_000, "Vehicles loading or unloading at once (pads, loading slots).", 2, integer=True
     )
+    road_bays: Whole | None = bounded(
+        1, 10_000, "Road vehicles loading or unloading at once in bays of their own (a "
+        "terminal's bus bays), apart from the aircraft's pads; none: they take the pads.",
+        None, integer=True,
+    )
     detainees: dict[str, Count] = Field(
         default_factory=dict,
         description=f"Population by risk category (prison, camp); each 0..{MAX_COUNT:,}.",

@@ -427,3 +427,37 @@ def test_a_road_closed_while_a_bus_loads_keeps_it_at_its_origin() -> None:
         (0.0, "dispatch", 20), (0.0, "load", 20), (2.0, "abort", 20), (5.0, "dispatch", 20),
         (5.0, "load", 20), (7.0, "depart", 20), (8.0, "arrive", 20), (8.1667, "unload", 20)]
     assert closed.kpis["delivered"] == 20
+
+
+# --- road bays: road vehicles load apart from the aircraft's pads -----------------------
+def _bus_and_helicopter(**prison_kw: Any) -> dict[str, Any]:
+    """One pad at ``p``; a helicopter ``h`` and a bus ``g`` based there, both able to carry
+    to ``r`` (60 people: 30 each; loading 1 minute a person, so a load takes 30 minutes)."""
+    return {
+        "name": "bays", "start": "2026-01-01", "horizon_days": 2,
+        "sites": [prison("p", 1.0, 60, pads=1, **prison_kw), reception("r", 0.0)],
+        "legs": [leg("p", "r", modes=["rotary", "ground"], distance_km=DEG_KM)],
+        "aircraft": {"h": aircraft_type(), "g": aircraft_type(mode="ground")},
+        "fleet": [{"type": "h", "count": 1, "base": "p"}, {"type": "g", "count": 1, "base": "p"}],
+    }
+
+
+def test_road_bays_let_road_vehicles_load_beside_the_aircraft() -> None:
+    """Sharing the one pad, the second vehicle loads when the first has left it (half an
+    hour later); with a bay of its own the bus loads at once, beside the helicopter."""
+    shared = run(scenario(_bus_and_helicopter()))
+    starts = sorted(e.time for e in events(shared, EventKind.LOAD))
+    assert starts == [0.0, 0.5]
+    apart = run(scenario(_bus_and_helicopter(road_bays=1)))
+    assert sorted(e.time for e in events(apart, EventKind.LOAD)) == [0.0, 0.0]
+    assert apart.kpis["delivered"] == shared.kpis["delivered"] == 60
+    assert apart.kpis["prisons_cleared_day"] < shared.kpis["prisons_cleared_day"]
+
+
+def test_the_bound_counts_road_bays_apart() -> None:
+    """The bound holds the bays as a second pool: never later than the run with them."""
+    from sim.planning.bound import lower_bound
+
+    s = scenario(_bus_and_helicopter(road_bays=1))
+    day = lower_bound(s, fractions=(1.0,)).day_for(1.0)
+    assert day is not None and day * 24.0 <= 1.5 + 1e-9  # both loaded by 0.5 h, 1 h leg

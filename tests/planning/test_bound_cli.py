@@ -56,6 +56,11 @@ def test_run_and_replicate_report_the_gap(tmp_path: Path) -> None:
     assert "bound gap: 100% delivered on day 0.375, bound day 0.375 (1x)" in res.stdout
     res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--json"])
     assert json.loads(res.stdout)["bound_gap"]["ratio"] == 1.0
+    res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--json",
+                              "--no-gap"])
+    assert res.exit_code == 0 and "bound_gap" not in json.loads(res.stdout)
+    res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--no-gap"])
+    assert res.exit_code == 0 and "bound" not in res.stdout
 
 
 @pytest.mark.parametrize("args", [
