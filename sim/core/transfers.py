@@ -216,6 +216,8 @@ class Transfers:
         for sid in self.site_ids:
             if self.kind[sid] not in ("prison", "airfield") or st.status[sid] == STATUS_OVERRUN:
                 continue
+            if not st.site_open[sid]:
+                continue  # closed (the file or a rule), not cut off: no route is asked of it
             cut = self.present[sid] > 0 and not self.network.has_route(sid)
             if cut and sid not in self.cut_off:
                 self.cut_off[sid] = now

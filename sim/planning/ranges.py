@@ -204,13 +204,14 @@ def _spec_input(path: str, spec: Any, where: str, line: int) -> tuple[Input | No
 
 def _current(data: Any, path: str) -> Any:
     """The value at ``path`` in plain scenario data (list items by id, name or type)."""
-    from sim.scenario.loader import LIST_KEYS
+    from sim.scenario.loader import find_item
 
     node = data
     for seg in path.split("."):
         if isinstance(node, list):
-            node = next((x for x in node if isinstance(x, Mapping)
-                         and any(str(x.get(k)) == seg for k in LIST_KEYS)), None)
+            # As ``--set`` finds it: by index, or by the one item with that id, name or type.
+            idx = find_item(node, seg)
+            node = None if idx is None else node[idx]
         elif isinstance(node, Mapping):
             node = node.get(seg)
         else:

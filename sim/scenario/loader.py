@@ -247,6 +247,9 @@ def _message(err: Any) -> str:
         raw = ctx.get("error")
         if raw is not None and str(raw):
             return str(raw)
+    if kind.startswith(("date_from", "date_parsing", "date_type")):
+        # pydantic names the parser's trouble ("input is too short"), not the form it wants
+        return f"{err['msg']} (write a date as YYYY-MM-DD, e.g. 2026-01-21)"
     return str(err["msg"])
 
 
@@ -348,7 +351,9 @@ def annotation_at(path: list[str]) -> Any:
     return ann
 
 
-def _find_item(items: list[Any], seg: str) -> int | None:
+def find_item(items: list[Any], seg: str) -> int | None:
+    """The index of the list item ``seg`` names: an index, or the one item whose ``id``,
+    ``name`` or ``type`` it is (None: none, or several alike)."""
     if seg.lstrip("-").isdigit():
         i = int(seg)
         return i if -len(items) <= i < len(items) else None
@@ -387,8 +392,16 @@ def set_path(data: Any, dotted: str, value: Any, origin: str = "--set") -> None:
         last = i == len(parts) - 1
         under = ".".join(walked) or "the top level"
         if isinstance(node, list):
-            idx = _find_item(node, seg)
+            idx = find_item(node, seg)
             if idx is None:
+                alike = [j for j in range(len(node))
+                         if any(item_key(node[j], key) == seg for key in LIST_KEYS)]
+                if len(alike) > 1:  # several entries of one type (at several bases)
+                    rest = ".".join(parts[i + 1:])
+                    raise ScenarioError(
+                        [f"{origin} {dotted}: {seg!r} names {len(alike)} items of {under} "
+                         f"({', '.join(map(str, alike))}): give one by its index, as in "
+                         f"{'.'.join([*walked, str(alike[0]), rest]).rstrip('.')}"])
                 names = [item_label(node, j) for j in range(len(node))]
                 raise ScenarioError(
                     [f"{origin} {dotted}: no item {seg!r} in {under} ({_did_you_mean(seg, names)})"]

@@ -282,6 +282,21 @@ def test_close_site_stops_pickups_and_open_site_starts_deliveries() -> None:
     assert r.kpis["delivered"] == 0
 
 
+def test_a_closed_prison_is_not_reported_cut_off() -> None:
+    """A prison closed by a rule (or the file) is closed, not without a route: no
+    ``no_route`` line and no cut-off day, even when a later change reroutes the network;
+    a leg closed while it is open still cuts it off."""
+    r = with_rule({"day": 0.5}, {"close_site": "p"})
+    assert not any(e[1] == "no_route" for e in r.events)
+    assert r.kpis["sites"]["p"].get("cut_off_day") is None
+    sites = tiny()["sites"]
+    closed = [{**sites[0], "open": False}, sites[1]]
+    r = with_rule({"day": 1}, {"close_leg": "p-r"}, sites=closed)
+    assert not any(e[1] == "no_route" for e in r.events) and r.kpis["delivered"] == 0
+    r = with_rule({"day": 1}, {"close_leg": "p-r"})
+    assert any(e[1] == "no_route" and e[3] == "p" for e in r.events)
+
+
 def test_close_and_open_leg() -> None:
     data = tiny()
     data["triggers"] = [

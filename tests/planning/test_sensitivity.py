@@ -322,6 +322,8 @@ def test_whole_number_inputs_give_each_value_an_equal_share(tmp_path: Path) -> N
                                           "fleet.h.count: {low: 3, high: 9}\n"), tiny())
     pads, fleet = r.inputs
     assert pads.integer and fleet.integer
+    by_index = load_ranges(ranges_file(tmp_path, "fleet.0.count: {low: 3, high: 10}\n"), tiny())
+    assert by_index.inputs[0].integer  # a fleet entry named by its index is a count too
     u = (np.arange(30_000) + 0.5) / 30_000
     for x, values in ((pads, [1, 2, 3]), (fleet, list(range(3, 10)))):
         got = x.from_unit(u)

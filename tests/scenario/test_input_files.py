@@ -196,6 +196,23 @@ def test_set_messages_name_items_by_id() -> None:
     assert "sites.bgw.beds: Input should be greater than or equal to 0" in line
 
 
+def test_set_on_a_type_with_several_fleet_entries_names_their_indices(tmp_path: Path) -> None:
+    """A type at two bases is two fleet entries: its name is ambiguous and the message
+    gives the entries' indices and how to name one, not "no item"."""
+    import yaml
+
+    data = yaml.safe_load(Path(BASELINE).read_text())
+    entry = next(e for e in data["fleet"] if isinstance(e, dict))
+    data["fleet"].append({**entry, "count": 1})
+    path = tmp_path / "two_bases.yaml"
+    path.write_text(yaml.safe_dump(data))
+    (line,) = problems_of(path, [f"fleet.{entry['type']}.count=3"])
+    first = data["fleet"].index(entry)
+    last = len(data["fleet"]) - 1
+    assert f"{entry['type']!r} names 2 items of fleet ({first}, {last})" in line
+    assert f"as in fleet.{first}.count" in line and "no item" not in line
+
+
 # ----- numbers ---------------------------------------------------------------------------
 
 
@@ -277,3 +294,16 @@ def test_a_duplicated_site_is_listed_once_among_the_known(tmp_path: Path) -> Non
         build(data)
     (unknown,) = [p for p in err.value.problems if "unknown site 'zz'" in p]
     assert "(known: a, r)" in unknown
+
+
+@pytest.mark.parametrize("written", ["2022-2-26", "26/02/2022", "2022-02-30"])
+def test_a_bad_date_says_how_to_write_one(tmp_path: Path, written: str) -> None:
+    import yaml
+
+    data = yaml.safe_load(Path(BASELINE).read_text())
+    data["start"] = written
+    path = tmp_path / "date.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False).replace(f"'{written}'", written))
+    problems = problems_of(path)
+    (line,) = [p for p in problems if ": start: " in p]
+    assert "write a date as YYYY-MM-DD" in line and line.startswith(f"{path}:")
