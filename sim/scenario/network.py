@@ -7,7 +7,9 @@ detainee waits at a node for a hop; an aircraft of a mode can serve any node
 whose best hop for that mode it can fly. The cost-to-go ``J(node)`` is the
 fastest time (hours, including a transfer penalty per change of vehicle) to
 the nearest reception; a hop is used only if it makes progress
-(``J(dest) < J(origin)``), so detainees never cycle.
+(``J(dest) < J(origin)``), so detainees never cycle. Between two airfields it must
+also gain a share of its own length (``MIN_GAIN_BETWEEN_AIRFIELDS``): people who can
+board at one are not driven to another to save minutes.
 
 Each mode's route graph is a plain adjacency mapping (``RouteGraph``), not a networkx
 graph, and this module's own shortest-path code (Dijkstra's algorithm) searches it. The
@@ -34,6 +36,14 @@ from sim.common.geo import great_circle_km
 from sim.scenario.schema import MODES, Leg, Scenario
 
 ORIGIN_KINDS = frozenset({"prison", "camp", "airfield"})
+#: Hours by which a hop from one airfield to another must cut the time to a reception,
+#: per hour the hop takes, to count as progress (a planning assumption: 6 minutes an
+#: hour). Without it, buses idle at an airport drove its people 12 hours to another
+#: airport whose flight was 3 minutes shorter (and back across a border to reach it).
+#: A hop that is its airfield's fastest way on always gains more than its own length,
+#: and the shipped scenarios' other airfield-to-airfield hops gain 0.3 to 0.6 an hour,
+#: so none of them is affected; hops from prisons and camps are not held to it.
+MIN_GAIN_BETWEEN_AIRFIELDS = 0.1
 DEST_KINDS = frozenset({"airfield", "reception"})
 REFUEL_KINDS = frozenset({"refuel", "airfield"})
 DEFAULT_ROUTE_FACTOR = {"rotary": 1.0, "fixed_wing": 1.0, "ground": 1.3}
@@ -229,8 +239,12 @@ class Network:
         for origin, hops in self.hops.items():
             j_origin = self.cost_to_go.get(origin, math.inf)
             per_mode: dict[str, list[tuple[float, str, Hop]]] = {}
+            between_airfields = self.kind[origin] == "airfield"
             for hop in hops.values():
                 j_dest = self.cost_to_go.get(hop.dest, math.inf)
+                if between_airfields and self.kind[hop.dest] == "airfield" and \
+                        j_origin - j_dest < MIN_GAIN_BETWEEN_AIRFIELDS * hop.route_hours:
+                    continue  # a detour to another airfield for a few minutes' gain
                 if j_dest < j_origin:
                     total = hop.route_hours + penalty + j_dest
                     per_mode.setdefault(hop.mode, []).append((total, hop.dest, hop))

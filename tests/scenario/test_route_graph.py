@@ -65,3 +65,44 @@ def test_each_mode_keeps_the_shortest_leg_between_two_sites_in_first_joined_orde
     assert list(net.graphs["ground"]["r"]) == ["p", "q"]
     assert net.positioning_km("ground", "q", "p") == 250.0 + 90.0  # the closed leg is no road
     assert net.positioning_km("ground", "p", "q") == 100.0 + 250.0
+
+
+def _two_airports(road_km: float) -> dict[str, object]:
+    """People bused from prison ``p`` to airport ``a``; airport ``b``'s flight to the
+    reception ``r`` is 5 km shorter than ``a``'s; a road ``a``-``b`` of ``road_km``."""
+    from tiny_scenarios import aircraft_type
+
+    def airfield(sid: str, lat: float) -> dict[str, object]:
+        return {"id": sid, "kind": "airfield", "lat": lat, "lon": 40.0, "pads": 2}
+
+    return {
+        "name": "two airports", "start": "2026-01-01", "horizon_days": 3,
+        "sites": [prison("p", 2.0, 120), airfield("a", 1.0), airfield("b", 1.05),
+                  reception("r", 0.0)],
+        "legs": [leg("p", "a", modes=["ground"], distance_km=20),
+                 leg("a", "b", modes=["ground"], distance_km=road_km),
+                 leg("a", "r", modes=["fixed_wing"], distance_km=100),
+                 leg("b", "r", modes=["fixed_wing"], distance_km=95)],
+        "aircraft": {"bus": aircraft_type(mode="ground", cruise_kmh=50),
+                     "plane": aircraft_type(mode="fixed_wing", cruise_kmh=500)},
+        "fleet": [{"type": "bus", "count": 3, "base": "p"},
+                  {"type": "plane", "count": 1, "base": "r"}],
+    }
+
+
+def test_people_at_an_airport_are_not_driven_to_another_to_save_minutes() -> None:
+    """``a``'s people may fly from ``a``: a 10-hour drive to ``b`` whose flight is 0.6
+    minutes shorter is no progress (it gains under a tenth of its length); a road short
+    enough to gain that share still is."""
+    import sim
+
+    s = scenario(_two_airports(road_km=500))
+    far = Network(s, mode_specs(s, fleet_types(s)))
+    assert [h.dest for h in far.options["a"].get("ground", [])] == []
+    assert [h.dest for h in far.options["a"]["fixed_wing"]] == ["r"]
+    res = sim.run(scenario(_two_airports(road_km=500)), 1)
+    assert not [s for s in res.sorties if s.origin == "a" and s.dest == "b"]
+    assert res.kpis["delivered"] == 120
+    s = scenario(_two_airports(road_km=0.05))  # 3.6 s of driving to gain 0.6 minutes
+    near = Network(s, mode_specs(s, fleet_types(s)))
+    assert [h.dest for h in near.options["a"]["ground"]] == ["b"]
