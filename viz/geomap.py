@@ -42,6 +42,24 @@ def borders() -> dict[str, Any]:
     return data
 
 
+#: The map's note where the shipped outlines do not cover the operation's sites.
+NO_OUTLINES = ("no country outlines: those shipped cover Syria, Iraq and their "
+               "neighbours only")
+
+
+def outlines_cover(data: dict[str, Any], sites: list[dict[str, Any]]) -> bool:
+    """Whether the shipped outlines cover the operation: at least half of its sites lie
+    within their bounding box (lon, lat)."""
+    points = [p for c in data.get("countries") or [] for p in c["coords"]]
+    if not points or not sites:
+        return bool(points)
+    lo_x, hi_x = min(p[0] for p in points), max(p[0] for p in points)
+    lo_y, hi_y = min(p[1] for p in points), max(p[1] for p in points)
+    inside = sum(1 for s in sites if lo_x <= float(s["lon"]) <= hi_x
+                 and lo_y <= float(s["lat"]) <= hi_y)
+    return 2 * inside >= len(sites)
+
+
 @dataclass
 class Flow:
     """Detainees carried on one (origin, destination, mode) over time."""
@@ -287,6 +305,11 @@ class MapDrawer:
     def _draw_base(self, ax: Axes) -> None:
         x0, x1, y0, y1 = self.m.extent
         data = borders()
+        if not outlines_cover(data, list(self.m.sites.values())):
+            # Outlines of other countries than the operation's would only mislead.
+            data = {"countries": [], "rivers": []}
+            ax.text(0.01, 0.99, NO_OUTLINES, transform=ax.transAxes, ha="left", va="top",
+                    fontsize=8, color="#555555", zorder=8)
         for c in data["countries"]:
             xs = [p[0] for p in c["coords"]]
             ys = [p[1] for p in c["coords"]]
@@ -469,9 +492,29 @@ class MapDrawer:
             self.front_artists += [mk, tx]
 
     def finish(self) -> Figure:
-        """Lay out and return the figure."""
-        self.fig.tight_layout()
-        return self.fig
+        """Lay out and return the figure.
+
+        ``tight_layout`` leaves out the legend outside the axes and sizes the axes before
+        their fixed aspect applies: on a map wider than tall, the latitude label and the
+        legend ran off the figure's sides. Whatever still overflows is taken off the
+        axes' width (twice at most: the aspect then reshapes them)."""
+        fig, ax = self.fig, self.ax
+        fig.tight_layout()
+        for _ in range(2):
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            ax.apply_aspect()  # the box the aspect gives, without drawing the map
+            width = fig.bbox.width
+            box = ax.get_tightbbox(renderer)  # labels, tick labels and legend included
+            if box is None:
+                break
+            left = max(0.0, 4.0 - box.x0)
+            right = max(0.0, box.x1 - width + 4.0)
+            if left == 0.0 and right == 0.0:
+                break
+            pos = ax.get_position()
+            ax.set_position((pos.x0 + left / width, pos.y0,
+                             pos.width - (left + right) / width, pos.height))
+        return fig
 
 
 #: Where a front date label may go around its point: (dx, dy points, ha, va), first free wins.

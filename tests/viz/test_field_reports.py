@@ -367,7 +367,33 @@ def test_the_maps_date_and_labels_leave_the_sites_visible(tmp_path: Path) -> Non
         label = next(t for t in ax.texts if t.get_text().split()[0] == sid)
         lb = label.get_window_extent(renderer)
         assert frame.x0 <= lb.x0 and lb.x1 <= frame.x1 and lb.y1 <= frame.y1, sid
+    whole = ax.get_tightbbox(renderer)  # the latitude label and the legend on the figure
+    assert whole is not None and whole.x0 >= 0 and whole.x1 <= fig.bbox.width
     plt.close(fig)
+
+
+def test_the_map_draws_no_outlines_of_other_countries(tmp_path: Path) -> None:
+    """Sites outside the shipped outlines (Ukraine to India): no country is drawn, and
+    the map says why; sites within them (the shipped scenarios') keep their outlines."""
+    import matplotlib.pyplot as plt
+
+    from viz.geomap import NO_OUTLINES, borders, map_figure, outlines_cover
+
+    data: dict[str, Any] = {
+        "name": "far", "start": "2026-01-01", "horizon_days": 3,
+        "sites": [prison("p", 50.0, 40, lon=30.5), prison("q", 49.8, 40, lon=24.0),
+                  reception("r", 28.6, lon=77.1)],
+        "legs": [leg("p", "r", distance_km=4500), leg("q", "r", distance_km=5000)],
+        "aircraft": {"h": aircraft_type(cruise_kmh=800, range_km=6000)},
+        "fleet": [{"type": "h", "count": 2, "base": "r"}],
+    }
+    fig = map_figure(_write(data, tmp_path))
+    ax = fig.axes[0]
+    assert NO_OUTLINES in [t.get_text() for t in ax.texts]
+    assert not [t for t in ax.texts if t.get_text() in ("SYRIA", "IRAQ", "TURKEY")]
+    plt.close(fig)
+    assert outlines_cover(borders(), [{"lat": 36.5, "lon": 40.7}, {"lat": 33.3, "lon": 44.2}])
+    assert not outlines_cover(borders(), [{"lat": 50.0, "lon": 30.5}, {"lat": 28.6, "lon": 77.1}])
 
 
 def test_plan_fleet_json_is_written_by_the_planner_under_that_name() -> None:
