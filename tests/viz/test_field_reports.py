@@ -337,6 +337,20 @@ def test_report_says_registration_is_not_modelled_rather_than_complete(tmp_path:
     assert "Registration complete on day" in lead and "No registration" not in lead
 
 
+def _long_haul(p: tuple[float, float], q: tuple[float, float],
+               r: tuple[float, float]) -> dict[str, Any]:
+    """Prisons ``p`` and ``q`` and a reception ``r`` at (lat, lon), far apart; one long
+    flight from each prison."""
+    return {
+        "name": "long haul", "start": "2026-01-01", "horizon_days": 3,
+        "sites": [prison("p", p[0], 40, lon=p[1]), prison("q", q[0], 40, lon=q[1]),
+                  reception("r", r[0], lon=r[1])],
+        "legs": [leg("p", "r", distance_km=5000), leg("q", "r", distance_km=5000)],
+        "aircraft": {"h": aircraft_type(cruise_kmh=800, range_km=6000)},
+        "fleet": [{"type": "h", "count": 2, "base": "r"}],
+    }
+
+
 def test_the_maps_date_and_labels_leave_the_sites_visible(tmp_path: Path) -> None:
     """A reception in the lower right corner (where the date stood) and a prison on the top
     edge of a wide map: the date takes another corner and covers no site's marker, and
@@ -345,15 +359,7 @@ def test_the_maps_date_and_labels_leave_the_sites_visible(tmp_path: Path) -> Non
 
     from viz.geomap import MapModel, map_figure
 
-    data: dict[str, Any] = {
-        "name": "wide", "start": "2026-01-01", "horizon_days": 3,
-        "sites": [prison("p", 33.3, 40, lon=44.4), prison("q", 29.4, 40, lon=48.0),
-                  reception("r", 19.1, lon=72.9)],
-        "legs": [leg("p", "r", distance_km=3500), leg("q", "r", distance_km=3000)],
-        "aircraft": {"h": aircraft_type(cruise_kmh=800, range_km=5000)},
-        "fleet": [{"type": "h", "count": 2, "base": "r"}],
-    }
-    res = _write(data, tmp_path)
+    res = _write(_long_haul((33.3, 44.4), (29.4, 48.0), (19.1, 72.9)), tmp_path)
     fig = map_figure(res)
     ax = fig.axes[0]
     fig.canvas.draw()
@@ -379,15 +385,7 @@ def test_the_map_draws_no_outlines_of_other_countries(tmp_path: Path) -> None:
 
     from viz.geomap import NO_OUTLINES, borders, map_figure, outlines_cover
 
-    data: dict[str, Any] = {
-        "name": "far", "start": "2026-01-01", "horizon_days": 3,
-        "sites": [prison("p", 50.0, 40, lon=30.5), prison("q", 49.8, 40, lon=24.0),
-                  reception("r", 28.6, lon=77.1)],
-        "legs": [leg("p", "r", distance_km=4500), leg("q", "r", distance_km=5000)],
-        "aircraft": {"h": aircraft_type(cruise_kmh=800, range_km=6000)},
-        "fleet": [{"type": "h", "count": 2, "base": "r"}],
-    }
-    fig = map_figure(_write(data, tmp_path))
+    fig = map_figure(_write(_long_haul((50.0, 30.5), (49.8, 24.0), (28.6, 77.1)), tmp_path))
     ax = fig.axes[0]
     assert NO_OUTLINES in [t.get_text() for t in ax.texts]
     assert not [t for t in ax.texts if t.get_text() in ("SYRIA", "IRAQ", "TURKEY")]
