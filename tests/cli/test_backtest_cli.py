@@ -45,4 +45,5 @@ def test_the_table_names_each_case_and_its_verdict() -> None:
     proc = dtsim("backtest", "solomon_1991", "--n", "2", "--jobs", "1")
     assert proc.returncode == 0, proc.stderr
     assert "solomon_1991" in proc.stdout and "within" in proc.stdout
-    assert "not expressible" in proc.stdout
+    # the operations the model cannot express are listed under the whole suite only
+    assert "not expressible" not in proc.stdout
