@@ -323,9 +323,7 @@ def _run_kpis(res: Results) -> str:
         lead.append("The prisons were cleared, by delivery or loss, on "
                     + words.with_unit("prisons_cleared_day", cleared, res.start) + ".")
     reg = kpis.get("registration_complete_day")
-    registers = any(isinstance(site, dict) and site.get("registration")
-                    for site in (res.scenario or {}).get("sites") or [])
-    if reg is not None and not registers:
+    if reg is not None and not res.registers:
         lead.append("No registration is modelled: each detainee counts as registered on "
                     "arrival.")
     elif reg is not None:

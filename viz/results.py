@@ -413,6 +413,18 @@ class Results:
             raise ResultsError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
         return data if isinstance(data, dict) else {}
 
+    @property
+    def receptions(self) -> list[dict[str, Any]]:
+        """The scenario's reception sites, as plain data (none without the scenario)."""
+        return [s for s in self.scenario.get("sites") or []
+                if isinstance(s, dict) and s.get("kind") == "reception"]
+
+    @property
+    def registers(self) -> bool:
+        """Whether any reception registers its arrivals (else each counts as registered on
+        arrival, and there is no registration backlog)."""
+        return any(r.get("registration") for r in self.receptions)
+
     @cached_property
     def start(self) -> dt.date:
         """Calendar date of day 0."""

@@ -252,11 +252,6 @@ def _initial_held(res: Results, prisons: list[str]) -> dict[str, float]:
     return out
 
 
-def _receptions(res: Results) -> list[dict[str, Any]]:
-    return [s for s in res.scenario.get("sites") or []
-            if isinstance(s, dict) and s.get("kind") == "reception"]
-
-
 def intake_limits_by_reception(res: Results, days: np.ndarray) -> dict[str, np.ndarray] | None:
     """Each reception's daily intake limit (detainees/day) as a step function by day (NaN: no
     limit), by reception id in the scenario's order; None if no reception ever has one.
@@ -267,7 +262,7 @@ def intake_limits_by_reception(res: Results, days: np.ndarray) -> dict[str, np.n
     day counts for that day at the higher of the two: clearances made that day may reach
     it. An uncertain quota is the one the run drew (recorded with the rule that fired).
     """
-    recs = _receptions(res)
+    recs = res.receptions
     base: dict[str, float] = {str(r.get("id")): float(r["daily_intake_limit"])
                               if r.get("daily_intake_limit") is not None else np.nan
                               for r in recs}
@@ -336,7 +331,7 @@ def clearances_by_day(res: Results, n_days: int) -> np.ndarray | None:
     """
     if not res.has("events.csv"):
         return None
-    receptions = {str(r.get("id")) for r in _receptions(res)}
+    receptions = {str(r.get("id")) for r in res.receptions}
     out = np.zeros(n_days)
     open_missions: dict[str, list[float]] = {}  # aircraft -> [dispatch day, detainees on board]
     for e in res.events:
@@ -391,7 +386,7 @@ def reception(res: Results) -> Figure:
     x = style.day_middles(res.start, days)  # a day's arrivals, clearances and limit
     ends = style.day_ends(res.start, days)  # occupancy and backlog at the end of each day
     fig, (ax1, ax2, ax3) = style.new_figure(3, 1, sharex=True, figsize=(10.0, 8.0))
-    recs = _receptions(res)
+    recs = res.receptions
     several = len(recs) > 1
     ax1.plot(ends, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
              label="occupancy, all receptions" if several else "occupancy")
@@ -405,7 +400,7 @@ def reception(res: Results) -> Figure:
                   fontsize=12)
     backlog = t.col("registration_backlog")
     ax2.set_ylabel("backlog (detainees)")
-    if any(r.get("registration") for r in recs) or np.nan_to_num(backlog).any():
+    if res.registers or np.nan_to_num(backlog).any():
         ax2.fill_between(ends, backlog, color=style.SERIES["backlog"], alpha=0.6,
                          lw=0, step=None, label="awaiting registration")
         ax2.legend(loc="upper left")

@@ -117,9 +117,10 @@ class Transfers:
         self.d = Detainees(scenario, self.site_index)
         self.total = self.d.n
         self.pads = {s.id: Pads(env, s.pads) for s in scenario.sites}
-        # road vehicles' own bays, where a site has them (``Site.road_bays``)
-        self.road_bays = {s.id: Pads(env, s.road_bays) for s in scenario.sites
-                          if s.road_bays is not None}
+        # What road vehicles load and unload on: their own bays where a site has them
+        # (``Site.road_bays``), else its pads (``Vehicle`` takes one of the two once).
+        self.road_pads = {**self.pads, **{s.id: Pads(env, s.road_bays) for s in scenario.sites
+                                          if s.road_bays is not None}}
         # fixed-wing parking, where a site limits it (``Site.ramp_spaces``)
         self.ramps = {s.id: simpy.Resource(cast(Any, env), capacity=s.ramp_spaces)
                       for s in scenario.sites if s.ramp_spaces is not None}
@@ -280,15 +281,6 @@ class Transfers:
                           + limit * later_days)
             total += max(0.0, cap)
         return total
-
-    def pads_for(self, site: str, by_road: bool) -> Pads:
-        """The pads a vehicle loads or unloads on at ``site``: a road vehicle's own bays
-        where the site has them (``road_bays``), else the site's pads, shared by all."""
-        if by_road:
-            bays = self.road_bays.get(site)
-            if bays is not None:
-                return bays
-        return self.pads[site]
 
     def can_unload(self, site: str, n: int) -> bool:
         """Beds may have shrunk (a rule) since the claim: never overfill."""

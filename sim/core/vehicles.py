@@ -53,6 +53,7 @@ from sim.core.kinds import (
     WITHDRAWN,
 )
 from sim.core.nowork import WorkKey
+from sim.core.pads import Pads
 from sim.core.settable import SiteValues, TypeValues
 from sim.core.state import RunState
 from sim.core.tasked import Tasked
@@ -104,6 +105,8 @@ class Vehicle(Tasked):
         self.site_values: dict[str, SiteValues] = transfers.site_values
         self.mode = spec.mode
         self.by_road = spec.mode == "ground"  # its ``WorkKey`` depends on where it is
+        # the pads it loads and unloads on, by site (road vehicles: their bays, if any)
+        self.pads_at: dict[str, Pads] = transfers.road_pads if self.by_road else transfers.pads
         self.range_km = spec.range_km  # not settable in a run
         self.name = f"{type_name}-{index:02d}"
         self.location = base
@@ -428,7 +431,7 @@ class Vehicle(Tasked):
         need = self.min_load()
         if len(mission.ids) < need:
             yield from self.wait_for_load(mission, need)
-        with tr.pads_for(origin, self.by_road).request() as pad:
+        with self.pads_at[origin].request() as pad:
             granted: Any = pad  # an event to SimPy, not a subclass of its ``Event``
             yield granted
             ids = tr.still_here(mission.ids, mission)
@@ -478,7 +481,7 @@ class Vehicle(Tasked):
             return
         self.location = dest
         st.log(EVENT_ARRIVE, self.name, dest, len(ids))
-        with tr.pads_for(dest, self.by_road).request() as pad:
+        with self.pads_at[dest].request() as pad:
             granted = pad
             yield granted
             while not tr.can_unload(dest, len(ids)):
