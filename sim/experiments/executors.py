@@ -416,6 +416,16 @@ class _Dask:
         return self._results.pop(fut)
 
     def close(self, cancel: bool = False) -> None:
+        """Close the client and a local cluster. Cancelled (Ctrl-C), the scheduler's
+        loop, in this process, may still be handling a call the interrupt cut short (a
+        scatter to workers that are gone), and asyncio then logged its failure with a
+        traceback, at the close or as the process exits: its log and Dask's stay quiet
+        from then on, as the command ends with its one line."""
+        if cancel:
+            import logging
+
+            for name in ("asyncio", "distributed"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
