@@ -320,12 +320,16 @@ def availability(res: Results) -> Figure:
     hours = state_hours(res)
     if not any(np.any(v) for v in hours.values()):
         raise Skip("the scenario has no aircraft")
-    x = style.day_middles(res.start, t.col("day"))  # each day's average spans its day
     fig, ax = style.new_figure()
     keys = [k for k, _label in FLEET_STATES if np.any(hours[k])]
     labels = dict(FLEET_STATES)
-    polys = ax.stackplot(x, [hours[k] / 24.0 for k in keys], labels=[labels[k] for k in keys],
-                         colors=[style.FLEET_COLOURS[k] for k in keys], step="mid", alpha=0.9)
+    layers = []
+    x: Any = []
+    for k in keys:  # each day's average spans its day
+        x, layer = style.whole_days(res.start, t.col("day"), hours[k] / 24.0)
+        layers.append(layer)
+    polys = ax.stackplot(x, layers, labels=[labels[k] for k in keys],
+                         colors=[style.FLEET_COLOURS[k] for k in keys], step="post", alpha=0.9)
     for poly, k in zip(polys, keys, strict=True):
         if k == "withdrawn":
             poly.set_hatch("///")

@@ -476,6 +476,12 @@ class Results:
         return Table.read(self._need("daily_bands.csv", "daily bands of replications"))
 
     @cached_property
+    def detainees(self) -> Table:
+        """detainees.csv of a run: one row a detainee, with the hours of its pickup,
+        delivery, registration, escape or release."""
+        return Table.read(self._need("detainees.csv", "one row a detainee of a run"))
+
+    @cached_property
     def sorties(self) -> list[dict[str, str]]:
         """sorties.csv rows."""
         return _read_csv(self._need("sorties.csv", "sortie log of a run"))

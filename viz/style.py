@@ -199,6 +199,20 @@ def day_middles(start: dt.date, days: Iterable[float]) -> list[dt.datetime]:
     return dates(start, (float(d) + 0.5 for d in days))
 
 
+def whole_days(start: dt.date, days: Any, values: Any) -> tuple[list[dt.datetime], Any]:
+    """Per-day ``values`` (rows ``days`` of ``daily.csv``) as a step over each whole day:
+    the datetimes of each day's start and of the last day's end, and the values with the
+    last repeated, for ``step``/``drawstyle`` "post". Steps centred on each day's noon
+    ("mid") drew the first and the last day only from noon: half of a two-day run."""
+    import numpy as np
+
+    day_numbers = np.asarray(days, dtype=float)
+    heights = np.asarray(values, dtype=float)
+    if not len(day_numbers):
+        return [], heights
+    return dates(start, [*day_numbers, day_numbers[-1] + 1.0]), np.r_[heights, heights[-1]]
+
+
 #: Most days drawn as separate bars (``daily_bars``); longer series are drawn as one
 #: stepped area each. A drawing choice: at the figures' width a bar of a 180-day series
 #: is about 4 pixels wide, so the gaps between bars disappear, and every bar is an artist

@@ -83,6 +83,43 @@ def _zero_first(values: np.ndarray) -> np.ndarray:
     return np.r_[0.0, values]
 
 
+#: Most active days for which a single run's throughput is drawn from detainees.csv (to
+#: the hour) rather than from daily.csv. A drawing choice: over a longer span a day is a
+#: few pixels of the figure, and reading a row a detainee costs about a second per
+#: 100,000 detainees.
+EXACT_CURVE_DAYS = 60
+
+#: The single run's cumulative curves from detainees.csv: (label, line width, style), in
+#: the order of ``EXACT_COLUMNS``.
+CURVE_STYLES = (("delivered", 2.0, "-"), ("registered", 2.0, "-"), ("escaped", 2.0, "--"),
+                ("released", 1.5, "-."))
+EXACT_COLUMNS = ("delivered_hour", "registered_hour", "escaped_hour", "released_hour")
+
+
+def exact_curves(res: Results) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cumulative delivered, registered, escaped and released counts of a run as steps
+    (days on the run's clock, counts), from the hour each detainee reached that state
+    (detainees.csv), from the start to the end of the last day of daily.csv.
+
+    A day's count alone is drawn at its end, and a straight line from one end of day to
+    the next misplaces an operation of hours: Saigon's helicopter lift of 1975 (in about
+    19 hours, from the afternoon of its first day) drew as a steady rise from the
+    midnight before. At each day's end the steps equal daily.csv's counts.
+    """
+    table = res.detainees
+    end = float(len(res.daily)) if res.has("daily.csv") else None
+    curves = []
+    for column in EXACT_COLUMNS:
+        hours = table.col(column) if column in table else np.array([])
+        hours = np.sort(hours[np.isfinite(hours)])
+        times, counts = np.unique(hours / 24.0, return_counts=True)
+        last = times[-1] if len(times) else 0.0
+        until = max(end, last) if end is not None else last
+        curves.append((np.r_[0.0, times, until],
+                       np.r_[0.0, np.cumsum(counts), counts.sum()].astype(float)))
+    return curves
+
+
 def throughput(res: Results) -> Figure:
     """Cumulative delivered, registered and escaped against dates; bands for replications."""
     fig, ax = style.new_figure()
@@ -102,7 +139,15 @@ def throughput(res: Results) -> Figure:
                                 _zero_first(t.col(f"{key}_p95")), color=c, alpha=0.2, lw=0,
                                 label=f"{label} (p5-p95)")
         what = f"mean and p5-p95 band over {n} replications" if n else "mean and p5-p95 band"
-    else:
+    elif res.has("detainees.csv") and active_days(res) <= EXACT_CURVE_DAYS:
+        curves = exact_curves(res)
+        for (label, width, ls), (days, counts) in zip(CURVE_STYLES, curves, strict=True):
+            if label == "released" and not counts[-1]:
+                continue
+            ax.plot(style.dates(res.start, days), counts, color=style.SERIES[label],
+                    label=label, lw=width, linestyle=ls, drawstyle="steps-post")
+        what = "one run"
+    else:  # no row a detainee: the counts at each day's end, joined by straight lines
         t = res.daily
         x = _from_start(res, t.col("day"))
         for key, label in THROUGHPUT_SERIES:
@@ -383,7 +428,6 @@ def reception(res: Results) -> Figure:
         if c not in t:
             raise Skip(f"daily.csv has no {c} column")
     days = t.col("day")
-    x = style.day_middles(res.start, days)  # a day's arrivals, clearances and limit
     ends = style.day_ends(res.start, days)  # occupancy and backlog at the end of each day
     fig, (ax1, ax2, ax3) = style.new_figure(3, 1, sharex=True, figsize=(10.0, 8.0))
     recs = res.receptions
@@ -414,8 +458,8 @@ def reception(res: Results) -> Figure:
     if cleared is not None:
         style.daily_bars(ax3, res.start, days, cleared, color=style.SERIES["intake"],
                          label="cleared for intake (by day of dispatch)")
-        ax3.step(x, arrivals, where="mid", color=style.OKABE_ITO["black"], lw=1.2, ls=":",
-                 label="arrived (by day of arrival)")
+        ax3.step(*style.whole_days(res.start, days, arrivals), where="post",
+                 color=style.OKABE_ITO["black"], lw=1.2, ls=":", label="arrived (by day of arrival)")
         ax3.set_ylabel("intake (detainees/day)")
     else:
         style.daily_bars(ax3, res.start, days, arrivals, color=style.SERIES["intake"],
@@ -424,13 +468,15 @@ def reception(res: Results) -> Figure:
     limits = intake_limits_by_reception(res, days)
     limit = None if limits is None else _limit_of_the_limited(limits)
     if limits is not None and not several:
-        ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
+        ax3.step(*style.whole_days(res.start, days, limit), where="post",
+                 color=style.SERIES["limit"], lw=2,
                  label="intake limit (no line: unlimited)")
     elif limits is not None:
         limited = [rid for rid, v in limits.items() if np.isfinite(v).any()]
         finite = np.isfinite(np.array([limits[rid] for rid in limited]))
         mixed = bool((finite.any(axis=0) & ~finite.all(axis=0)).any())
-        ax3.step(x, limit, where="mid", color=style.SERIES["limit"], lw=2,
+        ax3.step(*style.whole_days(res.start, days, limit), where="post",
+                 color=style.SERIES["limit"], lw=2,
                  label=_covering("intake limit", limited, recs)
                  + ("; on a day one has none, the others'" if mixed else ""))
     ax3.legend(loc="upper left", fontsize=8, ncols=3)

@@ -792,3 +792,58 @@ def test_daily_bars_draw_bars_up_to_180_days_and_one_stepped_area_beyond(days: i
             assert y.max() == pytest.approx(2.0 + heights.max())
     finally:
         plt.close(fig)
+
+
+def test_throughput_of_a_run_steps_at_the_hours_people_moved(baseline: Path, tmp_path: Path
+                                                               ) -> None:
+    """A run's cumulative curves come from the hour each detainee was delivered (to the
+    hour, not a line from one midnight to the next), and equal daily.csv at each day's
+    end; an operation of hours that starts in the afternoon rises from the afternoon."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import one_leg, scenario
+    from viz.results import Results
+    from viz.timeseries import exact_curves, throughput
+
+    res = Results(baseline)
+    daily = res.daily
+    for (days, counts), key in zip(exact_curves(res), ("delivered_cum", "registered_cum",
+                                                        "escaped_cum", "released_cum"),
+                                   strict=True):
+        ends = daily.col("day") + 1.0
+        # The count of the last step at or before each day's end, as drawn ("steps-post").
+        at_ends = counts[np.searchsorted(days, ends - 1e-9, side="right") - 1]
+        assert np.array_equal(at_ends, np.nan_to_num(daily.col(key))), key
+        assert days[-1] == len(daily)  # drawn to the end of the run
+
+    # Two aircraft from 14:24 of day 0: one prison's 300 people moved within the day.
+    s = scenario(one_leg(n=300, count=2, horizon_days=2,
+                         fleet=[{"type": "h", "count": 2, "base": "r",
+                                 "available_from_day": 0.6}]))
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    short = Results(tmp_path)
+    fig = throughput(short)
+    delivered = next(line for line in fig.axes[0].lines if line.get_label() == "delivered")
+    assert delivered.get_drawstyle() == "steps-post"
+    import matplotlib.dates as mdates
+
+    x = np.asarray(mdates.date2num(delivered.get_xdata()))
+    y = np.asarray(delivered.get_ydata(), dtype=float)
+    day0 = mdates.date2num(np.datetime64("2026-01-01"))
+    first = x[np.argmax(y > 0)] - day0
+    assert first > 0.6  # nothing delivered before the aircraft arrive
+    assert y[-1] == 300 and x[-1] - day0 == 2.0
+    plt.close(fig)
+
+
+def test_per_day_steps_span_whole_days() -> None:
+    """A per-day value is drawn from its day's midnight to the next: the first and the
+    last day in full (steps centred on noon drew half of each)."""
+    import datetime as dt
+
+    from viz import style
+
+    edges, values = style.whole_days(dt.date(2026, 1, 1), [0, 1], [3.0, 5.0])
+    assert edges == [dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2), dt.datetime(2026, 1, 3)]
+    assert list(values) == [3.0, 5.0, 5.0]
+    assert style.whole_days(dt.date(2026, 1, 1), [], [])[0] == []
