@@ -253,13 +253,17 @@ def span(low: float | None, high: float | None) -> str:
 
 
 def fmt(x: float | None, ratio: bool = False) -> str:
-    """A number as the table shows it: ratios to 2 decimals, counts whole, days to 0.1."""
+    """A number as the table shows it: ratios to 2 decimals, counts whole, days to 0.1
+    and, under 10, to 0.01 (an operation of hours: 1.2 days is anything from 1.15 to
+    1.25, more than two hours either way)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if ratio:
         return f"{x:.2f}"
     if abs(x) >= 100 or float(x).is_integer():
         return f"{x:,.0f}"
+    if abs(x) < 10:
+        return f"{x:.2f}"
     return f"{x:,.1f}"
 
 

@@ -264,13 +264,43 @@ class FleetPlan:
         goal = (f"P(at least {self.target:.0%} delivered by day {self.deadline_day:g}) >= "
                 f"{self.confidence:g}")
         if self.answer_label is None:
-            return f"{self.scenario}: no {what} in the range searched gives {goal}"
+            return f"{self.scenario}: no {what} {self._range_text()} gives {goal}" \
+                + self._largest_text()
         t = self.answer_trial
         extra = "" if t is None else (f" (p = {t.p:.3f}, lower limit {t.lower:.3f} at "
                                       f"{self.level:.0%} overall, {t.n} replications)")
         cost = self.space.cost(t.candidate) if t is not None else None
         cost_text = "" if cost is None else f", cost {cost:g}"
         return f"{self.scenario}: smallest {what} with {goal}: {self.answer_label}{cost_text}{extra}"
+
+    def _range_text(self) -> str:
+        """The space searched, in words: ``from 1 to 60`` (a count), ``from x0.25 to x4``
+        (a multiplier), ``up to 20 ch47, 30 uh60`` (a mix)."""
+        sp = self.space
+        if sp.mode == "type":
+            (lo, hi), = sp.ranges
+            return f"from {lo} to {hi}"
+        if sp.mode == "scale":
+            (lo, hi), = sp.ranges
+            return f"from x{round(lo * sp.step, 10):g} to x{round(hi * sp.step, 10):g}"
+        return "up to " + ", ".join(f"{hi} {t}" for t, (_lo, hi) in zip(sp.types, sp.ranges,
+                                                                       strict=True))
+
+    def _largest_text(self) -> str:
+        """What the largest candidate tried reached, and what to try next: where even it
+        never met the deadline, more of the same is unlikely to help."""
+        if not self.trials:
+            return ""
+        top = max(self.trials, key=lambda t: (sum(t.candidate), t.n))
+        if top.verdict == RULED_OUT:
+            return (f"; the largest, {top.label}, is ruled out by the bound (no dispatch of "
+                    "it could meet the deadline)")
+        said = f"; the largest tried, {top.label}, met it in {top.successes} of {top.n} runs"
+        if top.successes == 0:
+            return (said + ": more are needed (a larger --max or --max-scale), or something "
+                    "other than their number limits the operation (pads, a reception, crews, "
+                    "a road; `dtsim bound` gives the fastest any dispatch could go)")
+        return said + " (a larger --max or --max-scale searches further)"
 
     def __repr__(self) -> str:
         return (f"FleetPlan({self.headline()}; {len(self.trials)} candidates tried, "

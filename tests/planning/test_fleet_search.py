@@ -77,7 +77,14 @@ def test_nothing_reaches_the_target_gives_no_answer() -> None:
     plan = plan_fleet(toy_scenario(), type_="h", deadline_day=10, confidence=0.9, max_count=4,
                       simulate=crn_stub(np.random.default_rng(1)))  # type: ignore[arg-type]
     assert plan.answer is None and [t.label for t in plan.trials] == ["4 h"]
-    assert "no h count" in plan.headline()
+    top = plan.trials[0]
+    assert plan.headline().endswith(
+        f"no h count from 1 to 4 gives P(at least 100% delivered by day 10) >= 0.9; the "
+        f"largest tried, 4 h, met it in {top.successes} of {top.n} runs"
+        + (": more are needed (a larger --max or --max-scale), or something other than "
+           "their number limits the operation (pads, a reception, crews, a road; `dtsim "
+           "bound` gives the fastest any dispatch could go)" if top.successes == 0 else
+           " (a larger --max or --max-scale searches further)"))
 
 
 def test_the_bound_hook_skips_counts_without_replications() -> None:
@@ -93,6 +100,22 @@ def test_the_bound_hook_skips_counts_without_replications() -> None:
     ruled = [t for t in plan.trials if t.verdict == "ruled_out"]
     assert ruled and all(t.n == 0 and t.candidate[0] < 5 for t in ruled)
     assert plan.answer == 5 and asked
+
+
+def test_no_answer_names_the_range_and_what_the_largest_reached() -> None:
+    """Without an answer the headline says what was searched and why the largest
+    candidate failed: ruled out by the bound (no replication), or its own runs."""
+    plan = plan_fleet(toy_scenario(), type_="h", deadline_day=10, confidence=0.9, max_count=6,
+                      cannot_succeed=lambda count: True,
+                      simulate=crn_stub(np.random.default_rng(9)))  # type: ignore[arg-type]
+    assert plan.answer is None and plan.replications == 0
+    assert plan.headline().endswith(
+        "no h count from 1 to 6 gives P(at least 100% delivered by day 10) >= 0.9; the "
+        "largest, 6 h, is ruled out by the bound (no dispatch of it could meet the deadline)")
+    plan = plan_fleet(toy_scenario(), scale=True, deadline_day=10, confidence=0.9,
+                      max_scale=2.0, simulate=lambda s, seeds: [False] * len(seeds))  # type: ignore[arg-type]
+    assert "no fleet multiplier from x0.25 to x2 gives" in plan.headline()
+    assert "the largest tried, x2, met it in 0 of" in plan.headline()
 
 
 def test_smallest_passing_is_a_bisection() -> None:
