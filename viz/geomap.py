@@ -442,6 +442,7 @@ class MapDrawer:
         held = m.held_at(day)
         for sid, label in self.site_labels.items():
             label.set_text(f"{sid}\n{held[sid]:,.0f} held" if sid in held else sid)
+        self._place_site_labels()
         if chosen_days:
             self._front_dates(chosen_days)
         status = m.status_at(day)
@@ -460,6 +461,35 @@ class MapDrawer:
         else:
             ax.set_title(f"Transfer network, fronts and detainees carried by the end of "
                          f"{when:%d %b %Y}: {m.res.title}", fontsize=11)
+
+    def _place_site_labels(self) -> None:
+        """Put each site's label where it overlaps no label placed before it and no
+        other site's marker: above right of its site if free, else the first free spot
+        of ``SITE_LABEL_SPOTS`` (the first spot where none is free). Two landing zones
+        5 km apart (Saigon, 1975) printed their names over each other."""
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        to_display = self.ax.transData.transform
+        markers = {sid: to_display(self._xy(sid)) for sid in self.site_labels}
+        half = MARKER_CLEARANCE_PX
+        taken: list[Any] = []
+        from matplotlib.transforms import Bbox
+
+        for sid, label in self.site_labels.items():
+            others = [Bbox.from_extents(x - half, y - half, x + half, y + half)
+                      for other, (x, y) in markers.items() if other != sid]
+            for i, (dx, dy, ha, va) in enumerate(SITE_LABEL_SPOTS):
+                label.xyann = (dx, dy)
+                label.set_horizontalalignment(ha)
+                label.set_verticalalignment(va)
+                box = label.get_window_extent(renderer)
+                if not any(box.overlaps(b) for b in taken + others):
+                    break
+                if i == len(SITE_LABEL_SPOTS) - 1:  # nowhere free: the usual spot
+                    dx, dy, ha, va = SITE_LABEL_SPOTS[0]
+                    label.xyann = (dx, dy)
+                    label.set_horizontalalignment(ha)
+                    label.set_verticalalignment(va)
+            taken.append(label.get_window_extent(renderer))
 
     def _front_dates(self, days: list[int]) -> None:
         """Date labels of the fronts' positions on ``days``, placed clear of each other.
@@ -516,6 +546,17 @@ class MapDrawer:
                              pos.width - (left + right) / width, pos.height))
         return fig
 
+
+#: Where a site's label may go around its marker: (dx, dy points, ha, va), first free wins.
+SITE_LABEL_SPOTS: tuple[tuple[int, int, str, str], ...] = (
+    (6, 5, "left", "bottom"), (6, -5, "left", "top"), (-6, 5, "right", "bottom"),
+    (-6, -5, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"),
+    (10, 0, "left", "center"), (-10, 0, "right", "center"), (6, 22, "left", "bottom"),
+    (6, -22, "left", "top"), (-6, 22, "right", "bottom"), (-6, -22, "right", "top"),
+)
+
+#: Half the side of the square around a site's marker that labels keep clear of (pixels).
+MARKER_CLEARANCE_PX = 5.0
 
 #: Where a front date label may go around its point: (dx, dy points, ha, va), first free wins.
 LABEL_SPOTS: tuple[tuple[int, int, str, str], ...] = (

@@ -847,3 +847,36 @@ def test_per_day_steps_span_whole_days() -> None:
     assert edges == [dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2), dt.datetime(2026, 1, 3)]
     assert list(values) == [3.0, 5.0, 5.0]
     assert style.whole_days(dt.date(2026, 1, 1), [], [])[0] == []
+
+
+def test_labels_of_sites_close_together_do_not_overprint(tmp_path: Path) -> None:
+    """Two prisons 5 km apart (beside a third site far off) get labels clear of each
+    other and of each other's markers: both above right of their sites overprinted."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import leg, one_leg, prison, scenario
+    from viz.geomap import MARKER_CLEARANCE_PX, map_figure
+    from viz.results import Results
+
+    data = one_leg(n=40, horizon_days=2)
+    data["sites"].append(prison("q", 1.03, 40, lon=40.03))
+    data["legs"].append(leg("q", "r"))
+    s = scenario(data)
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    fig = map_figure(Results(tmp_path))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    labels = {t.get_text().split()[0]: t for t in ax.texts if t.get_text().split()[:1] in
+              (["p"], ["q"], ["r"])}
+    assert set(labels) == {"p", "q", "r"}
+    boxes = {sid: t.get_window_extent(renderer) for sid, t in labels.items()}
+    assert not boxes["p"].overlaps(boxes["q"])
+    from matplotlib.transforms import Bbox
+
+    for sid, (lat, lon) in {"p": (1.0, 40.0), "q": (1.03, 40.03)}.items():
+        x, y = ax.transData.transform((lon, lat))
+        marker = Bbox.from_extents(x - MARKER_CLEARANCE_PX, y - MARKER_CLEARANCE_PX,
+                                   x + MARKER_CLEARANCE_PX, y + MARKER_CLEARANCE_PX)
+        assert not any(boxes[other].overlaps(marker) for other in boxes if other != sid)
+    plt.close(fig)
