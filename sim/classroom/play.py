@@ -244,10 +244,10 @@ class Game:
             parts = ", ".join(f"{n} {st}" for st, n in sorted(c.items()))
             lines.append(f"  {typ:<8}{sum(c.values()):>3}: {parts}")
         for r in s["receptions"]:
-            beds = "no limit" if r["beds"] is None else f"{r['beds']:,}"
+            beds = " (no bed limit)" if r["beds"] is None else f" of {r['beds']:,} beds"
             intake = "no limit" if r["intake_per_day"] is None else f"{r['intake_per_day']:,}/day"
             state = "open" if r["open"] else "NOT OPEN"
-            lines.append(f"Facility {r['site']} ({state}): occupancy {r['occupancy']:,} of {beds} beds; "
+            lines.append(f"Facility {r['site']} ({state}): occupancy {r['occupancy']:,}{beds}; "
                          f"intake {intake}")
         lines.append(f"Registration backlog: {s['registration_backlog']:,}")
         pct = 100.0 * s["delivered"] / s["total"] if s["total"] else 0.0

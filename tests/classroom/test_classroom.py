@@ -538,3 +538,16 @@ def test_debrief_reads_fewer_sorties_as_fewer_not_as_better_or_the_same() -> Non
     assert by["flight_hours_per_delivered"]["verdict"] == "worse"
     by = {r["kpi"]: r for r in debrief_rows(default, mine)}
     assert by["sorties_total"]["verdict"] == "more"
+
+
+def test_morning_report_states_a_reception_without_beds_plainly() -> None:
+    """A reception with beds reads "occupancy N of B beds"; one without, "(no bed limit)"
+    (it read "of no limit beds")."""
+    from sim.scenario.loader import build
+    from tests.tiny_scenarios import one_leg
+
+    for beds, expected in ((None, "occupancy 0 (no bed limit); intake no limit"),
+                           (500, "occupancy 0 of 500 beds; intake no limit")):
+        data = one_leg(n=20, reception_kw={} if beds is None else {"beds": beds})
+        report = Game(build(data), 1).report()
+        assert f"Facility r (open): {expected}" in report, report
