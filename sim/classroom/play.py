@@ -32,10 +32,20 @@ from typing import Any
 import numpy as np
 
 from sim.classroom.decisions import Context, Decision, DecisionError, compile_command
-from sim.common.vocabulary import GROUNDINGS, STATUS_NAMES, VEHICLE_STATE_NAMES, EventKind
+from sim.common.vocabulary import (
+    GROUNDINGS,
+    STATUS_NAMES,
+    VEHICLE_STATE_NAMES,
+    DetaineeState,
+    EventKind,
+)
 from sim.core.detainees import DELIVERED
 from sim.core.fronts import min_distance_to_fronts
 from sim.scenario.schema import MODES, POLICIES, Scenario
+
+#: Detainee states someone still has to move (held at a site, waiting at a pickup, in
+#: the air or on the road).
+STILL_TO_MOVE = np.array([DetaineeState.HELD, DetaineeState.WAITING, DetaineeState.IN_FLIGHT])
 
 HELP = """\
 Commands (one a line; an empty line continues to the next morning):
@@ -104,6 +114,13 @@ class Game:
         if hour > self.now:
             self.model.env.run(until=hour)
             self._stops += 1
+
+    def nobody_left_to_move(self) -> bool:
+        """Whether every detainee has been delivered or lost (escaped, released, passed
+        to another authority): no command can change the operation any more (the
+        registration of those delivered runs on without decisions)."""
+        state = self.model.transfers.d.state
+        return not bool(np.isin(state, STILL_TO_MOVE).any())
 
     def decide(self, text: str) -> Decision:
         """Take a command now (at the current pause); raises DecisionError."""
@@ -441,6 +458,10 @@ def interactive(
     for t in game.pauses():
         game.advance_to(t)
         say(game.report())
+        if game.nobody_left_to_move():
+            say("(everyone has been moved or lost: nothing is left to decide, and the "
+                "operation plays out to its end)")
+            break
         while True:
             try:
                 line = ask(f"[{game.clock()}] > ")

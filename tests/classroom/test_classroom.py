@@ -551,3 +551,31 @@ def test_morning_report_states_a_reception_without_beds_plainly() -> None:
         data = one_leg(n=20, reception_kw={} if beds is None else {"beds": beds})
         report = Game(build(data), 1).report()
         assert f"Facility r (open): {expected}" in report, report
+
+
+def test_play_stops_asking_once_nobody_is_left_to_move() -> None:
+    """Once every detainee is delivered or lost, no command can change the operation: the
+    game says so and goes to the debrief instead of pausing to the horizon."""
+    from sim.scenario.loader import build
+    from tests.tiny_scenarios import one_leg
+
+    asked: list[str] = []
+    said: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return ""
+
+    # 20 people, one 30-seat aircraft, a one-hour leg: all delivered before the 06:00 pause.
+    game = Game(build(one_leg(n=20, horizon_days=5)), 1, every_hours=6)
+    played = interactive(game, ask, said.append)
+    assert asked == [] and any("nothing is left to decide" in s for s in said)
+    assert played.kpis["delivered"] == 20
+    # 200 people need seven round trips of two hours: the game asks until they are moved.
+    asked.clear()
+    said.clear()
+    game = Game(build(one_leg(n=200, horizon_days=5)), 1, every_hours=6)
+    played = interactive(game, ask, said.append)
+    last_pause_hour = 6.0 + 6.0 * (len(asked) - 1)
+    assert 1 <= len(asked) < 4 * 5 and played.kpis["prisons_cleared_day"] * 24 > last_pause_hour
+    assert any("nothing is left to decide" in s for s in said)
