@@ -64,6 +64,7 @@ class Queues(Protocol):
 
     state: RunState
     queue: dict[str, np.ndarray]
+    awaited: dict[str, int]
     network: Network
 
     def capacity(self, site: str) -> float: ...
@@ -172,7 +173,8 @@ class NoWork:
         """Whether ``site`` is a candidate for vehicles like ``key`` now (as in dispatch)."""
         tr = self.transfers
         st = self.state
-        if len(tr.queue[site]) == 0 or not st.site_open[site] or st.status[site] == STATUS_OVERRUN:
+        if (len(tr.queue[site]) <= tr.awaited[site] or not st.site_open[site]
+                or st.status[site] == STATUS_OVERRUN):
             return False
         mode, rng_km, location = key.mode, key.range_km, key.location
         hops = tr.network.options.get(site, {}).get(mode, ())

@@ -156,6 +156,10 @@ class Transfers:
         self.custody_rng = streams["custody"]
         self._view: DispatchView | None = None  # dispatch's records of ``network`` (``routes``)
         self.inbound = dict.fromkeys(self.site_ids, 0)  # places claimed, not yet delivered
+        # People at a pickup spoken for by the sorties waiting there for their minimum load
+        # (``await_load``): the sum of what each still lacks. Dispatch leaves them to those
+        # sorties.
+        self.awaited = dict.fromkeys(self.site_ids, 0)
         self.cleared: dict[tuple[str, int], int] = {}  # (reception, day) -> intake cleared
         self.occupancy = dict.fromkeys(self.site_ids, 0)
         self.occupied = 0  # the sum of ``occupancy``: detainees in the receptions now
@@ -361,9 +365,10 @@ class Transfers:
         location = v.location
         no_hops: list[HopRecord] = []
 
+        awaited = self.awaited
         for site, per_mode in view.nodes:
-            q = queue[site]
-            if len(q) == 0 or not site_open[site] or status[site] == STATUS_OVERRUN:
+            free = len(queue[site]) - awaited[site]
+            if free <= 0 or not site_open[site] or status[site] == STATUS_OVERRUN:
                 continue
             for rec in per_mode.get(mode, no_hops):  # the first in range with room
                 if rec.max_segment_km <= rng_km:
@@ -384,7 +389,7 @@ class Transfers:
                 top_rank = int(np.flatnonzero(counts)[0])
                 top_count = int(counts[top_rank])
             front_km = self._front_km(site, now) if need_threat else math.inf
-            cands.append(Candidate(site, self.site_index[site], len(q), top_rank, top_count,
+            cands.append(Candidate(site, self.site_index[site], free, top_rank, top_count,
                                    min(int(status[site]), 1), front_km, pos))
             hops[site] = rec
         if not cands:
@@ -417,6 +422,21 @@ class Transfers:
             self.cleared[key] = self.cleared.get(key, 0) + n
         st.log(EVENT_DISPATCH, v.name, choice.site, n)
         return Mission(chosen, ids, n, cleared_day, now)
+
+    def await_load(self, site: str, change: int) -> None:
+        """A sortie waiting at ``site`` for its minimum load now lacks ``change`` more
+        people (fewer when negative: it has claimed some, or it leaves).
+
+        Those it lacks are spoken for: a dispatch counts only the people beyond them, so a
+        second vehicle is not sent to wait beside the first and halve what each takes on
+        (six DC-4s waiting for 130 people each at a camp handing over 4.5 an hour left with
+        about 65 each). When a sortie lacks fewer, people still queued there become work
+        for other vehicles.
+        """
+        self.awaited[site] += change
+        if change < 0 and len(self.queue[site]) > 0:
+            self.state.notify()
+            self.no_work.queued(site)
 
     def take_from_queue(self, site: str, n: int) -> np.ndarray:
         """Take the first ``n`` of ``site``'s queue (the most dangerous first under
@@ -730,8 +750,9 @@ class Transfers:
                 waiting = len(self.queue[site])
                 self.join_queue(site, batch)
                 # New work only if nobody was waiting: a vehicle idle beside a non-empty
-                # queue lacks room, range or a route, which more people do not give it.
-                if waiting:
+                # queue lacks room, range or a route, which more people do not give it. A
+                # sortie waiting there for its minimum load takes them on.
+                if waiting and not self.awaited[site]:
                     self.state.touch()
                 else:
                     self.state.notify()

@@ -391,11 +391,15 @@ class Vehicle(Tasked):
         """Minutes of a refuel stop at ``site``: the longer of the type's and the site's."""
         return float(max(self.values.refuel_min, self.site_values[site].refuel_min))
 
-    def wait_for_load(self, mission: Mission, need: int) -> Generator[simpy.Event, Any, None]:
+    def wait_for_load(self, mission: Mission, need: int, lacks: int
+                      ) -> Generator[simpy.Event, Any, None]:
         """At the pickup, claim those who come to wait there until ``need`` are claimed,
         the sortie's places are full, ``max_load_wait_hours`` have passed, or it can
         claim no more: its claim counts against a reception's daily intake and that day
-        is over (``Transfers.can_top_up``), when waiting on would only hold it."""
+        is over (``Transfers.can_top_up``), when waiting on would only hold it.
+
+        ``lacks``: the people it was short of when dispatched, spoken for at the pickup
+        since then (``Transfers.await_load``); given back as it claims them or leaves."""
         st, tr = self.run_state, self.transfers
         env = st.env
         origin = mission.hop.origin
@@ -407,10 +411,16 @@ class Vehicle(Tasked):
         while True:
             tr.top_up(mission, self.sortie_places - len(tr.still_here(mission.ids, mission)))
             now = env.now
-            if (len(tr.still_here(mission.ids, mission)) >= need or now >= until
+            claimed = len(tr.still_here(mission.ids, mission))
+            if (claimed >= need or now >= until
                     or not st.site_open[origin] or st.is_overrun(origin)
                     or not tr.can_top_up(mission)):
+                if lacks:
+                    tr.await_load(origin, -lacks)
                 return
+            if need - claimed != lacks:
+                tr.await_load(origin, need - claimed - lacks)
+                lacks = need - claimed
             wake = until_day_end if until_day_end > now else until
             yield first_of(first_of(env.delay(wake - now), st.changed),
                            st.overrun_event[origin])
@@ -421,16 +431,23 @@ class Vehicle(Tasked):
         env = st.env
         hop = mission.hop
         origin, dest = hop.origin, hop.dest
+        # Short of its minimum load, the sortie speaks for the people it lacks at the
+        # pickup from its dispatch on: others are not sent to wait there for the same ones.
+        need = self.min_load()
+        lacks = need - len(mission.ids) if len(mission.ids) < need else 0
+        if lacks:
+            tr.await_load(origin, lacks)
         ramp = self.ramp_request(origin)
         if ramp is not None:
             yield ramp  # a space on the pickup's ramp before flying there
         if self.location != origin:
             if not (yield from self.position(mission)):
+                if lacks:
+                    tr.await_load(origin, -lacks)
                 self.release_ramp(ramp)
                 return
-        need = self.min_load()
-        if len(mission.ids) < need:
-            yield from self.wait_for_load(mission, need)
+        if lacks:
+            yield from self.wait_for_load(mission, need, lacks)
         with self.pads_at[origin].request() as pad:
             granted: Any = pad  # an event to SimPy, not a subclass of its ``Event``
             yield granted

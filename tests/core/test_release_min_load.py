@@ -81,3 +81,34 @@ def test_a_prison_hands_people_over_in_batches() -> None:
     dispatches = [(e.time, e.n) for e in res.events if e.kind == EventKind.DISPATCH]
     assert dispatches == [(pytest.approx(0.5), 3), (pytest.approx(2.075), 3)]
     assert res.kpis["delivered"] == 6
+
+
+def test_a_second_vehicle_is_not_sent_to_wait_for_the_people_the_first_awaits() -> None:
+    """Two helicopters of 30 seats at the reception (an hour away) wait for full loads at
+    a prison handing over 10 an hour (person k at k/10 h). The first is tasked at 0.1 h
+    with the first person and speaks for the 29 it lacks from then on: the second is
+    tasked only with the 31st, at 3.1 h, after the first left with its 30 at 3.0 h. Every
+    sortie leaves full. Before, the second was tasked at 0.2 h with the second person and
+    the two shared the hand-overs, each leaving with about half a load."""
+    data = one_leg(n=120, seats=30, count=2, base="r", horizon_days=2,
+                   prison_kw={"release": {"per_hour": 10}, "load_min_per_detainee": 0.0},
+                   type_kw={"min_load_fraction": 1.0, "max_load_wait_hours": 24})
+    res = _run(data)
+    dispatches = [(e.time, e.subject, e.n) for e in res.events if e.kind == EventKind.DISPATCH]
+    assert dispatches[:2] == [(pytest.approx(0.1), "h-01", 1), (pytest.approx(3.1), "h-02", 1)]
+    assert [n for _t, n in _loads(res)] == [30, 30, 30, 30]
+    assert _loads(res)[0][0] == pytest.approx(3.0)
+    assert res.kpis["delivered"] == 120
+
+
+def test_a_sortie_that_gives_up_its_wait_frees_the_people_it_spoke_for() -> None:
+    """One helicopter of 30 seats waits at most 1 h for a full load at a prison handing
+    over 2 an hour; after its wait it leaves with what it has, and people handed over
+    later are work again for it (every one of the 20 is delivered, none stays spoken
+    for)."""
+    data = one_leg(n=20, seats=30, count=1, horizon_days=3,
+                   prison_kw={"release": {"per_hour": 2}},
+                   type_kw={"min_load_fraction": 1.0, "max_load_wait_hours": 1})
+    res = _run(data)
+    assert res.kpis["delivered"] == 20
+    assert all(n < 30 for _t, n in _loads(res)) and len(_loads(res)) > 1
