@@ -63,6 +63,10 @@ def run(
             typer.echo(gap_line(bound) or "", nl=bound is not None)
         if out_dir is not None:
             typer.echo(f"results written to {out_dir}/")
+    from sim.output.notes import light_load_notes
+
+    for note in light_load_notes(result, s):
+        typer.echo(note, err=True)
 
 
 def validate(
