@@ -120,6 +120,19 @@ def exact_curves(res: Results) -> list[tuple[np.ndarray, np.ndarray]]:
     return curves
 
 
+def _same(t: Any, a: str, b: str) -> bool:
+    """Whether columns ``a`` and ``b`` of ``t`` are both there and equal throughout."""
+    return a in t and b in t and np.array_equal(np.nan_to_num(t.col(a)), np.nan_to_num(t.col(b)))
+
+
+def _delivered_label(label: str, registered_on_arrival: bool) -> str:
+    """A series' legend label; "delivered" says so where everyone is registered on
+    arrival (no registration modelled), whose line is then drawn once, not twice over."""
+    if label == "delivered" and registered_on_arrival:
+        return "delivered (registered on arrival)"
+    return label
+
+
 def throughput(res: Results) -> Figure:
     """Cumulative delivered, registered and escaped against dates; bands for replications."""
     fig, ax = style.new_figure()
@@ -128,12 +141,14 @@ def throughput(res: Results) -> Figure:
         x = _from_start(res, t.col("day"))
         n = res.summary.get("n") or (
             len(res.replications) if res.has("replications.csv") else None)
+        same = all(_same(t, f"delivered_cum{q}", f"registered_cum{q}")
+                   for q in ("_mean", "_p5", "_p95"))
         for key, label in THROUGHPUT_SERIES:
-            if f"{key}_mean" not in t:
+            if f"{key}_mean" not in t or (same and label == "registered"):
                 continue
             c = style.SERIES[label]
-            ax.plot(x, _zero_first(t.col(f"{key}_mean")), color=c, label=f"{label} (mean)",
-                    lw=2)
+            ax.plot(x, _zero_first(t.col(f"{key}_mean")), color=c,
+                    label=_delivered_label(label, same) + " (mean)", lw=2)
             if f"{key}_p5" in t and f"{key}_p95" in t:
                 ax.fill_between(x, _zero_first(t.col(f"{key}_p5")),
                                 _zero_first(t.col(f"{key}_p95")), color=c, alpha=0.2, lw=0,
@@ -141,19 +156,25 @@ def throughput(res: Results) -> Figure:
         what = f"mean and p5-p95 band over {n} replications" if n else "mean and p5-p95 band"
     elif res.has("detainees.csv") and active_days(res) <= EXACT_CURVE_DAYS:
         curves = exact_curves(res)
+        (d_days, d_counts), (r_days, r_counts) = curves[0], curves[1]
+        same = np.array_equal(d_days, r_days) and np.array_equal(d_counts, r_counts)
         for (label, width, ls), (days, counts) in zip(CURVE_STYLES, curves, strict=True):
-            if label == "released" and not counts[-1]:
+            if (label == "released" and not counts[-1]) or (same and label == "registered"):
                 continue
             ax.plot(style.dates(res.start, days), counts, color=style.SERIES[label],
-                    label=label, lw=width, linestyle=ls, drawstyle="steps-post")
+                    label=_delivered_label(label, same), lw=width, linestyle=ls,
+                    drawstyle="steps-post")
         what = "one run"
     else:  # no row a detainee: the counts at each day's end, joined by straight lines
         t = res.daily
         x = _from_start(res, t.col("day"))
+        same = _same(t, "delivered_cum", "registered_cum")
         for key, label in THROUGHPUT_SERIES:
+            if same and label == "registered":
+                continue
             ls = "--" if label == "escaped" else "-"
-            ax.plot(x, _zero_first(t.col(key)), color=style.SERIES[label], label=label, lw=2,
-                    linestyle=ls)
+            ax.plot(x, _zero_first(t.col(key)), color=style.SERIES[label],
+                    label=_delivered_label(label, same), lw=2, linestyle=ls)
         if "released_cum" in t and np.nansum(t.col("released_cum")) > 0:
             ax.plot(x, _zero_first(t.col("released_cum")), color=style.SERIES["released"],
                     label="released", lw=1.5, linestyle="-.")

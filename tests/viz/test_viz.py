@@ -823,7 +823,8 @@ def test_throughput_of_a_run_steps_at_the_hours_people_moved(baseline: Path, tmp
     write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
     short = Results(tmp_path)
     fig = throughput(short)
-    delivered = next(line for line in fig.axes[0].lines if line.get_label() == "delivered")
+    delivered = next(line for line in fig.axes[0].lines
+                     if str(line.get_label()).startswith("delivered"))
     assert delivered.get_drawstyle() == "steps-post"
     import matplotlib.dates as mdates
 
@@ -880,3 +881,23 @@ def test_labels_of_sites_close_together_do_not_overprint(tmp_path: Path) -> None
                                    x + MARKER_CLEARANCE_PX, y + MARKER_CLEARANCE_PX)
         assert not any(boxes[other].overlaps(marker) for other in boxes if other != sid)
     plt.close(fig)
+
+
+def test_throughput_draws_delivered_once_where_registration_is_on_arrival(baseline: Path,
+                                                                           tmp_path: Path) -> None:
+    """Without registration the registered curve is the delivered one: it was drawn over
+    it, hiding it. One line then, labelled so; with registration (the baseline) both."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import one_leg, scenario
+    from viz.results import Results
+    from viz.timeseries import throughput
+
+    s = scenario(one_leg(n=60, horizon_days=2))
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    for folder, expected in ((tmp_path, ["delivered (registered on arrival)", "escaped"]),
+                             (baseline, ["delivered", "registered", "escaped"])):
+        fig = throughput(Results(folder))
+        labels = [ln.get_label() for ln in fig.axes[0].lines]
+        assert labels == expected, labels
+        plt.close(fig)
