@@ -237,6 +237,8 @@ class MapDrawer:
 
         self.m = model
         self.animated = animated
+        #: The corner (axes fractions) of the note that no outlines are drawn, if it is.
+        self.note_corner: tuple[float, float] | None = None
         self.fig, self.ax = plt.subplots(figsize=figsize, dpi=dpi)
         ax = self.ax
         x0, x1, y0, y1 = model.extent
@@ -267,32 +269,52 @@ class MapDrawer:
         self.top_artists: list[Any] = []
         self.status_artist = ax.scatter([], [], s=260, facecolors="none", linewidths=2.5,
                                         zorder=6)
-        corner_x, corner_y = self._emptiest_corner()
-        self.day_text = ax.text(corner_x, corner_y, "", transform=ax.transAxes,
-                                ha="right" if corner_x > 0.5 else "left",
-                                va="bottom" if corner_y < 0.5 else "top",
+        self.day_text = ax.text(0.0, 0.0, "", transform=ax.transAxes,
                                 fontsize=14, fontweight="bold",
                                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
                                 zorder=8)
+        self._put_day_text(*self._emptiest_corner())
         self._legend()
 
-    #: The corners the day's date may take (axes fractions), in order of preference.
+    #: The corners the day's date may take (axes fractions), in order of preference; then
+    #: the middles of the bottom and top edges, where every corner holds a site.
     CORNERS: tuple[tuple[float, float], ...] = ((0.99, 0.02), (0.01, 0.02), (0.99, 0.98),
-                                                (0.01, 0.98))
+                                                (0.01, 0.98), (0.5, 0.02), (0.5, 0.98))
+
+    def _put_day_text(self, x: float, y: float) -> None:
+        """Anchor the day's date at corner ``(x, y)`` (axes fractions), inwards."""
+        self.day_text.set_position((x, y))
+        self.day_text.set_horizontalalignment("right" if x > 0.5 else
+                                              "left" if x < 0.5 else "center")
+        self.day_text.set_verticalalignment("bottom" if y < 0.5 else "top")
 
     def _emptiest_corner(self) -> tuple[float, float]:
-        """Where the day's date covers the fewest sites: the first of ``CORNERS`` with the
-        fewest in a box the size of the date (a third of the width, an eighth of the
-        height); a fixed corner hid a reception that lay there."""
-        x0, x1, y0, y1 = self.m.extent
-        spots = [((float(s["lon"]) - x0) / (x1 - x0), (float(s["lat"]) - y0) / (y1 - y0))
-                 for s in self.m.sites.values()]
+        """Where the day's date covers the fewest sites: the first of ``CORNERS`` whose
+        box, as drawn for the run's longest date, holds the fewest sites (a margin of a
+        site's marker around it); a fixed corner hid a reception that lay there, and a
+        box of a fixed share of the axes missed sites on a wide, low map. Never the
+        corner of the note that no outlines are drawn (``note_corner``)."""
+        ax = self.ax
+        ax.apply_aspect()  # the axes' box as drawn, for the date's size in its fractions
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        to_axes = ax.transAxes.inverted()
+        points = to_axes.transform(ax.transData.transform(
+            [(float(s["lon"]), float(s["lat"])) for s in self.m.sites.values()]))
+        self.day_text.set_text(f"day {self.m.n_days - 1}: 30 Sep 2000")
+        margin = MARKER_CLEARANCE_PX * 2
 
         def covered(corner: tuple[float, float]) -> int:
-            cx, cy = corner
-            return sum(1 for fx, fy in spots if abs(fx - cx) < 0.36 and abs(fy - cy) < 0.14)
+            if corner == self.note_corner:  # the note on the outlines stands there
+                return len(points) + 1
+            self._put_day_text(*corner)
+            box = self.day_text.get_window_extent(renderer).expanded(1.0, 1.0)
+            box = box.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin,
+                                   box.y1 + margin).transformed(to_axes)
+            return sum(1 for fx, fy in points if box.x0 <= fx <= box.x1 and box.y0 <= fy <= box.y1)
 
-        return min(self.CORNERS, key=covered)
+        best = min(self.CORNERS, key=covered)
+        self.day_text.set_text("")
+        return best
 
     def lane(self, a: str, b: str, mode: str) -> list[tuple[float, float]]:
         """The (lon, lat) ends of ``mode``'s line between sites ``a`` and ``b``."""
@@ -310,6 +332,7 @@ class MapDrawer:
             data = {"countries": [], "rivers": []}
             ax.text(0.01, 0.99, NO_OUTLINES, transform=ax.transAxes, ha="left", va="top",
                     fontsize=8, color="#555555", zorder=8)
+            self.note_corner = self.CORNERS[3]  # the date goes elsewhere (``_emptiest_corner``)
         for c in data["countries"]:
             xs = [p[0] for p in c["coords"]]
             ys = [p[1] for p in c["coords"]]

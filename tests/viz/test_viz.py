@@ -901,3 +901,38 @@ def test_throughput_draws_delivered_once_where_registration_is_on_arrival(baseli
         labels = [ln.get_label() for ln in fig.axes[0].lines]
         assert labels == expected, labels
         plt.close(fig)
+
+
+def test_the_maps_date_covers_no_site_and_not_the_outlines_note(tmp_path: Path) -> None:
+    """Sites near all four corners of a wide map far from the shipped outlines (so the
+    note that none are drawn stands top left): the day's date goes where it covers no
+    site's marker and not the note (it covered a reception, then the note)."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import leg, prison, reception, scenario
+    from viz.geomap import NO_OUTLINES, map_figure
+    from viz.results import Results
+
+    data = {
+        "name": "wide", "start": "2026-01-01", "horizon_days": 2,
+        "sites": [prison("p", 41.0, 30, lon=21.0), reception("a", 40.0, lon=-74.0),
+                  reception("b", 60.0, lon=-70.0), reception("c", 60.0, lon=11.0),
+                  reception("d", 40.5, lon=29.0, beds=10)],
+        "legs": [leg("p", r, ["fixed_wing"]) for r in "abcd"],
+        "aircraft": {"f": {"mode": "fixed_wing", "seats": 30, "cruise_kmh": 800}},
+        "fleet": [{"type": "f", "count": 1, "base": "p"}],
+    }
+    s = scenario(data)
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    fig = map_figure(Results(tmp_path))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    date = next(t for t in ax.texts if t.get_text().startswith("day "))
+    note = next(t for t in ax.texts if t.get_text() == NO_OUTLINES)
+    box = date.get_window_extent(renderer)
+    assert not box.overlaps(note.get_window_extent(renderer))
+    for site in data["sites"]:
+        x, y = ax.transData.transform((site["lon"], site["lat"]))
+        assert not box.contains(x, y), site["id"]
+    plt.close(fig)
