@@ -85,9 +85,19 @@ def _zero_first(values: np.ndarray) -> np.ndarray:
 
 #: Most active days for which a single run's throughput is drawn from detainees.csv (to
 #: the hour) rather than from daily.csv. A drawing choice: over a longer span a day is a
-#: few pixels of the figure, and reading a row a detainee costs about a second per
-#: 100,000 detainees.
+#: few pixels of the figure.
 EXACT_CURVE_DAYS = 60
+#: Most detainees for which it is: reading a row a detainee costs about a second per
+#: 100,000 (a drawing choice too).
+EXACT_CURVE_DETAINEES = 200_000
+
+
+def _exact(res: Results) -> bool:
+    """Whether a run's throughput is drawn from detainees.csv (``exact_curves``)."""
+    if not res.has("detainees.csv") or active_days(res) > EXACT_CURVE_DAYS:
+        return False
+    total = res.kpis.get("detainees_total") if res.has("kpis.json") else None
+    return not isinstance(total, (int, float)) or total <= EXACT_CURVE_DETAINEES
 
 #: The single run's cumulative curves from detainees.csv: (label, line width, style), in
 #: the order of ``EXACT_COLUMNS``.
@@ -154,7 +164,7 @@ def throughput(res: Results) -> Figure:
                                 _zero_first(t.col(f"{key}_p95")), color=c, alpha=0.2, lw=0,
                                 label=f"{label} (p5-p95)")
         what = f"mean and p5-p95 band over {n} replications" if n else "mean and p5-p95 band"
-    elif res.has("detainees.csv") and active_days(res) <= EXACT_CURVE_DAYS:
+    elif _exact(res):
         curves = exact_curves(res)
         (d_days, d_counts), (r_days, r_counts) = curves[0], curves[1]
         same = np.array_equal(d_days, r_days) and np.array_equal(d_counts, r_counts)
