@@ -850,24 +850,32 @@ def test_per_day_steps_span_whole_days() -> None:
     assert style.whole_days(dt.date(2026, 1, 1), [], [])[0] == []
 
 
+def _drawn_map(data: dict[str, Any], folder: Path) -> tuple[Any, Any, Any]:
+    """Run scenario ``data`` once into ``folder`` and draw its map: (figure, axes,
+    renderer), drawn so that text extents are final."""
+    from tests.tiny_scenarios import scenario
+    from viz.geomap import map_figure
+    from viz.results import Results
+
+    s = scenario(data)
+    write_run(sim.run(s, 1), folder, resolved_yaml(s))
+    fig = map_figure(Results(folder))
+    fig.canvas.draw()
+    return fig, fig.axes[0], fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+
 def test_labels_of_sites_close_together_do_not_overprint(tmp_path: Path) -> None:
     """Two prisons 5 km apart (beside a third site far off) get labels clear of each
     other and of each other's markers: both above right of their sites overprinted."""
     import matplotlib.pyplot as plt
 
-    from tests.tiny_scenarios import leg, one_leg, prison, scenario
-    from viz.geomap import MARKER_CLEARANCE_PX, map_figure
-    from viz.results import Results
+    from tests.tiny_scenarios import leg, one_leg, prison
+    from viz.geomap import MARKER_CLEARANCE_PX
 
     data = one_leg(n=40, horizon_days=2)
     data["sites"].append(prison("q", 1.03, 40, lon=40.03))
     data["legs"].append(leg("q", "r"))
-    s = scenario(data)
-    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
-    fig = map_figure(Results(tmp_path))
-    ax = fig.axes[0]
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig, ax, renderer = _drawn_map(data, tmp_path)
     labels = {t.get_text().split()[0]: t for t in ax.texts if t.get_text().split()[:1] in
               (["p"], ["q"], ["r"])}
     assert set(labels) == {"p", "q", "r"}
@@ -909,9 +917,8 @@ def test_the_maps_date_covers_no_site_and_not_the_outlines_note(tmp_path: Path) 
     site's marker and not the note (it covered a reception, then the note)."""
     import matplotlib.pyplot as plt
 
-    from tests.tiny_scenarios import leg, prison, reception, scenario
-    from viz.geomap import NO_OUTLINES, map_figure
-    from viz.results import Results
+    from tests.tiny_scenarios import leg, prison, reception
+    from viz.geomap import NO_OUTLINES
 
     data = {
         "name": "wide", "start": "2026-01-01", "horizon_days": 2,
@@ -922,12 +929,7 @@ def test_the_maps_date_covers_no_site_and_not_the_outlines_note(tmp_path: Path) 
         "aircraft": {"f": {"mode": "fixed_wing", "seats": 30, "cruise_kmh": 800}},
         "fleet": [{"type": "f", "count": 1, "base": "p"}],
     }
-    s = scenario(data)
-    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
-    fig = map_figure(Results(tmp_path))
-    ax = fig.axes[0]
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig, ax, renderer = _drawn_map(data, tmp_path)
     date = next(t for t in ax.texts if t.get_text().startswith("day "))
     note = next(t for t in ax.texts if t.get_text() == NO_OUTLINES)
     box = date.get_window_extent(renderer)
