@@ -518,13 +518,18 @@ class MapDrawer:
         """Date labels of the fronts' positions on ``days``, placed clear of each other.
 
         Each label tries a few positions around its point (below, above, right,
-        left, further out) and takes the first that overlaps no site label and no
-        label already placed.
+        left, further out) and takes the first that overlaps no site label, no site's
+        marker and no label already placed.
         """
+        from matplotlib.transforms import Bbox
+
         ax = self.ax
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
         taken = [t.get_window_extent(renderer).expanded(1.05, 1.1)
                  for t in self.site_labels.values()]
+        half = MARKER_CLEARANCE_PX * 2  # and the sites' markers (and status rings)
+        taken += [Bbox.from_extents(x - half, y - half, x + half, y + half)
+                  for x, y in (ax.transData.transform(self._xy(sid)) for sid in self.site_labels)]
         for (lat, lon), text in front_date_labels(self.m, days):
             (mk,) = ax.plot([lon], [lat], marker="o", markersize=5,
                             color=style.OKABE_ITO["vermillion"], zorder=5)

@@ -83,7 +83,17 @@ Latitude = Annotated[Real, real(-90, 90)]
 """Decimal degrees, -90..90."""
 Longitude = Annotated[Real, real(-180, 180)]
 """Decimal degrees, -180..180."""
-LatLon = tuple[Latitude, Longitude]
-"""A ``[lat, lon]`` pair in decimal degrees."""
+
+
+def _lat_lon_pair(value: Any) -> Any:
+    """A place written as a site's position is, ``{lat: -1.58, lon: 30.07}``, is the pair
+    ``[lat, lon]``: the mapping was refused as "not a valid tuple"."""
+    if isinstance(value, dict) and set(value) == {"lat", "lon"}:
+        return (value["lat"], value["lon"])
+    return value
+
+
+LatLon = Annotated[tuple[Latitude, Longitude], BeforeValidator(_lat_lon_pair)]
+"""A ``[lat, lon]`` pair in decimal degrees (or ``{lat: .., lon: ..}``)."""
 Count = Annotated[int, BeforeValidator(_plain_number), Field(strict=True, ge=0, le=MAX_COUNT)]
 """A whole number 0..10,000,000 (a population by category, a count)."""

@@ -247,6 +247,9 @@ def _message(err: Any) -> str:
         raw = ctx.get("error")
         if raw is not None and str(raw):
             return str(raw)
+    if kind == "tuple_type":  # the schema's only pairs are places: say how to write one
+        return (f"{err['msg']}: write a place as [lat, lon] or {{lat: .., lon: ..}}, "
+                "e.g. [36.5, 40.7]")
     if kind.startswith(("date_from", "date_parsing", "date_type")):
         # pydantic names the parser's trouble ("input is too short"), not the form it wants
         return f"{err['msg']} (write a date as YYYY-MM-DD, e.g. 2026-01-21)"

@@ -307,3 +307,19 @@ def test_a_bad_date_says_how_to_write_one(tmp_path: Path, written: str) -> None:
     problems = problems_of(path)
     (line,) = [p for p in problems if ": start: " in p]
     assert "write a date as YYYY-MM-DD" in line and line.startswith(f"{path}:")
+
+
+def test_a_place_may_be_written_as_a_sites_position_is(tmp_path: Path) -> None:
+    """``{lat: .., lon: ..}``, as sites write their position, is the pair ``[lat, lon]``
+    (it was refused as "not a valid tuple"), in ``places`` and in a front's path; any other
+    shape says how to write a place."""
+    s = load_scenario(child(tmp_path, "places:\n  north: {lat: 36.5, lon: 40.7}\n"
+                                      "  south: [35.0, 40.0]\n"))
+    assert s.places["north"] == (36.5, 40.7) and s.places["south"] == (35.0, 40.0)
+    bad = child(tmp_path, "places:\n  north: {lat: 36.5, lng: 40.7}\n  east: somewhere\n")
+    assert problems_of(bad) == [
+        f"{bad}:4: places.north: Input should be a valid tuple: write a place as [lat, lon] "
+        "or {lat: .., lon: ..}, e.g. [36.5, 40.7]",
+        f"{bad}:5: places.east: Input should be a valid tuple: write a place as [lat, lon] "
+        "or {lat: .., lon: ..}, e.g. [36.5, 40.7] (got 'somewhere')",
+    ]
