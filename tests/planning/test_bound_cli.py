@@ -55,7 +55,11 @@ def test_run_and_replicate_report_the_gap(tmp_path: Path) -> None:
     res = runner.invoke(app, ["run", str(path)])  # on by default in text output
     assert "bound gap: 100% delivered on day 0.375, bound day 0.375 (1x)" in res.stdout
     res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--json"])
-    assert json.loads(res.stdout)["bound_gap"]["ratio"] == 1.0
+    gap = json.loads(res.stdout)["bound_gap"]
+    assert gap["ratio"] == 1.0 and gap["runs"] == 2 and gap["reached"] == 2
+    res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1"])
+    assert ("bound gap: 100% delivered on day 0.375 at the earliest (2 of 2 runs delivered "
+            "everyone), bound day 0.375 (1x)") in res.stdout
     res = runner.invoke(app, ["replicate", str(path), "-n", "2", "--jobs", "1", "--json",
                               "--no-gap"])
     assert res.exit_code == 0 and "bound_gap" not in json.loads(res.stdout)
@@ -94,7 +98,7 @@ def test_replicate_gives_the_same_gap_wherever_the_bound_is_solved(
                               "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["bound_gap"] == {"simulated_day": 0.375, "bound_day": 0.375,
-                                                   "ratio": 1.0}
+                                                   "ratio": 1.0, "runs": 3, "reached": 3}
 
 
 def test_a_long_daily_table_is_condensed_on_the_terminal_only(tmp_path: Path) -> None:
@@ -117,3 +121,16 @@ def test_a_long_daily_table_is_condensed_on_the_terminal_only(tmp_path: Path) ->
     short = bound_lines({**data, "delivered_by_day": daily[:20] + [float(total)]})
     assert len([x for x in short if x.startswith("    day ")]) == 21
     assert short[4] == "  delivered by the end of day (at most):"
+
+
+def test_the_gap_over_replications_says_how_many_delivered_everyone() -> None:
+    """The earliest replication's day alone read as if every run had delivered everyone."""
+    from sim.planning.gap import gap_for, gap_line
+
+    gap = gap_for(2.0, [None, 4.0, None, 3.0])
+    assert gap == {"simulated_day": 3.0, "bound_day": 2.0, "ratio": 1.5, "runs": 4, "reached": 2}
+    assert gap_line(gap) == ("bound gap: 100% delivered on day 3 at the earliest (2 of 4 runs "
+                             "delivered everyone), bound day 2 (1.5x)")
+    one = gap_for(2.0, [3.0])
+    assert one == {"simulated_day": 3.0, "bound_day": 2.0, "ratio": 1.5}
+    assert gap_line(one) == "bound gap: 100% delivered on day 3, bound day 2 (1.5x)"
