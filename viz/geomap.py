@@ -294,23 +294,17 @@ class MapDrawer:
         site's marker around it); a fixed corner hid a reception that lay there, and a
         box of a fixed share of the axes missed sites on a wide, low map. Never the
         corner of the note that no outlines are drawn (``note_corner``)."""
-        ax = self.ax
-        ax.apply_aspect()  # the axes' box as drawn, for the date's size in its fractions
+        self.ax.apply_aspect()  # the axes' box as drawn, where the date's size is measured
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
-        to_axes = ax.transAxes.inverted()
-        points = to_axes.transform(ax.transData.transform(
-            [(float(s["lon"]), float(s["lat"])) for s in self.m.sites.values()]))
+        markers = list(self._marker_boxes(MARKER_CLEARANCE_PX * 2).values())
         self.day_text.set_text(f"day {self.m.n_days - 1}: 30 Sep 2000")
-        margin = MARKER_CLEARANCE_PX * 2
 
         def covered(corner: tuple[float, float]) -> int:
             if corner == self.note_corner:  # the note on the outlines stands there
-                return len(points) + 1
+                return len(markers) + 1
             self._put_day_text(*corner)
-            box = self.day_text.get_window_extent(renderer).expanded(1.0, 1.0)
-            box = box.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin,
-                                   box.y1 + margin).transformed(to_axes)
-            return sum(1 for fx, fy in points if box.x0 <= fx <= box.x1 and box.y0 <= fy <= box.y1)
+            box = self.day_text.get_window_extent(renderer)
+            return sum(1 for m in markers if box.overlaps(m))
 
         best = min(self.CORNERS, key=covered)
         self.day_text.set_text("")
@@ -485,33 +479,38 @@ class MapDrawer:
             ax.set_title(f"Transfer network, fronts and detainees carried by the end of "
                          f"{when:%d %b %Y}: {m.res.title}", fontsize=11)
 
+    def _marker_boxes(self, half: float) -> dict[str, Any]:
+        """Each site's marker as a square of ``2 * half`` pixels around it (display
+        coordinates), what labels and the date keep clear of."""
+        from matplotlib.transforms import Bbox
+
+        to_display = self.ax.transData.transform
+        return {sid: Bbox.from_extents(x - half, y - half, x + half, y + half)
+                for sid, (x, y) in ((sid, to_display(self._xy(sid))) for sid in self.site_labels)}
+
     def _place_site_labels(self) -> None:
         """Put each site's label where it overlaps no label placed before it and no
         other site's marker: above right of its site if free, else the first free spot
         of ``SITE_LABEL_SPOTS`` (the first spot where none is free). Two landing zones
         5 km apart (Saigon, 1975) printed their names over each other."""
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
-        to_display = self.ax.transData.transform
-        markers = {sid: to_display(self._xy(sid)) for sid in self.site_labels}
-        half = MARKER_CLEARANCE_PX
+        markers = self._marker_boxes(MARKER_CLEARANCE_PX)
         taken: list[Any] = []
-        from matplotlib.transforms import Bbox
+
+        def put(label: Any, spot: tuple[int, int, str, str]) -> None:
+            dx, dy, ha, va = spot
+            label.xyann = (dx, dy)
+            label.set_horizontalalignment(ha)
+            label.set_verticalalignment(va)
 
         for sid, label in self.site_labels.items():
-            others = [Bbox.from_extents(x - half, y - half, x + half, y + half)
-                      for other, (x, y) in markers.items() if other != sid]
-            for i, (dx, dy, ha, va) in enumerate(SITE_LABEL_SPOTS):
-                label.xyann = (dx, dy)
-                label.set_horizontalalignment(ha)
-                label.set_verticalalignment(va)
-                box = label.get_window_extent(renderer)
-                if not any(box.overlaps(b) for b in taken + others):
+            clear_of = taken + [box for other, box in markers.items() if other != sid]
+            for spot in SITE_LABEL_SPOTS:
+                put(label, spot)
+                if not any(label.get_window_extent(renderer).overlaps(b) for b in clear_of):
                     break
-                if i == len(SITE_LABEL_SPOTS) - 1:  # nowhere free: the usual spot
-                    dx, dy, ha, va = SITE_LABEL_SPOTS[0]
-                    label.xyann = (dx, dy)
-                    label.set_horizontalalignment(ha)
-                    label.set_verticalalignment(va)
+            else:  # nowhere free: the usual spot
+                put(label, SITE_LABEL_SPOTS[0])
             taken.append(label.get_window_extent(renderer))
 
     def _front_dates(self, days: list[int]) -> None:
@@ -521,15 +520,12 @@ class MapDrawer:
         left, further out) and takes the first that overlaps no site label, no site's
         marker and no label already placed.
         """
-        from matplotlib.transforms import Bbox
-
         ax = self.ax
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
         taken = [t.get_window_extent(renderer).expanded(1.05, 1.1)
                  for t in self.site_labels.values()]
-        half = MARKER_CLEARANCE_PX * 2  # and the sites' markers (and status rings)
-        taken += [Bbox.from_extents(x - half, y - half, x + half, y + half)
-                  for x, y in (ax.transData.transform(self._xy(sid)) for sid in self.site_labels)]
+        # and the sites' markers (with their status rings)
+        taken += list(self._marker_boxes(MARKER_CLEARANCE_PX * 2).values())
         for (lat, lon), text in front_date_labels(self.m, days):
             (mk,) = ax.plot([lon], [lat], marker="o", markersize=5,
                             color=style.OKABE_ITO["vermillion"], zorder=5)

@@ -121,8 +121,7 @@ def exact_curves(res: Results) -> list[tuple[np.ndarray, np.ndarray]]:
     curves = []
     for column in EXACT_COLUMNS:
         hours = table.col(column) if column in table else np.array([])
-        hours = np.sort(hours[np.isfinite(hours)])
-        times, counts = np.unique(hours / 24.0, return_counts=True)
+        times, counts = np.unique(hours[np.isfinite(hours)] / 24.0, return_counts=True)
         last = times[-1] if len(times) else 0.0
         until = max(end, last) if end is not None else last
         curves.append((np.r_[0.0, times, until],

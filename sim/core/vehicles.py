@@ -434,7 +434,7 @@ class Vehicle(Tasked):
         # Short of its minimum load, the sortie speaks for the people it lacks at the
         # pickup from its dispatch on: others are not sent to wait there for the same ones.
         need = self.min_load()
-        lacks = need - len(mission.ids) if len(mission.ids) < need else 0
+        lacks = max(0, need - len(mission.ids))
         if lacks:
             tr.await_load(origin, lacks)
         ramp = self.ramp_request(origin)

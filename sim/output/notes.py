@@ -8,11 +8,8 @@ near-empty sorties, and its sortie count is several times a real operation's.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import TYPE_CHECKING
-
-from sim.common.vocabulary import EventKind
 
 if TYPE_CHECKING:
     from sim.core.results import Result
@@ -30,15 +27,15 @@ def light_load_notes(result: Result, scenario: Scenario) -> list[str]:
     """One note per fleet type that leaves with whoever is waiting (no minimum load)
     and whose loaded sorties carried on average under ``LIGHT_LOAD_SHARE`` of its full
     load (seats x overload factor), over at least ``MIN_SORTIES_FOR_A_NOTE`` sorties."""
+    log = result.event_log
     loaded: Counter[str] = Counter()
-    for e in result.events:
-        if e.kind == EventKind.LOAD:
-            loaded[result.vehicle_types.get(e.subject, "")] += e.n
+    for i in log.departs:  # the loaded departures, which the KPI ``sorties`` counts
+        loaded[result.vehicle_types.get(log.subject[i], "")] += log.n[i]
     sorties = result.kpis.get("sorties") or {}
     notes = []
     for name, t in scenario.aircraft.items():
         flown = int(sorties.get(name) or 0)
-        full = math.floor(t.seats * t.overload_factor + 1e-9)
+        full = t.full_load
         if t.min_load_fraction > 0 or flown < MIN_SORTIES_FOR_A_NOTE or full <= 0:
             continue
         mean = loaded[name] / flown

@@ -282,7 +282,7 @@ class FleetPlan:
             return f"from {lo} to {hi}"
         if sp.mode == "scale":
             (lo, hi), = sp.ranges
-            return f"from x{round(lo * sp.step, 10):g} to x{round(hi * sp.step, 10):g}"
+            return f"from x{sp.multiplier((lo,)):g} to x{sp.multiplier((hi,)):g}"
         return "up to " + ", ".join(f"{hi} {t}" for t, (_lo, hi) in zip(sp.types, sp.ranges,
                                                                        strict=True))
 

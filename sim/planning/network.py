@@ -174,7 +174,7 @@ def optimistic(scenario: Scenario) -> Optimistic:
     type_vals: dict[str, dict[str, float | None]] = {
         # an overload factor carries more than the seats: the bound counts the most a
         # sortie may carry (a load factor below 1 or guards taking seats only carry fewer)
-        name: {"seats": math.floor(t.seats * t.overload_factor + 1e-9), "cruise_kmh": t.cruise_kmh,
+        name: {"seats": t.full_load, "cruise_kmh": t.cruise_kmh,
                "turnaround_min": lowest(t.turnaround_min), "refuel_min": t.refuel_min,
                "crew_hours_per_day": t.crew_hours_per_day}
         for name, t in scenario.aircraft.items()

@@ -9,6 +9,7 @@ frozen and forbids unknown keys so typos are errors, not silent defaults.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -351,6 +352,12 @@ class AircraftType(Frozen):
         description="Dispatch in waves (convoys) of vehicles of this type at the same place "
         "(none: each vehicle leaves on its own).",
     )
+
+    @property
+    def full_load(self) -> int:
+        """People a sortie of this type carries at most: seats x overload factor, rounded
+        down (as the file gives them; a run reads its rules' changes, ``Vehicle.full_load``)."""
+        return math.floor(self.seats * self.overload_factor + 1e-9)
 
 
 class FleetEntry(Frozen):
