@@ -374,6 +374,15 @@ def fleet_size(res: Results, flew: set[str]) -> int:
     return max(len(ever), counted)
 
 
+def numbered(name: str) -> tuple[str, int]:
+    """A vehicle's name as (stem, number), so that names sort by number: "coach-26"
+    before "coach-101" (as strings, "coach-101" came first where a type has more than
+    99 vehicles). A name without a trailing number sorts as number -1."""
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    return (stem, int(digits)) if digits else (name, -1)
+
+
 def gantt(res: Results) -> Figure:
     """Sorties per aircraft over time (transfer, positioning, maintenance), sampled if many."""
     rows = res.sorties
@@ -403,7 +412,7 @@ def gantt(res: Results) -> Figure:
                 bars[who]["maintenance"].append((h0, float(e["hour"]) - h0))
     for who, h0 in down.items():
         bars[who]["maintenance"].append((h0, max(t_end - h0, 0.05)))
-    aircraft = sorted(types, key=lambda a: (types[a], a))
+    aircraft = sorted(types, key=lambda a: (types[a], *numbered(a)))
     shown = _sample(aircraft, types, MAX_GANTT_ROWS)
     fig, ax = style.new_figure(figsize=(10.0, max(4.0, 1.5 + 0.22 * len(shown))))
     import matplotlib.dates as mdates

@@ -478,6 +478,23 @@ class MapDrawer:
         else:
             ax.set_title(f"Transfer network, fronts and detainees carried by the end of "
                          f"{when:%d %b %Y}: {m.res.title}", fontsize=11)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """Break the title after its colon where it runs off the figure: centred on the
+        axes, which the legend beside them pushes left, a long scenario name ran off the
+        figure's left side (the axes' width is what ``finish`` can shrink, not the
+        title's)."""
+        title = self.ax.title
+        text = title.get_text()
+        if "\n" in text or ": " not in text:
+            return
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        self.ax.apply_aspect()  # where the axes stand once their aspect applies
+        box = title.get_window_extent(renderer)
+        if box.x0 < TITLE_MARGIN_PX or box.x1 > self.fig.bbox.width - TITLE_MARGIN_PX:
+            what, run = text.split(": ", 1)
+            title.set_text(f"{what}:\n{run}")
 
     def _marker_boxes(self, half: float) -> dict[str, Any]:
         """Each site's marker as a square of ``2 * half`` pixels around it (display
@@ -554,6 +571,8 @@ class MapDrawer:
         axes' width (twice at most: the aspect then reshapes them)."""
         fig, ax = self.fig, self.ax
         fig.tight_layout()
+        self._fit_title()  # centred on axes the legend pushes left, it may overflow
+        fig.tight_layout()
         for _ in range(2):
             renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
             ax.apply_aspect()  # the box the aspect gives, without drawing the map
@@ -578,6 +597,9 @@ SITE_LABEL_SPOTS: tuple[tuple[int, int, str, str], ...] = (
     (10, 0, "left", "center"), (-10, 0, "right", "center"), (6, 22, "left", "bottom"),
     (6, -22, "left", "top"), (-6, 22, "right", "bottom"), (-6, -22, "right", "top"),
 )
+
+#: Room kept between the map's title and each side of the figure (pixels).
+TITLE_MARGIN_PX = 8.0
 
 #: Half the side of the square around a site's marker that labels keep clear of (pixels).
 MARKER_CLEARANCE_PX = 5.0

@@ -129,6 +129,51 @@ def exact_curves(res: Results) -> list[tuple[np.ndarray, np.ndarray]]:
     return curves
 
 
+def net_steps(added: np.ndarray, removed: np.ndarray, until: float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A count that rises by one at each hour of ``added`` and falls by one at each hour
+    of ``removed`` (hours on the run's clock; NaN: never), as steps: (days, counts) from
+    the run's start (0) to ``until`` (days) or the last change if later."""
+    up = added[np.isfinite(added)]
+    down = removed[np.isfinite(removed)]
+    times, at = np.unique(np.r_[up, down] / 24.0, return_inverse=True)
+    change = np.bincount(at, weights=np.r_[np.ones(len(up)), -np.ones(len(down))],
+                         minlength=len(times))
+    counts = np.cumsum(change)
+    last_time = times[-1] if len(times) else 0.0
+    last_count = counts[-1] if len(counts) else 0.0
+    return np.r_[0.0, times, max(until, last_time)], np.r_[0.0, counts, last_count]
+
+
+#: Most receptions whose occupancy is drawn one by one beside the total (a drawing choice:
+#: more lines than this would hide one another).
+MAX_RECEPTION_LINES = 6
+
+
+def occupancy_curves(res: Results) -> tuple[tuple[np.ndarray, np.ndarray],
+                                             dict[str, tuple[np.ndarray, np.ndarray]],
+                                             tuple[np.ndarray, np.ndarray]]:
+    """A run's occupancy of all receptions, of each reception, and its registration
+    backlog, as steps to the hour (``net_steps``) from detainees.csv: a detainee counts
+    from the hour it was delivered until the hour it was released (repatriated), at the
+    reception it was delivered to (its ``location``); the backlog counts it from its
+    delivery until its registration. At each day's end they equal daily.csv's
+    ``facility_occupancy_end`` and ``registration_backlog``."""
+    table = res.detainees
+    end = float(len(res.daily)) if res.has("daily.csv") else 0.0
+    never = np.full(len(table), np.nan)
+
+    def hours(column: str) -> np.ndarray:
+        return table.col(column) if column in table else never
+
+    delivered, released = hours("delivered_hour"), hours("released_hour")
+    total = net_steps(delivered, released, end)
+    where = np.array(table.text("location")) if "location" in table else np.array([""] * len(table))
+    each = {str(rid): net_steps(delivered[where == rid], released[where == rid], end)
+            for rid in (r.get("id") for r in res.receptions) if rid}
+    return total, each, net_steps(delivered, hours("registered_hour"), end)
+
+
 def _same(t: Any, a: str, b: str) -> bool:
     """Whether columns ``a`` and ``b`` of ``t`` are both there and equal throughout."""
     return a in t and b in t and np.array_equal(np.nan_to_num(t.col(a)), np.nan_to_num(t.col(b)))
@@ -462,21 +507,42 @@ def reception(res: Results) -> Figure:
     fig, (ax1, ax2, ax3) = style.new_figure(3, 1, sharex=True, figsize=(10.0, 8.0))
     recs = res.receptions
     several = len(recs) > 1
-    ax1.plot(ends, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
-             label="occupancy, all receptions" if several else "occupancy")
+    exact = _exact(res)
     with_beds = [(str(r.get("id")), float(r["beds"])) for r in recs if r.get("beds") is not None]
+    if exact:  # to the hour: an operation of hours filled its receptions within a day
+        (occ_days, occupancy), by_reception, (backlog_days, backlog_steps) = \
+            occupancy_curves(res)
+        ax1.plot(style.dates(res.start, occ_days), occupancy, color=style.SERIES["occupancy"],
+                 lw=2, drawstyle="steps-post",
+                 label="occupancy, all receptions" if several else "occupancy")
+        if several and len(by_reception) <= MAX_RECEPTION_LINES:
+            beds_of = dict(with_beds)
+            for i, (rid, (days_i, counts_i)) in enumerate(by_reception.items()):
+                beds = beds_of.get(rid)
+                ax1.plot(style.dates(res.start, days_i), counts_i, color=style.colour(i + 1),
+                         lw=1.2, drawstyle="steps-post",
+                         label=rid if beds is None else f"{rid} ({beds:,.0f} beds)")
+    else:  # a day's peak, drawn at its end
+        ax1.plot(ends, t.col("facility_occupancy"), color=style.SERIES["occupancy"], lw=2,
+                 label="occupancy, all receptions (peak of each day)" if several
+                 else "occupancy (peak of each day)")
     if with_beds and (several or len(with_beds) == len(recs)):
         ax1.axhline(sum(b for _rid, b in with_beds), color=style.SERIES["beds"], ls="--", lw=1.5,
                     label=_covering("beds", [rid for rid, _b in with_beds], recs))
     ax1.set_ylabel("detainees (count)")
-    ax1.legend(loc="upper left")
+    ax1.legend(loc="upper left", fontsize=8 if several else None)
     ax1.set_title(f"Reception facility: occupancy, registration backlog and intake: {res.title}",
                   fontsize=12)
     backlog = t.col("registration_backlog")
     ax2.set_ylabel("backlog (detainees)")
-    if res.registers or np.nan_to_num(backlog).any():
+    if exact and (res.registers or backlog_steps.any()):
+        ax2.fill_between(style.dates(res.start, backlog_days), backlog_steps,
+                         color=style.SERIES["backlog"], alpha=0.6, lw=0, step="post",
+                         label="awaiting registration")
+        ax2.legend(loc="upper left")
+    elif res.registers or np.nan_to_num(backlog).any():
         ax2.fill_between(ends, backlog, color=style.SERIES["backlog"], alpha=0.6,
-                         lw=0, step=None, label="awaiting registration")
+                         lw=0, step=None, label="awaiting registration (at each day's end)")
         ax2.legend(loc="upper left")
     else:  # an empty panel would read as "no backlog measured"; say why there is none
         ax2.text(0.5, 0.5, NO_REGISTRATION, transform=ax2.transAxes, ha="center",

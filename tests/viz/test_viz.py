@@ -938,3 +938,71 @@ def test_the_maps_date_covers_no_site_and_not_the_outlines_note(tmp_path: Path) 
         x, y = ax.transData.transform((site["lon"], site["lat"]))
         assert not box.contains(x, y), site["id"]
     plt.close(fig)
+
+
+def test_reception_occupancy_steps_at_the_hours_people_arrived(baseline: Path, tmp_path: Path
+                                                                ) -> None:
+    """A run's occupancy and registration backlog are drawn to the hour from
+    detainees.csv, equal daily.csv's end-of-day values at each day's end; with several
+    receptions each one's occupancy is drawn beside the total, and they add up to it."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import leg, one_leg, reception, scenario
+    from viz.results import Results
+    from viz.timeseries import occupancy_curves
+    from viz.timeseries import reception as reception_figure
+
+    res = Results(baseline)
+    daily = res.daily
+    ends = daily.col("day") + 1.0
+    (days, counts), each, (b_days, backlog) = occupancy_curves(res)
+
+    def at_ends(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return y[np.searchsorted(x, ends - 1e-9, side="right") - 1]
+
+    assert np.array_equal(at_ends(days, counts), daily.col("facility_occupancy_end"))
+    assert np.array_equal(at_ends(b_days, backlog), daily.col("registration_backlog"))
+    assert days[-1] == len(daily) and counts.max() <= daily.col("facility_occupancy").max()
+    assert backlog.min() >= 0
+
+    # Two receptions: the nearer (r) has 40 beds, the farther (s) takes the rest.
+    data = one_leg(n=100, count=2, horizon_days=2, reception_kw={"beds": 40})
+    data["sites"].append(reception("s", -1.0))
+    data["legs"].append(leg("p", "s"))
+    s = scenario(data)
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    two = Results(tmp_path)
+    (days, counts), each, _ = occupancy_curves(two)
+    assert set(each) == {"r", "s"} and counts[-1] == 100
+    assert each["r"][1].max() == 40 and each["s"][1][-1] == 60
+    fig = reception_figure(two)
+    labels = [str(line.get_label()) for line in fig.axes[0].lines]
+    assert "r (40 beds)" in labels and "s" in labels
+    assert all(line.get_drawstyle() == "steps-post" for line in fig.axes[0].lines
+               if not str(line.get_label()).startswith("beds"))
+    plt.close(fig)
+
+
+def test_gantt_rows_sort_by_vehicle_number() -> None:
+    """Vehicle names sort by their number ("coach-26" before "coach-101"), not as text."""
+    from viz.fleet import numbered
+
+    names = ["coach-101", "coach-26", "coach-01", "coach-100", "spare"]
+    assert sorted(names, key=numbered) == ["coach-01", "coach-26", "coach-100", "coach-101",
+                                           "spare"]
+
+
+def test_a_long_map_title_is_broken_rather_than_cut_off(tmp_path: Path) -> None:
+    """A scenario name long enough to push the map's one-line title past the figure's
+    left edge gets the title on two lines, inside the figure."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import one_leg
+
+    data = one_leg(n=40, horizon_days=2, name="a_rather_long_scenario_name_for_a_wide_map_2005")
+    data["sites"][0]["lon"] = 48.0  # a map wider than tall, as most are
+    fig, ax, renderer = _drawn_map(data, tmp_path)
+    box = ax.title.get_window_extent(renderer)
+    assert "\n" in ax.title.get_text()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+    plt.close(fig)
