@@ -58,8 +58,9 @@ def fleet_cmd(
     target: Annotated[float, typer.Option(
         "--target", help="Success: at least this fraction of those in custody at day 0 "
                          "delivered by the deadline, in (0, 1].")] = 1.0,
-    max_count: Annotated[int, typer.Option(
-        "--max", help="Largest count tried (of each type in a mix).")] = 60,
+    max_count: Annotated[int | None, typer.Option(
+        "--max", help="Largest count tried (of each type in a mix); by default 60, or 4 "
+        "times the type's current count if more.")] = None,
     max_scale: Annotated[float, typer.Option(
         "--max-scale", help="Largest multiplier tried with --scale.")] = 4.0,
     scale_step: Annotated[float, typer.Option(
@@ -87,9 +88,11 @@ def fleet_cmd(
     from sim.planning.fleet import KIND, plan_fleet
 
     if deadline_day is None:
-        raise BadInput("--deadline-day is required")
+        raise BadInput("--deadline-day is required: the day by which the operation must "
+                       "be done, in days from the scenario's start (e.g. --deadline-day 21)")
     if confidence is None:
-        raise BadInput("--confidence is required")
+        raise BadInput("--confidence is required: the probability with which the fleet "
+                       "must meet the deadline, between 0 and 1 (e.g. --confidence 0.9)")
     type_list = [t.strip() for t in types.split(",") if t.strip()] if types else None
     cost_list = _numbers(costs, "--costs")
     if cost_list is not None and not type_list:

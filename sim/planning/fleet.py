@@ -66,6 +66,13 @@ RULED_OUT = "ruled_out"
 KIND = "fleet_plan"
 TRIALS_FILE = "trials.csv"
 DEFAULT_MAX_COUNT = 60
+"""Largest count tried by default (``--max``), of each type searched: a planning
+assumption, at least this and at least ``DEFAULT_MAX_MULTIPLE`` times the type's
+current count (``default_max_count``)."""
+DEFAULT_MAX_MULTIPLE = 4
+"""The default largest count over the current count: the same headroom as the default
+``--max-scale`` (a planning assumption). With a fixed 60, a fleet of 500 coaches was
+refused ("--max 60: below the current count") unless the user chose a --max."""
 DEFAULT_BATCH = 10
 DEFAULT_MAX_REPLICATIONS = 320
 DEFAULT_SCALE_STEP = 0.25
@@ -518,8 +525,15 @@ def _check_fraction(name: str, value: float, closed_top: bool) -> float:
     return float(value)
 
 
+def default_max_count(current: Sequence[int]) -> int:
+    """The largest count tried when ``--max`` is not given, for types whose current
+    counts are ``current``: ``DEFAULT_MAX_COUNT``, or ``DEFAULT_MAX_MULTIPLE`` times the
+    largest current count if that is more."""
+    return max(DEFAULT_MAX_COUNT, DEFAULT_MAX_MULTIPLE * max(current, default=0))
+
+
 def _space(s: Scenario, type_: str | None, scale: bool, types: Sequence[str] | None,
-           costs: Sequence[float] | None, max_count: int, max_scale: float,
+           costs: Sequence[float] | None, max_count: int | None, max_scale: float,
            scale_step: float) -> tuple[Space, Any]:
     """The space searched and the scenario's current point in it (ExperimentError if the
     question is malformed)."""
@@ -541,6 +555,8 @@ def _space(s: Scenario, type_: str | None, scale: bool, types: Sequence[str] | N
         if t not in have:
             raise ExperimentError(f"type {t!r} is not in the fleet of {s.name} "
                                   f"(types: {', '.join(have)})")
+    if max_count is None:
+        max_count = default_max_count([have[t] for t in names])
     if isinstance(max_count, bool) or not isinstance(max_count, int):
         raise ExperimentError(f"--max {max_count!r}: expected a whole number")
     for t in names:
@@ -564,7 +580,7 @@ def _space(s: Scenario, type_: str | None, scale: bool, types: Sequence[str] | N
 def plan_fleet(scenario: Scenario | str | Path, *, deadline_day: float, confidence: float,
                type_: str | None = None, scale: bool = False,
                types: Sequence[str] | None = None, costs: Sequence[float] | None = None,
-               target: float = 1.0, max_count: int = DEFAULT_MAX_COUNT,
+               target: float = 1.0, max_count: int | None = None,
                max_scale: float = DEFAULT_MAX_SCALE, scale_step: float = DEFAULT_SCALE_STEP,
                level: float = 0.95, batch: int = DEFAULT_BATCH,
                max_replications: int = DEFAULT_MAX_REPLICATIONS, seed: int = 1,
@@ -575,7 +591,8 @@ def plan_fleet(scenario: Scenario | str | Path, *, deadline_day: float, confiden
                source: str | Path | None = None, overrides: Sequence[str] = ()) -> FleetPlan:
     """The smallest fleet for which P(success by ``deadline_day``) >= ``confidence``.
 
-    Exactly one of ``type_`` (that type's count, 1..``max_count``), ``scale``
+    Exactly one of ``type_`` (that type's count, 1..``max_count``; by default
+    ``default_max_count`` of the types searched), ``scale``
     (the multiplier on every fleet entry, ``scale_step``..``max_scale``) or
     ``types`` with ``costs`` (the cheapest mix, each count 0..``max_count``).
     Success: at least ``target`` of those in custody at day 0 delivered by

@@ -142,3 +142,19 @@ def test_api_refuses_the_same_before_running() -> None:
         with pytest.raises(ExperimentError):
             plan_fleet(s, type_="h", simulate=simulate, **kw)  # type: ignore[arg-type]
     assert ran == []
+
+
+def test_the_default_largest_count_grows_with_the_current_fleet() -> None:
+    """Without --max the search goes to 60, or to four times the current count of the
+    type searched where that is more: a fleet of 500 coaches was refused with the fixed
+    60 ("--max 60: below the current count")."""
+    from sim.planning.fleet import _space, default_max_count
+    from tests.tiny_scenarios import one_leg, scenario
+
+    assert default_max_count([6]) == 60 and default_max_count([]) == 60
+    assert default_max_count([500, 20]) == 2000
+    big = scenario(one_leg(n=10, count=100))
+    space, current = _space(big, "h", False, None, None, None, 4.0, 0.25)
+    assert current == 100 and space.ranges == ((1, 400),)
+    space, _ = _space(scenario(one_leg(n=10, count=3)), "h", False, None, None, None, 4.0, 0.25)
+    assert space.ranges == ((1, 60),)
