@@ -8,6 +8,7 @@ colour across figures (delivered is always blue, escaped always vermillion).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -250,6 +251,17 @@ def reported_time(day: float) -> float:
     return day + 1.0 if float(day).is_integer() else day
 
 
+def wrap_title(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters: broken after its last ": "
+    where both sides then fit (what a figure shows, then whose run), else at spaces,
+    never inside "(seed N)" ("...: katrina_superdome_2005 (seed" above "1)")."""
+    head, colon, tail = text.rpartition(": ")
+    if colon and len(head) + 1 <= width and len(tail) <= width:
+        return f"{head}:\n{tail}"
+    kept = re.sub(r"\(seed (\d+)\)", "(seed\u00a0\\1)", text)  # a space no line breaks at
+    return textwrap.fill(kept, width)
+
+
 def finish(fig: Figure) -> Figure:
     """Lay out a finished figure; long titles wrap rather than run off the edge."""
     width_chars = int(fig.get_figwidth() * 7.5)  # bold titles: about 7.5 characters an inch
@@ -262,9 +274,9 @@ def finish(fig: Figure) -> Figure:
                 continue
             # Wrap in place: set_title would reset the font size and weight.
             scale = 13.0 / max(float(artist.get_fontsize()), 6.0)
-            artist.set_text(textwrap.fill(text, int(width_chars * scale)))
+            artist.set_text(wrap_title(text, int(width_chars * scale)))
     sup = fig.get_suptitle()
     if len(sup) > width_chars and "\n" not in sup:
-        fig.suptitle(textwrap.fill(sup, width_chars))
+        fig.suptitle(wrap_title(sup, width_chars))
     fig.tight_layout()
     return fig

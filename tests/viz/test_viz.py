@@ -1006,3 +1006,17 @@ def test_a_long_map_title_is_broken_rather_than_cut_off(tmp_path: Path) -> None:
     assert "\n" in ax.title.get_text()
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width
     plt.close(fig)
+
+
+def test_long_titles_break_after_their_colon_and_never_inside_the_seed() -> None:
+    """A title too long for its figure breaks after its last ": " where both parts fit
+    (what the figure shows, then whose run), and never between "(seed" and its number."""
+    from viz.style import wrap_title
+
+    title = "Fleet by state, time-weighted over each day: katrina_superdome_2005 (seed 1)"
+    assert wrap_title(title, 75) == ("Fleet by state, time-weighted over each day:\n"
+                                     "katrina_superdome_2005 (seed 1)")
+    long_run = "Fleet: " + "x" * 80 + " a run of its own (seed 12)"
+    lines = wrap_title(long_run, 60).split("\n")
+    assert all(len(line) <= 60 for line in lines[:-1]) and len(lines) > 1
+    assert not any(line.rstrip().endswith("(seed") for line in lines)
