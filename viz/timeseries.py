@@ -264,6 +264,9 @@ def sorties_per_day(res: Results) -> Figure:
             style.daily_bars(ax, res.start, days, v, bottom, color=style.colour(i), label=ty)
             bottom += v
         ax.set_ylabel(unit)
+    # Headroom for the legend: drawn in the top right, it covered the last busy day.
+    ax1.set_ylim(0, max(float(np.nanmax(
+        np.sum([np.nan_to_num(t.col("sorties:" + ty)) for ty in types], axis=0))), 1.0) * 1.3)
     ax1.legend(title="type", loc="upper right", ncols=min(4, len(types)))
     ax1.set_title(f"Loaded sorties and flight hours per day by aircraft type: {res.title}")
     style.date_axis(ax2)

@@ -1020,3 +1020,20 @@ def test_long_titles_break_after_their_colon_and_never_inside_the_seed() -> None
     lines = wrap_title(long_run, 60).split("\n")
     assert all(len(line) <= 60 for line in lines[:-1]) and len(lines) > 1
     assert not any(line.rstrip().endswith("(seed") for line in lines)
+
+
+def test_sorties_per_day_leave_room_for_their_legend(baseline: Path) -> None:
+    """The busiest day's stacked sorties reach at most 1/1.3 of the top panel, so the
+    legend in its top right corner covers no bar."""
+    import matplotlib.pyplot as plt
+
+    from viz.results import Results
+    from viz.timeseries import sorties_per_day
+
+    res = Results(baseline)
+    daily = res.daily
+    busiest = np.sum([np.nan_to_num(daily.col(c)) for c in daily.columns
+                      if c.startswith("sorties:")], axis=0).max()
+    fig = sorties_per_day(res)
+    assert fig.axes[0].get_ylim()[1] == pytest.approx(busiest * 1.3)
+    plt.close(fig)
