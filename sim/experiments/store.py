@@ -214,8 +214,11 @@ def point_key(overrides: Mapping[str, Any]) -> str:
 
 
 def leaf_paths(data: Any, prefix: str = "") -> list[str]:
-    """Every settable dotted path in scenario data; list items by id, name or type."""
-    from sim.scenario.loader import LIST_KEYS
+    """Every settable dotted path in scenario data; list items by id, name or type where
+    that names one item (``find_item``), else by index: two fleet entries of one type are
+    ``fleet.0`` and ``fleet.1`` (a suggestion of ``fleet.coach.count`` for a path refused
+    because ``coach`` names two entries repeated the refused path)."""
+    from sim.scenario.loader import LIST_KEYS, find_item
 
     out: list[str] = []
     if isinstance(data, Mapping):
@@ -225,6 +228,8 @@ def leaf_paths(data: Any, prefix: str = "") -> list[str]:
         for i, item in enumerate(data):
             name = next((str(item[k]) for k in LIST_KEYS
                          if isinstance(item, Mapping) and k in item), str(i))
+            if find_item(data, name) != i:
+                name = str(i)
             out += leaf_paths(item, f"{prefix}{name}.") or [f"{prefix}{name}"]
     return out
 

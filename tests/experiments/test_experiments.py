@@ -420,3 +420,16 @@ def test_bad_scenario_and_design_files(tmp_path: Path) -> None:
     bad.write_text("just: [a, mapping]\n")
     r = _cli("sweep", TOY, "--design", bad, "-n", "2", "--out", tmp_path / "o")
     assert r.exit_code == 2 and "list of {path: value}" in r.output
+
+
+def test_suggested_paths_name_list_items_by_index_where_a_name_is_shared() -> None:
+    """Two fleet entries of one type are suggested by index (a refused
+    ``fleet.coach.count`` was answered with itself as the nearest valid path); an item
+    whose id, name or type is its own keeps it."""
+    from sim.experiments.store import leaf_paths
+
+    data = {"fleet": [{"type": "coach", "count": 150}, {"type": "coach", "count": 350},
+                      {"type": "c130", "count": 2}]}
+    paths = leaf_paths(data)
+    assert "fleet.0.count" in paths and "fleet.1.count" in paths
+    assert "fleet.c130.count" in paths and "fleet.coach.count" not in paths
