@@ -279,7 +279,7 @@ def _planning_section(res: Results) -> str:
     for kpi, r in (s.get("results") or {}).items():
         rows = []
         for x in r.get("indices") or []:
-            verdict = {True: "matters", False: "noise"}.get(x.get("real"), "-")
+            verdict = x.get("verdict") or {True: "matters", False: "noise"}.get(x.get("real"), "-")
             if morris:
                 rows.append([x["label"], x["mu_star"], x["mu_star_ci_low"], x["mu_star_ci_high"],
                              x["sigma"], verdict])

@@ -90,7 +90,8 @@ def _print_sensitivity(summary: dict) -> None:  # type: ignore[type-arg]
             table.add_column(h, justify="left" if h == "input" else "right")
         constant = res["noise"].get("constant") is not None
         for r in res["indices"]:
-            verdict = "constant" if constant else {True: "matters", False: "noise", None: "-"}[r["real"]]
+            verdict = "constant" if constant else r.get("verdict") or \
+                {True: "matters", False: "noise", None: "-"}[r["real"]]
             if morris:
                 table.add_row(r["label"], fmt_cell(r["mu_star"]),
                               f"{fmt_cell(r['mu_star_ci_low'])}..{fmt_cell(r['mu_star_ci_high'])}",

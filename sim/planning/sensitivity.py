@@ -124,6 +124,22 @@ def morris_effects(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     return ee
 
 
+#: An input's verdict (a row's ``verdict``): its index exceeds what replication noise
+#: alone gives; it does not; the KPI never moved with it (an index of exactly 0: every
+#: step of the design that changed it left the KPI where it was); noise not measured.
+MATTERS, NOISE, NO_EFFECT, UNJUDGED = "matters", "noise", "no effect", "-"
+
+
+def verdict(no_effect: bool, beats_noise: bool | None) -> str:
+    """An input's verdict (``MATTERS`` ...): ``no_effect`` where its index is exactly 0,
+    else by ``beats_noise`` (None: one run a point, noise not measured). An input that
+    moved the KPI in no run read "noise", as if its effect were hidden by a noise that
+    was 0% of the variance."""
+    if no_effect:
+        return NO_EFFECT
+    return UNJUDGED if beats_noise is None else MATTERS if beats_noise else NOISE
+
+
 def _analyse_morris(ranges: Ranges, x: np.ndarray, y: np.ndarray, seed: int,
                     noise: dict[str, Any]) -> list[dict[str, Any]]:
     from SALib.analyze import morris as morris_analyze
@@ -152,6 +168,7 @@ def _analyse_morris(ranges: Ranges, x: np.ndarray, y: np.ndarray, seed: int,
             "mu_star_ci_high": mu_star + conf, "mu": float(res["mu"][i]),
             "sigma": float(res["sigma"][i]), "noise_floor": floor,
             "real": None if floor is None else bool(mu_star > floor),
+            "verdict": verdict(mu_star == 0.0, None if floor is None else mu_star > floor),
         })
     rows.sort(key=lambda r: -float(r["mu_star"]))
     return rows
@@ -177,6 +194,7 @@ def _analyse_sobol(ranges: Ranges, y: np.ndarray, seed: int,
             "path": inp.path, "label": inp.name, "S1": s1, "S1_ci_low": s1 - s1c,
             "S1_ci_high": s1 + s1c, "ST": st, "ST_ci_low": st - stc, "ST_ci_high": st + stc,
             "noise_floor": share, "real": None if share is None else bool(st > share),
+            "verdict": verdict(st == 0.0 and s1 == 0.0, None if share is None else st > share),
         })
     rows.sort(key=lambda r: -float(r["ST"]))
     return rows
@@ -258,8 +276,9 @@ def describe(summary: dict[str, Any]) -> list[str]:
                          "mean_transfer_hours ...)")
             continue
         top = res["indices"]
-        real = [r for r in top if r.get("real") is not False]
-        flat = [r for r in top if r.get("real") is False]
+        none = [r for r in top if r.get("verdict") == NO_EFFECT]
+        real = [r for r in top if r.get("real") is not False and r not in none]
+        flat = [r for r in top if r.get("real") is False and r not in none]
         key = "mu_star" if method == "morris" else "ST"
         if real:
             ranked = ", ".join(f"{r['label']} ({key.replace('_star', '*')} {_fmt(r[key])})"
@@ -268,6 +287,10 @@ def describe(summary: dict[str, Any]) -> list[str]:
         if flat:
             lines.append(f"{kpi}: not distinguishable from replication noise: "
                          + ", ".join(r["label"] for r in flat))
+        if none:
+            lines.append(f"{kpi}: unchanged by every step of the design in: "
+                         + ", ".join(r["label"] for r in none)
+                         + " (no effect within these ranges, with the other inputs as drawn)")
         if noise.get("run_noise_share") is not None:
             lines.append(f"{kpi}: replication noise is {_pct(noise['run_noise_share'])} of "
                          f"the variance of single runs and "

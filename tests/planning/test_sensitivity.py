@@ -383,3 +383,21 @@ def test_cli_sensitivity_lists_every_problem_of_a_ranges_file_and_exits_2(
         [f"{rf}:3", "aircraft.ch47.turnaround_min"]]
     assert "refuses 0" in lines[1] and "low 90 is not below high 30" in lines[2]
     assert not out.exists()
+
+
+def test_an_input_that_never_moves_the_kpi_reads_no_effect(tmp_path: Path) -> None:
+    """An input the KPI ignores altogether (mu* exactly 0, noise 0) reads "no effect",
+    not "noise" (which said its effect was hidden by a noise that was not there)."""
+    def only_a(pt: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        return {"y": 0.0 if not pt else 10 * (pt[A] - 100) / 100}
+
+    res = sensitivity(tiny(), ranges_file(tmp_path, ANALYTIC), method="morris", n=10, reps=2,
+                      kpis=["y"], out=tmp_path / "out", evaluate=only_a)
+    rows = {r["path"]: r for r in res.kpis["y"]["indices"]}
+    assert rows[A]["verdict"] == "matters"
+    assert rows[B]["mu_star"] == 0 and rows[B]["verdict"] == "no effect"
+    assert rows[C]["verdict"] == "no effect"
+    lines = describe(res.to_dict())
+    assert not any("not distinguishable" in x for x in lines)
+    assert any(x.startswith("y: unchanged by every step of the design in:") and B in x
+               for x in lines)
