@@ -303,6 +303,23 @@ def _reach_warnings(s: Scenario) -> list[Problem]:
                         f"route to a reception or an airfield has a stretch of at least "
                         f"{shortest:,.0f} km without a refuel point: its vehicles never fly"))
             continue
+        # Progress-making hops of its mode that other types fly but this one cannot: its
+        # vehicles then serve only the rest (Kabul 2021 with a staging leg to Germany:
+        # the C-17s, at their full-payload range, never flew Qatar to Ramstein).
+        useful = {(h.origin, h.dest) for per in net.options.values()
+                  for h in per.get(t.mode, ())}
+        beyond = sorted((h for h in hops if (h.origin, h.dest) in useful
+                         and h.max_segment_km > t.range_km + 1e-9),
+                        key=lambda h: (h.max_segment_km, h.origin, h.dest))
+        if beyond:
+            named = ", ".join(f"{h.origin} to {h.dest} (a stretch of "
+                              f"{h.max_segment_km:,.0f} km)" for h in beyond[:3])
+            more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
+            out.append((("aircraft", name, "range_km"),
+                        f"{name!r} has a range of {t.range_km:,.0f} km: it cannot fly "
+                        f"{named}{more} without a refuel point, so its vehicles serve only "
+                        "the other routes (range_km is for the load it carries: a light "
+                        "load flies farther; or add a refuel point)"))
         # A mission after the first flies empty to its pickup from where the last one
         # ended: about a round trip of its hop, at cruise (refuel stops not counted).
         quickest = min(flyable, key=lambda h: h.distance_km)

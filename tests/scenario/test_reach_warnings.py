@@ -67,3 +67,18 @@ def test_a_type_whose_mode_has_no_route_is_warned_about() -> None:
     assert "never move" in warning
     data["legs"] = [leg("p", "r", modes=["rotary", "ground"], distance_km=DEG_KM)]
     assert not [w for w in warnings_of(data) if "'g'" in w]
+
+
+def test_a_type_that_cannot_fly_one_of_the_routes_others_fly_is_warned_about() -> None:
+    """Prison p, staging airfield a one degree away, reception r two degrees beyond it: a
+    short-range type flies p to a but not a to r, which the long-range type flies; it
+    is warned about the stretch it cannot fly (the long-range type is not)."""
+    data = two_types(short_range_km=1.5 * DEG_KM)
+    data["sites"] = [prison("p", 3.0, 20), {"id": "a", "kind": "airfield", "lat": 2.0,
+                                            "lon": 40.0}, reception("r", 0.0)]
+    data["legs"] = [leg("p", "a"), leg("a", "r")]
+    warned = [w for w in warnings_of(data) if "cannot fly" in w]
+    assert len(warned) == 1 and "aircraft.s.range_km" in warned[0]
+    assert f"a to r (a stretch of {2 * DEG_KM:,.0f} km)" in warned[0]
+    data["aircraft"]["s"]["range_km"] = 2.5 * DEG_KM
+    assert not [w for w in warnings_of(data) if "cannot fly" in w]
