@@ -457,6 +457,8 @@ class MapDrawer:
                             markersize=12, markeredgecolor="black", zorder=7)
             self.front_artists.append(mk)
         held = m.held_at(day)
+        when = style.dates(m.res.start, [day])[0]
+        self.day_text.set_text(f"day {day}: {when:%d %b %Y}")  # before the labels keep clear
         for sid, label in self.site_labels.items():
             label.set_text(f"{sid}\n{held[sid]:,.0f} held" if sid in held else sid)
         self._place_site_labels()
@@ -470,8 +472,6 @@ class MapDrawer:
                 cols.append(style.STATUS_COLOURS.get(st, "black"))
         self.status_artist.set_offsets(np.array(pts) if pts else np.empty((0, 2)))
         self.status_artist.set_edgecolor(cols if cols else "none")
-        when = style.dates(m.res.start, [day])[0]
-        self.day_text.set_text(f"day {day}: {when:%d %b %Y}")
         if self.animated:
             ax.set_title(f"Transfer network, fronts and detainees carried, day by day: "
                          f"{m.res.title}", fontsize=14)
@@ -506,13 +506,16 @@ class MapDrawer:
                 for sid, (x, y) in ((sid, to_display(self._xy(sid))) for sid in self.site_labels)}
 
     def _place_site_labels(self) -> None:
-        """Put each site's label where it overlaps no label placed before it and no
-        other site's marker: above right of its site if free, else the first free spot
-        of ``SITE_LABEL_SPOTS`` (the first spot where none is free). Two landing zones
-        5 km apart (Saigon, 1975) printed their names over each other."""
+        """Put each site's label inside the map's frame where it overlaps no label placed
+        before it, no other site's marker and not the day's date: above right of its site if free, else the
+        first free spot of ``SITE_LABEL_SPOTS`` (the first spot where none is free). Two
+        landing zones 5 km apart (Saigon, 1975) printed their names over each other; the
+        date, in the corner with the fewest markers, covered the label of a site beside
+        that corner (Al Udeid on a Kabul-Qatar-Ramstein map)."""
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
         markers = self._marker_boxes(MARKER_CLEARANCE_PX)
-        taken: list[Any] = []
+        taken: list[Any] = ([self.day_text.get_window_extent(renderer)]
+                            if self.day_text.get_text() else [])
 
         def put(label: Any, spot: tuple[int, int, str, str]) -> None:
             dx, dy, ha, va = spot
@@ -520,11 +523,18 @@ class MapDrawer:
             label.set_horizontalalignment(ha)
             label.set_verticalalignment(va)
 
+        frame = self.ax.get_window_extent(renderer)
+
+        def free(box: Any, clear_of: list[Any]) -> bool:
+            inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                      and box.y1 <= frame.y1)  # not across the map's frame
+            return inside and not any(box.overlaps(b) for b in clear_of)
+
         for sid, label in self.site_labels.items():
             clear_of = taken + [box for other, box in markers.items() if other != sid]
             for spot in SITE_LABEL_SPOTS:
                 put(label, spot)
-                if not any(label.get_window_extent(renderer).overlaps(b) for b in clear_of):
+                if free(label.get_window_extent(renderer), clear_of):
                     break
             else:  # nowhere free: the usual spot
                 put(label, SITE_LABEL_SPOTS[0])
@@ -654,14 +664,16 @@ def map_figure(res: Results, day: int | None = None) -> Figure:
     """The map at the end of ``day``; by default the whole operation with fronts on chosen days."""
     model = MapModel(res)
     drawer = MapDrawer(model)
-    if day is None:
-        last = model.operation_days()
-        drawer.update(last, chosen_days(model))
-    else:
-        if not 0 <= day < model.n_days:
-            raise ValueError(f"--day {day} is outside the run (0..{model.n_days - 1})")
-        drawer.update(day)
-    return drawer.finish()
+    if day is not None and not 0 <= day < model.n_days:
+        raise ValueError(f"--day {day} is outside the run (0..{model.n_days - 1})")
+    show = (model.operation_days(), chosen_days(model)) if day is None else (day, None)
+    drawer.update(*show)
+    drawer.finish()
+    # Once more in the final layout: the labels keep clear of each other, the markers
+    # and the date as measured in pixels, and the layout shrank the axes under them
+    # (the date, a fixed size, then covered a label placed beside its corner).
+    drawer.update(*show)
+    return drawer.fig
 
 
 def frame_days(model: MapModel, max_frames: int) -> list[int]:

@@ -1037,3 +1037,41 @@ def test_sorties_per_day_leave_room_for_their_legend(baseline: Path) -> None:
     fig = sorties_per_day(res)
     assert fig.axes[0].get_ylim()[1] == pytest.approx(busiest * 1.3)
     plt.close(fig)
+
+
+def test_site_labels_keep_clear_of_the_date_and_inside_the_frame(tmp_path: Path) -> None:
+    """Kabul, Al Udeid and Ramstein: the date takes the bottom right corner, beside Al
+    Udeid, whose label it covered once the layout had shrunk the map; the label then
+    went below the site, across the frame. Every site label now lies inside the frame,
+    clear of the date, in the figure as saved."""
+    import matplotlib.pyplot as plt
+
+    from viz import style
+
+    data = {
+        "name": "staged", "start": "2021-08-14", "horizon_days": 17,
+        "sites": [{"id": "hkia", "kind": "prison", "lat": 34.57, "lon": 69.21,
+                   "detainees": {"standard": 8000}},
+                  {"id": "udeid", "kind": "airfield", "lat": 25.12, "lon": 51.32},
+                  {"id": "ramstein", "kind": "reception", "lat": 49.44, "lon": 7.60}],
+        "legs": [{"from": "hkia", "to": "udeid", "modes": ["fixed_wing"]},
+                 {"from": "udeid", "to": "ramstein", "modes": ["fixed_wing"]}],
+        "aircraft": {"c17": {"mode": "fixed_wing", "seats": 300, "cruise_kmh": 830,
+                             "range_km": 9000, "turnaround_min": 60}},
+        "fleet": [{"type": "c17", "count": 2, "base": "udeid"}],
+    }
+    with style.use_style():  # as dtsim draws it: the date's size depends on the style
+        fig, ax, renderer = _drawn_map(data, tmp_path)
+    frame = ax.get_window_extent(renderer)
+    date = next(t for t in ax.texts if t.get_text().startswith("day "))
+    assert date.get_text().startswith("day 14")  # a date as wide as the case's
+    date_box = date.get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text().split()[:1] in (["hkia"], ["udeid"],
+                                                                  ["ramstein"])]
+    assert len(labels) == 3
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert not box.overlaps(date_box), label.get_text()
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 \
+            and box.y1 <= frame.y1, label.get_text()
+    plt.close(fig)
