@@ -39,7 +39,7 @@ from sim.common.vocabulary import (
     DetaineeState,
     EventKind,
 )
-from sim.core.detainees import DELIVERED
+from sim.core.detainees import DELIVERED, IN_FLIGHT
 from sim.core.fronts import min_distance_to_fronts
 from sim.scenario.schema import MODES, POLICIES, Scenario
 
@@ -234,11 +234,15 @@ class Game:
                     "beds": p["beds"], "intake_per_day": p["daily_intake_limit"],
                 })
         escaped = int(np.count_nonzero(~np.isnan(d.t_escaped)))
+        # aboard aircraft and vehicles: without them the report's counts did not add up
+        # (a prison emptied, 7,000 of 25,000 on the road, 18,000 delivered)
+        in_vehicles = int(np.count_nonzero(d.state == IN_FLIGHT))
         return {
             "hour": now, "day": now / 24.0, "prisons": prisons,
             "fleet": {t: dict(c) for t, c in sorted(fleet.items())},
             "receptions": receptions, "registration_backlog": backlog,
             "delivered": tr.delivered_count, "total": tr.total, "escaped": escaped,
+            "in_vehicles": in_vehicles,
             "policy": m.policy.name, "held_by_you": list(self.ctx.held),
             "requests_left": {t: self.ctx.request_left(t) for t in self.ctx.types},
         }
@@ -268,8 +272,9 @@ class Game:
                          f"intake {intake}")
         lines.append(f"Registration backlog: {s['registration_backlog']:,}")
         pct = 100.0 * s["delivered"] / s["total"] if s["total"] else 0.0
+        aboard = f"aboard vehicles {s['in_vehicles']:,}; " if s["in_vehicles"] else ""
         lines.append(f"Delivered {s['delivered']:,} of {s['total']:,} ({pct:.0f}%); "
-                     f"escaped {s['escaped']:,}")
+                     f"{aboard}escaped {s['escaped']:,}")
         held = ", ".join(s["held_by_you"]) or "none"
         left = ", ".join(f"{t} {n}" for t, n in s["requests_left"].items())
         lines.append(f"Policy: {s['policy']}.  Held by you: {held}.  Requests left: {left}.")

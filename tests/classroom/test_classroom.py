@@ -579,3 +579,23 @@ def test_play_stops_asking_once_nobody_is_left_to_move() -> None:
     last_pause_hour = 6.0 + 6.0 * (len(asked) - 1)
     assert 1 <= len(asked) < 4 * 5 and played.kpis["prisons_cleared_day"] * 24 > last_pause_hour
     assert any("nothing is left to decide" in s for s in said)
+
+
+def test_morning_report_counts_the_people_aboard_vehicles() -> None:
+    """A pause while people are in the air: the report counts them, so that held,
+    aboard, delivered and escaped add up to everyone (a prison emptied, 7,000 of 25,000
+    on the road and 18,000 delivered read as if 7,000 had gone missing)."""
+    from sim.scenario.loader import build
+    from tests.tiny_scenarios import one_leg
+
+    # 30 people, one 30-seat aircraft: loaded at once, an hour in the air from about 0.3 h.
+    game = Game(build(one_leg(n=30, horizon_days=2)), 1, every_hours=6)
+    game.advance_to(1.0)
+    s = game.situation()
+    held = sum(p["held"] for p in s["prisons"])
+    assert s["in_vehicles"] == 30 and held == 0 and s["delivered"] == 0
+    assert "aboard vehicles 30;" in game.report()
+    game.advance_to(6.0)
+    s = game.situation()
+    assert s["in_vehicles"] == 0 and s["delivered"] == 30
+    assert "aboard" not in game.report()
