@@ -48,6 +48,8 @@ CATALOGUE: tuple[FigureSpec, ...] = (
                (RUN_KIND,), timeseries.sorties_per_day),
     FigureSpec("prisons", "Detainees still held per prison, with threatened and overrun times.",
                (RUN_KIND,), timeseries.held_per_prison),
+    FigureSpec("staging", "People waiting at each staging airfield against its holding "
+               "capacity, to the hour.", (RUN_KIND,), timeseries.staging),
     FigureSpec("reception", "Reception occupancy against beds, registration backlog, daily "
                "intake against its limit.", (RUN_KIND,), timeseries.reception),
     FigureSpec("fleet", "Aircraft and vehicles in each state, time-weighted average over "

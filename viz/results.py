@@ -79,6 +79,8 @@ CSV_SPECS: dict[str, CsvSpec] = {
                           filled=("hour", "event", "n")),
     "status.csv": CsvSpec(("hour", "site", "status"), ("site", "status"),
                           filled=("hour", "site", "status")),
+    "staging.csv": CsvSpec(("hour", "site", "held"), ("site",),
+                           filled=("hour", "site", "held")),
     "detainees.csv": CsvSpec(("id", "origin", "state"),
                              ("origin", "category", "state", "location")),
     "replications.csv": CsvSpec((), ("scenario", "point", "params")),
@@ -490,6 +492,12 @@ class Results:
     def events(self) -> list[dict[str, str]]:
         """events.csv rows."""
         return _read_csv(self._need("events.csv", "event log of a run"))
+
+    @cached_property
+    def staging(self) -> Table:
+        """staging.csv of a run: each staging airfield's count of people waiting there,
+        from the start and after every change (hour, site, held)."""
+        return Table.read(self._need("staging.csv", "people waiting at staging airfields"))
 
     @cached_property
     def status(self) -> list[dict[str, str]]:

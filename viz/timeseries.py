@@ -349,6 +349,46 @@ def held_per_prison(res: Results) -> Figure:
     return style.finish(fig)
 
 
+def staging(res: Results) -> Figure:
+    """People waiting at each staging airfield against its holding capacity, to the hour.
+
+    The airfields between the prisons and the receptions are where a lift by one mode
+    hands over to another; their holding is a limit the other figures do not show
+    (``held_per_prison`` counts prisons, ``reception`` the receptions).
+    """
+    t = res.staging
+    sites = list(dict.fromkeys(t.text("site")))
+    held_at = {sid: t.col("held")[[s == sid for s in t.text("site")]] for sid in sites}
+    used = [sid for sid in sites if held_at[sid].max(initial=0.0) > 0]
+    if not used:
+        raise Skip("no staging airfield held anyone")
+    hours, names = t.col("hour"), t.text("site")
+    end_day = float(len(res.daily)) if res.has("daily.csv") else float(np.nanmax(hours)) / 24.0
+    capacity = {str(s.get("id")): s.get("holding_capacity")
+                for s in res.scenario.get("sites") or [] if isinstance(s, dict)}
+    fig, ax = style.new_figure()
+    top = 1.0
+    for i, sid in enumerate(used):
+        mask = np.array([n == sid for n in names])
+        days = np.r_[hours[mask] / 24.0, end_day]
+        counts = np.r_[held_at[sid], held_at[sid][-1]]
+        colour = style.colour(i)
+        ax.plot(style.dates(res.start, days), counts, color=colour, lw=2,
+                drawstyle="steps-post", label=f"{sid} (peak {counts.max():,.0f})")
+        cap = capacity.get(sid)
+        if isinstance(cap, (int, float)) and cap > 0:
+            ax.axhline(cap, color=colour, ls="--", lw=1.2, label=f"{sid} holding capacity")
+            top = max(top, float(cap))
+        top = max(top, float(counts.max()))
+    style.date_axis(ax)
+    crop(ax, res)
+    ax.set_ylim(0, top * 1.25)
+    ax.set_ylabel("people waiting (count)")
+    ax.legend(loc="upper left", fontsize=9)
+    ax.set_title(f"Waiting at staging airfields: {res.title}")
+    return style.finish(fig)
+
+
 def mdates_num(when: Any) -> float:
     """A datetime as a matplotlib date number (days)."""
     import matplotlib.dates as mdates

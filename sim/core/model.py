@@ -230,6 +230,7 @@ class Model:
             events=st.events if last else st.events.copy(),
             sorties=st.sorties if last else st.sorties.copy(),
             status_log=tuple(st.status_log),
+            staging_log=tuple(tr.staging_log),
             fleet_days=tuple(self.fleet.days),
             vehicles=tuple(self.fleet.records()),
             types_added=tuple(self.fleet.type_counts),

@@ -134,6 +134,7 @@ class FinishedRun:
     events: EventLog  # a copy: a run that goes on (the classroom) does not change it
     sorties: SortieLog
     status_log: tuple[StatusChange, ...]
+    staging_log: tuple[tuple[float, str, int], ...]  # (hour, airfield, people there)
     fleet_days: tuple[FleetDay, ...]
     vehicles: tuple[VehicleRecord, ...]
     types_added: tuple[str, ...]  # vehicle types that had at least one vehicle
@@ -157,6 +158,8 @@ class Result:
     meta: dict[str, Any]
     fronts: list[dict[str, Any]] = field(default_factory=list)
     vehicle_types: dict[str, str] = field(default_factory=dict)  # vehicle name -> type
+    # (hour, airfield, people waiting there after a change), from the start: ``staging.csv``
+    staging_log: list[tuple[float, str, int]] = field(default_factory=list)
 
     @cached_property
     def sorties(self) -> list[Sortie]:
@@ -796,4 +799,4 @@ def build_result(run: FinishedRun, wall_seconds: float) -> Result:
     }
     return Result(kpis, daily, run.sorties, detainee_table(cols), run.events,
                   list(run.status_log), metadata(run, wall_seconds), front_tracks(run.fronts),
-                  roster)
+                  roster, list(run.staging_log))

@@ -128,6 +128,11 @@ class Transfers:
             sid: self.d.ids_at(self.site_index[sid]) for sid in self.site_ids
         }
         self.present = {sid: len(q) for sid, q in self.queue.items()}  # held or waiting there
+        # (hour, airfield, people there after a change): each staging airfield's count from
+        # the start (``staging.csv``), for the hours its holding filled and emptied.
+        self.staging_log: list[tuple[float, str, int]] = [
+            (0.0, sid, self.present[sid]) for sid in self.site_ids
+            if self.site_values[sid].is_airfield]
         # Room behind each queue for those who join its end (``join_queue``): the buffer a
         # queue is a view of, and where its filled part ends.
         self._queue_room: dict[str, tuple[np.ndarray, int]] = {}
@@ -578,10 +583,16 @@ class Transfers:
         d.set_state(ids, HELD if self.kind[site] in ("prison", "camp") else WAITING)
         self.queue[site] = np.concatenate([ids, self.queue[site]])
         self.present[site] += len(ids)
+        self._log_staging(site)
         if self.state.status[site] == STATUS_OVERRUN:
             self.overrun(ids, site)
         self.state.notify()
         self.no_work.queued(site)
+
+    def _log_staging(self, site: str) -> None:
+        """Record ``site``'s count now if it is a staging airfield (``staging_log``)."""
+        if self.site_values[site].is_airfield:
+            self.staging_log.append((self.state.env.now, site, self.present[site]))
 
     def pick_up(self, ids: np.ndarray, site: str, mission: Mission) -> None:
         """``ids`` are on board at ``site``; places claimed for the rest are given back."""
@@ -590,6 +601,7 @@ class Transfers:
         d.set_state(ids, IN_FLIGHT)
         d.picked_up(ids, now)
         self.present[site] -= len(ids)
+        self._log_staging(site)
         unused = mission.reserved - len(ids)
         self._unclaim(mission, unused)
         if self.site_values[site].is_airfield and unused >= 0:
@@ -624,6 +636,7 @@ class Transfers:
             d.set_state(ids, WAITING)
             self.join_queue(site, ids)
             self.present[site] += n
+            self._log_staging(site)
             self.state.notify()  # new work at a transfer node (a reception delivery creates none)
             self.no_work.queued(site)
 
@@ -709,6 +722,7 @@ class Transfers:
         q = self.queue[site]
         self.queue[site] = q[np.isin(d.state[q], (HELD, WAITING))]
         self.present[site] -= len(ids)
+        self._log_staging(site)
         self.last_loss[site] = self.state.env.now
         self.state.dirty = True
 

@@ -93,6 +93,11 @@ def detainees_csv(result: Result) -> str:
     return csv_text(DETAINEE_COLUMNS, rows)
 
 
+#: Columns of ``staging.csv``: from the start, each staging airfield's count of people
+#: waiting there after every change (hours; several lines at one hour: the last holds).
+STAGING_COLUMNS = ("hour", "site", "held")
+
+
 def events_csv(result: Result) -> str:
     return csv_text(EVENT_COLUMNS, result.events)
 
@@ -107,6 +112,7 @@ def result_texts(result: Result) -> dict[str, str]:
         "detainees.csv": detainees_csv(result),
         "events.csv": events_csv(result),
         "status.csv": csv_text(("hour", "site", "status"), result.status_log),
+        "staging.csv": csv_text(STAGING_COLUMNS, result.staging_log),
         "fronts.json": json_text(result.fronts),
     }
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(
     p for p in (ROOT / "scenarios").rglob("*.yaml") if not p.name.endswith(".questions.yaml")
 )
-RUN_FIGURES = {"throughput", "sorties", "prisons", "reception", "fleet", "gantt", "map"}
+RUN_FIGURES = {"throughput", "sorties", "prisons", "staging", "reception", "fleet", "gantt", "map"}
 runner = CliRunner()
 
 
@@ -174,7 +174,12 @@ def test_every_scenario_renders(path: Path, tmp_path: Path) -> None:
         pytest.skip(f"{path.name} does not load: {exc.problems[:1]}")
     items = render(Results(tmp_path))
     assert {i.spec.name for i in items} == RUN_FIGURES
+    with (tmp_path / "staging.csv").open(newline="") as f:
+        staged = any(int(row["held"]) > 0 for row in csv.DictReader(f))
     for item in items:
+        if item.spec.name == "staging" and not staged:  # no airfield held anyone: said so
+            assert item.figure is None and item.skipped == "no staging airfield held anyone"
+            continue
         assert item.figure is not None, f"{item.spec.name} skipped: {item.skipped}"
         dpi = 40
         w, h = item.figure.get_size_inches() * dpi
@@ -1075,3 +1080,24 @@ def test_site_labels_keep_clear_of_the_date_and_inside_the_frame(tmp_path: Path)
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 \
             and box.y1 <= frame.y1, label.get_text()
     plt.close(fig)
+
+
+def test_staging_figure_draws_the_baselines_airfield_and_skips_without_one(
+        baseline: Path, tmp_path: Path) -> None:
+    """The baseline's staging airfield is drawn to the hour against its holding capacity;
+    a run without a staging airfield skips the figure with its reason."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import one_leg, scenario
+    from viz.results import Results, Skip
+    from viz.timeseries import staging
+
+    fig = staging(Results(baseline))
+    labels = [str(line.get_label()) for line in fig.axes[0].lines]
+    assert any(label.startswith("rmelan (peak ") for label in labels)
+    assert "rmelan holding capacity" in labels
+    plt.close(fig)
+    s = scenario(one_leg(n=20, horizon_days=2))
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    with pytest.raises(Skip, match="no staging airfield held anyone"):
+        staging(Results(tmp_path))
