@@ -357,21 +357,21 @@ def staging(res: Results) -> Figure:
     (``held_per_prison`` counts prisons, ``reception`` the receptions).
     """
     t = res.staging
-    sites = list(dict.fromkeys(t.text("site")))
-    held_at = {sid: t.col("held")[[s == sid for s in t.text("site")]] for sid in sites}
-    used = [sid for sid in sites if held_at[sid].max(initial=0.0) > 0]
+    names = np.array(t.text("site"))
+    hours, held = t.col("hour"), t.col("held")
+    used = [sid for sid in dict.fromkeys(names.tolist())
+            if held[names == sid].max(initial=0.0) > 0]
     if not used:
         raise Skip("no staging airfield held anyone")
-    hours, names = t.col("hour"), t.text("site")
     end_day = float(len(res.daily)) if res.has("daily.csv") else float(np.nanmax(hours)) / 24.0
     capacity = {str(s.get("id")): s.get("holding_capacity")
                 for s in res.scenario.get("sites") or [] if isinstance(s, dict)}
     fig, ax = style.new_figure()
     top = 1.0
     for i, sid in enumerate(used):
-        mask = np.array([n == sid for n in names])
-        days = np.r_[hours[mask] / 24.0, end_day]
-        counts = np.r_[held_at[sid], held_at[sid][-1]]
+        mask = names == sid
+        days = np.r_[hours[mask] / 24.0, end_day]  # the last count holds to the end
+        counts = np.r_[held[mask], held[mask][-1]]
         colour = style.colour(i)
         ax.plot(style.dates(res.start, days), counts, color=colour, lw=2,
                 drawstyle="steps-post", label=f"{sid} (peak {counts.max():,.0f})")
