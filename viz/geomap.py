@@ -509,10 +509,9 @@ class MapDrawer:
         """Put each site's label inside the map's frame where it overlaps no label placed
         before it, no other site's marker and not the day's date: above right of its
         site if free, else the first free spot of ``SITE_LABEL_SPOTS`` (the first spot
-        where none is free). Two
-        landing zones 5 km apart (Saigon, 1975) printed their names over each other; the
-        date, in the corner with the fewest markers, covered the label of a site beside
-        that corner (Al Udeid on a Kabul-Qatar-Ramstein map)."""
+        where none is free). Two landing zones 5 km apart (Saigon, 1975) printed their
+        names over each other; the date, in the corner with the fewest markers, covered
+        the label of a site beside that corner (Al Udeid on a Kabul-Qatar-Ramstein map)."""
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
         markers = self._marker_boxes(MARKER_CLEARANCE_PX)
         taken: list[Any] = ([self.day_text.get_window_extent(renderer)]
