@@ -296,6 +296,37 @@ def status_changes(res: Results) -> list[tuple[float, str, str]]:
     return out
 
 
+def held_curves(res: Results, prisons: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each prison's detainees still held, as steps to the hour from detainees.csv: the
+    days of every change from the start to the end of daily.csv, and each prison's count
+    from each of those days on. A detainee leaves its prison (``origin``) when first
+    picked up, when it escapes, or (never picked up) when it passes into another
+    authority's custody at its prison's overrun (status.csv); at each day's end the
+    counts equal daily.csv's ``held:<prison>``."""
+    table = res.detainees
+    origin = np.array(table.text("origin"))
+    leave = np.fmin(table.col("pickup_hour"), table.col("escaped_hour"))
+    if "state" in table:
+        overrun_at = {row["site"]: float(row["hour"]) for row in reversed(res.status)
+                      if row.get("status") == "overrun"} if res.has("status.csv") else {}
+        custody = (np.array(table.text("state")) == "custody_transferred") & np.isnan(leave)
+        for i in np.flatnonzero(custody):
+            leave[i] = overrun_at.get(str(origin[i]), np.nan)
+    end = float(len(res.daily)) if res.has("daily.csv") else 0.0
+    finite = leave[np.isfinite(leave)] / 24.0
+    days = np.unique(np.r_[0.0, finite, end])
+    counts = []
+    for p in prisons:
+        mine = np.sort(leave[origin == p]) / 24.0  # days, as ``days`` was made (NaN last)
+        counts.append(len(mine) - np.searchsorted(mine, days, side="right").astype(float))
+    return days, counts
+
+
+#: Days before the start over which the prisons are drawn full (a drawing choice: the
+#: figure's margin before the start), so that a prison emptied at once still shows.
+PRE_START_DAYS = 0.3
+
+
 def held_per_prison(res: Results) -> Figure:
     """Detainees held per prison (stacked area) with threatened/overrun times marked.
 
@@ -309,12 +340,24 @@ def held_per_prison(res: Results) -> Figure:
     if not prisons:
         raise Skip("no prisons in daily.csv (no held:<prison> columns)")
     initial = _initial_held(res, prisons)
-    x = style.dates(res.start, [0.0, *(t.col("day") + 1.0)])
     fig, ax = style.new_figure(figsize=(11.0, 5.5))
-    ys = [np.r_[initial[p], np.nan_to_num(t.col(f"held:{p}"))] for p in prisons]
     colours = {p: style.category_colour(i) for i, p in enumerate(prisons)}
     labels = [f"{p} ({initial[p]:,.0f} at the start)" for p in prisons]
-    ax.stackplot(x, ys, labels=labels, colors=[colours[p] for p in prisons], alpha=0.85)
+    if _exact(res):  # to the hour: a lift from the evening of day 0 left from then on
+        days, ys = held_curves(res, prisons)
+        # Everyone was held before the start (a prison overrun at hour 0 shows there).
+        days = np.r_[-PRE_START_DAYS, days]
+        ys = [np.r_[initial[p], y] for p, y in zip(prisons, ys, strict=True)]
+        x = style.dates(res.start, days)
+        lower = np.zeros(len(days))
+        for p, y, label in zip(prisons, ys, labels, strict=True):
+            ax.fill_between(x, lower, lower + y, step="post", color=colours[p], alpha=0.85,
+                            lw=0, label=label)
+            lower = lower + y
+    else:  # each day's end, joined by straight lines
+        x = style.dates(res.start, [0.0, *(t.col("day") + 1.0)])
+        ys = [np.r_[initial[p], np.nan_to_num(t.col(f"held:{p}"))] for p in prisons]
+        ax.stackplot(x, ys, labels=labels, colors=[colours[p] for p in prisons], alpha=0.85)
     top = float(np.max(np.sum(ys, axis=0))) if ys else 1.0
     changes = [(h, s, st) for h, s, st in status_changes(res) if s in colours]
     overrun_at = {(s, h) for h, s, st in changes if st == "overrun"}
@@ -342,7 +385,8 @@ def held_per_prison(res: Results) -> Figure:
     style.date_axis(ax, "date")
     crop(ax, res)
     lo, _hi = ax.get_xlim()
-    ax.set_xlim(min(lo, float(mdates_num(x[0])) - 0.3), _hi)
+    start = float(mdates_num(style.dates(res.start, [0.0])[0]))
+    ax.set_xlim(min(lo, start - PRE_START_DAYS), _hi)
     ax.set_ylabel("detainees held (count)")
     ax.set_ylim(0, max(top * 1.25, 1.0))
     ax.set_title(f"Detainees still held per prison: {res.title}")

@@ -1101,3 +1101,39 @@ def test_staging_figure_draws_the_baselines_airfield_and_skips_without_one(
     write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
     with pytest.raises(Skip, match="no staging airfield held anyone"):
         staging(Results(tmp_path))
+
+
+def test_held_per_prison_steps_at_the_hours_people_left(baseline: Path, tmp_path: Path
+                                                        ) -> None:
+    """Each prison's count is drawn to the hour from detainees.csv (pickups, escapes and,
+    for the never picked up, custody at the overrun) and equals daily.csv's held:<prison>
+    at each day's end, on the baseline, whose prisons lose people all three ways; a lift
+    that starts at 14:24 keeps its prison full until then."""
+    import matplotlib.pyplot as plt
+
+    from tests.tiny_scenarios import one_leg, scenario
+    from viz.results import Results
+    from viz.timeseries import held_curves, held_per_prison
+
+    res = Results(baseline)
+    daily = res.daily
+    prisons = daily.prefixed("held:")
+    days, counts = held_curves(res, prisons)
+    ends = daily.col("day") + 1.0
+    for p, y in zip(prisons, counts, strict=True):
+        at_ends = y[np.searchsorted(days, ends - 1e-9, side="right") - 1]
+        assert np.array_equal(at_ends, np.nan_to_num(daily.col(f"held:{p}"))), p
+    assert days[0] == 0.0 and days[-1] == len(daily)
+    states = set(res.detainees.text("state"))
+    assert {"escaped", "custody_transferred"} <= states  # every way of leaving is tested
+
+    s = scenario(one_leg(n=300, count=2, horizon_days=2,
+                         fleet=[{"type": "h", "count": 2, "base": "r",
+                                 "available_from_day": 0.6}]))
+    write_run(sim.run(s, 1), tmp_path, resolved_yaml(s))
+    short = Results(tmp_path)
+    days, (held,) = held_curves(short, ["p"])
+    first_leave = days[np.argmax(held < 300)]
+    assert first_leave > 0.6 and held[-1] == 0
+    fig = held_per_prison(short)
+    plt.close(fig)
