@@ -82,3 +82,34 @@ def test_the_baselines_staging_stays_within_its_holding_and_ends_as_the_table(se
         at = s.sites.index(next(x for x in s.sites if x.id == site))
         waiting = int(np.count_nonzero((d["state"] == WAITING) & (d["location"] == at)))
         assert [n for _, s_, n in log if s_ == site][-1] == waiting, (i, site)
+
+
+def test_people_lost_at_an_overrun_airfield_leave_its_count() -> None:
+    """A front overruns the staging airfield while 100 wait there: they escape, and the
+    log falls from 100 to 0 at the overrun's hour, as the escape event says."""
+    data = {
+        "name": "overrun", "start": "2026-01-01", "horizon_days": 4,
+        "sites": [{"id": "p", "kind": "prison", "lat": 36.0, "lon": 41.0, "pads": 2,
+                   "detainees": {"standard": 200}},
+                  {"id": "a", "kind": "airfield", "lat": 36.0, "lon": 40.0,
+                   "holding_capacity": 150},
+                  {"id": "r", "kind": "reception", "lat": 34.0, "lon": 40.0}],
+        "legs": [{"from": "p", "to": "a", "modes": ["ground"], "distance_km": 90},
+                 {"from": "a", "to": "r", "modes": ["fixed_wing"]}],
+        "aircraft": {"bus": {"mode": "ground", "seats": 50, "cruise_kmh": 90,
+                             "turnaround_min": 30},
+                     "c130": {"mode": "fixed_wing", "seats": 20, "cruise_kmh": 400,
+                              "turnaround_min": 60}},
+        "fleet": [{"type": "bus", "count": 3, "base": "p"},
+                  {"type": "c130", "count": 1, "base": "r"}],
+        "escalation": {"fronts": [{"name": "f", "start_day": 0,
+                                   "path": [[36.0, 38.0], [36.0, 41.0]],
+                                   "speed_km_per_day": 300.0, "threat_radius_km": 30.0,
+                                   "overrun_radius_km": 5.0}]},
+    }
+    res = sim.run(scenario(data), 1)
+    (escape,) = [e for e in res.events if e.site == "a" and e.kind == "overrun_escape"]
+    before, last = res.staging_log[-2], res.staging_log[-1]
+    assert escape.n == before[2] - last[2] > 0
+    assert last == (escape.time, "a", 0)
+    assert res.kpis["escaped"] >= escape.n
