@@ -11,7 +11,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -136,7 +136,26 @@ def console() -> Any:
     return Console() if sys.stdout.isatty() or os.environ.get("COLUMNS") else Console(width=120)
 
 
-def print_kpis(kpis: dict[str, Any], title: str) -> None:
+def staging_rows(log: Sequence[tuple[float, str, int]],
+                 capacity: Mapping[str, int | None]) -> list[tuple[str, int, str, float, int]]:
+    """Per staging airfield that held anyone (``Result.staging_log``): its peak count, its
+    holding capacity ("-": none), the first day (on the run's clock) it reached that
+    peak, and its count at the end."""
+    rows = []
+    for site in dict.fromkeys(name for _, name, _ in log):
+        counts = [(hour, n) for hour, name, n in log if name == site]
+        peak = max(n for _, n in counts)
+        if peak == 0:
+            continue
+        first = next(hour for hour, n in counts if n == peak)
+        cap = capacity.get(site)
+        rows.append((site, peak, "-" if cap is None else f"{cap:,}", first / 24.0, counts[-1][1]))
+    return rows
+
+
+def print_kpis(kpis: dict[str, Any], title: str,
+               staging: Sequence[tuple[str, int, str, float, int]] = ()) -> None:
+    """The KPI table, the prisons' and (``staging_rows``) the staging airfields'."""
     from rich.table import Table
 
     table = Table(title=title, show_header=True, header_style="bold")
@@ -165,6 +184,13 @@ def print_kpis(kpis: dict[str, Any], title: str) -> None:
                 "detainees", "delivered", "escaped", "threatened_day", "overrun_day",
                 "emptied_day")))
         console().print(st)
+    if staging:
+        at = Table(title="Staging airfields", header_style="bold")
+        for col in ("site", "peak waiting", "holding capacity", "peak day", "at the end"):
+            at.add_column(col, justify="right" if col != "site" else "left")
+        for site, peak, cap, day, end in staging:
+            at.add_row(site, f"{peak:,}", cap, f"{day:.3f}", f"{end:,}")
+        console().print(at)
 
 
 REDRAW_SECONDS = 0.1

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.helpers import check_out_dir, fail, guarded, print_kpis, scenario_path
+from sim.cli.helpers import check_out_dir, fail, guarded, print_kpis, scenario_path, staging_rows
 from sim.scenario.loader import ScenarioError
 
 
@@ -56,7 +56,9 @@ def run(
     if as_json:
         typer.echo(json.dumps({**result.kpis, "bound_gap": bound} if gap else result.kpis))
     else:
-        print_kpis(result.kpis, f"{s.name} (seed {seed})")
+        capacity = {x.id: x.holding_capacity for x in s.sites if x.kind == "airfield"}
+        print_kpis(result.kpis, f"{s.name} (seed {seed})",
+                   staging_rows(result.staging_log, capacity))
         if gap:
             from sim.planning.gap import gap_line
 
