@@ -299,6 +299,30 @@ HEADLINE = ("delivered_fraction", "day_to_50", "day_to_90", "day_to_100", "deliv
             "mean_transfer_hours", "fleet_utilization", "flying_hours_per_available_hour")
 
 
+def _staging_sentences(res: Results) -> list[str]:
+    """A sentence a staging airfield that held anyone: its fullest, against its holding
+    capacity, and when (staging.csv; none for a folder written without it)."""
+    if not res.has("staging.csv"):
+        return []
+    t = res.staging
+    names = t.text("site")
+    hours, held = t.col("hour"), t.col("held")
+    capacity = {str(x.get("id")): x.get("holding_capacity")
+                for x in res.scenario.get("sites") or [] if isinstance(x, dict)}
+    out = []
+    for site in dict.fromkeys(names):
+        mine = [i for i, name in enumerate(names) if name == site]
+        peak = max(float(held[i]) for i in mine)
+        if peak <= 0:
+            continue
+        first = next(float(hours[i]) for i in mine if float(held[i]) == peak)
+        cap = capacity.get(site)
+        places = f" of its {words.number(cap)} places" if isinstance(cap, (int, float)) else ""
+        out.append(f"At its fullest the staging airfield {site} held {words.number(peak)} "
+                   f"waiting{places}, first on {words.day_with_date(first / 24.0, res.start)}.")
+    return out
+
+
 def _run_kpis(res: Results) -> str:
     """One run: the headline in sentences, then every KPI in words with its unit."""
     try:
@@ -329,6 +353,7 @@ def _run_kpis(res: Results) -> str:
     elif reg is not None:
         lead.append("Registration complete on "
                     + words.with_unit("registration_complete_day", reg, res.start) + ".")
+    lead += _staging_sentences(res)
     out = "<p class='lead'>" + " ".join(esc(x) for x in lead) + "</p>"
     rows: list[list[Any]] = []
     for key in [*HEADLINE, *kpis]:

@@ -1137,3 +1137,15 @@ def test_held_per_prison_steps_at_the_hours_people_left(baseline: Path, tmp_path
     assert first_leave > 0.6 and held[-1] == 0
     fig = held_per_prison(short)
     plt.close(fig)
+
+
+def test_report_says_how_full_the_staging_airfield_got(report: str) -> None:
+    """The run's lead paragraph gives the staging airfield's fullest against its places,
+    with its day and date, from staging.csv."""
+    import re as regex
+
+    found = regex.search(r"At its fullest the staging airfield rmelan held ([\d,]+) waiting "
+                         r"of its 1,500 places, first on day [\d.]+ \(\d+ \w+ 2026, \d\d:\d\d\)",
+                         report)
+    assert found is not None
+    assert 1000 < int(found.group(1).replace(",", "")) <= 1500
