@@ -75,6 +75,21 @@ class Flow:
         return float(sum(c for h, c in zip(self.hours, self.counts, strict=True) if h <= hour))
 
 
+def antimeridian_cut(lons: list[float]) -> float | None:
+    """Where to cut the circle of longitudes (degrees) so that points spread across the
+    antimeridian are drawn side by side: the east end of the widest gap between them,
+    below which 360 is added (``MapModel.east``); None where they span 180 degrees or
+    less, or the widest gap already lies across the antimeridian."""
+    if not lons or max(lons) - min(lons) <= 180.0:
+        return None
+    ordered = sorted(lons)
+    gaps = [(b - a, b) for a, b in zip(ordered, ordered[1:], strict=False)]
+    widest, cut = max(gaps)
+    if widest <= ordered[0] + 360.0 - ordered[-1]:
+        return None
+    return cut
+
+
 class MapModel:
     """Everything the map needs, read once from a run folder."""
 
@@ -83,6 +98,13 @@ class MapModel:
         if not sites:
             raise Skip("no scenario.resolved.yaml with site coordinates in the folder")
         self.res = res
+        fronts = res.fronts
+        # Longitudes past the antimeridian are drawn east of it (``east``): Guam to Hawaii
+        # ran the long way round the world, a strip a few pixels high.
+        self.lon_cut = antimeridian_cut(
+            [float(s["lon"]) for s in sites]
+            + [float(lon) for fr in fronts for _lat, lon in fr.get("path_latlon") or []])
+        sites = [{**s, "lon": self.east(float(s["lon"]))} for s in sites]
         self.sites: dict[str, dict[str, Any]] = {str(s["id"]): s for s in sites}
         self.legs: list[tuple[str, str, list[str]]] = []
         for leg in res.scenario.get("legs") or []:
@@ -104,7 +126,9 @@ class MapModel:
         self.daily = res.daily if res.has("daily.csv") else None
         self.n_days = len(self.daily) if self.daily is not None else int(
             res.meta.get("horizon_days") or 1)
-        self.fronts = res.fronts
+        self.fronts = [{**fr, "path_latlon": [[lat, self.east(float(lon))]
+                                              for lat, lon in fr.get("path_latlon") or []]}
+                       for fr in fronts]
         lats = [float(s["lat"]) for s in sites]
         lons = [float(s["lon"]) for s in sites]
         for fr in self.fronts:
@@ -121,6 +145,10 @@ class MapModel:
                        min(lats) - pad_y, max(lats) + pad_y + 0.06 * span_y)
         self.mid_lat = (self.extent[2] + self.extent[3]) / 2.0
 
+    def east(self, lon: float) -> float:
+        """``lon`` (degrees) as drawn: 360 more where it lies west of ``lon_cut``."""
+        return lon + 360.0 if self.lon_cut is not None and lon < self.lon_cut else lon
+
     # --- state on a day -----------------------------------------------------------
     def front_at(self, day: int) -> list[tuple[float, float] | None]:
         """(lat, lon) of each front at the end of ``day`` (None before it starts)."""
@@ -133,7 +161,8 @@ class MapModel:
                 out.append(None)
                 continue
             lat, lon = self.daily.col(f"front_lat:{i}")[d], self.daily.col(f"front_lon:{i}")[d]
-            out.append(None if np.isnan(lat) or np.isnan(lon) else (float(lat), float(lon)))
+            out.append(None if np.isnan(lat) or np.isnan(lon)
+                       else (float(lat), self.east(float(lon))))
         return out
 
     def front_trail(self, i: int, day: int) -> list[tuple[float, float]]:
@@ -146,7 +175,7 @@ class MapModel:
             lat, lon = self.daily.col(f"front_lat:{i}"), self.daily.col(f"front_lon:{i}")
             for d in range(min(day, len(self.daily) - 1) + 1):
                 if not (np.isnan(lat[d]) or np.isnan(lon[d])):
-                    pts.append((float(lat[d]), float(lon[d])))
+                    pts.append((float(lat[d]), self.east(float(lon[d]))))
         return pts
 
     def status_at(self, day: int) -> dict[str, str]:
@@ -247,6 +276,11 @@ class MapDrawer:
         ax.set_aspect(1.0 / math.cos(math.radians(model.mid_lat)))
         ax.set_facecolor("#F4F8FB")
         ax.set_xlabel("longitude (degrees east)")
+        if model.lon_cut is not None:  # past 180 east, as the world writes it: -158 not 202
+            from matplotlib.ticker import FuncFormatter
+
+            ax.xaxis.set_major_formatter(FuncFormatter(
+                lambda x, _pos: f"{(x + 180.0) % 360.0 - 180.0:g}"))
         ax.set_ylabel("latitude (degrees north)")
         self.top_artists_base: list[Any] = []
         self.lanes = lanes([(a, b, m) for a, b, ms in model.legs for m in ms]
@@ -481,10 +515,11 @@ class MapDrawer:
         self._fit_title()
 
     def _fit_title(self) -> None:
-        """Break the title after its colon where it runs off the figure: centred on the
-        axes, which the legend beside them pushes left, a long scenario name ran off the
-        figure's left side (the axes' width is what ``finish`` can shrink, not the
-        title's)."""
+        """Break the title after its colon where it runs off the figure or is much wider
+        than the map: centred on the axes, which the legend beside them pushes left, a
+        long scenario name ran off the figure's left side (the axes' width is what
+        ``finish`` can shrink, not the title's), or over the latitude label of a map
+        much wider than tall."""
         title = self.ax.title
         text = title.get_text()
         if "\n" in text or ": " not in text:
@@ -492,7 +527,9 @@ class MapDrawer:
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
         self.ax.apply_aspect()  # where the axes stand once their aspect applies
         box = title.get_window_extent(renderer)
-        if box.x0 < TITLE_MARGIN_PX or box.x1 > self.fig.bbox.width - TITLE_MARGIN_PX:
+        frame = self.ax.get_window_extent(renderer)
+        if (box.x0 < TITLE_MARGIN_PX or box.x1 > self.fig.bbox.width - TITLE_MARGIN_PX
+                or box.width > frame.width + 2 * TITLE_MARGIN_PX):  # over the axis label
             what, run = text.split(": ", 1)
             title.set_text(f"{what}:\n{run}")
 

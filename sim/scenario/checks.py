@@ -312,14 +312,18 @@ def _reach_warnings(s: Scenario) -> list[Problem]:
                          and h.max_segment_km > t.range_km + 1e-9),
                         key=lambda h: (h.max_segment_km, h.origin, h.dest))
         if beyond:
-            named = ", ".join(f"{h.origin} to {h.dest} (a stretch of "
-                              f"{h.max_segment_km:,.0f} km)" for h in beyond[:3])
-            more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
+            # The stretches themselves (several routes may share one): a to b, km.
+            stretches = sorted({(h.nodes[i], h.nodes[i + 1], km) for h in beyond
+                                for i, km in enumerate(h.segment_km)
+                                if km > t.range_km + 1e-9}, key=lambda x: (x[2], x[0], x[1]))
+            named = ", ".join(f"{a} to {b} ({km:,.0f} km)" for a, b, km in stretches[:3])
+            more = f" and {len(stretches) - 3} more" if len(stretches) > 3 else ""
             out.append((("aircraft", name, "range_km"),
                         f"{name!r} has a range of {t.range_km:,.0f} km: it cannot fly "
-                        f"{named}{more} without a refuel point, so its vehicles serve only "
-                        "the other routes (range_km is for the load it carries: a light "
-                        "load flies farther; or add a refuel point)"))
+                        f"{named}{more} without a refuel point, on routes other types fly, "
+                        "so its vehicles serve only the other routes (range_km is for the "
+                        "load it carries: a light load flies farther; or add a refuel "
+                        "point)"))
         # A mission after the first flies empty to its pickup from where the last one
         # ended: about a round trip of its hop, at cruise (refuel stops not counted).
         quickest = min(flyable, key=lambda h: h.distance_km)

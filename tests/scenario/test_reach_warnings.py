@@ -79,6 +79,6 @@ def test_a_type_that_cannot_fly_one_of_the_routes_others_fly_is_warned_about() -
     data["legs"] = [leg("p", "a"), leg("a", "r")]
     warned = [w for w in warnings_of(data) if "cannot fly" in w]
     assert len(warned) == 1 and "aircraft.s.range_km" in warned[0]
-    assert f"a to r (a stretch of {2 * DEG_KM:,.0f} km)" in warned[0]
+    assert f"cannot fly a to r ({2 * DEG_KM:,.0f} km) without" in warned[0]
     data["aircraft"]["s"]["range_km"] = 2.5 * DEG_KM
     assert not [w for w in warnings_of(data) if "cannot fly" in w]

@@ -1149,3 +1149,35 @@ def test_report_says_how_full_the_staging_airfield_got(report: str) -> None:
                          report)
     assert found is not None
     assert 1000 < int(found.group(1).replace(",", "")) <= 1500
+
+
+def test_a_map_across_the_antimeridian_is_drawn_side_by_side(tmp_path: Path) -> None:
+    """Saigon, Guam and Hawaii: the map runs east from Saigon past 180 degrees (Hawaii at
+    -158 drawn at 202), not the long way round the world, and its ticks read as the world
+    writes longitudes."""
+    import matplotlib.pyplot as plt
+
+    from viz.geomap import antimeridian_cut
+
+    assert antimeridian_cut([106.6, 144.6, -157.9, -117.6]) == 106.6
+    assert antimeridian_cut([36.0, 44.0]) is None  # 8 degrees wide
+    assert antimeridian_cut([-179.0, 179.0]) == 179.0  # two degrees apart, not 358
+    assert antimeridian_cut([-100.0, 100.0, 0.0]) is None  # the widest gap spans 180
+    data = {
+        "name": "pacific", "start": "1975-04-23", "horizon_days": 3,
+        "sites": [{"id": "tsn", "kind": "prison", "lat": 10.82, "lon": 106.65,
+                   "detainees": {"standard": 300}},
+                  {"id": "guam", "kind": "airfield", "lat": 13.44, "lon": 144.65},
+                  {"id": "hickam", "kind": "reception", "lat": 21.32, "lon": -157.92}],
+        "legs": [{"from": "tsn", "to": "guam", "modes": ["fixed_wing"]},
+                 {"from": "guam", "to": "hickam", "modes": ["fixed_wing"]}],
+        "aircraft": {"b707": {"mode": "fixed_wing", "seats": 150, "cruise_kmh": 900,
+                              "range_km": 9000, "turnaround_min": 60}},
+        "fleet": [{"type": "b707", "count": 2, "base": "guam"}],
+    }
+    fig, ax, _renderer = _drawn_map(data, tmp_path)
+    x0, x1 = ax.get_xlim()
+    assert x1 - x0 < 150 and x0 < 106.65 and x1 > 360 - 157.92
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert all(-180 <= float(t.replace("\u2212", "-")) <= 180 for t in ticks)
+    plt.close(fig)
