@@ -304,22 +304,16 @@ def _staging_sentences(res: Results) -> list[str]:
     capacity, and when (staging.csv; none for a folder written without it)."""
     if not res.has("staging.csv"):
         return []
-    t = res.staging
-    names = t.text("site")
-    hours, held = t.col("hour"), t.col("held")
-    capacity = {str(x.get("id")): x.get("holding_capacity")
-                for x in res.scenario.get("sites") or [] if isinstance(x, dict)}
+    from sim.output.staging import staging_peaks
+
+    capacity = res.holding_capacity
     out = []
-    for site in dict.fromkeys(names):
-        mine = [i for i, name in enumerate(names) if name == site]
-        peak = max(float(held[i]) for i in mine)
-        if peak <= 0:
-            continue
-        first = next(float(hours[i]) for i in mine if float(held[i]) == peak)
-        cap = capacity.get(site)
+    for p in staging_peaks(res.staging):
+        cap = capacity.get(p.site)
         places = f" of its {words.number(cap)} places" if isinstance(cap, (int, float)) else ""
-        out.append(f"At its fullest the staging airfield {site} held {words.number(peak)} "
-                   f"waiting{places}, first on {words.day_with_date(first / 24.0, res.start)}.")
+        out.append(f"At its fullest the staging airfield {p.site} held {words.number(p.peak)} "
+                   f"waiting{places}, first on "
+                   f"{words.day_with_date(p.first_hour / 24.0, res.start)}.")
     return out
 
 

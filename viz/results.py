@@ -494,10 +494,18 @@ class Results:
         return _read_csv(self._need("events.csv", "event log of a run"))
 
     @cached_property
-    def staging(self) -> Table:
+    def staging(self) -> list[tuple[float, str, int]]:
         """staging.csv of a run: each staging airfield's count of people waiting there,
-        from the start and after every change (hour, site, held)."""
-        return Table.read(self._need("staging.csv", "people waiting at staging airfields"))
+        from the start and after every change, as (hour, site, held) rows."""
+        t = Table.read(self._need("staging.csv", "people waiting at staging airfields"))
+        return [(float(h), site, int(n)) for h, site, n in
+                zip(t.col("hour"), t.text("site"), t.col("held"), strict=True)]
+
+    @property
+    def holding_capacity(self) -> dict[str, Any]:
+        """Each site's ``holding_capacity`` in the scenario (None where it sets none)."""
+        return {str(s.get("id")): s.get("holding_capacity")
+                for s in self.scenario.get("sites") or [] if isinstance(s, dict)}
 
     @cached_property
     def status(self) -> list[dict[str, str]]:

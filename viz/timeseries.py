@@ -264,9 +264,8 @@ def sorties_per_day(res: Results) -> Figure:
             style.daily_bars(ax, res.start, days, v, bottom, color=style.colour(i), label=ty)
             bottom += v
         ax.set_ylabel(unit)
-    # Headroom for the legend: drawn in the top right, it covered the last busy day.
-    ax1.set_ylim(0, max(float(np.nanmax(
-        np.sum([np.nan_to_num(t.col("sorties:" + ty)) for ty in types], axis=0))), 1.0) * 1.3)
+        if ax is ax1:  # headroom for the legend, drawn in the top right over the last day
+            ax1.set_ylim(0, max(float(bottom.max(initial=0.0)), 1.0) * 1.3)
     ax1.legend(title="type", loc="upper right", ncols=min(4, len(types)))
     ax1.set_title(f"Loaded sorties and flight hours per day by aircraft type: {res.title}")
     style.date_axis(ax2)
@@ -400,30 +399,28 @@ def staging(res: Results) -> Figure:
     hands over to another; their holding is a limit the other figures do not show
     (``held_per_prison`` counts prisons, ``reception`` the receptions).
     """
-    t = res.staging
-    names = np.array(t.text("site"))
-    hours, held = t.col("hour"), t.col("held")
-    used = [sid for sid in dict.fromkeys(names.tolist())
-            if held[names == sid].max(initial=0.0) > 0]
-    if not used:
+    from sim.output.staging import staging_peaks
+
+    rows = res.staging
+    peaks = staging_peaks(rows)
+    if not peaks:
         raise Skip("no staging airfield held anyone")
-    end_day = float(len(res.daily)) if res.has("daily.csv") else float(np.nanmax(hours)) / 24.0
-    capacity = {str(s.get("id")): s.get("holding_capacity")
-                for s in res.scenario.get("sites") or [] if isinstance(s, dict)}
+    end_day = float(len(res.daily)) if res.has("daily.csv") else max(h for h, _, _ in rows) / 24.0
+    capacity = res.holding_capacity
     fig, ax = style.new_figure()
     top = 1.0
-    for i, sid in enumerate(used):
-        mask = names == sid
-        days = np.r_[hours[mask] / 24.0, end_day]  # the last count holds to the end
-        counts = np.r_[held[mask], held[mask][-1]]
+    for i, p in enumerate(peaks):
+        mine = [(hour, held) for hour, site, held in rows if site == p.site]
+        days = np.r_[[hour / 24.0 for hour, _ in mine], end_day]  # the last count holds
+        counts = np.r_[[float(held) for _, held in mine], float(p.last)]
         colour = style.colour(i)
         ax.plot(style.dates(res.start, days), counts, color=colour, lw=2,
-                drawstyle="steps-post", label=f"{sid} (peak {counts.max():,.0f})")
-        cap = capacity.get(sid)
+                drawstyle="steps-post", label=f"{p.site} (peak {p.peak:,})")
+        cap = capacity.get(p.site)
         if isinstance(cap, (int, float)) and cap > 0:
-            ax.axhline(cap, color=colour, ls="--", lw=1.2, label=f"{sid} holding capacity")
+            ax.axhline(cap, color=colour, ls="--", lw=1.2, label=f"{p.site} holding capacity")
             top = max(top, float(cap))
-        top = max(top, float(counts.max()))
+        top = max(top, float(p.peak))
     style.date_axis(ax)
     crop(ax, res)
     ax.set_ylim(0, top * 1.25)

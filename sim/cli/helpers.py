@@ -11,7 +11,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -136,21 +136,15 @@ def console() -> Any:
     return Console() if sys.stdout.isatty() or os.environ.get("COLUMNS") else Console(width=120)
 
 
-def staging_rows(log: Sequence[tuple[float, str, int]],
+def staging_rows(log: Iterable[tuple[float, str, int]],
                  capacity: Mapping[str, int | None]) -> list[tuple[str, int, str, float, int]]:
-    """Per staging airfield that held anyone (``Result.staging_log``): its peak count, its
-    holding capacity ("-": none), the first day (on the run's clock) it reached that
-    peak, and its count at the end."""
-    rows = []
-    for site in dict.fromkeys(name for _, name, _ in log):
-        counts = [(hour, n) for hour, name, n in log if name == site]
-        peak = max(n for _, n in counts)
-        if peak == 0:
-            continue
-        first = next(hour for hour, n in counts if n == peak)
-        cap = capacity.get(site)
-        rows.append((site, peak, "-" if cap is None else f"{cap:,}", first / 24.0, counts[-1][1]))
-    return rows
+    """Per staging airfield that held anyone (``sim.output.staging.staging_peaks``): its
+    peak count, its holding capacity ("-": none), the first day (on the run's clock) it
+    reached that peak, and its count at the end."""
+    from sim.output.staging import staging_peaks
+
+    return [(p.site, p.peak, "-" if capacity.get(p.site) is None else f"{capacity[p.site]:,}",
+             p.first_hour / 24.0, p.last) for p in staging_peaks(log)]
 
 
 def print_kpis(kpis: dict[str, Any], title: str,

@@ -308,14 +308,12 @@ def _reach_warnings(s: Scenario) -> list[Problem]:
         # the C-17s, at their full-payload range, never flew Qatar to Ramstein).
         useful = {(h.origin, h.dest) for per in net.options.values()
                   for h in per.get(t.mode, ())}
-        beyond = sorted((h for h in hops if (h.origin, h.dest) in useful
-                         and h.max_segment_km > t.range_km + 1e-9),
-                        key=lambda h: (h.max_segment_km, h.origin, h.dest))
-        if beyond:
-            # The stretches themselves (several routes may share one): a to b, km.
-            stretches = sorted({(h.nodes[i], h.nodes[i + 1], km) for h in beyond
-                                for i, km in enumerate(h.segment_km)
-                                if km > t.range_km + 1e-9}, key=lambda x: (x[2], x[0], x[1]))
+        # The stretches themselves (several routes may share one): a to b, km.
+        stretches = sorted({(h.nodes[i], h.nodes[i + 1], km) for h in hops
+                            if (h.origin, h.dest) in useful
+                            for i, km in enumerate(h.segment_km) if km > t.range_km + 1e-9},
+                           key=lambda x: (x[2], x[0], x[1]))
+        if stretches:
             named = ", ".join(f"{a} to {b} ({km:,.0f} km)" for a, b, km in stretches[:3])
             more = f" and {len(stretches) - 3} more" if len(stretches) > 3 else ""
             out.append((("aircraft", name, "range_km"),
